@@ -1,0 +1,42 @@
+"""course_lib: the small shared library of the deep-learning fundamentals course.
+
+One module per idea, each introduced by a lecture:
+
+==============  ==========================================================  =======
+module          what it holds                                               lecture
+==============  ==========================================================  =======
+``autograd``    ``Value``, a scalar reverse-mode autodiff engine;             01
+                ``draw_graph``
+``gradcheck``   ``numerical_gradient``, ``rel_error``                          01
+``hessian``     exact and finite-difference Hessians, critical points,       02
+                Hessian-vector products, power iteration
+``surfaces``    toy loss surfaces with value / grad / hessian                02-04
+``optim``       NumPy ``SGD``, ``Adagrad``, ``RMSprop``, ``Adam``, ``AdamW``   03-04
+``schedules``   learning-rate schedules as functions of the step             04
+``losses``      softmax, cross-entropy, BCE, hinge, MSE with gradients       05
+``layers``      ``Linear``, activations, ``Dropout``, ``BatchNorm1d``,         01, 06
+                ``Sequential`` with forward / backward
+``data``        offline synthetic and bundled data sets, splits, batches     03-07
+``training``    seeding, device, a ``fit`` loop for ``torch.nn`` models       07
+``plots``       the course's figures in one visual style                     all
+==============  ==========================================================  =======
+
+Import the module you need, e.g. ``from course_lib import optim``. Nothing here touches
+the network.
+"""
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "autograd",
+    "data",
+    "gradcheck",
+    "hessian",
+    "layers",
+    "losses",
+    "optim",
+    "plots",
+    "schedules",
+    "surfaces",
+    "training",
+]
