@@ -123,7 +123,9 @@ def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
     return value
 
 
-def check_labels(labels: Any, num_classes: int, num_examples: int, name: str = "labels") -> np.ndarray:
+def check_labels(
+    labels: Any, num_classes: int, num_examples: int, name: str = "labels"
+) -> np.ndarray:
     """Require integer class labels of shape (N,) with values in [0, num_classes)."""
     arr = np.asarray(labels)
     if not np.issubdtype(arr.dtype, np.integer):

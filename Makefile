@@ -1,0 +1,55 @@
+# Two commands run the course: `make lab` (open it in JupyterLab) and `make test` (run every test).
+# Both create a local virtual environment in .venv from the pinned lock file on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NOTEBOOKS := $(wildcard notebooks/*.ipynb homework/solutions/*.ipynb homework/*.ipynb)
+
+.PHONY: help install lab test lint sync time lock clean
+
+help:
+	@echo "make lab     set up .venv and open the course in JupyterLab"
+	@echo "make test    set up .venv and run the whole test suite"
+	@echo "make lint    ruff on course_lib/ and tests/"
+	@echo "make sync    re-pair every notebook with its .py twin (jupytext --sync)"
+	@echo "make time    execute every notebook in a fresh kernel and print seconds per notebook"
+	@echo "make lock    re-resolve requirements-lock.txt from pyproject.toml"
+
+$(STAMP): pyproject.toml requirements-lock.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-lock.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab README.md
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check course_lib tests scripts
+	$(BIN)/ruff format --check course_lib tests scripts
+
+sync: $(STAMP)
+	$(BIN)/jupytext --sync $(NOTEBOOKS)
+
+time: $(STAMP)
+	$(BIN)/python scripts/time_notebooks.py
+
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet "torch==2.13.0" -e ".[dev]"
+	(sed -n '1,3p' requirements-lock.txt; .lock-venv/bin/python -m pip freeze --exclude-editable \
+		| sed 's/^torch==\(.*\)+cpu$$/torch==\1/') > requirements-lock.new
+	mv requirements-lock.new requirements-lock.txt
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
