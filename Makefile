@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# JupyterLab refuses to start as root (common in containers) unless told to.
+LAB_FLAGS := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 NOTEBOOKS := $(wildcard notebooks/*.ipynb homework/solutions/*.ipynb homework/*.ipynb)
 
 .PHONY: help install lab test lint sync time lock clean
@@ -26,7 +28,7 @@ $(STAMP): pyproject.toml requirements-lock.txt
 install: $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab README.md
+	$(BIN)/jupyter lab $(LAB_FLAGS) README.md
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
