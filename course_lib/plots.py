@@ -1,0 +1,408 @@
+"""The course's figures in one visual style (used from lecture 01 onwards).
+
+Every function draws into the ``ax`` it is given (or a new figure), sets a title, axis
+labels and a legend, and returns the Axes. Nothing here calls ``plt.show()`` or reads a
+notebook's variables.
+
+Public names:
+    STYLE, use_style: the course's matplotlib settings; notebooks call ``use_style()`` once.
+    contour_with_paths: contours of a 2-D loss surface with optimizer trajectories (02-04).
+    loss_curves: loss (or any metric) against epoch or step (03-07).
+    lr_curves: learning-rate schedules against the step (04).
+    eigenvalue_spectrum: sorted Hessian eigenvalues, coloured by sign (02).
+    decision_boundary: a classifier's regions in the plane with the data on top (05-06).
+    computational_graph: boxes, operation circles and arrows; used by autograd.draw_graph (01).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
+
+from course_lib._validation import as_float_array, check_int, check_real
+
+STYLE: dict[str, Any] = {
+    "figure.figsize": (6.4, 4.4),
+    "figure.dpi": 100,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+    "lines.linewidth": 1.8,
+}
+
+# Trajectory colours chosen to stand out against the viridis contour lines.
+PATH_COLORS = ("tab:red", "black", "tab:orange", "magenta", "tab:brown", "tab:cyan")
+_CONTOUR = {"cmap": "viridis", "linewidths": 0.8, "alpha": 0.8}
+_MINIMUM = {"marker": "P", "color": "tab:green", "markersize": 9, "markeredgecolor": "white"}
+_FRAMED_LEGEND = {"frameon": True, "framealpha": 0.85}
+_SCATTER = {"s": 14, "edgecolor": "black", "linewidth": 0.4}
+
+
+def use_style() -> None:
+    """Apply ``STYLE`` to matplotlib's settings (call once in a notebook's setup cell).
+
+    For a temporary change use ``with matplotlib.rc_context(STYLE): ...`` instead.
+    """
+    plt.rcParams.update(STYLE)
+
+
+def _get_ax(ax: Axes | None) -> Axes:
+    if ax is None:
+        return plt.subplots()[1]
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
+    return ax
+
+
+def _check_mapping(x: Any, name: str) -> Mapping:
+    if not isinstance(x, Mapping):
+        raise TypeError(f"{name} must be a dict from a name to its data, got {type(x).__name__}")
+    return x
+
+
+def _limits(lim: Any, name: str) -> tuple[float, float]:
+    arr = as_float_array(lim, name, ndim=1)
+    if arr.shape != (2,) or not arr[0] < arr[1]:
+        raise ValueError(f"{name} must be (low, high) with low < high, got {lim!r}")
+    return float(arr[0]), float(arr[1])
+
+
+def _default(lim: Any, surface: Any, attribute: str, name: str) -> Any:
+    if lim is not None:
+        return lim
+    if getattr(surface, attribute, None) is None:
+        raise ValueError(f"{name} must be given: the surface has no {attribute}")
+    return getattr(surface, attribute)
+
+
+def _contour_levels(Z: np.ndarray, levels: int, log_levels: bool) -> np.ndarray:
+    low, high = float(np.min(Z)), float(np.max(Z))
+    span = max(high - low, 1e-12)
+    if log_levels:
+        # Geometric spacing above the lowest value: many levels in the valley, where the
+        # optimizers spend their time, and few on the steep walls.
+        return low + np.geomspace(span * 1e-4, span, levels)
+    return np.linspace(low, high, levels)
+
+
+def contour_with_paths(
+    surface: Any,
+    paths: Mapping[str, np.ndarray] | None = None,
+    *,
+    xlim: tuple[float, float] | None = None,
+    ylim: tuple[float, float] | None = None,
+    levels: int = 30,
+    log_levels: bool = True,
+    ax: Axes | None = None,
+) -> Axes:
+    """Contour lines of a 2-D surface with optimizer trajectories drawn on top.
+
+    Args:
+        surface: anything with ``value(P)`` mapping points of shape (..., 2) to values of
+            shape (...), e.g. a ``course_lib.surfaces`` object. Its optional attributes
+            ``default_xlim``, ``default_ylim``, ``minimum``, ``name`` and ``axis_labels``
+            are used when present.
+        paths: dict from a legend name to an array of shape (T, 2), the points visited.
+            Each gets a line, a hollow circle at its start and a star at its end.
+        xlim, ylim: (low, high) of the plotted region; default the surface's own.
+        levels: number of contour levels (>= 2).
+        log_levels: space the levels geometrically above the minimum (good for valleys).
+        ax: Axes to draw into; a new figure when None.
+
+    Returns:
+        the Axes.
+    """
+    paths = {} if paths is None else _check_mapping(paths, "paths")
+    checked = {}
+    for name, path in paths.items():
+        arr = as_float_array(path, f"paths[{name!r}]", ndim=2, finite=False)
+        if arr.shape[1] != 2 or arr.shape[0] == 0:
+            raise ValueError(f"paths[{name!r}] must have shape (T, 2), got {arr.shape}")
+        checked[name] = arr
+    levels = check_int(levels, "levels", low=2)
+    if not callable(getattr(surface, "value", None)):
+        raise TypeError(f"surface must have a value(p) method, got {type(surface).__name__}")
+    xlim = _limits(_default(xlim, surface, "default_xlim", "xlim"), "xlim")
+    ylim = _limits(_default(ylim, surface, "default_ylim", "ylim"), "ylim")
+
+    ax = _get_ax(ax)
+    X, Y = np.meshgrid(np.linspace(*xlim, 200), np.linspace(*ylim, 200))
+    Z = np.asarray(surface.value(np.stack([X, Y], axis=-1)), dtype=np.float64)
+    if Z.shape != X.shape:
+        raise ValueError(f"surface.value returned shape {Z.shape} for points {(*X.shape, 2)}")
+    ax.contour(X, Y, Z, levels=_contour_levels(Z, levels, log_levels), **_CONTOUR)
+    for (name, path), color in zip(checked.items(), PATH_COLORS * len(checked), strict=False):
+        ax.plot(path[:, 0], path[:, 1], color=color, marker=".", markersize=3, label=name)
+        ax.plot(*path[0], "o", color=color, markerfacecolor="none", markersize=8)
+        ax.plot(*path[-1], "*", color=color, markersize=11)
+    minimum = getattr(surface, "minimum", None)
+    if minimum is not None:
+        ax.plot(*np.asarray(minimum, dtype=float), linestyle="none", label="minimum", **_MINIMUM)
+    ax.set_xlim(xlim)
+    ax.set_ylim(ylim)
+    xlabel, ylabel = getattr(surface, "axis_labels", ("x", "y"))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(getattr(surface, "name", type(surface).__name__))
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="best", **_FRAMED_LEGEND)
+    return ax
+
+
+def loss_curves(
+    curves: Mapping[str, Sequence[float]],
+    *,
+    xlabel: str = "epoch",
+    ylabel: str = "loss",
+    logy: bool = False,
+    title: str = "training curves",
+    ax: Axes | None = None,
+) -> Axes:
+    """One line per curve, against its index 0, 1, 2, ...
+
+    Args:
+        curves: dict from a legend name to a sequence of T values (T may differ per
+            curve; NaN or inf from a diverging run are allowed and simply not drawn).
+        xlabel, ylabel, title: axis labels and title.
+        logy: logarithmic y axis.
+        ax: Axes to draw into; a new figure when None.
+
+    Returns:
+        the Axes.
+    """
+    curves = _check_mapping(curves, "curves")
+    ax = _get_ax(ax)
+    for name, values in curves.items():
+        arr = as_float_array(values, f"curves[{name!r}]", ndim=1, finite=False)
+        ax.plot(np.arange(arr.size), arr, label=name)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if curves:
+        ax.legend()
+    return ax
+
+
+def lr_curves(
+    schedules: Mapping[str, Callable[[int], float]],
+    steps: int,
+    *,
+    title: str = "learning-rate schedules",
+    ax: Axes | None = None,
+) -> Axes:
+    """The learning rate each schedule returns for steps 0, 1, ..., steps - 1.
+
+    Args:
+        schedules: dict from a legend name to a function ``f(step) -> lr`` (e.g. from
+            ``course_lib.schedules``).
+        steps: number of steps to draw (>= 1).
+        title: the title.
+        ax: Axes to draw into; a new figure when None.
+
+    Returns:
+        the Axes.
+    """
+    schedules = _check_mapping(schedules, "schedules")
+    steps = check_int(steps, "steps", low=1)
+    ax = _get_ax(ax)
+    for name, schedule in schedules.items():
+        if not callable(schedule):
+            raise TypeError(f"schedules[{name!r}] must be callable, got {type(schedule).__name__}")
+        lrs = [check_real(schedule(k), f"schedules[{name!r}]({k})") for k in range(steps)]
+        ax.plot(np.arange(steps), lrs, label=name)
+    ax.set_xlabel("step")
+    ax.set_ylabel("learning rate")
+    ax.set_title(title)
+    if schedules:
+        ax.legend()
+    return ax
+
+
+def eigenvalue_spectrum(
+    eigenvalues: Sequence[float] | np.ndarray,
+    *,
+    tol: float | None = None,
+    title: str = "Hessian eigenvalues",
+    ax: Axes | None = None,
+) -> Axes:
+    """Stem plot of the eigenvalues sorted ascending: positive, negative and ~zero coloured.
+
+    Args:
+        eigenvalues: array of shape (n,), e.g. from ``numpy.linalg.eigvalsh(H)``.
+        tol: eigenvalues with |λ| <= tol count as zero and a shaded band marks ±tol;
+            when None only exact zeros count as zero and no band is drawn.
+        title: the title.
+        ax: Axes to draw into; a new figure when None.
+
+    Returns:
+        the Axes; one stem container per non-empty sign group (a stem shows even an
+        eigenvalue of exactly zero, as a dot on the axis).
+    """
+    lam = np.sort(as_float_array(eigenvalues, "eigenvalues", ndim=1))
+    if lam.size == 0:
+        raise ValueError("eigenvalues must hold at least one value")
+    band = 0.0 if tol is None else check_real(tol, "tol")
+    if band < 0:
+        raise ValueError(f"tol must be >= 0, got {band:g}")
+    ax = _get_ax(ax)
+    index = np.arange(lam.size)
+    groups = [
+        (lam > band, "tab:blue", "positive"),
+        (lam < -band, "tab:red", "negative"),
+        (np.abs(lam) <= band, "tab:gray", "≈ 0" if tol is not None else "zero"),
+    ]
+    for mask, color, label in groups:
+        if mask.any():
+            stems = ax.stem(index[mask], lam[mask], basefmt=" ", label=label)
+            stems.markerline.set_color(color)
+            stems.stemlines.set_color(color)
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    if tol is not None:
+        ax.axhspan(-band, band, color="tab:gray", alpha=0.2, label=f"|λ| ≤ {band:g}")
+    ax.set_xlabel("index (sorted ascending)")
+    ax.set_ylabel("eigenvalue")
+    ax.set_title(title)
+    ax.legend()
+    return ax
+
+
+def decision_boundary(
+    predict: Callable[[np.ndarray], np.ndarray],
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    resolution: int = 200,
+    title: str = "decision regions",
+    ax: Axes | None = None,
+) -> Axes:
+    """A classifier's predicted class over the plane, with the labelled points on top.
+
+    Args:
+        predict: function mapping points of shape (M, 2) to class ids of shape (M,).
+        X: inputs of shape (N, 2).
+        y: integer class labels of shape (N,).
+        resolution: grid points per axis (>= 2).
+        title: the title.
+        ax: Axes to draw into; a new figure when None.
+
+    Returns:
+        the Axes; one scatter collection and legend entry per class present in ``y``.
+    """
+    X = as_float_array(X, "X", ndim=2)
+    if X.shape[1] != 2 or X.shape[0] == 0:
+        raise ValueError(f"X must have shape (N, 2), got {X.shape}")
+    y = np.asarray(y)
+    if not np.issubdtype(y.dtype, np.integer) or y.shape != (X.shape[0],):
+        raise ValueError(
+            f"y must hold integer labels of shape ({X.shape[0]},), got {y.dtype} of shape {y.shape}"
+        )
+    if not callable(predict):
+        raise TypeError(f"predict must be callable, got {type(predict).__name__}")
+    resolution = check_int(resolution, "resolution", low=2)
+
+    pad = 0.1 * (X.max(axis=0) - X.min(axis=0)) + 0.1
+    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
+    G1, G2 = np.meshgrid(
+        np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
+    )
+    grid = np.column_stack([G1.ravel(), G2.ravel()])
+    pred = np.asarray(predict(grid))
+    if pred.shape != (grid.shape[0],):
+        raise ValueError(
+            f"predict must return shape ({grid.shape[0]},) for input {grid.shape}, got {pred.shape}"
+        )
+    num_classes = int(max(y.max(), pred.max())) + 1
+    colors = plt.get_cmap("tab10").colors[:num_classes]
+
+    ax = _get_ax(ax)
+    regions = pred.reshape(G1.shape)
+    ax.contourf(G1, G2, regions, levels=np.arange(num_classes + 1) - 0.5, colors=colors, alpha=0.25)
+    for k in np.unique(y):
+        ax.scatter(*X[y == k].T, color=colors[k], label=f"class {k}", **_SCATTER)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_title(title)
+    ax.legend(**_FRAMED_LEGEND)
+    return ax
+
+
+# ----- computational graphs (lecture 01) -------------------------------------------------
+
+# Sizes in data units, matched to autograd's layout grid (3 units between layers).
+_BOX_WIDTH, _BOX_HEIGHT, _OP_RADIUS = 1.75, 1.0, 0.36
+# Inches per data unit when this module makes the figure.
+_INCHES_PER_UNIT = 0.5
+_BOX = {"boxstyle": "round,pad=0.04", "facecolor": "#e8f0fb", "edgecolor": "#3a6ea5"}
+_OP = {"facecolor": "#fdf1dc", "edgecolor": "#b7791f"}
+_ARROW = {"arrowstyle": "-|>", "mutation_scale": 9, "color": "#555555", "linewidth": 0.9}
+
+
+def _unit(dx: float, dy: float) -> np.ndarray:
+    v = np.array([dx, dy])
+    return v / max(np.hypot(dx, dy), 1e-12)
+
+
+def computational_graph(
+    boxes: Sequence[tuple[float, float, str]],
+    circles: Sequence[tuple[float, float, str]],
+    arrows: Sequence[tuple[float, float, float, float, str]],
+    *,
+    ax: Axes | None = None,
+) -> Axes:
+    """Draw a computational graph from precomputed positions (see ``autograd.graph_layout``).
+
+    Args:
+        boxes: ``(x, y, text)`` per value node; drawn as a rounded box with the text.
+        circles: ``(x, y, symbol)`` per operation; drawn as a small circle.
+        arrows: ``(x0, y0, x1, y1, kind)`` with kind ``"box->op"`` (from a box's right
+            edge to a circle's rim) or ``"op->box"`` (from a circle to a box's left edge).
+        ax: Axes to draw into; a new figure sized to the graph when None.
+
+    Returns:
+        the Axes. Box texts have gid ``"value"`` and circle texts gid ``"op"``.
+    """
+    if not boxes:
+        raise ValueError("boxes must hold at least one node")
+    xs = [b[0] for b in boxes]
+    ys = [b[1] for b in boxes]
+    xlim = (min(xs) - _BOX_WIDTH / 2 - 0.2, max(xs) + _BOX_WIDTH / 2 + 0.2)
+    ylim = (min(ys) - _BOX_HEIGHT / 2 - 0.2, max(ys) + _BOX_HEIGHT / 2 + 0.2)
+    if ax is None:
+        width = (xlim[1] - xlim[0]) * _INCHES_PER_UNIT
+        height = (ylim[1] - ylim[0]) * _INCHES_PER_UNIT + 0.5  # room for the title
+        ax = plt.subplots(figsize=(width, height), layout="constrained")[1]
+    ax = _get_ax(ax)
+
+    for x, y, text in boxes:
+        corner = (x - _BOX_WIDTH / 2, y - _BOX_HEIGHT / 2)
+        ax.add_patch(FancyBboxPatch(corner, _BOX_WIDTH, _BOX_HEIGHT, **_BOX))
+        ax.text(x, y, text, ha="center", va="center", fontsize=8, gid="value")
+    for x, y, symbol in circles:
+        ax.add_patch(Circle((x, y), _OP_RADIUS, **_OP))
+        ax.text(x, y, symbol, ha="center", va="center", fontsize=8, gid="op")
+    for x0, y0, x1, y1, kind in arrows:
+        direction = _unit(x1 - x0, y1 - y0)
+        if kind == "box->op":
+            start, end = (x0 + _BOX_WIDTH / 2, y0), np.array([x1, y1]) - _OP_RADIUS * direction
+        elif kind == "op->box":
+            start, end = np.array([x0, y0]) + _OP_RADIUS * direction, (x1 - _BOX_WIDTH / 2, y1)
+        else:
+            raise ValueError(f"arrow kind must be 'box->op' or 'op->box', got {kind!r}")
+        ax.add_patch(FancyArrowPatch(start, end, shrinkA=0, shrinkB=0, **_ARROW))
+    ax.set_xlim(xlim)
+    ax.set_ylim(ylim)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return ax
