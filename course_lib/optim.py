@@ -1,0 +1,417 @@
+"""NumPy optimizers with the update rules and argument names of ``torch.optim`` (lectures 03-04).
+
+Lecture 03 builds gradient descent, momentum and Nesterov momentum; lecture 04 adds the
+adaptive methods. Every optimizer takes a list of float ndarrays and updates them in place::
+
+    params = [W, b]
+    opt = Adam(params, lr=1e-3)
+    for batch in batches:
+        dW, db = ...                # gradients, shaped like W and b
+        opt.step([dW, db])          # W and b change in place
+
+``opt.lr`` is a plain attribute: a schedule from ``course_lib.schedules`` may set it between
+steps and the next step uses it, like ``param_group["lr"]`` in PyTorch. ``opt.state[i]`` is
+a dict of per-parameter buffers named as in ``torch.optim`` (listed in each class), and
+``opt.step_count`` counts the calls of ``step`` (``t`` in the equations).
+
+Each update performs PyTorch's operations in PyTorch's order (for example Adam adds ``eps``
+after dividing sqrt(v) by sqrt(1 - beta2^t)), so results agree with ``torch.optim`` up to
+rounding error; ``tests/test_optim.py`` checks every option combination.
+
+Public names:
+    Optimizer: the base class (parameter and gradient checks, step counter, state).
+    SGD: gradient descent with optional momentum, dampening, Nesterov, weight decay.
+    Adagrad: per-coordinate step sizes from the sum of squared gradients.
+    RMSprop: step sizes from a moving average of squared gradients.
+    Adam: momentum plus RMSprop-style scaling, with bias correction (optional AMSGrad).
+    AdamW: Adam with decoupled weight decay.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from course_lib._validation import (
+    as_float_array,
+    check_float_ndarray,
+    check_range,
+    check_shape,
+)
+
+
+def _check_bool(value: Any, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
+    return bool(value)
+
+
+def _check_nonnegative(value: Any, name: str) -> float:
+    return check_range(value, name, low=0.0)
+
+
+def _check_params(params: Any) -> list[np.ndarray]:
+    if not isinstance(params, (list, tuple)):
+        raise TypeError(f"params must be a list of ndarrays, got {type(params).__name__}")
+    if len(params) == 0:
+        raise ValueError("params must hold at least one ndarray, got an empty list")
+    first_index: dict[int, int] = {}
+    for i, p in enumerate(params):
+        check_float_ndarray(p, f"params[{i}]")
+        if not p.flags.writeable:
+            raise ValueError(f"params[{i}] is read-only, but the optimizer updates it in place")
+        if id(p) in first_index:
+            # The same array listed twice would be updated twice per step.
+            raise ValueError(f"params[{i}] is the same array as params[{first_index[id(p)]}]")
+        first_index[id(p)] = i
+    return list(params)
+
+
+class Optimizer:
+    """Base class: checks params and grads, counts steps, keeps per-parameter state.
+
+    A subclass implements ``_update(p, g, state)``, which changes one parameter in place.
+
+    Args:
+        params: non-empty list (or tuple) of floating-point ndarrays of any shapes. They are
+            updated in place, so the caller's references see every step.
+        lr: learning rate, >= 0.
+
+    Attributes:
+        params: list of the very arrays passed in.
+        lr: learning rate of the next ``step``; may be reassigned between steps.
+        state: list aligned with ``params``; ``state[i]`` maps buffer names to ndarrays
+            shaped like ``params[i]``.
+        step_count: number of completed ``step`` calls.
+    """
+
+    def __init__(self, params: Sequence[np.ndarray], lr: float) -> None:
+        self.params = _check_params(params)
+        self.lr = _check_nonnegative(lr, "lr")
+        self.state: list[dict[str, np.ndarray]] = [{} for _ in self.params]
+        self.step_count = 0
+
+    def step(self, grads: Sequence[Any]) -> None:
+        """Update every parameter in place, using the current ``self.lr``.
+
+        Args:
+            grads: list aligned with ``params``; ``grads[i]`` has the shape of ``params[i]``
+                and finite values. The gradients are only read, never modified.
+        """
+        grads = self._check_grads(grads)
+        self.lr = _check_nonnegative(self.lr, "lr")
+        self.step_count += 1
+        for p, g, state in zip(self.params, grads, self.state, strict=True):
+            self._update(p, g, state)
+
+    def _check_grads(self, grads: Any) -> list[np.ndarray]:
+        if not isinstance(grads, (list, tuple)):
+            raise TypeError(
+                f"grads must be a list of arrays aligned with params, got {type(grads).__name__}"
+            )
+        if len(grads) != len(self.params):
+            raise ValueError(
+                f"grads has {len(grads)} arrays, expected {len(self.params)} (one per params entry)"
+            )
+        checked = []
+        for i, (g, p) in enumerate(zip(grads, self.params, strict=True)):
+            g = as_float_array(g, f"grads[{i}]")
+            check_shape(g, p.shape, f"grads[{i}]", f"to match params[{i}]")
+            checked.append(g.astype(p.dtype, copy=False))
+        return checked
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional (Nesterov) momentum and weight decay.
+
+    One step for a parameter p with gradient g, in PyTorch's order::
+
+        g ← g + weight_decay·p
+        if momentum > 0:
+            b ← g                                   (first step)
+            b ← momentum·b + (1 − dampening)·g      (later steps)
+            g ← g + momentum·b   if nesterov,   else   g ← b
+        p ← p − lr·g
+
+    State: ``momentum_buffer`` (b), created on the first step when momentum > 0.
+
+    Args:
+        params: list of float ndarrays (any shapes), updated in place.
+        lr: learning rate, >= 0. The default 1e-3 is that of torch 2.x.
+        momentum: momentum factor, >= 0.
+        dampening: scales the new gradient in the buffer update (1 − dampening).
+        nesterov: Nesterov momentum; needs momentum > 0 and dampening == 0.
+        weight_decay: L2 penalty coefficient, >= 0, added to the gradient.
+
+    PyTorch counterpart: ``torch.optim.SGD`` (same arguments and defaults).
+    """
+
+    def __init__(
+        self,
+        params: Sequence[np.ndarray],
+        lr: float = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        nesterov: bool = False,
+        weight_decay: float = 0,
+    ) -> None:
+        super().__init__(params, lr)
+        self.momentum = _check_nonnegative(momentum, "momentum")
+        self.dampening = check_range(dampening, "dampening")
+        self.nesterov = _check_bool(nesterov, "nesterov")
+        self.weight_decay = _check_nonnegative(weight_decay, "weight_decay")
+        if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
+            raise ValueError(
+                "nesterov=True requires momentum > 0 and dampening == 0, "
+                f"got momentum={self.momentum:g}, dampening={self.dampening:g}"
+            )
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        if self.weight_decay != 0:
+            g = g + self.weight_decay * p
+        if self.momentum != 0:
+            if "momentum_buffer" not in state:
+                state["momentum_buffer"] = g.copy()  # a copy: g may be the caller's array
+            else:
+                buf = state["momentum_buffer"]
+                buf *= self.momentum
+                buf += (1 - self.dampening) * g
+            buf = state["momentum_buffer"]
+            g = g + self.momentum * buf if self.nesterov else buf
+        p -= self.lr * g
+
+
+class Adagrad(Optimizer):
+    """Adagrad: each coordinate's step shrinks with its accumulated squared gradients.
+
+    Step t (t = 1, 2, ...) for a parameter p with gradient g::
+
+        g ← g + weight_decay·p
+        clr ← lr / (1 + (t − 1)·lr_decay)
+        s ← s + g²
+        p ← p − clr·g / (√s + eps)
+
+    State: ``sum`` (s), starting at ``initial_accumulator_value`` everywhere.
+
+    Args:
+        params: list of float ndarrays (any shapes), updated in place.
+        lr: learning rate, >= 0.
+        lr_decay: learning-rate decay per step, >= 0.
+        weight_decay: L2 penalty coefficient, >= 0, added to the gradient.
+        initial_accumulator_value: starting value of s, >= 0.
+        eps: added to √s for numerical stability, >= 0.
+
+    PyTorch counterpart: ``torch.optim.Adagrad`` (same arguments and defaults).
+    """
+
+    def __init__(
+        self,
+        params: Sequence[np.ndarray],
+        lr: float = 1e-2,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
+        eps: float = 1e-10,
+    ) -> None:
+        super().__init__(params, lr)
+        self.lr_decay = _check_nonnegative(lr_decay, "lr_decay")
+        self.weight_decay = _check_nonnegative(weight_decay, "weight_decay")
+        self.initial_accumulator_value = _check_nonnegative(
+            initial_accumulator_value, "initial_accumulator_value"
+        )
+        self.eps = _check_nonnegative(eps, "eps")
+        for p, state in zip(self.params, self.state, strict=True):
+            state["sum"] = np.full_like(p, self.initial_accumulator_value)
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        if self.weight_decay != 0:
+            g = g + self.weight_decay * p
+        clr = self.lr / (1 + (self.step_count - 1) * self.lr_decay)
+        state["sum"] += g * g
+        p -= clr * g / (np.sqrt(state["sum"]) + self.eps)
+
+
+class RMSprop(Optimizer):
+    """RMSprop: divide the gradient by a moving root-mean-square of recent gradients.
+
+    One step for a parameter p with gradient g, in PyTorch's order::
+
+        g ← g + weight_decay·p
+        v ← alpha·v + (1 − alpha)·g²
+        if centered:   m ← alpha·m + (1 − alpha)·g;   d ← √(v − m²) + eps
+        else:          d ← √v + eps
+        if momentum > 0:   b ← momentum·b + g/d;   p ← p − lr·b
+        else:              p ← p − lr·g/d
+
+    State: ``square_avg`` (v); ``grad_avg`` (m) if centered; ``momentum_buffer`` (b) if
+    momentum > 0. All start at zero.
+
+    Args:
+        params: list of float ndarrays (any shapes), updated in place.
+        lr: learning rate, >= 0.
+        alpha: smoothing constant of the moving averages, in [0, 1].
+        eps: added to the root mean square, >= 0.
+        weight_decay: L2 penalty coefficient, >= 0, added to the gradient.
+        momentum: momentum factor, >= 0.
+        centered: subtract the squared mean gradient, i.e. normalise by a variance estimate.
+
+    PyTorch counterpart: ``torch.optim.RMSprop`` (same arguments and defaults).
+    """
+
+    def __init__(
+        self,
+        params: Sequence[np.ndarray],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum: float = 0,
+        centered: bool = False,
+    ) -> None:
+        super().__init__(params, lr)
+        self.alpha = check_range(alpha, "alpha", low=0.0, high=1.0)
+        self.eps = _check_nonnegative(eps, "eps")
+        self.weight_decay = _check_nonnegative(weight_decay, "weight_decay")
+        self.momentum = _check_nonnegative(momentum, "momentum")
+        self.centered = _check_bool(centered, "centered")
+        for p, state in zip(self.params, self.state, strict=True):
+            state["square_avg"] = np.zeros_like(p)
+            if self.centered:
+                state["grad_avg"] = np.zeros_like(p)
+            if self.momentum > 0:
+                state["momentum_buffer"] = np.zeros_like(p)
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        if self.weight_decay != 0:
+            g = g + self.weight_decay * p
+        v = state["square_avg"]
+        v *= self.alpha
+        v += (1 - self.alpha) * g * g
+        if self.centered:
+            m = state["grad_avg"]
+            m *= self.alpha
+            m += (1 - self.alpha) * g
+            d = np.sqrt(v - m * m) + self.eps
+        else:
+            d = np.sqrt(v) + self.eps
+        if self.momentum > 0:
+            buf = state["momentum_buffer"]
+            buf *= self.momentum
+            buf += g / d
+            p -= self.lr * buf
+        else:
+            p -= self.lr * g / d
+
+
+class Adam(Optimizer):
+    """Adam: momentum on the gradient, scaled by a moving RMS, with bias correction.
+
+    Step t (t = 1, 2, ...) for a parameter p with gradient g, in PyTorch's order::
+
+        g ← g + weight_decay·p                  (AdamW instead: p ← p·(1 − lr·weight_decay))
+        m ← beta1·m + (1 − beta1)·g
+        v ← beta2·v + (1 − beta2)·g²
+        if amsgrad:   v_max ← max(v_max, v);  use v_max in place of v below
+        d ← √v / √(1 − beta2^t) + eps
+        p ← p − lr / (1 − beta1^t) · m / d
+
+    State: ``exp_avg`` (m), ``exp_avg_sq`` (v) and, if amsgrad, ``max_exp_avg_sq`` (v_max).
+    All start at zero.
+
+    Args:
+        params: list of float ndarrays (any shapes), updated in place.
+        lr: learning rate, >= 0.
+        betas: (beta1, beta2), decay rates of the two moving averages, each in [0, 1).
+        eps: added to the denominator, >= 0.
+        weight_decay: L2 penalty coefficient, >= 0, added to the gradient.
+        amsgrad: normalise by the largest v seen so far (Reddi et al., 2018).
+
+    PyTorch counterpart: ``torch.optim.Adam`` (same arguments and defaults).
+    """
+
+    _decoupled_weight_decay = False
+
+    def __init__(
+        self,
+        params: Sequence[np.ndarray],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+    ) -> None:
+        super().__init__(params, lr)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = tuple(
+            check_range(b, f"betas[{i}]", low=0.0, high=1.0, high_inclusive=False)
+            for i, b in enumerate(betas)
+        )
+        self.eps = _check_nonnegative(eps, "eps")
+        self.weight_decay = _check_nonnegative(weight_decay, "weight_decay")
+        self.amsgrad = _check_bool(amsgrad, "amsgrad")
+        for p, state in zip(self.params, self.state, strict=True):
+            state["exp_avg"] = np.zeros_like(p)
+            state["exp_avg_sq"] = np.zeros_like(p)
+            if self.amsgrad:
+                state["max_exp_avg_sq"] = np.zeros_like(p)
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        beta1, beta2 = self.betas
+        t = self.step_count
+        if self.weight_decay != 0:
+            if self._decoupled_weight_decay:
+                p *= 1 - self.lr * self.weight_decay
+            else:
+                g = g + self.weight_decay * p
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m *= beta1
+        m += (1 - beta1) * g
+        v *= beta2
+        v += (1 - beta2) * g * g
+        if self.amsgrad:
+            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            v = state["max_exp_avg_sq"]
+        d = np.sqrt(v) / math.sqrt(1 - beta2**t) + self.eps
+        p -= self.lr / (1 - beta1**t) * m / d
+
+
+class AdamW(Adam):
+    """AdamW: Adam with weight decay decoupled from the gradient (Loshchilov & Hutter, 2019).
+
+    Identical to :class:`Adam` except for the first line of the step: instead of adding
+    ``weight_decay·p`` to the gradient, the parameter shrinks before the Adam update::
+
+        p ← p·(1 − lr·weight_decay)
+
+    so the decay is not rescaled by the adaptive denominator.
+
+    Args:
+        params: list of float ndarrays (any shapes), updated in place.
+        lr: learning rate, >= 0.
+        betas: (beta1, beta2), each in [0, 1).
+        eps: added to the denominator, >= 0.
+        weight_decay: decoupled decay coefficient, >= 0 (default 1e-2, as in PyTorch).
+        amsgrad: normalise by the largest v seen so far.
+
+    PyTorch counterpart: ``torch.optim.AdamW`` (same arguments and defaults).
+    """
+
+    _decoupled_weight_decay = True
+
+    def __init__(
+        self,
+        params: Sequence[np.ndarray],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
