@@ -67,36 +67,62 @@ class Value:
         return f"Value({name}data={self.data:.3g}, grad={self.grad:.3g})"
 
     @staticmethod
-    def _result(data: float, op: str, parents: tuple[Value, ...], rule: LocalRule) -> Value:
-        """Build the output of ``op`` and attach its local backward rule."""
+    def from_op(data: float, op: str, parents: tuple[Value, ...], local_rule: LocalRule) -> Value:
+        """The result of an operation, wired into the graph: how every op here is built.
+
+        Args:
+            data: the forward result (a finite real number).
+            op: a short name for the operation, shown by ``draw_graph`` (e.g. ``"sin"``).
+            parents: tuple of the operand Values, in order.
+            local_rule: callable ``g -> tuple of floats``: given d(output)/d(result) = g,
+                return d(output)/d(parent) for each parent, in the same order. This is one
+                step of the chain rule; ``backward`` adds what it returns to each parent.
+
+        Returns:
+            a new Value with ``op``, ``parents`` and the rule attached.
+
+        Example (a new operation, as in homework hw01)::
+
+            def square(x):
+                return Value.from_op(x.data**2, "square", (x,), lambda g: (g * 2 * x.data,))
+        """
+        if not isinstance(op, str):
+            raise TypeError(f"op must be a str, got {type(op).__name__}")
+        if not isinstance(parents, tuple) or not all(isinstance(p, Value) for p in parents):
+            raise TypeError("parents must be a tuple of Value objects")
+        if not callable(local_rule):
+            raise TypeError(f"local_rule must be callable, got {type(local_rule).__name__}")
+        if isinstance(data, bool) or not isinstance(data, numbers.Real):
+            raise TypeError(f"data must be a real number, got {type(data).__name__}")
+        data = float(data)
         if not math.isfinite(data):
             inputs = ", ".join(f"{p.data:g}" for p in parents)
             raise ValueError(f"{op!r} of ({inputs}) gives {data}, which is not finite")
         out = Value(data)
-        out.op, out.parents, out._local_rule = op, parents, rule
+        out.op, out.parents, out._local_rule = op, parents, local_rule
         return out
 
     # ----- binary operations ------------------------------------------------------------
 
     def __add__(self, other: Value | float) -> Value:
         other = _as_value(other, "+")
-        return Value._result(self.data + other.data, "+", (self, other), lambda g: (g, g))
+        return Value.from_op(self.data + other.data, "+", (self, other), lambda g: (g, g))
 
     def __sub__(self, other: Value | float) -> Value:
         other = _as_value(other, "-")
-        return Value._result(self.data - other.data, "-", (self, other), lambda g: (g, -g))
+        return Value.from_op(self.data - other.data, "-", (self, other), lambda g: (g, -g))
 
     def __mul__(self, other: Value | float) -> Value:
         other = _as_value(other, "*")
         a, b = self.data, other.data
-        return Value._result(a * b, "*", (self, other), lambda g: (g * b, g * a))
+        return Value.from_op(a * b, "*", (self, other), lambda g: (g * b, g * a))
 
     def __truediv__(self, other: Value | float) -> Value:
         other = _as_value(other, "/")
         a, b = self.data, other.data
         if b == 0.0:
             raise ZeroDivisionError(f"'/' divides {a:g} by a Value whose data is 0")
-        return Value._result(a / b, "/", (self, other), lambda g: (g / b, -g * a / (b * b)))
+        return Value.from_op(a / b, "/", (self, other), lambda g: (g / b, -g * a / (b * b)))
 
     def __pow__(self, exponent: float) -> Value:
         if isinstance(exponent, Value):
@@ -107,7 +133,7 @@ class Value:
             raise ValueError(f"'**' of a negative base {x:g} needs an integer exponent, got {c}")
         if x == 0 and c < 0:
             raise ZeroDivisionError(f"'**' raises 0 to the negative power {c:g}")
-        return Value._result(x**c, f"**{c:g}", (self,), lambda g: (g * c * x ** (c - 1),))
+        return Value.from_op(x**c, f"**{c:g}", (self,), lambda g: (g * c * x ** (c - 1),))
 
     # Reflected forms: Python calls these for `2 + v`, `2 - v`, `2 * v`, `2 / v`.
     def __radd__(self, other: float) -> Value:
@@ -125,7 +151,7 @@ class Value:
     # ----- unary operations -------------------------------------------------------------
 
     def __neg__(self) -> Value:
-        return Value._result(-self.data, "neg", (self,), lambda g: (-g,))
+        return Value.from_op(-self.data, "neg", (self,), lambda g: (-g,))
 
     def exp(self) -> Value:
         """e ** self; local derivative exp(x)."""
@@ -133,31 +159,31 @@ class Value:
             e = math.exp(self.data)
         except OverflowError:
             raise ValueError(f"'exp' of {self.data:g} overflows a float64") from None
-        return Value._result(e, "exp", (self,), lambda g: (g * e,))
+        return Value.from_op(e, "exp", (self,), lambda g: (g * e,))
 
     def log(self) -> Value:
         """Natural logarithm; local derivative 1 / x. Raises ValueError for data <= 0."""
         x = self.data
         if x <= 0:
             raise ValueError(f"'log' needs data > 0, got {x:g}")
-        return Value._result(math.log(x), "log", (self,), lambda g: (g / x,))
+        return Value.from_op(math.log(x), "log", (self,), lambda g: (g / x,))
 
     def tanh(self) -> Value:
         """Hyperbolic tangent; local derivative 1 - tanh(x)**2."""
         t = math.tanh(self.data)
-        return Value._result(t, "tanh", (self,), lambda g: (g * (1.0 - t * t),))
+        return Value.from_op(t, "tanh", (self,), lambda g: (g * (1.0 - t * t),))
 
     def relu(self) -> Value:
         """max(0, x); local derivative 1 for x > 0 and 0 otherwise (also at 0, like torch)."""
         x = self.data
-        return Value._result(max(x, 0.0), "relu", (self,), lambda g: (g if x > 0 else 0.0,))
+        return Value.from_op(max(x, 0.0), "relu", (self,), lambda g: (g if x > 0 else 0.0,))
 
     def sigmoid(self) -> Value:
         """1 / (1 + exp(-x)); local derivative s * (1 - s)."""
         x = self.data
         # Two algebraically equal forms, so that exp never overflows for large |x|.
         s = 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
-        return Value._result(s, "sigmoid", (self,), lambda g: (g * s * (1.0 - s),))
+        return Value.from_op(s, "sigmoid", (self,), lambda g: (g * s * (1.0 - s),))
 
     # ----- backward pass ----------------------------------------------------------------
 
@@ -202,8 +228,14 @@ class Value:
         self.grad += 1.0
         for node in reversed(order):
             if node.parents:
-                for parent, g in zip(node.parents, node._local_rule(node.grad), strict=True):
-                    parent.grad += g
+                grads = tuple(node._local_rule(node.grad))
+                if len(grads) != len(node.parents):
+                    raise ValueError(
+                        f"the local rule of {node.op!r} returned {len(grads)} gradient(s) "
+                        f"for {len(node.parents)} parent(s)"
+                    )
+                for parent, g in zip(node.parents, grads, strict=True):
+                    parent.grad += float(g)
 
 
 def _as_value(x: Any, op: str) -> Value:

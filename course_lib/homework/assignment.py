@@ -1,0 +1,88 @@
+"""An assignment: its questions and points, and the self-check students call in the notebook."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from course_lib.homework.checking import Question, QuestionResult, run_student, score
+from course_lib.homework.report import format_result
+
+#: Every assignment the grader knows: name -> module defining ``ASSIGNMENT``.
+REGISTRY = {
+    "hw01": "course_lib.homework.hw01",
+}
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One homework: the source of truth for its questions and points.
+
+    Attributes:
+        name: ``"hw01"`` …; also the prefix of every answer cell's ``grade_id``.
+        title: e.g. ``"Backpropagation"``.
+        notebook: the notebook's file stem, e.g. ``"hw01_backprop"``: the solution is
+            ``homework/solutions/<stem>.ipynb``, the student version ``homework/<stem>.ipynb``.
+        questions: the :class:`~course_lib.homework.checking.Question` objects, in order.
+    """
+
+    name: str
+    title: str
+    notebook: str
+    questions: tuple[Question, ...]
+
+    @property
+    def max_score(self) -> float:
+        """Total points available."""
+        return sum(q.points for q in self.questions)
+
+    def question(self, key: str) -> Question:
+        """The question called ``key`` (``"q1"`` …); ``ValueError`` for an unknown key."""
+        for q in self.questions:
+            if q.key == key:
+                return q
+        keys = ", ".join(repr(q.key) for q in self.questions)
+        raise ValueError(f"question must be one of {keys}, got {key!r}")
+
+    def evaluate(self, key: str, fn: Any) -> QuestionResult:
+        """Run question ``key`` on the function ``fn`` in this process and score it."""
+        question = self.question(key)
+        if not callable(fn):
+            return QuestionResult(
+                key,
+                question.function,
+                0.0,
+                question.points,
+                "missing",
+                f"expected the function {question.function}, got {type(fn).__name__}",
+            )
+        cases = question.make_cases()
+        return score(question, cases, run_student(question, fn, cases))
+
+    def check(self, key: str, fn: Any) -> None:
+        """Self-check for students: run question ``key`` on ``fn`` and print a report.
+
+        Prints what passed and, for a failing case, its input, the expected and the
+        actual output (rounded) and a hint. Returns nothing: the report is the output.
+
+        Example: ``check("q1", affine_backward)``.
+        """
+        print(format_result(self.evaluate(key, fn)))
+
+
+def load_assignment(name: str) -> Assignment:
+    """The assignment called ``name`` (``"hw01"`` …) from :data:`REGISTRY`."""
+    if not isinstance(name, str):
+        raise TypeError(f"assignment must be a str, got {type(name).__name__}")
+    if name not in REGISTRY:
+        known = ", ".join(sorted(REGISTRY))
+        raise ValueError(f"assignment must be one of {known}, got {name!r}")
+    return importlib.import_module(REGISTRY[name]).ASSIGNMENT
+
+
+def assignment_from_filename(filename: str) -> str | None:
+    """The assignment a file name mentions (``"alice_hw01 (2).ipynb"`` -> ``"hw01"``), if any."""
+    found = {m for m in re.findall(r"hw\d\d", filename.lower()) if m in REGISTRY}
+    return found.pop() if len(found) == 1 else None

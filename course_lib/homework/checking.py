@@ -1,0 +1,289 @@
+"""Questions, test cases and scoring: the machinery behind every homework check.
+
+A homework question asks for one function. The assignment module (``hw01`` …) describes it
+as a :class:`Question`: the function's name, its points, a list of :class:`Case` inputs, a
+trusted ``reference`` that computes the expected output (PyTorch or a numerical gradient),
+and a hint. Checking happens in two halves, so that the grader can keep them apart:
+
+1. :func:`run_student` calls the student's function on every case and records what came
+   back (or which exception it raised). It runs wherever the student's code lives: in the
+   notebook for a self-check, inside the submission's kernel for the grader.
+2. :func:`score` compares those outcomes with the reference outputs and returns a
+   :class:`QuestionResult`. It runs in the checker's own process; the submission cannot
+   reach it.
+
+A question scores all of its points when every case matches and none otherwise.
+"""
+
+from __future__ import annotations
+
+import copy
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+#: Statuses a question can end with, best first.
+STATUSES = ("passed", "failed", "error", "not implemented", "missing", "timeout")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One input to a student's function.
+
+    Attributes:
+        label: a short description shown in reports, e.g. ``"2 examples, 3 -> 4 features"``.
+        args: the positional arguments (NumPy arrays, floats, dicts of arrays).
+        arg_names: the argument names, used to show the input when the case fails.
+    """
+
+    label: str
+    args: tuple
+    arg_names: tuple[str, ...]
+
+
+def call_directly(fn: Callable, args: tuple) -> Any:
+    """The default way to exercise a student's function: ``fn(*args)``."""
+    return fn(*args)
+
+
+@dataclass(frozen=True)
+class Question:
+    """One graded question: the student writes ``function``; the cases check it.
+
+    Attributes:
+        key: ``"q1"``, ``"q2"`` … (what ``check("q1", fn)`` refers to).
+        function: the name the student's notebook defines, e.g. ``"affine_backward"``.
+        points: the question's value.
+        make_cases: callable returning the list of :class:`Case` (deterministic).
+        reference: callable ``(*args) -> expected output``; trusted code, e.g. PyTorch.
+        output_names: names of the output's parts, e.g. ``("dx", "dW", "db")`` for a
+            tuple, or ``("loss",)`` for a single value; dict outputs use their keys.
+        hint: one or two sentences shown when the question fails.
+        call: callable ``(fn, args) -> output`` that exercises the student's function;
+            runs next to the student's code, so it must only build and return plain
+            data (floats, arrays, tuples, dicts).
+        rtol, atol: tolerances for comparing floats, as in ``np.allclose``.
+    """
+
+    key: str
+    function: str
+    points: float
+    make_cases: Callable[[], list[Case]]
+    reference: Callable[..., Any]
+    output_names: tuple[str, ...]
+    hint: str
+    call: Callable[[Callable, tuple], Any] = call_directly
+    rtol: float = 1e-6
+    atol: float = 1e-8
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened when the student's function ran on one case.
+
+    ``kind`` is ``"returned"`` (``value`` holds the output), ``"not implemented"`` or
+    ``"raised"`` (``value`` holds a one-line description of the exception).
+    """
+
+    kind: str
+    value: Any = None
+
+
+@dataclass
+class QuestionResult:
+    """The verdict on one question, ready for a report or for JSON.
+
+    Attributes:
+        name: the question key, e.g. ``"q1"``.
+        function: the function the question asks for.
+        score, max_score: points earned and available.
+        status: one of :data:`STATUSES`.
+        message: one line saying what happened.
+        details: further lines for the first failing case (input, expected, actual, hint).
+    """
+
+    name: str
+    function: str
+    score: float
+    max_score: float
+    status: str
+    message: str
+    details: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form: name, score, max_score, status, message."""
+        return {
+            "name": self.name,
+            "score": float(self.score),
+            "max_score": float(self.max_score),
+            "status": self.status,
+            "message": self.message,
+        }
+
+
+def _plain(value: Any) -> Any:
+    """Turn tensors and array scalars into NumPy / Python values, recursively."""
+    if hasattr(value, "detach") and hasattr(value, "numpy"):
+        return value.detach().cpu().numpy()
+    if isinstance(value, tuple | list):
+        return type(value)(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _describe_exception(exc: BaseException) -> str:
+    """``"ValueError: shapes (2,3) and (2,4) not aligned (line 4 of your cell)"``."""
+    text = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+    frames = traceback.extract_tb(exc.__traceback__)
+    notebook_frames = [f for f in frames if "ipykernel" in f.filename or "<" in f.filename]
+    if notebook_frames:
+        text += f" (line {notebook_frames[-1].lineno} of your cell)"
+    return text
+
+
+def run_student(question: Question, fn: Any, cases: Sequence[Case]) -> list[Outcome]:
+    """Call the student's function on every case and record what happened.
+
+    Each call gets its own deep copy of the inputs, so a function that modifies its
+    arguments in place cannot change later cases or the reference.
+
+    Returns:
+        list of :class:`Outcome`, one per case.
+    """
+    outcomes = []
+    for case in cases:
+        try:
+            value = question.call(fn, copy.deepcopy(case.args))
+        except NotImplementedError:
+            outcomes.append(Outcome("not implemented"))
+        except Exception as exc:  # the student's code may raise anything
+            outcomes.append(Outcome("raised", _describe_exception(exc)))
+        else:
+            outcomes.append(Outcome("returned", _plain(value)))
+    return outcomes
+
+
+def _names_for(expected: Any, names: tuple[str, ...]) -> list[str]:
+    """Names of the parts of a tuple output (falls back to ``output[i]``)."""
+    return [names[i] if i < len(names) else f"output[{i}]" for i in range(len(expected))]
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """Where an output differs from the reference: the part's name, both values, and why."""
+
+    name: str
+    actual: Any
+    expected: Any
+    problem: str
+
+
+def compare(actual: Any, expected: Any, name: str, rtol: float, atol: float) -> Mismatch | None:
+    """Find where ``actual`` differs from ``expected``, or return None when they match.
+
+    Handles floats, arrays, tuples and lists (part by part, named ``name[i]``) and dicts
+    (key by key); floats are compared with ``np.allclose(actual, expected, rtol, atol)``.
+    """
+
+    def mismatch(problem: str) -> Mismatch:
+        return Mismatch(name, actual, expected, problem)
+
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            return mismatch(f"{name} should be a dict with keys {sorted(expected)}")
+        missing = sorted(set(expected) - set(actual))
+        if missing:
+            return mismatch(f"{name} is missing the key(s) {missing}")
+        for key in expected:
+            found = compare(actual[key], expected[key], f"{name}[{key!r}]", rtol, atol)
+            if found:
+                return found
+        return None
+    if isinstance(expected, tuple | list):
+        if not isinstance(actual, tuple | list) or len(actual) != len(expected):
+            return mismatch(f"{name} should be a tuple of {len(expected)} values")
+        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
+            found = compare(a, e, f"{name}[{i}]", rtol, atol)
+            if found:
+                return found
+        return None
+    try:
+        actual_array = np.asarray(actual, dtype=float)
+    except (TypeError, ValueError):
+        return mismatch(f"{name} should be a number or an array, got {type(actual).__name__}")
+    expected_array = np.asarray(expected, dtype=float)
+    if actual_array.shape != expected_array.shape:
+        return mismatch(f"{name} has shape {actual_array.shape}, expected {expected_array.shape}")
+    if not np.all(np.isfinite(actual_array)):
+        return mismatch(f"{name} contains NaN or inf")
+    if not np.allclose(actual_array, expected_array, rtol=rtol, atol=atol):
+        error = float(np.max(np.abs(actual_array - expected_array)))
+        return mismatch(f"{name} is wrong (max abs error {error:.1e})")
+    return None
+
+
+def compare_output(question: Question, actual: Any, expected: Any) -> Mismatch | None:
+    """:func:`compare` for a whole output, naming tuple parts after ``output_names``."""
+    rtol, atol = question.rtol, question.atol
+    if not isinstance(expected, tuple):
+        name = question.output_names[0] if question.output_names else "the output"
+        return compare(actual, expected, name, rtol, atol)
+    whole = f"the result of {question.function}"
+    if not isinstance(actual, tuple | list) or len(actual) != len(expected):
+        names = ", ".join(_names_for(expected, question.output_names))
+        return Mismatch(whole, actual, expected, f"{whole} should be a tuple ({names})")
+    parts = zip(_names_for(expected, question.output_names), actual, expected, strict=True)
+    for part_name, a, e in parts:
+        found = compare(a, e, part_name, rtol, atol)
+        if found:
+            return found
+    return None
+
+
+def score(question: Question, cases: Sequence[Case], outcomes: Sequence[Outcome]) -> QuestionResult:
+    """Compare the student's outcomes with the reference and decide the question.
+
+    Args:
+        question: the question.
+        cases: its cases, in order.
+        outcomes: what :func:`run_student` recorded, aligned with ``cases``.
+
+    Returns:
+        a :class:`QuestionResult` with all points when every case matches, none otherwise.
+    """
+    from course_lib.homework.report import failure_details
+
+    def result(status: str, message: str, details: list[str] | None = None) -> QuestionResult:
+        points = question.points if status == "passed" else 0.0
+        return QuestionResult(
+            question.key, question.function, points, question.points, status, message, details or []
+        )
+
+    if len(outcomes) != len(cases):
+        return result("error", "the check did not run on every case")
+    if any(o.kind == "not implemented" for o in outcomes):
+        return result(
+            "not implemented", "not implemented yet (it still raises NotImplementedError)"
+        )
+    failures = []
+    for case, outcome in zip(cases, outcomes, strict=True):
+        if outcome.kind == "raised":
+            failures.append((case, outcome.value, None))
+            continue
+        expected = question.reference(*copy.deepcopy(case.args))
+        found = compare_output(question, outcome.value, expected)
+        if found:
+            failures.append((case, found.problem, found))
+    if not failures:
+        return result("passed", f"all {len(cases)} cases passed")
+    status = "failed" if failures[0][2] is not None else "error"
+    verb = "raised an exception" if status == "error" else "failed"
+    case, problem, _ = failures[0]
+    message = f"{len(failures)} of {len(cases)} cases {verb}; first: {case.label}: {problem}"
+    return result(status, message, failure_details(question, failures))

@@ -1,0 +1,302 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Homework 01 — Backpropagation
+#
+# In lecture 01 you derived the gradients of a two-layer network by hand and built a scalar
+# autograd engine. Here you write them yourself:
+#
+# | question | you write | points |
+# |---|---|---|
+# | Q1 | `affine_backward(dout, x, W)`: gradients of `out = x @ W + b` | 2 |
+# | Q2 | `relu_backward(dout, x)`: gradient of `out = max(x, 0)` | 1 |
+# | Q3 | `softmax_loss(scores, y)`: softmax cross-entropy and its gradient | 2 |
+# | Q4 | `two_layer_loss(params, X, y, reg)`: the loss and all four gradients of the net | 3 |
+# | Q5 | `sin(x)`: a new operation for `course_lib.autograd.Value` | 1 |
+# | Q6 | `power(a, b)`: `a ** b` for two `Value`s | 1 |
+#
+# **How to work.** Replace each `# YOUR CODE HERE` / `raise NotImplementedError` with your
+# code, then run the `check(...)` cell below it. The check compares your function with
+# PyTorch on several inputs and prints what passed or, for a failing case, the input, the
+# expected and the actual output, and a hint. Part C gradient-checks your network against
+# centered differences, the way you would debug without PyTorch.
+#
+# **Rules.** Use NumPy and `math` only: not `torch`, and not `course_lib.layers` or
+# `course_lib.losses` (they contain the answers). Keep the function names and arguments.
+# You may add cells. Before you submit, run *Kernel → Restart and Run All* and check that
+# every check passes; the grader runs your notebook the same way, in a fresh kernel.
+
+# %%
+import math
+
+import numpy as np
+
+from course_lib.autograd import Value
+from course_lib.gradcheck import numerical_gradient, rel_error
+from course_lib.homework.hw01 import check
+
+np.set_printoptions(precision=4, suppress=True)
+rng = np.random.default_rng(0)
+
+# %% [markdown]
+# ## Part A: the backward pass of a two-layer network
+#
+# The network maps a batch `X` of shape (N, D) to class scores of shape (N, C):
+#
+# $$h = \mathrm{ReLU}(X W_1 + b_1), \qquad s = h W_2 + b_2, \qquad
+# L = \frac{1}{N}\sum_i -\log \mathrm{softmax}(s_i)_{y_i} + \lambda\left(\lVert W_1\rVert^2 + \lVert W_2\rVert^2\right).$$
+#
+# Backpropagation walks this chain from the loss back to the weights. Each stage receives
+# `dout` = ∂L/∂(its output) and returns the gradients with respect to its inputs.
+#
+# ### Q1 (2 points): the affine layer
+#
+# For `out = x @ W + b` with `x` of shape (N, D), `W` (D, M), `b` (M,) and `dout` (N, M):
+#
+# $$\frac{\partial L}{\partial x} = \texttt{dout}\, W^\top, \qquad
+# \frac{\partial L}{\partial W} = x^\top \texttt{dout}, \qquad
+# \frac{\partial L}{\partial b} = \sum_{i} \texttt{dout}_i .$$
+#
+# You do not need to memorise these: each gradient has the shape of what it is the gradient
+# of, and there is only one way to multiply `dout` with `x` or `W` that gives that shape.
+
+# %%
+def affine_backward(dout, x, W):
+    """Backward pass of the affine layer out = x @ W + b.
+
+    Args:
+        dout: upstream gradient dL/d(out), shape (N, M).
+        x: the layer's input, shape (N, D).
+        W: the weights, shape (D, M).
+
+    Returns:
+        tuple (dx, dW, db) with shapes (N, D), (D, M), (M,).
+    """
+    ### BEGIN SOLUTION
+    dx = dout @ W.T
+    dW = x.T @ dout
+    db = dout.sum(axis=0)
+    return dx, dW, db
+    ### END SOLUTION
+
+
+# %%
+check("q1", affine_backward)
+
+# %% [markdown]
+# ### Q2 (1 point): ReLU
+#
+# `out = max(x, 0)` element-wise, so ∂out/∂x is 1 where `x > 0` and 0 elsewhere. PyTorch
+# uses 0 at exactly `x == 0`; do the same.
+
+# %%
+def relu_backward(dout, x):
+    """Backward pass of out = max(x, 0), element-wise.
+
+    Args:
+        dout: upstream gradient, any shape.
+        x: the ReLU's input, same shape as dout.
+
+    Returns:
+        dx, same shape as x.
+    """
+    ### BEGIN SOLUTION
+    return dout * (x > 0)
+    ### END SOLUTION
+
+
+# %%
+check("q2", relu_backward)
+
+# %% [markdown]
+# ### Q3 (2 points): softmax cross-entropy
+#
+# For scores `s` of shape (N, C) and integer labels `y` of shape (N,):
+#
+# $$p_{ij} = \frac{e^{s_{ij}}}{\sum_k e^{s_{ik}}}, \qquad
+# L = -\frac{1}{N}\sum_i \log p_{i y_i}, \qquad
+# \frac{\partial L}{\partial s_{ij}} = \frac{p_{ij} - [j = y_i]}{N}.$$
+#
+# Real scores can be large: `np.exp(1000.0)` overflows. Subtracting each row's maximum
+# changes no probability, and computing $\log p_{ij} = s_{ij} - \log\sum_k e^{s_{ik}}$
+# directly avoids taking the log of a probability that rounded to zero. One check case
+# uses scores in the thousands.
+
+# %%
+def softmax_loss(scores, y):
+    """Mean softmax cross-entropy loss and its gradient.
+
+    Args:
+        scores: class scores, shape (N, C).
+        y: integer labels in [0, C), shape (N,).
+
+    Returns:
+        tuple (loss, dscores): a float and an array of shape (N, C).
+    """
+    ### BEGIN SOLUTION
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    n = len(y)
+    loss = -log_p[np.arange(n), y].mean()
+    dscores = np.exp(log_p)
+    dscores[np.arange(n), y] -= 1.0
+    return loss, dscores / n
+    ### END SOLUTION
+
+
+# %%
+check("q3", softmax_loss)
+
+# %% [markdown]
+# ### Q4 (3 points): the whole network
+#
+# Put the pieces together. `params` is a dict with `W1` (D, H), `b1` (H,), `W2` (H, C) and
+# `b2` (C,). The regularisation term is $\lambda(\sum W_1^2 + \sum W_2^2)$, so it adds
+# $2\lambda W$ to each weight gradient and nothing to the biases. Return the loss and a dict
+# of gradients with the same keys as `params`. Reuse your functions from Q1–Q3.
+
+# %%
+def two_layer_loss(params, X, y, reg):
+    """Loss and gradients of affine -> ReLU -> affine -> softmax loss + L2.
+
+    Args:
+        params: dict with W1 (D, H), b1 (H,), W2 (H, C), b2 (C,).
+        X: inputs, shape (N, D).
+        y: integer labels, shape (N,).
+        reg: the L2 strength lambda (a float >= 0).
+
+    Returns:
+        tuple (loss, grads): a float, and a dict with the keys of params holding arrays
+        of the same shapes.
+    """
+    ### BEGIN SOLUTION
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    a = X @ W1 + b1
+    h = np.maximum(a, 0.0)
+    scores = h @ W2 + b2
+    loss, dscores = softmax_loss(scores, y)
+    loss += reg * (np.sum(W1 * W1) + np.sum(W2 * W2))
+    dh, dW2, db2 = affine_backward(dscores, h, W2)
+    da = relu_backward(dh, a)
+    _, dW1, db1 = affine_backward(da, X, W1)
+    grads = {"W1": dW1 + 2 * reg * W1, "b1": db1, "W2": dW2 + 2 * reg * W2, "b2": db2}
+    return loss, grads
+    ### END SOLUTION
+
+
+# %%
+check("q4", two_layer_loss)
+
+# %% [markdown]
+# ## Part B: two new operations for the scalar engine
+#
+# Every operation of `course_lib.autograd.Value` is built with `Value.from_op(data, op,
+# parents, local_rule)`. The **local rule** receives `g`, the gradient of the final output
+# with respect to the operation's result, and returns one gradient per parent: one step of
+# the chain rule. `backward()` does the rest, including adding gradients where a value is
+# used twice. For example, squaring:
+
+# %%
+def square(x):
+    return Value.from_op(x.data**2, "square", (x,), lambda g: (g * 2 * x.data,))
+
+
+x = Value(3.0)
+f = square(x) + x  # x is used twice: df/dx = 2x + 1
+f.backward()
+print(f"f = {f.data:g}, df/dx = {x.grad:g} (expected {2 * 3.0 + 1:g})")
+
+# %% [markdown]
+# ### Q5 (1 point): `sin`
+#
+# Write `sin(x)` for a `Value` `x`. Its local derivative is $\cos x$.
+
+# %%
+def sin(x):
+    """sin of a Value, as a new Value wired into the graph.
+
+    Args:
+        x: a Value.
+
+    Returns:
+        a Value with data sin(x.data) whose local rule sends g * cos(x.data) to x.
+    """
+    ### BEGIN SOLUTION
+    return Value.from_op(math.sin(x.data), "sin", (x,), lambda g: (g * math.cos(x.data),))
+    ### END SOLUTION
+
+
+# %%
+check("q5", sin)
+
+# %% [markdown]
+# ### Q6 (1 point): `power` with a `Value` exponent
+#
+# The engine's `v ** c` only accepts a constant exponent. Write `power(a, b)` $= a^b$ for two
+# `Value`s with `a.data > 0`. It has two parents, so the local rule returns two gradients:
+#
+# $$\frac{\partial a^b}{\partial a} = b\,a^{b-1}, \qquad \frac{\partial a^b}{\partial b} = a^b \ln a .$$
+
+# %%
+def power(a, b):
+    """a ** b for two Values (a.data > 0), with gradients for both.
+
+    Args:
+        a: the base, a Value with positive data.
+        b: the exponent, a Value.
+
+    Returns:
+        a Value with data a.data ** b.data and parents (a, b).
+    """
+    ### BEGIN SOLUTION
+    out = a.data**b.data
+    local_rule = lambda g: (g * b.data * a.data ** (b.data - 1), g * out * math.log(a.data))  # noqa: E731
+    return Value.from_op(out, "pow", (a, b), local_rule)
+    ### END SOLUTION
+
+
+# %%
+check("q6", power)
+
+# %% [markdown]
+# ## Part C: gradient-check your work without PyTorch
+#
+# The checks above compare with PyTorch. Without a reference, compare with **centered
+# differences**, $\partial f/\partial x_i \approx (f(x + h e_i) - f(x - h e_i)) / 2h$:
+# slow (two evaluations per parameter) but needing nothing except the loss itself.
+# `course_lib.gradcheck.numerical_gradient` computes it; `rel_error` judges the match (in
+# float64, below about 1e-7 means correct). This part runs once Q1–Q4 are done.
+
+# %%
+N, D, H, C = 6, 5, 7, 3
+params = {"W1": rng.standard_normal((D, H)), "b1": rng.standard_normal(H),
+          "W2": rng.standard_normal((H, C)), "b2": rng.standard_normal(C)}
+X, y = rng.standard_normal((N, D)), rng.integers(0, C, size=N)
+loss, grads = two_layer_loss(params, X, y, reg=0.05)
+for name in params:
+    numeric = numerical_gradient(lambda _: two_layer_loss(params, X, y, 0.05)[0], params[name])
+    err = rel_error(grads[name], numeric)
+    print(f"{name}: relative error vs centered differences {err:.1e}")
+
+# %% [markdown]
+# And the same idea for the new operations: one scalar, two nearby evaluations.
+
+# %%
+h = 1e-6
+for a0, b0 in [(1.7, 2.5), (0.6, -1.5)]:
+    a, b = Value(a0), Value(b0)
+    power(a, b).backward()
+    da = (a0 + h) ** b0 - (a0 - h) ** b0
+    db = a0 ** (b0 + h) - a0 ** (b0 - h)
+    print(f"a={a0}, b={b0}: rel error da {rel_error(a.grad, da / (2 * h)):.1e}, "
+          f"db {rel_error(b.grad, db / (2 * h)):.1e}")
+
+# %% [markdown]
+# **Done?** Restart the kernel, run all cells, and check that every `check` reports all
+# cases passed. Then submit this notebook file.
