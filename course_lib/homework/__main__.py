@@ -60,7 +60,8 @@ def grade(args: argparse.Namespace) -> int:
         if r.error:
             print(f"{r.path}\n  could not grade: {r.error}\n")
         else:
-            print(format_table(r.path, r.questions) + "\n")
+            notes = "".join(f"\n  cell error: {e}" for e in r.cell_errors[:5])
+            print(format_table(r.path, r.questions) + notes + "\n")
     submissions = [r.as_dict() for r in results]
     if len(results) > 1:
         print(format_summary(submissions))
@@ -87,16 +88,23 @@ def generate(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_lib.homework", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="python -m course_lib.homework",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     g = commands.add_parser("grade", help="grade submitted notebooks")
     g.add_argument("paths", nargs="+", metavar="PATH", help="a notebook or a folder of them")
     g.add_argument("--timeout", type=float, default=60.0, help="seconds per cell (default 60)")
     g.add_argument("--json", metavar="FILE", help="also write the scores as JSON to FILE")
     g.add_argument("--assignment", help="hw01, ...; by default read from the notebook")
-    g.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1),
-                   help="submissions graded in parallel (default: up to 4)")  # fmt: skip
+    g.add_argument(
+        "--jobs",
+        type=int,
+        default=min(4, os.cpu_count() or 1),
+        help="submissions graded in parallel (default: up to 4)",
+    )
     s = commands.add_parser("generate", help="write student notebooks from the solutions")
     s.add_argument("solutions", nargs="*", metavar="SOLUTION", help="default: all of them")
     s.add_argument("--check", action="store_true", help="only report stale student notebooks")

@@ -122,9 +122,9 @@ class Kernel:
             return CellRun("error", errors[0] if errors else content.get("ename", "error"))
         return CellRun("ok")
 
-    def responsive(self) -> bool:
-        """True when the kernel answers a trivial request within ``RECOVERY_TIMEOUT``."""
-        return self.km.is_alive() and self.run("pass", RECOVERY_TIMEOUT).status == "ok"
+    def responsive(self, timeout: float) -> bool:
+        """True when the kernel answers a trivial request within ``timeout`` seconds."""
+        return self.km.is_alive() and self.run("pass", timeout).status == "ok"
 
 
 @dataclass
@@ -167,13 +167,20 @@ def read_submission(path: Path) -> nbformat.NotebookNode:
 
 
 def identify(nb: nbformat.NotebookNode, path: Path, assignment: str | None) -> Assignment:
-    """Which assignment ``nb`` answers: given, from its answer cells' ids, or its file name."""
+    """Which assignment ``nb`` answers.
+
+    In order: the ``assignment`` argument; the ``grade_id`` of the answer cells; the
+    ``course_lib.homework.hwNN`` module the notebook imports; the file name.
+    """
     if assignment is None:
         ids = {
             str(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", ""))
             for cell in nb.cells
         }
         names = {m.group(1) for i in ids if (m := re.match(r"(hw\d\d)-", i))}
+        if not names:  # e.g. a solution notebook: look for `from course_lib.homework.hw01 ...`
+            code = "\n".join(_code_cells(nb))
+            names = set(re.findall(r"course_lib\.homework\.(hw\d\d)\b", code))
         assignment = names.pop() if len(names) == 1 else assignment_from_filename(path.name)
     if assignment is None:
         raise CannotGrade(f"cannot tell which assignment {path} is; pass --assignment")
@@ -183,8 +190,19 @@ def identify(nb: nbformat.NotebookNode, path: Path, assignment: str | None) -> A
         raise CannotGrade(str(exc)) from exc
 
 
+# A cell holding nothing but self-check calls only prints: the grader runs its own checks.
+_SELF_CHECK_CELL = re.compile(r"""(\s*check\(\s*["']q\d+["']\s*,\s*\w+\s*\)\s*;?\s*)+""")
+
+
 def _code_cells(nb: nbformat.NotebookNode) -> list[str]:
-    return [cell.source for cell in nb.cells if cell.cell_type == "code" and cell.source.strip()]
+    """The submission's non-empty code cells, without the cells that only call ``check``."""
+    return [
+        cell.source
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        and cell.source.strip()
+        and not _SELF_CHECK_CELL.fullmatch(cell.source)
+    ]
 
 
 def _recover(
@@ -195,7 +213,7 @@ def _recover(
     A kernel that ignores the interrupt (say, a loop that catches KeyboardInterrupt) or has
     died is restarted, and the cells that completed before are run again.
     """
-    if run.status not in ("timeout", "dead") or kernel.responsive():
+    if run.status not in ("timeout", "dead") or kernel.responsive(min(RECOVERY_TIMEOUT, timeout)):
         return
     kernel.restart()
     for code, earlier in zip(cells, runs, strict=False):
@@ -215,9 +233,10 @@ def _run_cells(kernel: Kernel, cells: list[str], timeout: float) -> list[CellRun
 
 def _missing_message(missing: str, function: str, cells: list[str], runs: list[CellRun]) -> str:
     """Explain a missing function by the failure of the cell that should define it."""
-    for number, (code, run) in enumerate(zip(cells, runs, strict=True), start=1):
-        if re.search(rf"^\s*def\s+{re.escape(function)}\s*\(", code, re.M) and run.error:
-            return f"{missing}: code cell {number} that defines it failed ({run.error})"
+    for code, run in zip(cells, runs, strict=True):
+        if re.search(rf"^\s*def\s+{re.escape(function)}\b", code, re.M) and run.error:
+            first_line = code.strip().splitlines()[0]
+            return f"{missing}: its cell failed ({run.error}) at `{first_line}`"
     return f"{missing} in the notebook"
 
 
@@ -281,7 +300,9 @@ def grade_submission(path: str, timeout: float = 60.0, assignment: str | None = 
         try:
             runs = _run_cells(kernel, cells, timeout)
             result.cell_errors = [
-                f"code cell {i}: {r.error}" for i, r in enumerate(runs, start=1) if r.error
+                f"{r.error} at `{code.strip().splitlines()[0]}`"
+                for code, r in zip(cells, runs, strict=True)
+                if r.error
             ]
             result.questions = _grade_questions(kernel, spec, cells, runs, timeout)
         finally:
