@@ -104,7 +104,7 @@ class Kernel:
 
         def on_output(msg: dict) -> None:
             if msg["header"]["msg_type"] == "error":
-                errors.append(f"{msg['content']['ename']}: {msg['content']['evalue']}")
+                errors.append(f"{msg['content']['ename']}: {msg['content']['evalue']}".rstrip(": "))
 
         try:
             reply = self.kc.execute_interactive(
