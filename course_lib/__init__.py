@@ -19,6 +19,7 @@ module          what it holds                                               lect
 ``data``        offline synthetic and bundled data sets, splits, batches     03-07
 ``training``    seeding, device, a ``fit`` loop for ``torch.nn`` models       07
 ``plots``       the course's figures in one visual style                     all
+``homework``    self-checks, student-notebook generator and grader           01-07
 ==============  ==========================================================  =======
 
 Import the module you need, e.g. ``from course_lib import optim``. Nothing here touches
@@ -32,6 +33,7 @@ __all__ = [
     "data",
     "gradcheck",
     "hessian",
+    "homework",
     "layers",
     "losses",
     "optim",

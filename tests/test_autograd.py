@@ -326,3 +326,41 @@ def test_layout_puts_every_node_right_of_its_operands():
 def test_draw_graph_rejects_a_non_value():
     with pytest.raises(TypeError, match="value"):
         draw_graph(3.0)
+
+
+def test_from_op_builds_a_new_operation_that_matches_torch():
+    def softplus(x):
+        s = math.log1p(math.exp(x.data))
+        sig = 1.0 / (1.0 + math.exp(-x.data))
+        return Value.from_op(s, "softplus", (x,), lambda g: (g * sig,))
+
+    x = Value(0.3)
+    out = softplus(x) * x  # x used twice: the rule's gradient adds to the direct one
+    out.backward()
+    xt = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
+    (torch.nn.functional.softplus(xt) * xt).backward()
+    assert out.op == "*" and out.parents[0].op == "softplus"
+    assert math.isclose(x.grad, xt.grad.item(), rel_tol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "args, error, match",
+    [
+        ((1.0, 3, (), lambda g: ()), TypeError, "op must be a str"),
+        ((1.0, "f", [Value(1.0)], lambda g: (g,)), TypeError, "parents must be a tuple"),
+        ((1.0, "f", (2.0,), lambda g: (g,)), TypeError, "parents must be a tuple"),
+        ((1.0, "f", (), None), TypeError, "local_rule must be callable"),
+        (("1", "f", (), lambda g: ()), TypeError, "data must be a real number"),
+        ((math.inf, "f", (Value(2.0),), lambda g: (g,)), ValueError, "'f' of \\(2\\) gives inf"),
+    ],
+)
+def test_from_op_rejects_bad_arguments(args, error, match):
+    with pytest.raises(error, match=match):
+        Value.from_op(*args)
+
+
+def test_local_rule_returning_the_wrong_number_of_gradients_is_named_in_the_error():
+    a, b = Value(1.0), Value(2.0)
+    out = Value.from_op(3.0, "bad", (a, b), lambda g: (g,))
+    with pytest.raises(ValueError, match="'bad' returned 1 gradient\\(s\\) for 2 parent\\(s\\)"):
+        out.backward()

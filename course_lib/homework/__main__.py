@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
+from course_lib.homework.grader import grade_submission
 from course_lib.homework.report import format_summary, format_table
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,23 +42,20 @@ def _expand(paths: list[str]) -> list[str]:
     return found
 
 
-def _grade_one(args: tuple[str, float, str | None]):
-    from course_lib.homework.grader import grade_submission
-
-    return grade_submission(*args)
-
-
 def grade(args: argparse.Namespace) -> int:
     paths = _expand(args.paths)
     if not paths:
         print("no notebooks found in " + ", ".join(args.paths), file=sys.stderr)
         return 2
-    jobs = [(p, args.timeout, args.assignment) for p in paths]
-    if len(jobs) == 1 or args.jobs == 1:
-        results = [_grade_one(job) for job in jobs]
+    grade_one = partial(grade_submission, timeout=args.timeout, assignment=args.assignment)
+    if len(paths) == 1 or args.jobs == 1:
+        results = [grade_one(p) for p in paths]
     else:
-        with ProcessPoolExecutor(max_workers=min(args.jobs, len(jobs))) as pool:
-            results = list(pool.map(_grade_one, jobs))
+        # "spawn": forking a process that may already run torch's thread pools can hang.
+        context = multiprocessing.get_context("spawn")
+        workers = min(args.jobs, len(paths))
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            results = list(pool.map(grade_one, paths))
     for r in results:
         if r.error:
             print(f"{r.path}\n  could not grade: {r.error}\n")
