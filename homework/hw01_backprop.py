@@ -246,7 +246,7 @@ check("q6", power)
 # `course_lib.gradcheck.numerical_gradient` computes it; `rel_error` judges the match (in
 # float64, below about 1e-7 means correct). This part runs once Q1–Q4 are done.
 
-# %%
+# %% tags=["raises-exception"]
 N, D, H, C = 6, 5, 7, 3
 params = {"W1": rng.standard_normal((D, H)), "b1": rng.standard_normal(H),
           "W2": rng.standard_normal((H, C)), "b2": rng.standard_normal(C)}
@@ -260,7 +260,7 @@ for name in params:
 # %% [markdown]
 # And the same idea for the new operations: one scalar, two nearby evaluations.
 
-# %%
+# %% tags=["raises-exception"]
 h = 1e-6
 for a0, b0 in [(1.7, 2.5), (0.6, -1.5)]:
     a, b = Value(a0), Value(b0)

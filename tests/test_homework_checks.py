@@ -6,6 +6,7 @@ are written here, each with the mistake a student is likely to make.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jupytext
@@ -27,22 +28,46 @@ SOLUTIONS = sorted((ROOT / "homework" / "solutions").glob("hw*.ipynb"))
 HW01 = load_assignment("hw01")
 
 
-@pytest.fixture(scope="module")
-def solution_functions() -> dict:
-    """The hw01 solution's namespace after running its code cells (no kernel needed)."""
-    nb = jupytext.read(ROOT / "homework" / "solutions" / "hw01_backprop.ipynb")
+@functools.cache
+def solution_namespace(name: str) -> dict:
+    """An assignment solution's namespace after running its code cells (no kernel needed)."""
+    notebook = load_assignment(name).notebook
+    nb = jupytext.read(ROOT / "homework" / "solutions" / f"{notebook}.ipynb")
     namespace: dict = {}
     for cell in nb.cells:
         if cell.cell_type == "code" and not cell.source.startswith("check("):
-            exec(compile(cell.source, "<solution>", "exec"), namespace)
+            exec(compile(cell.source, f"<{notebook}>", "exec"), namespace)
     return namespace
 
 
-@pytest.mark.parametrize("question", HW01.questions, ids=lambda q: q.key)
-def test_solution_passes_every_question(question, solution_functions):
-    result = HW01.evaluate(question.key, solution_functions[question.function])
+@pytest.fixture(scope="module")
+def solution_functions() -> dict:
+    return solution_namespace("hw01")
+
+
+ALL_QUESTIONS = [(name, q) for name in REGISTRY for q in load_assignment(name).questions]
+
+
+@pytest.mark.parametrize("name, question", ALL_QUESTIONS, ids=lambda x: getattr(x, "key", x))
+def test_solution_passes_every_question(name, question):
+    function = solution_namespace(name)[question.function]
+    result = load_assignment(name).evaluate(question.key, function)
     assert result.status == "passed", result.message
     assert result.score == question.points
+
+
+def test_eigenvector_questions_accept_either_sign():
+    def flipped(H):
+        lam, u = solution_namespace("hw02")["escape_direction"](H)
+        return lam, -u
+
+    assert load_assignment("hw02").evaluate("q4", flipped).status == "passed"
+
+
+def test_string_answers_are_compared_exactly():
+    result = load_assignment("hw02").evaluate("q3", lambda H, tol=1e-6: "saddle")
+    assert result.status == "failed"
+    assert "kind is 'saddle', expected" in result.message
 
 
 def test_report_for_a_wrong_gradient_shows_input_expected_actual_and_hint(capsys):
@@ -141,6 +166,7 @@ def test_unknown_question_and_assignment_names_raise_value_error():
 
 def test_points_add_up_and_every_registered_assignment_has_a_solution():
     assert HW01.max_score == 10
+    assert sorted(REGISTRY) == [p.name[:4] for p in SOLUTIONS]
     for name in REGISTRY:
         assignment = load_assignment(name)
         assert (ROOT / "homework" / "solutions" / f"{assignment.notebook}.ipynb").exists()
@@ -214,3 +240,17 @@ def test_student_notebook_has_stubs_ids_and_no_outputs(solution):
     for cell in student.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None
+
+
+def test_cells_that_call_answers_are_tagged_so_run_all_continues():
+    student = nbformat.read(ROOT / "homework" / "hw02_critical_points.ipynb", as_version=4)
+    tagged = [c for c in student.cells if "raises-exception" in c.metadata.get("tags", [])]
+    assert tagged and all(
+        "newton_step" in c.source
+        or "classify" in c.source
+        or "hessian_of_f" in c.source
+        or "escape_direction" in c.source
+        for c in tagged
+    )
+    assert not any(c.source.startswith("check(") for c in tagged)
+    assert not any("nbgrader" in c.metadata for c in tagged)

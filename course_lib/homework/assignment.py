@@ -13,6 +13,7 @@ from course_lib.homework.report import format_result
 #: Every assignment the grader knows: name -> module defining ``ASSIGNMENT``.
 REGISTRY = {
     "hw01": "course_lib.homework.hw01",
+    "hw02": "course_lib.homework.hw02",
 }
 
 

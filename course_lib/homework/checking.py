@@ -213,6 +213,10 @@ def compare(actual: Any, expected: Any, name: str, rtol: float, atol: float) -> 
             if found:
                 return found
         return None
+    if isinstance(expected, str):
+        return (
+            None if actual == expected else mismatch(f"{name} is {actual!r}, expected {expected!r}")
+        )
     try:
         actual_array = np.asarray(actual, dtype=float)
     except (TypeError, ValueError):

@@ -12,7 +12,8 @@ The student notebook ``homework/hwNN_name.ipynb`` (and its ``.py`` twin) keeps e
 line and replaces each region with ``# YOUR CODE HERE`` and ``raise NotImplementedError``
 at the marker's indentation. It has no outputs, and each answer cell carries nbgrader
 metadata (``solution: true`` and a ``grade_id`` such as ``hw01-answer-3``), which the grader
-uses to recognise the assignment.
+uses to recognise the assignment. Cells that call the student's functions are tagged
+``raises-exception`` so that *Run All* continues past a question not yet answered.
 
 Command line: ``python -m course_lib.homework generate [--check]``.
 """
@@ -86,6 +87,26 @@ def _nbgrader(grade_id: str) -> dict:
     }
 
 
+def _tag_cells_that_use_answers(nb: nbformat.NotebookNode) -> None:
+    """Tag ``raises-exception`` on code cells that call the student's functions.
+
+    Until a question is answered those cells raise ``NotImplementedError``; the tag lets
+    JupyterLab's *Run All* go on past them. Cells that only call ``check`` never raise.
+    """
+    answer_cells = [c for c in nb.cells if "nbgrader" in c.metadata]
+    names = {n for c in answer_cells for n in re.findall(r"^\s*def\s+(\w+)", c.source, re.M)}
+    if not names:
+        return
+    uses = re.compile(r"\b(" + "|".join(sorted(names)) + r")\b")
+    for cell in nb.cells:
+        if cell.cell_type != "code" or cell in answer_cells or cell.source.startswith("check("):
+            continue
+        if uses.search(cell.source):
+            tags = cell.metadata.setdefault("tags", [])
+            if "raises-exception" not in tags:
+                tags.append("raises-exception")
+
+
 def student_notebook(solution: nbformat.NotebookNode, assignment: str) -> nbformat.NotebookNode:
     """The student version of ``solution``: stubs for answers, no outputs, stable cell ids.
 
@@ -108,6 +129,7 @@ def student_notebook(solution: nbformat.NotebookNode, assignment: str) -> nbform
             cell.execution_count = None
     if answers == 0:
         raise ValueError(f"solution has no '{BEGIN}' regions")
+    _tag_cells_that_use_answers(nb)
     nb.metadata = {k: v for k, v in nb.metadata.items() if k == "kernelspec"}
     return nb
 
