@@ -26,6 +26,8 @@
 # PyTorch on several inputs and prints what passed or, for a failing case, the input, the
 # expected and the actual output, and a hint. Part C gradient-checks your network against
 # centered differences, the way you would debug without PyTorch.
+# Cells that use your functions raise `NotImplementedError` until you have answered;
+# *Run All* carries on past them.
 #
 # **Rules.** Use NumPy and `math` only: not `torch`, and not `course_lib.layers` or
 # `course_lib.losses` (they contain the answers). Keep the function names and arguments.

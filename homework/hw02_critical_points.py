@@ -25,6 +25,8 @@
 # code, then run the `check(...)` cell below it: it compares your function with a reference
 # on several inputs and prints what passed or, for a failing case, the input, the expected
 # and the actual value, and a hint.
+# Cells that use your functions raise `NotImplementedError` until you have answered;
+# *Run All* carries on past them.
 #
 # **Rules.** Use NumPy and `torch.autograd.grad`, not `torch.autograd.functional.hessian`
 # or `course_lib.hessian` (they contain the answers). Keep the function names and
