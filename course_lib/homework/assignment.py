@@ -14,6 +14,8 @@ from course_lib.homework.report import format_result
 REGISTRY = {
     "hw01": "course_lib.homework.hw01",
     "hw02": "course_lib.homework.hw02",
+    "hw03": "course_lib.homework.hw03",
+    "hw04": "course_lib.homework.hw04",
 }
 
 

@@ -1,0 +1,37 @@
+"""Optimizer trajectories on the toy surfaces: the reference for optimizer questions (hw03, hw04).
+
+An optimizer question is checked on a whole path: ``steps`` updates from a start point,
+compared point by point with the path ``torch.optim`` takes from the same start, fed the
+same NumPy gradients. An error anywhere in the recursion then shows up in the path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from course_lib.surfaces import IllConditionedQuadratic, Rosenbrock
+
+QUADRATIC = "quadratic with condition number 10"
+ROSENBROCK = "Rosenbrock"
+
+#: Surfaces by name, so that check cases carry only strings and arrays.
+SURFACES = {QUADRATIC: IllConditionedQuadratic(10.0), ROSENBROCK: Rosenbrock()}
+
+
+def torch_path(optimizer: str, surface: str, start: np.ndarray, steps: int, **hyper) -> np.ndarray:
+    """The points ``torch.optim.<optimizer>(**hyper)`` visits on ``SURFACES[surface]``.
+
+    Returns:
+        array of shape (steps + 1, 2): the start, then the point after each step.
+    """
+    import torch
+
+    grad = SURFACES[surface].grad
+    p = torch.tensor(np.asarray(start, dtype=float), requires_grad=True)
+    opt = getattr(torch.optim, optimizer)([p], **hyper)
+    points = [p.detach().numpy().copy()]
+    for _ in range(steps):
+        p.grad = torch.tensor(grad(p.detach().numpy()))
+        opt.step()
+        points.append(p.detach().numpy().copy())
+    return np.array(points)
