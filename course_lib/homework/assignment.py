@@ -16,6 +16,8 @@ REGISTRY = {
     "hw02": "course_lib.homework.hw02",
     "hw03": "course_lib.homework.hw03",
     "hw04": "course_lib.homework.hw04",
+    "hw05": "course_lib.homework.hw05",
+    "hw06": "course_lib.homework.hw06",
 }
 
 
