@@ -235,7 +235,12 @@ def test_student_notebook_has_stubs_ids_and_no_outputs(solution):
     answers = [c for c in student.cells if c.metadata.get("nbgrader", {}).get("solution")]
     assert answers
     for cell in answers:
-        assert "# YOUR CODE HERE\n" in cell.source and "raise NotImplementedError" in cell.source
+        if cell.cell_type == "code":
+            assert (
+                "# YOUR CODE HERE\n" in cell.source and "raise NotImplementedError" in cell.source
+            )
+        else:
+            assert "YOUR ANSWER HERE" in cell.source
         assert cell.metadata["nbgrader"]["grade_id"].startswith(solution.name[:4] + "-answer-")
     for cell in student.cells:
         if cell.cell_type == "code":
