@@ -56,6 +56,29 @@ def test_solution_passes_every_question(name, question):
     assert result.score == question.points
 
 
+@functools.cache
+def student_namespace(name: str) -> dict:
+    """An unfilled student notebook's namespace (cells raising NotImplementedError skipped)."""
+    notebook = load_assignment(name).notebook
+    nb = nbformat.read(ROOT / "homework" / f"{notebook}.ipynb", as_version=4)
+    namespace: dict = {}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and not cell.source.startswith("check("):
+            try:
+                exec(compile(cell.source, f"<{notebook}>", "exec"), namespace)
+            except NotImplementedError:
+                assert "raises-exception" in cell.metadata.get("tags", []), cell.source
+    return namespace
+
+
+@pytest.mark.parametrize("name, question", ALL_QUESTIONS, ids=lambda x: getattr(x, "key", x))
+def test_unfilled_student_notebook_is_not_implemented_for_every_question(name, question):
+    function = student_namespace(name).get(question.function)
+    result = load_assignment(name).evaluate(question.key, function)
+    assert result.status == "not implemented", result.message
+    assert result.score == 0
+
+
 def test_eigenvector_questions_accept_either_sign():
     def flipped(H):
         lam, u = solution_namespace("hw02")["escape_direction"](H)

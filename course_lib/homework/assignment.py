@@ -18,6 +18,7 @@ REGISTRY = {
     "hw04": "course_lib.homework.hw04",
     "hw05": "course_lib.homework.hw05",
     "hw06": "course_lib.homework.hw06",
+    "hw07": "course_lib.homework.hw07",
 }
 
 

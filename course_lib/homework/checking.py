@@ -65,6 +65,9 @@ class Question:
         call: callable ``(fn, args) -> output`` that exercises the student's function;
             runs next to the student's code, so it must only build and return plain
             data (floats, arrays, tuples, dicts).
+        judge: for open-ended questions (beat a baseline), a callable ``(case, output) ->
+            (fraction of the points, message)`` used instead of comparing with
+            ``reference``, which may then be None.
         rtol, atol: tolerances for comparing floats, as in ``np.allclose``.
     """
 
@@ -76,6 +79,7 @@ class Question:
     output_names: tuple[str, ...]
     hint: str
     call: Callable[[Callable, tuple], Any] = call_directly
+    judge: Callable[[Case, Any], tuple[float, str]] | None = None
     rtol: float = 1e-6
     atol: float = 1e-8
 
@@ -275,6 +279,8 @@ def score(question: Question, cases: Sequence[Case], outcomes: Sequence[Outcome]
         return result(
             "not implemented", "not implemented yet (it still raises NotImplementedError)"
         )
+    if question.judge is not None and all(o.kind == "returned" for o in outcomes):
+        return _judged(question, cases, outcomes)
     failures = []
     for case, outcome in zip(cases, outcomes, strict=True):
         if outcome.kind == "raised":
@@ -291,3 +297,23 @@ def score(question: Question, cases: Sequence[Case], outcomes: Sequence[Outcome]
     case, problem, _ = failures[0]
     message = f"{len(failures)} of {len(cases)} cases {verb}; first: {case.label}: {problem}"
     return result(status, message, failure_details(question, failures))
+
+
+def _judged(
+    question: Question, cases: Sequence[Case], outcomes: Sequence[Outcome]
+) -> QuestionResult:
+    """Score an open-ended question by its judge: the lowest fraction over the cases."""
+    verdicts = [question.judge(c, o.value) for c, o in zip(cases, outcomes, strict=True)]
+    fraction = min(max(0.0, min(1.0, f)) for f, _ in verdicts)
+    message = "; ".join(m for _, m in verdicts)
+    status = "passed" if fraction == 1.0 else "failed"
+    details = [] if status == "passed" else [f"hint: {question.hint}"]
+    return QuestionResult(
+        question.key,
+        question.function,
+        question.points * fraction,
+        question.points,
+        status,
+        message,
+        details,
+    )

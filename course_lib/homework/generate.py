@@ -94,7 +94,8 @@ def _tag_cells_that_use_answers(nb: nbformat.NotebookNode) -> None:
     JupyterLab's *Run All* go on past them. Cells that only call ``check`` never raise.
     """
     answer_cells = [c for c in nb.cells if "nbgrader" in c.metadata]
-    names = {n for c in answer_cells for n in re.findall(r"^\s*def\s+(\w+)", c.source, re.M)}
+    defined = (re.findall(r"^\s*(?:def|class)\s+(\w+)", c.source, re.M) for c in answer_cells)
+    names = {n for found in defined for n in found if not n.startswith("__")}
     if not names:
         return
     uses = re.compile(r"\b(" + "|".join(sorted(names)) + r")\b")

@@ -234,7 +234,7 @@ def _run_cells(kernel: Kernel, cells: list[str], timeout: float) -> list[CellRun
 def _missing_message(missing: str, function: str, cells: list[str], runs: list[CellRun]) -> str:
     """Explain a missing function by the failure of the cell that should define it."""
     for code, run in zip(cells, runs, strict=True):
-        if re.search(rf"^\s*def\s+{re.escape(function)}\b", code, re.M) and run.error:
+        if re.search(rf"^\s*(def|class)\s+{re.escape(function)}\b", code, re.M) and run.error:
             first_line = code.strip().splitlines()[0]
             return f"{missing}: its cell failed ({run.error}) at `{first_line}`"
     return f"{missing} in the notebook"

@@ -1,0 +1,209 @@
+"""Homework hw07 (lecture 07, PyTorch tutorial): a complete pipeline that must beat baselines.
+
+The task: classify the 8 x 8 handwritten digits that ship with scikit-learn. The student
+gets a training pool and the test inputs (never the test labels) and writes, in
+``homework/hw07_pytorch_pipeline.ipynb``:
+
+====  ==========================================================  ======  =====================
+key   function                                                    points  checked against
+====  ==========================================================  ======  =====================
+q1    ``DigitsDataset(X, y)``                                          2  items, length, dtypes
+q2    ``make_loaders(X_train, y_train, X_val, y_val, batch, seed)``    2  batches and order
+q3    ``run_pipeline(X_train, y_train, X_test, seed)``                 6  test accuracy
+====  ==========================================================  ======  =====================
+
+q3 earns 2 points for beating the simple baseline (always the most frequent class) and all
+6 for beating the strong one (nearest class mean on standardised pixels); both numbers are
+computed here on the same split and printed by the check.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from course_lib.data import load_digits
+from course_lib.homework.assignment import Assignment
+from course_lib.homework.checking import Case, Question
+
+TEST_SIZE = 360
+
+
+@functools.cache
+def split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The fixed split of the digits: (X_train, y_train, X_test, y_test), 1437 / 360 rows."""
+    X, y = load_digits()
+    order = np.random.default_rng(7).permutation(len(X))
+    test, pool = order[:TEST_SIZE], order[TEST_SIZE:]
+    return X[pool], y[pool], X[test], y[test]
+
+
+@functools.cache
+def baselines() -> dict[str, float]:
+    """Test accuracy of the simple (majority class) and strong (nearest class mean) baselines."""
+    X_train, y_train, X_test, y_test = split()
+    majority = np.bincount(y_train).argmax()
+    mean, std = X_train.mean(axis=0), X_train.std(axis=0) + 1e-8
+    centroids = np.stack([((X_train - mean) / std)[y_train == c].mean(axis=0) for c in range(10)])
+    distances = (((X_test - mean) / std)[:, None, :] - centroids[None]) ** 2
+    return {
+        "simple": float(np.mean(y_test == majority)),
+        "strong": float(np.mean(distances.sum(axis=2).argmin(axis=1) == y_test)),
+    }
+
+
+# ----- q1 the Dataset -------------------------------------------------------------------
+
+
+def _dataset_cases() -> list[Case]:
+    X_train, y_train, _, _ = split()
+    return [
+        Case("the first 100 training digits", (X_train[:100], y_train[:100]), ("X", "y")),
+        Case("a single digit", (X_train[5:6], y_train[5:6]), ("X", "y")),
+    ]
+
+
+def _call_dataset(cls: Callable, args: tuple) -> tuple:
+    dataset = cls(*args)
+    x0, y0 = dataset[0]
+    x_last, _ = dataset[len(dataset) - 1]
+    return (len(dataset), x0.numpy(), int(y0), str(x0.dtype), str(y0.dtype), x_last.numpy())
+
+
+def _dataset_reference(X, y) -> tuple:
+    return (len(X), X[0], int(y[0]), "torch.float32", "torch.int64", X[-1])
+
+
+# ----- q2 the DataLoaders ---------------------------------------------------------------
+
+
+def _loader_cases() -> list[Case]:
+    X_train, y_train, _, _ = split()
+    names = ("X_train", "y_train", "X_val", "y_val", "batch_size", "seed")
+    return [
+        Case(
+            "100 training and 30 validation digits, batch_size 32, seed 0",
+            (X_train[:100], y_train[:100], X_train[100:130], y_train[100:130], 32, 0),
+            names,
+        ),
+        Case(
+            "50 and 50, batch_size 50, seed 3",
+            (X_train[:50], y_train[:50], X_train[50:100], y_train[50:100], 50, 3),
+            names,
+        ),
+    ]
+
+
+def _epoch_labels(loader) -> tuple[list[int], np.ndarray]:
+    sizes, labels = [], []
+    for _, yb in loader:
+        sizes.append(len(yb))
+        labels.append(np.asarray(yb))
+    return sizes, np.concatenate(labels)
+
+
+def _call_loaders(fn: Callable, args: tuple) -> tuple:
+    y_train = args[1]
+    train, val = fn(*args)
+    sizes, first = _epoch_labels(train)
+    _, second = _epoch_labels(train)
+    _, again = _epoch_labels(fn(*args)[0])
+    val_sizes, val_labels = _epoch_labels(val)
+    return (
+        sizes,
+        bool(np.array_equal(np.sort(first), np.sort(y_train))),
+        bool(not np.array_equal(first, second)),
+        bool(np.array_equal(first, again)),
+        val_sizes,
+        val_labels,
+    )
+
+
+def _loaders_reference(X_train, y_train, X_val, y_val, batch_size, seed) -> tuple:
+    def sizes(n: int) -> list[int]:
+        return [min(batch_size, n - i) for i in range(0, n, batch_size)]
+
+    return (sizes(len(y_train)), True, True, True, sizes(len(y_val)), y_val)
+
+
+# ----- q3 the whole pipeline ------------------------------------------------------------
+
+
+def _pipeline_cases() -> list[Case]:
+    X_train, y_train, X_test, _ = split()
+    names = ("X_train", "y_train", "X_test", "seed")
+    return [Case("1437 training digits, 360 test digits", (X_train, y_train, X_test, 0), names)]
+
+
+def _judge_pipeline(case: Case, predictions: Any) -> tuple[float, str]:
+    y_test = split()[3]
+    predictions = np.asarray(predictions).reshape(-1)
+    if predictions.shape != y_test.shape:
+        return 0.0, f"expected {len(y_test)} predictions, got shape {predictions.shape}"
+    accuracy = float(np.mean(predictions == y_test))
+    base = baselines()
+    text = (
+        f"test accuracy {accuracy:.3f} (simple baseline {base['simple']:.3f}, "
+        f"strong baseline {base['strong']:.3f})"
+    )
+    if accuracy > base["strong"]:
+        return 1.0, text + ": beats both"
+    if accuracy > base["simple"]:
+        return 1 / 3, text + ": beats the simple baseline only"
+    return 0.0, text + ": beats neither"
+
+
+ASSIGNMENT = Assignment(
+    name="hw07",
+    title="A complete PyTorch pipeline",
+    notebook="hw07_pytorch_pipeline",
+    questions=(
+        Question(
+            "q1",
+            "DigitsDataset",
+            2,
+            _dataset_cases,
+            _dataset_reference,
+            ("len", "x[0]", "y[0]", "x dtype", "y dtype", "x[-1]"),
+            "__len__ returns the number of rows; __getitem__(i) returns (torch.tensor(X[i], "
+            "dtype=torch.float32), torch.tensor(y[i], dtype=torch.int64)).",
+            call=_call_dataset,
+        ),
+        Question(
+            "q2",
+            "make_loaders",
+            2,
+            _loader_cases,
+            _loaders_reference,
+            (
+                "train batch sizes",
+                "every training example once",
+                "a new order each epoch",
+                "same order for the same seed",
+                "validation batch sizes",
+                "validation labels",
+            ),
+            "train: DataLoader(DigitsDataset(X_train, y_train), batch_size, shuffle=True, "
+            "generator=torch.Generator().manual_seed(seed)); validation: shuffle=False.",
+            call=_call_loaders,
+        ),
+        Question(
+            "q3",
+            "run_pipeline",
+            6,
+            _pipeline_cases,
+            None,
+            ("predictions",),
+            "hold out part of X_train for validation, standardise with training "
+            "statistics, train a small MLP with early stopping on the validation loss, "
+            "then predict X_test in eval mode under torch.no_grad().",
+            judge=_judge_pipeline,
+        ),
+    ),
+)
+
+#: The self-check students call after each question: ``check("q1", DigitsDataset)``.
+check = ASSIGNMENT.check
