@@ -282,3 +282,24 @@ def test_cells_that_call_answers_are_tagged_so_run_all_continues():
     )
     assert not any(c.source.startswith("check(") for c in tagged)
     assert not any("nbgrader" in c.metadata for c in tagged)
+
+
+def test_pipeline_question_gives_partial_points_between_the_baselines():
+    from course_lib.homework.hw07 import baselines, split
+
+    y_test = split()[3]
+    hw07 = load_assignment("hw07")
+
+    def half_right(X_train, y_train, X_test, seed):
+        guesses = y_test.copy()
+        guesses[::2] = (guesses[::2] + 1) % 10  # every other prediction wrong: accuracy 0.5
+        return guesses
+
+    result = hw07.evaluate("q3", half_right)
+    assert baselines()["simple"] < 0.5 < baselines()["strong"]
+    assert result.score == pytest.approx(2.0) and result.status == "failed"
+    assert "beats the simple baseline only" in result.message
+    wrong = hw07.evaluate("q3", lambda X_train, y_train, X_test, seed: (y_test + 1) % 10)
+    assert wrong.score == 0 and "beats neither" in wrong.message
+    short = hw07.evaluate("q3", lambda X_train, y_train, X_test, seed: y_test[:10])
+    assert short.score == 0 and "expected 360 predictions" in short.message
