@@ -1,0 +1,923 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lecture 02 — Critical points and the Hessian
+#
+# Training a network can fail for three different reasons, and each needs a different
+# fix. This lecture first shows how to tell them apart, then studies the one that belongs
+# to optimization: gradient descent stops where the gradient is zero. Such a **critical
+# point** may be a minimum, a maximum or a **saddle point**, and the matrix of second
+# derivatives, the **Hessian**, tells which. We compute Hessians three ways, escape a
+# saddle along its downhill direction, count how often the critical points of a small
+# network are saddles, see how the Hessian's **condition number** slows gradient descent,
+# and meet second-order methods and the tools that scale: Hessian-vector products and
+# power iteration.
+#
+# 1. When training fails: model bias, optimization or overfitting?
+# 2. Critical points and the Taylor view
+# 3. The Hessian three ways
+# 4. The smallest network with a saddle point
+# 5. Saddle points outnumber minima: the minimum ratio
+# 6. Ill-conditioning and the condition number
+# 7. Second-order methods, Hessian-vector products and power iteration
+# 8. The library
+# 9. Takeaways, homework and glossary
+
+# %%
+import math
+from types import SimpleNamespace
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import nn
+
+from course_lib.data import make_moons, train_val_test_split
+from course_lib.gradcheck import rel_error
+from course_lib.hessian import (
+    classify_critical_point,
+    finite_difference_hessian,
+    hessian,
+    hessian_vector_product,
+    minimum_ratio,
+    top_eigenvalue,
+)
+from course_lib.plots import contour_with_paths, eigenvalue_spectrum, loss_curves, use_style
+from course_lib.surfaces import (
+    BumpyCurve,
+    IllConditionedQuadratic,
+    Rosenbrock,
+    Saddle,
+    TwoWeightNet,
+)
+from course_lib.training import evaluate, fit, set_seed
+
+set_seed(0)
+torch.set_num_threads(1)
+np.set_printoptions(precision=4, suppress=True)
+use_style()
+
+# %% [markdown]
+# ## 1. When training fails: model bias, optimization or overfitting?
+#
+# A model does badly on new data. Before changing anything, look at the **training loss**
+# first, then at the loss on held-out data:
+#
+# | what you see | diagnosis | what helps |
+# |---|---|---|
+# | training loss high, and no bigger model does better | **model bias**: no parameter setting fits the data | a more flexible model: more features, more layers, more units |
+# | training loss high, but a *smaller* model reaches a lower training loss | **optimization** failure: a good setting exists, gradient descent did not find it | a better optimizer, a better architecture (lectures 03, 04, 06) |
+# | training loss low, held-out loss high | **overfitting** | more data, data augmentation, a less flexible model, regularization, early stopping |
+#
+# The middle row is the diagnostic worth remembering. A deeper network can do everything a
+# shallower one can (its extra layers could, in principle, pass their input through almost
+# unchanged). So if a deeper network ends with a *higher training loss* than a shallower
+# one, the problem is not overfitting (that would show on held-out data, not on the
+# training set) and not model bias. It is optimization.
+#
+# We run that test. Two **plain** multilayer perceptrons on the same two-moons data: 2
+# linear layers vs 12, sigmoid activations, no batch normalization, no residual
+# connections, plain SGD with the same learning rate. The data are split into training,
+# validation and test sets.
+
+# %%
+X, y = make_moons(400, noise=0.2, seed=0)
+split = train_val_test_split(X, y, val_fraction=0.2, test_fraction=0.2, seed=0)
+X_train, y_train, X_val, y_val, X_test, y_test = (torch.tensor(a) for a in split)
+train_batches = [(X_train[i : i + 40], y_train[i : i + 40]) for i in range(0, len(X_train), 40)]
+
+
+def plain_mlp(n_linear, width=16):
+    """n_linear Linear layers with a sigmoid between consecutive ones (float64)."""
+    layers, d = [], 2
+    for _ in range(n_linear - 1):
+        layers += [nn.Linear(d, width), nn.Sigmoid()]
+        d = width
+    return nn.Sequential(*layers, nn.Linear(d, 2)).double()
+
+
+print(f"train / val / test sizes: {len(X_train)} / {len(X_val)} / {len(X_test)}")
+
+# %%
+models, histories = {}, {}
+for depth in (2, 12):
+    set_seed(0)
+    models[depth] = plain_mlp(depth)
+    opt = torch.optim.SGD(models[depth].parameters(), lr=1.0)
+    histories[depth] = fit(
+        models[depth], train_batches, nn.CrossEntropyLoss(), opt,
+        epochs=60, val_loader=[(X_val, y_val)], progress=False,
+    )  # fmt: skip
+curves = {
+    f"{d} layers, {part}": getattr(h, f"{part}_loss")
+    for d, h in histories.items()
+    for part in ("train", "val")
+}
+loss_curves(
+    curves,
+    ylabel="cross-entropy loss",
+    title="same data, same SGD: the deeper plain net does not train",
+)
+plt.show()
+
+# %%
+loss_fn = nn.CrossEntropyLoss()
+print("layers  parameters  train loss  train acc  val loss  val acc")
+for depth, model in models.items():
+    tr = evaluate(model, [(X_train, y_train)], loss_fn)
+    va = evaluate(model, [(X_val, y_val)], loss_fn)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(
+        f"{depth:6d}  {n_params:10d}  {tr['loss']:10.4f}  {tr['accuracy']:9.3f}  {va['loss']:8.4f}  {va['accuracy']:7.3f}"
+    )
+deep_train = evaluate(models[12], [(X_train, y_train)], loss_fn)["loss"]
+shallow_train = evaluate(models[2], [(X_train, y_train)], loss_fn)["loss"]
+assert deep_train > shallow_train + 0.2
+
+# %% [markdown]
+# The 12-layer net has more parameters, yet its *training* loss stays near
+# $\ln 2 \approx 0.693$, the loss of guessing 50/50. It is not overfitting: it does not
+# even fit the training set. The 2-layer net, which the 12-layer one could imitate, does
+# much better. So the deep net's failure is an optimization failure: with sigmoids and
+# plain SGD the gradient reaching the first layers is tiny and the loss sits on a plateau.
+# Measured on the whole training set after training:
+
+# %%
+for depth, model in models.items():
+    model.zero_grad()
+    loss_fn(model(X_train), y_train).backward()
+    first, last = model[0].weight.grad.norm(), model[-1].weight.grad.norm()
+    print(
+        f"{depth:2d} layers: gradient norm of the first layer's weights {first:.1e}, of the last layer's {last:.1e}"
+    )
+
+# %% [markdown]
+# The rest of this lecture is about where gradient descent stops.
+#
+# **Picking the model: the validation set.** Suppose we try many models and keep the one
+# with the best score on some held-out data. That score is then optimistic: we selected
+# the model *because* it did well on exactly those examples. Kaggle makes this concrete.
+# Its **public leaderboard** scores submissions on part of the hidden test data, again and
+# again; the **private leaderboard**, revealed only at the end, uses the rest. A team that
+# tunes against the public board can climb it and then drop on the private one. The same
+# holds for us: choose among models (and hyperparameters) with a **validation set**, and
+# touch the **test set** once, at the very end, to report what a new user would see.
+
+# %%
+chosen = min(models, key=lambda d: evaluate(models[d], [(X_val, y_val)], loss_fn)["loss"])
+test = evaluate(models[chosen], [(X_test, y_test)], loss_fn)
+print(f"chosen by validation loss: {chosen} layers")
+print(f"its test loss {test['loss']:.4f}, test accuracy {test['accuracy']:.3f} (measured once)")
+
+# %% [markdown]
+# ## 2. Critical points and the Taylor view
+#
+# Near any point $\theta'$ the loss is approximated by its second-order **Taylor
+# expansion**
+#
+# $$L(\theta) \approx L(\theta') + g^\top(\theta-\theta') + \tfrac12(\theta-\theta')^\top
+# H\,(\theta-\theta'),\qquad g = \nabla L(\theta'),\quad H_{ij} = \frac{\partial^2 L}
+# {\partial\theta_i\,\partial\theta_j}(\theta').$$
+#
+# At a **critical point** the gradient is zero, $g = 0$, so only the Hessian term is left.
+# Write $v = \theta - \theta'$. Then the sign of $v^\top H v$ decides:
+#
+# - $v^\top H v > 0$ for every $v \ne 0$: the loss rises in all directions, a **local
+#   minimum**;
+# - $v^\top H v < 0$ for every $v \ne 0$: a **local maximum**;
+# - positive for some $v$ and negative for others: a **saddle point**.
+#
+# We cannot try every $v$, but we do not need to. $H$ is symmetric, so
+# $H = \sum_k \lambda_k u_k u_k^\top$ with orthonormal eigenvectors $u_k$, and
+# $v^\top H v = \sum_k \lambda_k (u_k^\top v)^2$. All **eigenvalues** positive (H
+# **positive definite**): a minimum. All negative: a maximum. Both signs: a saddle. Some
+# eigenvalues zero and no mixed signs: second derivatives alone cannot decide
+# (**degenerate**).
+#
+# Take $f(x, y) = x^3 - 3xy + y^3$. Its gradient $(3x^2 - 3y,\; 3y^2 - 3x)$ vanishes at
+# $(0, 0)$ and $(1, 1)$, and its Hessian is
+# $H = \begin{pmatrix} 6x & -3 \\ -3 & 6y\end{pmatrix}$.
+
+
+# %%
+def cubic(p):
+    x, y = p[..., 0], p[..., 1]
+    return x**3 - 3 * x * y + y**3
+
+
+def cubic_grad(p):
+    x, y = p
+    return np.array([3 * x**2 - 3 * y, 3 * y**2 - 3 * x])
+
+
+def cubic_hessian(p):
+    x, y = p
+    return np.array([[6 * x, -3.0], [-3.0, 6 * y]])
+
+
+for point in ([0.0, 0.0], [1.0, 1.0]):
+    p = np.array(point)
+    H = cubic_hessian(p)
+    print(
+        f"{p}: gradient {cubic_grad(p)}, eigenvalues {np.linalg.eigvalsh(H)} -> {classify_critical_point(H)}"
+    )
+
+# %% [markdown]
+# At the saddle $(0, 0)$, $H = \begin{pmatrix} 0 & -3 \\ -3 & 0\end{pmatrix}$: along
+# $v = (1, 1)$, $v^\top H v = -6$ and $f$ falls; along $v = (1, -1)$, $v^\top Hv = +6$ and
+# $f$ rises. Check the prediction $f(tv) \approx \tfrac12 t^2 v^\top H v$ for a small $t$:
+
+# %%
+H0, t = cubic_hessian(np.zeros(2)), 1e-3
+for v in (np.array([1.0, 1.0]), np.array([1.0, -1.0])):
+    predicted = 0.5 * t**2 * v @ H0 @ v
+    print(
+        f"v = {v}: vᵀHv = {v @ H0 @ v:+.0f}, f(tv) = {cubic(t * v):+.4e}, ½t²vᵀHv = {predicted:+.4e}"
+    )
+
+# %% [markdown]
+# **How good is the quadratic approximation?** At the minimum $\theta' = (1, 1)$ take
+# $\theta = \theta' + t\,d$ for a fixed unit direction $d$. The error of the
+# second-order Taylor model is of third order, so halving $t$ should divide it by 8: the
+# ratio error$/t^3$ settles to a constant. (For a cubic the ratio is exactly
+# $d_x^3 + d_y^3$, the third-order term.)
+
+# %%
+p_min, d = np.array([1.0, 1.0]), np.array([0.6, 0.8])
+H1 = cubic_hessian(p_min)
+print("     t      error   error / t³")
+for t in (1e-1, 5e-2, 2.5e-2, 1e-2, 1e-3):
+    delta = t * d
+    quadratic = cubic(p_min) + cubic_grad(p_min) @ delta + 0.5 * delta @ H1 @ delta
+    err = abs(cubic(p_min + delta) - quadratic)
+    print(f"{t:6.4f}  {err:9.2e}  {err / t**3:9.4f}")
+assert abs(err / t**3 - (d**3).sum()) < 1e-6
+
+# %%
+surface = SimpleNamespace(
+    value=cubic, name="f = x³ − 3xy + y³", minimum=p_min,
+    default_xlim=(-1.2, 2.0), default_ylim=(-1.2, 2.0), axis_labels=("x", "y"),
+)  # fmt: skip
+ax = contour_with_paths(surface, levels=25, log_levels=False)
+grid = np.stack(np.meshgrid(np.linspace(-1.2, 2, 200), np.linspace(-1.2, 2, 200)), axis=-1)
+ax.contour(grid[..., 0], grid[..., 1], cubic(grid), levels=[0.0], colors="tab:red", linestyles="--")
+ax.plot([], [], "--", color="tab:red", label="level f = 0 through the saddle")
+ax.plot(0, 0, "X", color="tab:red", markersize=10, linestyle="none", label="saddle point")
+ax.legend(loc="upper left", frameon=True)
+plt.show()
+
+# %% [markdown]
+# ## 3. The Hessian three ways
+#
+# The Hessian of $f:\mathbb R^n\to\mathbb R$ is the $n\times n$ matrix
+# $H_{ij} = \partial^2 f / \partial x_i\,\partial x_j$. It is symmetric whenever the second
+# derivatives are continuous. Three ways to get it, on
+#
+# $$g(x, y) = \sin(x)\,e^{y} + x^2 y .$$
+#
+# **1. By hand.** $g_x = \cos(x)e^y + 2xy$ and $g_y = \sin(x)e^y + x^2$, so
+#
+# $$H = \begin{pmatrix} -\sin(x)e^y + 2y & \cos(x)e^y + 2x \\
+# \cos(x)e^y + 2x & \sin(x)e^y \end{pmatrix}.$$
+#
+# **2. By finite differences.** Perturb two coordinates at once:
+#
+# $$H_{ij} \approx \frac{g(x + he_i + he_j) - g(x + he_i - he_j) - g(x - he_i + he_j)
+# + g(x - he_i - he_j)}{4h^2},$$
+#
+# with an error of order $h^2$, plus rounding error of order $\epsilon_{\text{machine}}/h^2$.
+#
+# **3. By automatic differentiation**: differentiate the gradient again,
+# `torch.autograd.functional.hessian`.
+
+
+# %%
+def g_toy(p):  # p: float64 tensor of shape (2,)
+    return torch.sin(p[0]) * torch.exp(p[1]) + p[0] ** 2 * p[1]
+
+
+def g_toy_hessian(x, y):
+    c, s, e = math.cos(x), math.sin(x), math.exp(y)
+    return np.array([[-s * e + 2 * y, c * e + 2 * x], [c * e + 2 * x, s * e]])
+
+
+def fd_hessian(f, x, h=1e-4):
+    """Central-difference Hessian of f (a function of a float64 tensor) at x of shape (n,)."""
+    E, H = np.eye(x.size) * h, np.empty((x.size, x.size))
+    fx = lambda q: float(f(torch.tensor(q)))  # noqa: E731
+    for i in range(x.size):
+        for j in range(x.size):
+            H[i, j] = (
+                fx(x + E[i] + E[j])
+                - fx(x + E[i] - E[j])
+                - fx(x - E[i] + E[j])
+                + fx(x - E[i] - E[j])
+            ) / (4 * h * h)
+    return H
+
+
+# %%
+x0 = np.array([0.5, -0.3])
+H_hand = g_toy_hessian(*x0)
+H_fd = fd_hessian(g_toy, x0)
+H_torch = torch.autograd.functional.hessian(g_toy, torch.tensor(x0)).numpy()
+print("by hand:\n", H_hand)
+err_fd, err_torch = rel_error(H_fd, H_hand), rel_error(H_torch, H_hand)
+print(f"relative error, finite differences vs hand: {err_fd:.1e}")
+print(f"relative error, torch.autograd vs hand:     {err_torch:.1e}")
+assert err_fd < 1e-7 and err_torch < 1e-14
+
+# %% [markdown]
+# Autograd agrees with the formula to rounding error; finite differences to about
+# $10^{-9}$. The step size $h$ trades truncation error ($\propto h^2$) for rounding error
+# ($\propto 1/h^2$):
+
+# %%
+print("     h   rel. error vs hand")
+for h in (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6):
+    print(f"{h:6.0e}   {rel_error(fd_hessian(g_toy, x0, h), H_hand):.1e}")
+
+# %% [markdown]
+# Both methods live in `course_lib.hessian`: `finite_difference_hessian(f, x, h=1e-4)` is
+# the function above (it computes only $i \le j$ and mirrors, so the result is exactly
+# symmetric) and `hessian(f, x)` wraps `torch.autograd.functional.hessian` and returns a
+# float64 NumPy array. From now on we use them.
+
+# %%
+err_lib_fd = rel_error(finite_difference_hessian(g_toy, x0), H_fd)
+err_lib = rel_error(hessian(g_toy, x0), H_torch)
+print(
+    f"course_lib finite_difference_hessian vs ours: {err_lib_fd:.1e}; course_lib hessian vs torch: {err_lib:.1e}"
+)
+assert err_lib_fd < 1e-12 and err_lib < 1e-15
+
+# %% [markdown]
+# ## 4. The smallest network with a saddle point
+#
+# The network $\hat y = w_1 w_2 x$ has two weights and no activation. With the single
+# training example $(x, y) = (1, 1)$ its loss is
+#
+# $$L(w_1, w_2) = (1 - w_1 w_2)^2 .$$
+#
+# Gradient: $\partial L/\partial w_1 = -2w_2(1 - w_1w_2)$,
+# $\partial L/\partial w_2 = -2w_1(1 - w_1w_2)$. It vanishes at the origin and on the whole
+# curve $w_1 w_2 = 1$, where $L = 0$: every point of that curve is a global minimum.
+# Second derivatives:
+#
+# $$H = \begin{pmatrix} 2w_2^2 & 4w_1w_2 - 2 \\ 4w_1w_2 - 2 & 2w_1^2 \end{pmatrix},
+# \qquad H(0, 0) = \begin{pmatrix} 0 & -2 \\ -2 & 0 \end{pmatrix}.$$
+#
+# The surface is `course_lib.surfaces.TwoWeightNet`, which has these formulas built in;
+# we check them against autograd.
+
+# %%
+net = TwoWeightNet()
+origin = np.zeros(2)
+H_origin = net.hessian(origin)
+err = rel_error(H_origin, hessian(net.value, origin))
+lam, U = np.linalg.eigh(H_origin)
+print(f"gradient at the origin: {net.grad(origin) + 0.0}")  # + 0.0 turns -0.0 into 0.0
+print(f"Hessian at the origin:\n{H_origin}\nmax relative error vs autograd: {err:.1e}")
+print(
+    f"eigenvalues {lam}; eigenvector of λ = {lam[0]:+.0f}: {U[:, 0]}, of λ = {lam[1]:+.0f}: {U[:, 1]}"
+)
+print(f"the origin is a {classify_critical_point(H_origin)}")
+assert err < 1e-12 and np.allclose(lam, [-2, 2])
+
+# %% [markdown]
+# **Escaping the saddle.** The gradient is zero at the origin, so gradient descent started
+# there never moves. The Hessian still shows the way down: along the eigenvector $u$ of the
+# negative eigenvalue $\lambda = -2$, the Taylor expansion predicts
+# $L(\text{origin} + \varepsilon u) \approx L(\text{origin}) + \tfrac12\lambda\varepsilon^2$,
+# a decrease. Here $u = \pm(1, 1)/\sqrt2$, so exactly
+# $L(\varepsilon u) = (1 - \varepsilon^2/2)^2 = 1 - \varepsilon^2 + \varepsilon^4/4$.
+
+# %%
+u = U[:, 0] * np.sign(U[0, 0])  # eigenvectors have no preferred sign; take the one towards w1 > 0
+for eps in (0.3, 0.1, 0.01):
+    before, after = net.value(origin), net.value(origin + eps * u)
+    predicted = before + 0.5 * lam[0] * eps**2
+    print(
+        f"ε = {eps:4}: loss before {before:.6f}, after {after:.6f}, predicted {predicted:.6f}, gap {abs(after - predicted):.1e}"
+    )
+    assert abs(after - predicted) <= eps**4 / 4 + 1e-15
+
+# %% [markdown]
+# From the escaped point, plain gradient descent does the rest. For comparison we also
+# start gradient descent at the surface's suggested start $(-1.5, 1.48)$, which lies
+# almost on the line $w_1 = -w_2$: that is the direction of the *positive* eigenvalue, the
+# path along which the saddle attracts. Gradient descent is the loop of lecture 01; we
+# write it once here and reuse it below.
+
+
+# %%
+def gradient_descent(surface, start, lr, steps, tol=None):
+    """Points visited by p <- p - lr * grad(p), shape (T, 2).
+
+    With tol, stops once ||p - surface.minimum|| <= tol * ||start - surface.minimum||.
+    """
+    p = np.array(start, dtype=float)
+    path, target = [p.copy()], None if tol is None else tol * np.linalg.norm(p - surface.minimum)
+    for _ in range(steps):
+        p = p - lr * surface.grad(p)
+        path.append(p.copy())
+        if target is not None and np.linalg.norm(p - surface.minimum) <= target:
+            break
+    return np.array(path)
+
+
+paths = {
+    "GD from the origin": gradient_descent(net, origin, lr=0.1, steps=60),
+    "GD from (−1.5, 1.48)": gradient_descent(net, net.start, lr=0.1, steps=60),
+    "GD after an escape step 0.1·u": gradient_descent(net, 0.1 * u, lr=0.1, steps=60),
+}
+for name, path in paths.items():
+    below = np.flatnonzero(net.value(path) < 1e-6)
+    when = f"after {below[0]} steps" if below.size else "never"
+    print(f"{name}: loss < 1e-6 {when}; final point {path[-1]}, loss {net.value(path[-1]):.1e}")
+growth = (paths["GD after an escape step 0.1·u"] @ u)[:6]
+print(f"component along u, first steps: {growth}; growth factors {growth[1:] / growth[:-1]}")
+
+# %%
+fig, ax = plt.subplots(figsize=(8.5, 5), layout="constrained")
+contour_with_paths(net, paths, levels=25, ax=ax)
+w1 = np.linspace(0.5, 2, 50)
+ax.plot(w1, net.minimum_curve(w1), "--", color="tab:green", label="minima: w₁w₂ = 1")
+ax.plot(-w1, net.minimum_curve(-w1), "--", color="tab:green")
+ax.plot(0, 0, "X", color="tab:red", markersize=10, linestyle="none", label="saddle point")
+ax.set_title("two-weight net: saddle at the origin, minima on w₁w₂ = 1")
+ax.set_aspect("equal")
+ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1))
+plt.show()
+
+# %% [markdown]
+# Gradient descent started exactly at the saddle never moves. Started at $(-1.5, 1.48)$ it
+# first slides towards the saddle (the loss sits near 1, the saddle's value, for about ten
+# steps), then leaves along the negative-curvature direction. After the escape
+# step, the linearised update $p \leftarrow p - \eta H p$ multiplies the component along
+# $u$ by $1 - \eta\lambda = 1 + 0.1 \cdot 2 = 1.2$ per step, as printed: escaping is
+# exponential, but it starts from the size of the step, so a tiny perturbation takes
+# about $\ln(1/\varepsilon)/\ln 1.2$ steps to get away. In practice we do not know where
+# the saddles are, and forming $H$ is too expensive (section 7); the noise of mini-batches
+# (lecture 03) and momentum play the role of the escape step.
+#
+# ## 5. Saddle points outnumber minima: the minimum ratio
+#
+# At a critical point with $n$ parameters, a minimum needs all $n$ eigenvalues positive; a
+# saddle needs just one negative. In high dimension it is plausible that most critical
+# points are saddles, and that the few with (almost) all eigenvalues positive have low
+# loss. We measure this on a small network. For a critical point with Hessian $H$ define
+# the **minimum ratio**
+#
+# $$\text{minimum ratio} = \frac{\#\{\text{eigenvalues of } H > \text{tol}\}}{n},$$
+#
+# equal to 1 at a strict local minimum (`course_lib.hessian.minimum_ratio`).
+#
+# **The network.** A 1-7-1 tanh net (22 parameters) fits 30 noisy samples of
+# $\sin(1.5x)$. The loss is the mean squared error plus a small **weight decay**
+# $10^{-2}\lVert\theta\rVert^2$. Without it the tanh net can have flat directions and
+# critical points "at infinity" (a weight can grow without bound while the loss keeps
+# creeping down), and in our trials the search below rarely converged; we come back to
+# this in the caveats. Everything is
+# in float64, and `theta` may hold a batch of parameter vectors, shape (..., 22).
+
+# %%
+gen = torch.Generator().manual_seed(0)
+x_reg = torch.linspace(-2, 2, 30, dtype=torch.float64)
+y_reg = torch.sin(1.5 * x_reg) + 0.1 * torch.randn(30, generator=gen, dtype=torch.float64)
+HIDDEN, WEIGHT_DECAY = 7, 1e-2
+N_PARAMS = 3 * HIDDEN + 1
+
+
+def net_loss(theta):
+    """Training loss of the 1-7-1 tanh net; theta (..., 22) -> loss (...)."""
+    W1, b1, w2 = (theta[..., k * HIDDEN : (k + 1) * HIDDEN, None] for k in range(3))
+    prediction = (w2 * torch.tanh(W1 * x_reg + b1)).sum(-2) + theta[..., -1:]
+    return ((prediction - y_reg) ** 2).mean(-1) + WEIGHT_DECAY * (theta**2).sum(-1)
+
+
+def net_grad(theta):
+    """Gradient of net_loss, shape like theta (rows of a batch are independent)."""
+    theta = theta.detach().requires_grad_()
+    return torch.autograd.grad(net_loss(theta).sum(), theta)[0]
+
+
+# %% [markdown]
+# **Finding critical points.** Critical points of every kind are zeros of the gradient,
+# so we minimise $\lVert\nabla L(\theta)\rVert^2$ instead of $L$. The gradient $g(\theta)$
+# is a vector function whose Jacobian is the Hessian $H$. Linearising
+# $g(\theta - s) \approx g - Hs$ and minimising $\lVert g - Hs\rVert^2 + \mu\lVert s
+# \rVert^2$ gives the **Levenberg–Marquardt** step $s = (H^2 + \mu I)^{-1} H g$. With a
+# large damping $\mu$ it is a short step downhill on $\lVert g\rVert^2$; as $\mu \to 0$ it
+# becomes Newton's step $H^{-1}g$ (section 7), which converges fast to a nearby critical
+# point whatever its kind. We shrink $\mu$ after a successful step and grow it after a
+# failed one.
+#
+# We run many searches at once, one per row of `theta`. Each step needs every row's
+# 22 × 22 Hessian; row $k$ of $H$ is the gradient of $g_k$, so 22 backward passes
+# through the gradient (Hessian-vector products with the unit vectors, section 7) give all
+# of them, batched by `is_grads_batched=True`. We check the result against
+# `course_lib.hessian.hessian`, which does one point at a time.
+
+# %%
+EYE = torch.eye(N_PARAMS, dtype=torch.float64)
+
+
+def net_hessians(theta):
+    """Hessians of net_loss at the rows of theta: (S, 22) -> (S, 22, 22)."""
+    theta = theta.detach().requires_grad_()
+    (g,) = torch.autograd.grad(net_loss(theta).sum(), theta, create_graph=True)
+    units = EYE[:, None, :].expand(N_PARAMS, *theta.shape)  # unit vector k for every row
+    (rows,) = torch.autograd.grad(g, theta, grad_outputs=units, is_grads_batched=True)
+    return rows.transpose(0, 1)  # (22, S, 22) -> (S, 22, 22)
+
+
+theta_test = torch.randn(3, N_PARAMS, generator=gen, dtype=torch.float64)
+err = max(
+    rel_error(H, hessian(net_loss, t))
+    for H, t in zip(net_hessians(theta_test).numpy(), theta_test, strict=True)
+)
+print(f"batched Hessians vs course_lib.hessian.hessian: max relative error {err:.1e}")
+assert err < 1e-12
+
+
+# %%
+def find_critical_points(theta, iters=60):
+    """Minimise ||grad L||² from every row of theta by Levenberg–Marquardt; returns (theta, ||grad L|| per row)."""
+    damping = torch.full(theta.shape[:1], 1e-2, dtype=torch.float64)
+    g, H = net_grad(theta), net_hessians(theta)
+    for _ in range(iters):
+        step = torch.linalg.solve(H @ H + damping[:, None, None] * EYE, H @ g[..., None])[..., 0]
+        g_new = net_grad(theta - step)
+        better = g_new.norm(dim=1) < g.norm(dim=1)  # accept: trust the local model more
+        theta = torch.where(better[:, None], theta - step, theta)
+        g = torch.where(better[:, None], g_new, g)
+        damping = torch.where(better, (damping / 5).clamp(min=1e-15), damping * 5)
+        H = net_hessians(theta)
+    return theta, g.norm(dim=1)
+
+
+# %% [markdown]
+# **Where to start.** Purely random starts mostly find high-loss saddles. To reach the
+# low-loss region too, we draw 40 random parameter vectors $\theta \sim \mathcal N(0, I)$,
+# run full-batch gradient descent on the loss from all of them at once (learning rate
+# 0.1), and start the search from the snapshots after 0, 30, 300 and 1000 steps: 160
+# starts in all. We keep only the points whose gradient norm is below a stated threshold.
+
+# %%
+GRAD_TOL = 1e-11
+theta = torch.randn(40, N_PARAMS, generator=gen, dtype=torch.float64)
+starts = []
+for step in range(1001):
+    if step in (0, 30, 300, 1000):
+        starts.append(theta.clone())
+    theta = theta - 0.1 * net_grad(theta)
+theta, grad_norm = find_critical_points(torch.cat(starts))
+found = theta[grad_norm < GRAD_TOL]
+print(f"gradient-norm threshold: {GRAD_TOL:.0e}")
+print(f"starts: {len(theta)}, converged below the threshold: {len(found)}")
+print(
+    f"not converged: {(grad_norm >= GRAD_TOL).sum()}, gradient norms {grad_norm[grad_norm >= GRAD_TOL].min():.0e} to {grad_norm.max():.0e}"
+)
+
+# %% [markdown]
+# Many runs converge to the same point (or to a copy of it: permuting the hidden units,
+# or flipping the signs of one unit's three weights, leaves the loss unchanged). We keep
+# one point per distinct loss value, then compute each one's full Hessian spectrum with
+# `course_lib.hessian.hessian` and its minimum ratio.
+
+# %%
+EIG_TOL = 1e-6
+points = {}
+for theta in found:
+    points.setdefault(round(float(net_loss(theta)), 6), theta)
+losses = np.array(sorted(points))
+hessians = [hessian(net_loss, points[loss]) for loss in losses]
+spectra = [np.linalg.eigvalsh(H) for H in hessians]
+ratios = np.array([minimum_ratio(H, EIG_TOL) for H in hessians])
+print(
+    f"distinct critical points: {len(losses)} ({N_PARAMS} eigenvalues each, tolerance {EIG_TOL:.0e})"
+)
+print(
+    f"minimum ratio from {ratios.min():.3f} to {ratios.max():.3f}; local minima (ratio 1): {(ratios == 1).sum()}, saddle points: {(ratios < 1).sum()}"
+)
+
+# %%
+all_eigenvalues = np.concatenate(spectra)
+near_zero = int((np.abs(all_eigenvalues) < EIG_TOL).sum())
+flat_mse = int((np.abs(all_eigenvalues - 2 * WEIGHT_DECAY) < EIG_TOL).sum())
+band = int((np.abs(all_eigenvalues) <= 2 * WEIGHT_DECAY + EIG_TOL).sum())
+print(
+    f"eigenvalues with |λ| < {EIG_TOL:.0e}: {near_zero} of {all_eigenvalues.size}; smallest |λ|: {np.abs(all_eigenvalues).min():.1e}"
+)
+print(
+    f"eigenvalues equal to 2·weight decay = {2 * WEIGHT_DECAY:g} (MSE flat there): {flat_mse}; with |λ| <= {2 * WEIGHT_DECAY:g}: {band}"
+)
+print("min. ratio  negative eigenvalues  points  loss range")
+for ratio in np.unique(ratios)[::-1]:
+    group = losses[ratios == ratio]
+    n_negative = int((spectra[np.flatnonzero(ratios == ratio)[0]] < -EIG_TOL).sum())
+    print(
+        f"{ratio:10.3f}  {n_negative:19d}  {group.size:6d}  {group.min():.4f} – {group.max():.4f}"
+    )
+
+# %%
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+is_min = ratios == 1
+ax1.scatter(
+    ratios[~is_min], losses[~is_min], color="tab:red", edgecolor="black", label="saddle point"
+)
+ax1.scatter(
+    ratios[is_min],
+    losses[is_min],
+    color="tab:blue",
+    marker="s",
+    edgecolor="black",
+    label="local minimum",
+)
+ax1.set(xlabel="minimum ratio (fraction of eigenvalues > 1e-6)", ylabel="training loss (MSE + weight decay)",
+        title=f"{len(losses)} critical points of a 22-parameter tanh net", yscale="log")  # fmt: skip
+ax1.set_yticks(
+    [0.08, 0.1, 0.15, 0.2, 0.3, 0.5], ["0.08", "0.1", "0.15", "0.2", "0.3", "0.5"], minor=False
+)
+ax1.minorticks_off()
+ax1.legend()
+best_saddle = int(np.flatnonzero(~is_min)[0])
+eigenvalue_spectrum(spectra[best_saddle], tol=EIG_TOL, ax=ax2,
+                    title=f"Hessian spectrum of the lowest-loss saddle (loss {losses[best_saddle]:.4f})")  # fmt: skip
+ax2.set_yscale("symlog", linthresh=1e-2)  # linear within ±0.01, logarithmic outside
+plt.show()
+
+# %% [markdown]
+# **What the plot shows.** The highest-loss critical point has the smallest minimum ratio
+# (7 negative directions); the two local minima sit at the bottom, among the lowest losses.
+# In between, the loss tends to fall as the ratio rises, but the groups overlap: around
+# loss 0.08 we find minima next to saddles with one to four negative directions. So on
+# this network, as the claim goes for large ones, most critical points are saddles, and
+# the points that are (nearly) minima have low loss. Note also the spectrum on the right:
+# a few large eigenvalues and many small ones. Near the bottom the negative eigenvalues
+# are tiny compared with the largest one, so the way out of such a saddle is a gentle
+# slope, and gradient descent can spend a long time near it.
+#
+# **Caveats — read them before trusting the plot.**
+#
+# - The network is tiny (22 parameters). Real networks have millions, and the claim there
+#   rests on other evidence (e.g. Dauphin et al., 2014).
+# - What we find depends on where we start. The gradient-descent warm starts push the
+#   search towards low loss; other start distributions give other mixtures, and we cannot
+#   claim to have found *all* critical points.
+# - A third of the runs stayed above the threshold within 60 iterations. Some were still
+#   converging slowly; others sit where $\lVert g\rVert^2$ has a local minimum with
+#   $g \ne 0$ (a "gradient-flat" point, not a critical point). The threshold discards
+#   both, so the plot shows only the critical points this method reached.
+# - Weight decay adds exactly $2 \cdot 10^{-2}$ to every Hessian eigenvalue. That is why
+#   no eigenvalue fell within $10^{-6}$ of zero, but the counts above show what it hides:
+#   dozens of eigenvalues equal $0.02$ exactly, directions in which the mean squared error
+#   alone is perfectly flat (**degenerate** directions, e.g. the weights of a hidden unit
+#   whose output weight is zero, or of units that have become copies of each other — the
+#   source of the repeated eigenvalues), and about a fifth of all eigenvalues lie within
+#   $\pm 0.02$. Along those directions the sign, and so the minimum ratio, is decided by
+#   the decay term and the tolerance, not by the data. In our trials without the decay,
+#   the few runs that converged found such degenerate points.
+#
+# ## 6. Ill-conditioning and the condition number
+#
+# Even without saddles, gradient descent can be slow. Near a minimum the loss is
+# approximately a quadratic $\tfrac12 p^\top A p$ (section 2, with $A = H$). Its
+# **condition number** is the ratio of the largest to the smallest Hessian eigenvalue,
+#
+# $$\kappa = \frac{\lambda_{\max}}{\lambda_{\min}} .$$
+#
+# In the eigenbasis a gradient step $p \leftarrow p - \eta Ap$ multiplies each coordinate
+# by $1 - \eta\lambda_k$. Stability along the steep direction needs
+# $\eta < 2/\lambda_{\max}$, but then the flat direction shrinks by only
+# $1 - \eta\lambda_{\min} > 1 - 2/\kappa$ per step. The best fixed step,
+# $\eta = 2/(\lambda_{\min} + \lambda_{\max})$, shrinks both coordinates by
+# $\rho = (\kappa - 1)/(\kappa + 1)$ per step, flipping the sign of the steep one each
+# time: the **zig-zag**. Reaching a distance $\varepsilon$ times the initial one takes
+#
+# $$T = \left\lceil\frac{\ln(1/\varepsilon)}{\ln(1/\rho)}\right\rceil \approx
+# \frac{\kappa}{2}\,\ln\frac1\varepsilon \text{ steps: linear in } \kappa .$$
+#
+# `course_lib.surfaces.IllConditionedQuadratic(κ)` has Hessian eigenvalues 1 and κ.
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), layout="constrained")
+for kappa, ax in zip((2, 10, 50), axes, strict=True):
+    valley = IllConditionedQuadratic(kappa)
+    lam = np.linalg.eigvalsh(valley.hessian(valley.start))
+    lr = 2 / (lam[0] + lam[-1])
+    path = gradient_descent(valley, valley.start, lr, steps=25)
+    contour_with_paths(valley, {f"GD, lr = 2/(1+κ) = {lr:.3f}, 25 steps": path}, ax=ax)
+    ax.legend(loc="lower right", frameon=True)
+    ax.set_title(f"κ = λmax/λmin = {lam[-1] / lam[0]:g}")
+plt.show()
+
+# %%
+eps = 1e-6
+print("     κ  steps measured  predicted T  (κ/2)·ln(1/ε)")
+for kappa in (3, 10, 30, 100, 300, 1000):
+    valley = IllConditionedQuadratic(kappa)
+    lam = np.linalg.eigvalsh(valley.hessian(valley.start))
+    cond, lr = lam[-1] / lam[0], 2 / (lam[0] + lam[-1])
+    steps = len(gradient_descent(valley, valley.start, lr, steps=100_000, tol=eps)) - 1
+    rho = (cond - 1) / (cond + 1)
+    predicted = math.ceil(math.log(1 / eps) / math.log(1 / rho))
+    print(f"{cond:6g}  {steps:14d}  {predicted:11d}  {cond / 2 * math.log(1 / eps):13.0f}")
+    assert abs(steps - predicted) <= 1
+
+# %% [markdown]
+# The count grows in proportion to κ, as predicted. Real losses are far from this
+# friendly: the Rosenbrock valley of lectures 03–04 has κ ≈ 2500 at its minimum.
+
+# %%
+rosen = Rosenbrock()
+for name, p in (("start", rosen.start), ("minimum", rosen.minimum)):
+    lam = np.linalg.eigvalsh(rosen.hessian(p))
+    print(
+        f"Rosenbrock at the {name} {p}: eigenvalues {lam}, condition number {lam[-1] / lam[0]:.0f}"
+    )
+
+# %% [markdown]
+# ## 7. Second-order methods, Hessian-vector products and power iteration
+#
+# **Newton's method.** Use the whole quadratic model
+# $L(\theta + s) \approx L + g^\top s + \tfrac12 s^\top H s$ and jump to its stationary
+# point: setting the derivative $g + Hs$ to zero gives
+#
+# $$\theta_{\text{new}} = \theta - H^{-1} g .$$
+#
+# If $L$ *is* a quadratic, one step lands exactly on the critical point, whatever κ is:
+# the Hessian undoes the elongation. We solve $Hs = g$ rather than inverting $H$.
+
+
+# %%
+def newton_step(p, grad, H):
+    return p - np.linalg.solve(H, grad)
+
+
+valley = IllConditionedQuadratic(1000)
+p1 = newton_step(valley.start, valley.grad(valley.start), valley.hessian(valley.start))
+g1 = np.linalg.norm(valley.grad(p1))
+print(
+    f"κ = 1000: gradient norm {np.linalg.norm(valley.grad(valley.start)):.1f} at the start, {g1:.1e} after ONE Newton step"
+)
+assert g1 < 1e-12
+
+# %% [markdown]
+# On a non-quadratic surface the model is only local, so Newton's method needs several
+# steps; near the minimum the number of correct digits roughly doubles per step
+# (**quadratic convergence**). On Rosenbrock:
+
+# %%
+p, newton_path = rosen.start.copy(), [rosen.start.copy()]
+print("step  loss        gradient norm")
+for k in range(10):
+    grad_norm = np.linalg.norm(rosen.grad(p))
+    print(f"{k:4d}  {rosen.value(p):10.3e}  {grad_norm:10.3e}")
+    if grad_norm < 1e-10:
+        break
+    p = newton_step(p, rosen.grad(p), rosen.hessian(p))
+    newton_path.append(p.copy())
+gd_path = gradient_descent(rosen, rosen.start, lr=1e-3, steps=2000)
+print(f"gradient descent (lr 1e-3) after 2000 steps: loss {rosen.value(gd_path[-1]):.3e}")
+
+# %%
+ax = contour_with_paths(rosen, {f"Newton, {len(newton_path) - 1} steps": np.array(newton_path), "GD lr 1e-3, 2000 steps": gd_path},
+                        xlim=(-2, 2), ylim=(-3.5, 3))  # fmt: skip
+ax.legend(loc="lower left", frameon=True)
+plt.show()
+
+# %% [markdown]
+# Newton's method reached the minimum in 7 steps where gradient descent had not arrived
+# after 2000. Note two warnings in the table. The loss went *up* at step 2: pure Newton
+# does not know it should go downhill, and practical versions add a line search or
+# damping. And it is attracted to *any* critical point, saddles included: that is exactly
+# why we used it in section 5 to find saddles.
+#
+# **Why not for big networks?** With $N$ parameters, $H$ has $N^2$ entries and solving
+# $Hs = g$ costs about $N^3/3$ floating-point operations, at every step:
+
+# %%
+for n in (1e6, 1e8):
+    memory_tb = 4 * n**2 / 1e12  # float32: 4 bytes per entry
+    hours = (n**3 / 3) / 1e13 / 3600  # at 10 TFLOP/s
+    duration = f"{hours:,.0f} hours" if hours < 8766 else f"{hours / 8766:,.0f} years"
+    print(
+        f"N = {n:.0e}: Hessian {memory_tb:,.0f} TB, one solve ≈ {duration} at 10 TFLOP/s; the gradient: {4 * n / 1e6:,.0f} MB"
+    )
+
+# %% [markdown]
+# **Hessian-vector products.** Many uses of the Hessian only need $Hv$ for some vector
+# $v$, and that costs about two gradients, never forming $H$:
+#
+# $$Hv = \nabla_\theta\big(\nabla_\theta L(\theta)^\top v\big),$$
+#
+# a second backward pass through the graph of the first (double backpropagation). We
+# check it at the lowest-loss local minimum of section 5.
+
+
+# %%
+def hvp(f, x, v):
+    x = x.detach().requires_grad_()
+    (grad,) = torch.autograd.grad(f(x), x, create_graph=True)
+    return torch.autograd.grad(grad @ v, x)[0]
+
+
+theta_star = points[losses[is_min][0]]
+H_star = hessian(net_loss, theta_star)
+v = torch.randn(N_PARAMS, generator=gen, dtype=torch.float64)
+err = rel_error(hvp(net_loss, theta_star, v).numpy(), H_star @ v.numpy())
+err_lib = rel_error(hessian_vector_product(net_loss, theta_star, v), H_star @ v.numpy())
+print(
+    f"Hv by double backprop vs H @ v: {err:.1e}; course_lib.hessian.hessian_vector_product: {err_lib:.1e}"
+)
+assert err < 1e-12 and err_lib < 1e-12
+
+# %% [markdown]
+# **Power iteration.** Repeating $v \leftarrow Hv / \lVert Hv\rVert$ turns $v$ towards
+# the eigenvector whose eigenvalue is largest in size, and the Rayleigh quotient
+# $v^\top H v$ converges to that eigenvalue. Only products $Hv$ are needed. (The top
+# eigenvalue limits the stable learning rate, $\eta < 2/\lambda_{\max}$, section 6.)
+
+# %%
+v = torch.randn(N_PARAMS, generator=gen, dtype=torch.float64)
+for _ in range(300):
+    hv = hvp(net_loss, theta_star, v)
+    v = hv / hv.norm()
+estimate = float(v @ hvp(net_loss, theta_star, v))
+exact = np.linalg.eigvalsh(H_star)[-1]
+lib_estimate, _ = top_eigenvalue(net_loss, theta_star, num_iters=1000)
+print(
+    f"top eigenvalue: power iteration {estimate:.6f}, course_lib.top_eigenvalue {lib_estimate:.6f}, full spectrum {exact:.6f}"
+)
+print(
+    f"relative error: {abs(estimate - exact) / exact:.1e}, {abs(lib_estimate - exact) / exact:.1e}"
+)
+assert abs(estimate - exact) / exact < 1e-8 and abs(lib_estimate - exact) / exact < 1e-8
+
+# %% [markdown]
+# At a minimum every eigenvalue is positive, so the largest in size is the largest. At a
+# saddle the power iteration may return a negative eigenvalue instead, and it fails when
+# the two largest sizes are equal with opposite signs (the two-weight net's ±2).
+#
+# ## 8. The library
+#
+# | piece | where it lives | used later in |
+# |---|---|---|
+# | exact Hessian (autograd, float64), finite-difference Hessian | `course_lib.hessian.hessian`, `finite_difference_hessian` | checks in this lecture (in hw02 you write your own) |
+# | classify a critical point, minimum ratio | `classify_critical_point(H, tol)`, `minimum_ratio(H, tol)` | hw02's self-checks |
+# | Hessian-vector product, power iteration | `hessian_vector_product(f, x, v)`, `top_eigenvalue(f, x)` | — |
+# | toy surfaces with `value` / `grad` / `hessian` | `course_lib.surfaces`: `IllConditionedQuadratic`, `Rosenbrock`, `Saddle`, `TwoWeightNet`, `BumpyCurve` | 03 (momentum on the valley and the bumpy curve), 04 (adaptive optimizers on the valley and Rosenbrock) |
+# | contour plots with paths, spectra, loss curves | `course_lib.plots` | all lectures |
+#
+# Every surface knows its critical points, so the Hessian tools classify them directly,
+# and the surfaces' hand-written Hessians agree with autograd:
+
+# %%
+for surface in (IllConditionedQuadratic(10), Rosenbrock(), Saddle(), TwoWeightNet(), BumpyCurve()):
+    for point in surface.critical_points:
+        H = surface.hessian(point)
+        assert rel_error(H, hessian(surface.value, point)) < 1e-12
+        print(f"{surface.name:32s} at {np.round(point, 4)}: {classify_critical_point(H)}")
+
+# %% [markdown]
+# ## 9. Takeaways, homework and glossary
+#
+# - First find out *which* problem you have. A deeper network with a **higher training
+#   loss** than a shallower one has an optimization problem, not overfitting. Choose models
+#   with a validation set, not with a leaderboard (or test set) you look at again and again.
+# - At a **critical point** ($g = 0$) the Taylor expansion is
+#   $L(\theta) \approx L(\theta') + \tfrac12(\theta - \theta')^\top H(\theta - \theta')$;
+#   the signs of the Hessian's **eigenvalues** decide: all positive, minimum; all negative,
+#   maximum; mixed, **saddle point**.
+# - The Hessian by hand, by finite differences and by autograd agree; finite differences
+#   trade truncation error against rounding error.
+# - A saddle is not a trap for a method that uses curvature: the eigenvector of a negative
+#   eigenvalue is a way down, with the decrease $\tfrac12\lambda\varepsilon^2$ predicted.
+# - On a small network most critical points we found were saddles; the higher the
+#   **minimum ratio**, the lower the loss tended to be — with the caveats of section 5.
+# - The **condition number** $\kappa = \lambda_{\max}/\lambda_{\min}$ makes gradient
+#   descent zig-zag and need about $(\kappa/2)\ln(1/\varepsilon)$ steps; **Newton's
+#   method** solves a quadratic in one step but costs $O(N^2)$ memory and $O(N^3)$ time.
+#   **Hessian-vector products** and **power iteration** get curvature information at the
+#   cost of a few gradients.
+#
+# **Homework** `homework/hw02_critical_points.ipynb`: compute Hessians analytically and
+# with autograd, classify critical points, escape a saddle along the negative-curvature
+# eigenvector, and take one Newton step.
+#
+# **Glossary.** model bias — 模型偏差; optimization — 优化; overfitting — 过拟合;
+# validation set — 验证集; public / private leaderboard — 公开 / 私有排行榜; critical
+# point — 临界点; local minimum — 局部最小值; local maximum — 局部最大值; saddle point —
+# 鞍点; Hessian — 黑塞矩阵 (海森矩阵); Taylor expansion — 泰勒展开; eigenvalue — 特征值;
+# positive definite — 正定; degenerate — 退化; minimum ratio — 最小值比率; weight decay —
+# 权重衰减; condition number — 条件数; zig-zag — 之字形震荡; Newton's method — 牛顿法;
+# quadratic convergence — 二次收敛; Hessian-vector product — 黑塞向量积; power iteration
+# — 幂迭代.
