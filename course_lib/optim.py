@@ -25,6 +25,7 @@ Public names:
     RMSprop: step sizes from a moving average of squared gradients.
     Adam: momentum plus RMSprop-style scaling, with bias correction (optional AMSGrad).
     AdamW: Adam with decoupled weight decay.
+    torch_path: the points a ``torch.optim`` optimizer visits on a toy surface (the reference).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import numpy as np
 from course_lib._validation import (
     as_float_array,
     check_float_ndarray,
+    check_int,
     check_range,
     check_shape,
 )
@@ -415,3 +417,40 @@ class AdamW(Adam):
         amsgrad: bool = False,
     ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+
+
+def torch_path(
+    optimizer: str, surface: Any, steps: int, *, start: Any = None, **hyper: Any
+) -> np.ndarray:
+    """The points ``torch.optim.<optimizer>(**hyper)`` visits on a 2-D toy surface.
+
+    The reference the NumPy optimizers here are compared with: torch is fed the surface's
+    own NumPy gradient at every step, in float64, so the two can agree to rounding.
+
+    Args:
+        optimizer: a class name in ``torch.optim``, e.g. ``"SGD"`` or ``"Adam"``.
+        surface: anything with ``grad(p)`` for points of shape (d,) and a ``start`` point
+            (e.g. a ``course_lib.surfaces`` object).
+        steps: number of updates, >= 0.
+        start: the first point, shape (d,); default ``surface.start``.
+        **hyper: the optimizer's arguments, e.g. ``lr=0.1, momentum=0.9``.
+
+    Returns:
+        array of shape (steps + 1, d): the start, then the point after each step.
+
+    Introduced in lectures 03 and 04.
+    """
+    import torch
+
+    steps = check_int(steps, "steps", low=0)
+    if not hasattr(torch.optim, optimizer):
+        raise ValueError(f"optimizer must name a class in torch.optim, got {optimizer!r}")
+    first = as_float_array(surface.start if start is None else start, "start", ndim=1)
+    p = torch.tensor(first, dtype=torch.float64, requires_grad=True)
+    opt = getattr(torch.optim, optimizer)([p], **hyper)
+    points = [first.copy()]
+    for _ in range(steps):
+        p.grad = torch.from_numpy(np.asarray(surface.grad(p.detach().numpy()), dtype=float))
+        opt.step()
+        points.append(p.detach().numpy().copy())
+    return np.array(points)

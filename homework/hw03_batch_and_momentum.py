@@ -170,23 +170,24 @@ check("q4", linear_regression_epoch)
 
 # %% tags=["raises-exception"]
 surface = IllConditionedQuadratic(50.0)
-methods = {"gradient descent": 0.0, "momentum 0.9": 0.9}
-paths = {}
-for name, m in methods.items():
+
+
+def path_until_converged(step):
+    """Points visited by step(theta, velocity) -> (theta, velocity) until the loss < 1e-6."""
     theta, v, path = surface.start.copy(), np.zeros(2), [surface.start.copy()]
     while surface.value(theta) > 1e-6 and len(path) < 5000:
-        theta, v = momentum_step(theta, surface.grad(theta), v, 0.019, m)
+        theta, v = step(theta, v)
         path.append(theta)
-    paths[name] = np.array(path)
-theta, v, path = surface.start.copy(), np.zeros(2), [surface.start.copy()]
-while surface.value(theta) > 1e-6 and len(path) < 5000:
-    theta, v = nesterov_step(theta, surface.grad, v, 0.019, 0.9)
-    path.append(theta)
-paths["Nesterov 0.9"] = np.array(path)
+    return np.array(path)
+
+
+paths = {
+    "gradient descent": path_until_converged(lambda t, v: momentum_step(t, surface.grad(t), v, 0.019, 0.0)),
+    "momentum 0.9": path_until_converged(lambda t, v: momentum_step(t, surface.grad(t), v, 0.019, 0.9)),
+    "Nesterov 0.9": path_until_converged(lambda t, v: nesterov_step(t, surface.grad, v, 0.019, 0.9)),
+}
 for name, path in paths.items():
     print(f"{name:17s} {len(path) - 1:5d} steps")
-
-# %%
 contour_with_paths(surface, {k: p[:60] for k, p in paths.items()})
 plt.title("the first 60 steps on a quadratic with condition number 50")
 plt.show()
@@ -199,7 +200,7 @@ X, y, true_w = make_regression(n_samples=256, n_features=5, noise=0.1, seed=0, b
 print("batch size  updates  final MSE")
 for batch_size in [1, 16, 256]:
     rng, w = np.random.default_rng(0), np.zeros(5)
-    for epoch in range(5):
+    for _ in range(5):
         w = linear_regression_epoch(w, X, y, batch_size, 0.01, rng)
     mse = np.mean((X @ w - y) ** 2)
     print(f"{batch_size:10d} {5 * -(-256 // batch_size):8d} {mse:10.4f}")

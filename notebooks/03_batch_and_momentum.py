@@ -687,27 +687,13 @@ def nesterov_lookahead(grad, x0, lr, momentum, steps):
 
 
 # %%
-def torch_sgd_path(surface, start, steps, **sgd_args):
-    """Parameters visited by torch.optim.SGD on surface.value, in float64; shape (steps+1, d)."""
-    p = torch.tensor(start, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.SGD([p], **sgd_args)
-    path = [p.detach().numpy().copy()]
-    for _ in range(steps):
-        opt.zero_grad()
-        surface.value(p).backward()
-        opt.step()
-        path.append(p.detach().numpy().copy())
-    return np.array(path)
-
-
-# %%
 rosen = Rosenbrock()
 xs, ahead = nesterov_lookahead(rosen.grad, rosen.start, lr=1e-3, momentum=0.9, steps=300)
-torch_path = torch_sgd_path(rosen, rosen.start, 300, lr=1e-3, momentum=0.9, nesterov=True)
-err = np.abs(ahead - torch_path).max()
+torch_points = optim.torch_path("SGD", rosen, 300, lr=1e-3, momentum=0.9, nesterov=True)
+err = np.abs(ahead - torch_points).max()
 print(f"look-ahead points vs torch.optim.SGD(nesterov=True): max difference {err:.1e}")
 print(
-    f"(the points x_t themselves differ from torch's by up to {np.abs(xs - torch_path).max():.1e})"
+    f"(the points x_t themselves differ from torch's by up to {np.abs(xs - torch_points).max():.1e})"
 )
 assert err < 1e-10
 

@@ -343,7 +343,8 @@ plt.show()
 #
 # Each from-scratch optimizer must take exactly the steps of its PyTorch counterpart. We
 # run 50 steps on the Rosenbrock surface (lecture 03) in float64, feeding PyTorch the same
-# NumPy gradients, and compare the whole path.
+# NumPy gradients (`course_lib.optim.torch_path` records the points a `torch.optim`
+# optimizer visits), and compare the whole path.
 
 # %%
 rosen = Rosenbrock()
@@ -359,25 +360,13 @@ def scratch_path(surface, step_fn, steps, **hyper):
 
 
 # %%
-def torch_path(surface, opt_name, steps, **hyper):
-    """Points visited by ``torch.optim.<opt_name>`` fed the surface's gradients."""
-    p = torch.tensor(surface.start, dtype=torch.float64, requires_grad=True)
-    opt, path = getattr(torch.optim, opt_name)([p], **hyper), [surface.start.copy()]
-    for _ in range(steps):
-        p.grad = torch.from_numpy(surface.grad(p.detach().numpy()))
-        opt.step()
-        path.append(p.detach().numpy().copy())
-    return np.array(path)
-
-
-# %%
 cases = {  # name: (from-scratch step, torch.optim / course_lib.optim class name, hyperparameters)
     "AdaGrad": (adagrad_step, "Adagrad", {"lr": 0.1}),
     "RMSProp": (rmsprop_step, "RMSprop", {"lr": 0.01}),
     "Adam": (adam_step, "Adam", {"lr": 0.05, "betas": (0.8, 0.99)}),
 }
 for name, (step_fn, cls, hyper) in cases.items():
-    reference = torch_path(rosen, cls, 50, **hyper)
+    reference = optim.torch_path(cls, rosen, 50, **hyper)
     err_scratch = np.abs(scratch_path(rosen, step_fn, 50, **hyper) - reference).max()
     err_lib = np.abs(
         run(rosen, lambda ps, c=cls, h=hyper: getattr(optim, c)(ps, **h), 50) - reference

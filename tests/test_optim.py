@@ -314,3 +314,27 @@ def test_negative_lr_set_between_steps_is_rejected_at_the_next_step(name):
     opt.lr = -0.01
     with pytest.raises(ValueError, match="lr"):
         opt.step([np.ones(2)])
+
+
+def test_torch_path_matches_the_numpy_optimizer_on_a_surface():
+    from course_lib.surfaces import Rosenbrock
+
+    surface = Rosenbrock()
+    reference = optim.torch_path("Adam", surface, 40, lr=0.02)
+    p = surface.start.copy()
+    opt, points = optim.Adam([p], lr=0.02), [p.copy()]
+    for _ in range(40):
+        opt.step([surface.grad(p)])
+        points.append(p.copy())
+    assert reference.shape == (41, 2)
+    assert np.array_equal(reference[0], surface.start)
+    np.testing.assert_allclose(np.array(points), reference, rtol=0, atol=1e-12)
+
+
+def test_torch_path_rejects_an_unknown_optimizer_and_negative_steps():
+    from course_lib.surfaces import Saddle
+
+    with pytest.raises(ValueError, match=r"optimizer must name a class in torch\.optim"):
+        optim.torch_path("Adamm", Saddle(), 3)
+    with pytest.raises(ValueError, match="steps"):
+        optim.torch_path("SGD", Saddle(), -1, lr=0.1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_lib import optim
 from course_lib.surfaces import IllConditionedQuadratic, Rosenbrock
 
 QUADRATIC = "quadratic with condition number 10"
@@ -24,14 +25,4 @@ def torch_path(optimizer: str, surface: str, start: np.ndarray, steps: int, **hy
     Returns:
         array of shape (steps + 1, 2): the start, then the point after each step.
     """
-    import torch
-
-    grad = SURFACES[surface].grad
-    p = torch.tensor(np.asarray(start, dtype=float), requires_grad=True)
-    opt = getattr(torch.optim, optimizer)([p], **hyper)
-    points = [p.detach().numpy().copy()]
-    for _ in range(steps):
-        p.grad = torch.tensor(grad(p.detach().numpy()))
-        opt.step()
-        points.append(p.detach().numpy().copy())
-    return np.array(points)
+    return optim.torch_path(optimizer, SURFACES[surface], steps, start=start, **hyper)
