@@ -34,14 +34,14 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check course_lib tests scripts
-	$(BIN)/ruff format --check course_lib tests scripts
+	$(BIN)/ruff check course_lib tests
+	$(BIN)/ruff format --check course_lib tests
 
 sync: $(STAMP)
 	$(BIN)/jupytext --sync $(NOTEBOOKS)
 
 time: $(STAMP)
-	$(BIN)/python scripts/time_notebooks.py
+	$(BIN)/python -m course_lib time
 
 lock:
 	rm -rf .lock-venv

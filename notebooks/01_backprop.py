@@ -122,7 +122,7 @@ assert err < 1e-7
 # %% [markdown]
 # Now run gradient descent from $w = b = 0$ with three learning rates. If $\alpha$ is too
 # large, each step overshoots the bottom of the valley by more than it started from, and
-# the cost **diverges**. For this quadratic cost the limit is $\alpha < 2/\lambda_{\max}$,
+# the cost *diverges*. For this quadratic cost the limit is $\alpha < 2/\lambda_{\max}$,
 # where $\lambda_{\max}$ is the largest curvature (eigenvalue of the Hessian; lecture 02).
 
 
@@ -207,7 +207,7 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# The average shows the trend that the raw curve hides. The price is a **lag** of roughly
+# The average shows the trend that the raw curve hides. The price is a *lag* of roughly
 # $1/\beta$ steps: over the first few dozen steps the average still remembers the large
 # early costs.
 #
@@ -251,7 +251,7 @@ assert diff < 1e-12
 #
 # $$\frac{\partial C}{\partial z} = \sigma'(z)\left[w_3 \frac{\partial C}{\partial z'} + w_4 \frac{\partial C}{\partial z''}\right].$$
 #
-# This is a **recursion**: once $\partial C/\partial z'$ and $\partial C/\partial z''$ are
+# This is a *recursion*: once $\partial C/\partial z'$ and $\partial C/\partial z''$ are
 # known, $\partial C/\partial z$ follows. So we start at the output and go backward, layer
 # by layer, reusing the values stored in the forward pass. We check it on that exact network,
 #
@@ -307,12 +307,12 @@ assert err < 1e-12
 # %% [markdown]
 # ## 5. Sum at forks, multiply along layers
 #
-# Two rules are all the chain rule needs on a graph, summed up as **"sum at forks, multiply
-# along layers"** (分叉相加，分层相乘):
+# Two rules are all the chain rule needs on a graph, summed up as *"sum at forks, multiply
+# along layers"* (分叉相加，分层相乘):
 #
-# - along a chain $a \to u \to g$, local derivatives **multiply**:
+# - along a chain $a \to u \to g$, local derivatives *multiply*:
 #   $\frac{dg}{da} = \frac{dg}{du}\frac{du}{da}$;
-# - where a value is used twice (a **fork**), the gradients arriving along each path **add**.
+# - where a value is used twice (a **fork**), the gradients arriving along each path *add*.
 #
 # In $f = a b + a$, the input $a$ is used twice, so $\partial f/\partial a = b + 1$. Feeding
 # $f$ into $g = \tanh(f)$ adds a layer: $\partial g/\partial a = (1 - \tanh^2 f)(b + 1)$.
@@ -420,7 +420,7 @@ assert abs(w_fused.grad - w.grad) < 1e-12 and abs(x_fused.grad - x.grad) < 1e-12
 # ## 7. Matrix gradients by shape matching
 #
 # Networks work with matrices, not scalars. For $D = W X$ with $W$ of shape (5, 10) and
-# $X$ of shape (10, 3) (examples are the **columns** of $X$), suppose the backward pass has
+# $X$ of shape (10, 3) (examples are the *columns* of $X$), suppose the backward pass has
 # delivered $dD = \partial L/\partial D$, shaped like $D$, (5, 3). Each gradient has the
 # shape of what it is the gradient of, and there is only one product of $dD$ with $X$ or
 # $W$ that has that shape — **shape matching**:
@@ -443,7 +443,7 @@ print(f"relative error dX = W^T dD: {err_X:.1e}")
 assert err_W < 1e-7 and err_X < 1e-7
 
 # %% [markdown]
-# `course_lib.layers.Linear` (like PyTorch, whose batches hold one example per row) uses **rows**:
+# `course_lib.layers.Linear` (like PyTorch, whose batches hold one example per row) uses *rows*:
 # `out = x @ W + b` with `x` of shape (N, in) and `W` of shape (in, out). The rule is the
 # same, transposed: $dW = x^\top\, d\text{out}$, $dx = d\text{out}\, W^\top$, and
 # $db = \sum_i d\text{out}_i$. Give the layer $W^\top$ and the rows $X^\top$, and its
@@ -483,7 +483,7 @@ assert err_W < 1e-12 and err_x < 1e-12
 # $-\log p_{iy_i} = \log\sum_k e^{s_{ik}} - s_{iy_i}$; ReLU passes the gradient where its
 # input was positive and blocks it elsewhere; the $1/N$ is applied once, in $ds$, and
 # every later sum over examples inherits it. The forward pass keeps $a$, $h$ and $p$ in a
-# **cache**, because the backward pass needs them.
+# *cache*, because the backward pass needs them.
 
 
 # %%
@@ -555,9 +555,9 @@ for name, tensor in zip(params, inputs, strict=True):
 #
 # $$\frac{\partial f}{\partial x_i} \approx \frac{f(x + h e_i) - f(x - h e_i)}{2h}$$
 #
-# has error $O(h^2)$ and needs nothing but the function. It is **slow**: two evaluations of
+# has error $O(h^2)$ and needs nothing but the function. It is *slow*: two evaluations of
 # $f$ per parameter, so $2P$ forward passes for $P$ parameters. We never train with it; we
-# use it to **debug** a hand-written backward pass on a tiny problem. Judge the match with
+# use it to *debug* a hand-written backward pass on a tiny problem. Judge the match with
 # the **relative error** $\max|a - b| / \max(|a| + |b|)$ (`rel_error`): in float64, about
 # $10^{-7}$ or less means correct; above $10^{-3}$ is almost certainly a bug.
 #
@@ -574,7 +574,7 @@ print(f"db2 correct:      relative error {rel_error(grads['b2'], numeric_b2):.1e
 # %% [markdown]
 # PyTorch ships the same check as `torch.autograd.gradcheck(func, inputs)`: it compares the
 # analytic Jacobian of `func` with finite differences (step `eps=1e-6`) and returns `True`
-# or raises an error. It needs **float64** inputs:
+# or raises an error. It needs `float64` inputs:
 
 # %%
 inputs = tuple(torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in params.values())
@@ -605,8 +605,8 @@ except RuntimeError as error:  # torch's GradcheckError is a RuntimeError
 # Look back at the graph of section 6: the local derivative of `exp` is its own output $e$,
 # that of $1/d$ needs $d$, that of $w \cdot x$ needs $x$. If each gradient were computed from
 # a separately derived formula, every formula would recompute those intermediate values —
-# the forward pass again, once per parameter. Backpropagation instead **stores the forward
-# activations** (our `cache`) and reuses them, so all $P$ gradients cost about one forward
+# the forward pass again, once per parameter. Backpropagation instead *stores the forward
+# activations* (our `cache`) and reuses them, so all $P$ gradients cost about one forward
 # plus one backward pass, whatever $P$. Finite differences need $2P$ forward passes.
 #
 # We time both on the two-layer network of section 8 while the hidden width $H$ grows, so
@@ -680,7 +680,7 @@ assert t_numeric[-1] > 10 * t_backprop[-1]
 # In PyTorch a tensor created with `requires_grad=True` is a leaf of the graph; every
 # operation on it records its backward rule (as `Value` does). `loss.backward()` runs the
 # backward pass and stores $\partial\,\text{loss}/\partial\,\text{leaf}$ in `leaf.grad`.
-# One rule surprises everybody once: **gradients accumulate**. `backward()` *adds* to
+# One rule surprises everybody once: *gradients accumulate*. `backward()` *adds* to
 # `.grad`, so a second call without zeroing doubles it (it is meant for summing gradients
 # over several losses or mini-batches). On the linear model of section 1 at $w = 0$,
 # $\partial\,\text{cost}/\partial w = -56/3 \approx -18.67$:
@@ -785,7 +785,7 @@ assert err < 1e-12
 #   error below about $10^{-7}$, in float64.
 # - In PyTorch `.grad` accumulates: zero it every step (`optimizer.zero_grad()`).
 #
-# **Homework** `homework/hw01_backprop.ipynb`: implement the backward passes of the affine
+# **Homework.** `homework/hw01_backprop.ipynb`: implement the backward passes of the affine
 # layer, ReLU and the softmax loss, assemble the two-layer network's loss and gradients,
 # add two new operations to the scalar engine (`sin`, and `power` with a `Value`
 # exponent), and gradient-check your work without PyTorch.

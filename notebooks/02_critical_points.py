@@ -81,7 +81,7 @@ use_style()
 # one, the problem is not overfitting (that would show on held-out data, not on the
 # training set) and not model bias. It is optimization.
 #
-# We run that test. Two **plain** multilayer perceptrons on the same two-moons data: 2
+# We run that test. Two *plain* multilayer perceptrons on the same two-moons data: 2
 # linear layers vs 12, sigmoid activations, no batch normalization, no residual
 # connections, plain SGD with the same learning rate. The data are split into training,
 # validation and test sets.
@@ -293,7 +293,7 @@ plt.show()
 #
 # with an error of order $h^2$, plus rounding error of order $\epsilon_{\text{machine}}/h^2$.
 #
-# **3. By automatic differentiation**: differentiate the gradient again,
+# **3. By automatic differentiation.** Differentiate the gradient again,
 # `torch.autograd.functional.hessian`.
 
 
@@ -890,8 +890,8 @@ for surface in (IllConditionedQuadratic(10), Rosenbrock(), Saddle(), TwoWeightNe
 # %% [markdown]
 # ## 9. Takeaways, homework and glossary
 #
-# - First find out *which* problem you have. A deeper network with a **higher training
-#   loss** than a shallower one has an optimization problem, not overfitting. Choose models
+# - First find out *which* problem you have. A deeper network with a *higher training
+#   loss* than a shallower one has an optimization problem, not overfitting. Choose models
 #   with a validation set, not with a leaderboard (or test set) you look at again and again.
 # - At a **critical point** ($g = 0$) the Taylor expansion is
 #   $L(\theta) \approx L(\theta') + \tfrac12(\theta - \theta')^\top H(\theta - \theta')$;
@@ -909,7 +909,7 @@ for surface in (IllConditionedQuadratic(10), Rosenbrock(), Saddle(), TwoWeightNe
 #   **Hessian-vector products** and **power iteration** get curvature information at the
 #   cost of a few gradients.
 #
-# **Homework** `homework/hw02_critical_points.ipynb`: compute Hessians analytically and
+# **Homework.** `homework/hw02_critical_points.ipynb`: compute Hessians analytically and
 # with autograd, classify critical points, escape a saddle along the negative-curvature
 # eigenvector, and take one Newton step.
 #

@@ -57,7 +57,7 @@ use_style()
 # Computing $g$ exactly needs a pass over all $N$ examples. Instead we split the data into
 # **batches** of $B$ examples and take one step per batch, with the batch's mean gradient
 # $g_{\mathcal B} = \frac1B \sum_{i \in \mathcal B} \nabla \ell_i(\theta)$. One pass over all
-# batches is an **epoch**: it makes $\lceil N/B \rceil$ **updates**. After every epoch we
+# batches is an **epoch**: it makes $\lceil N/B \rceil$ *updates*. After every epoch we
 # **shuffle** the data, so the batches differ from epoch to epoch and no example is always
 # seen next to the same neighbours.
 #
@@ -182,7 +182,7 @@ print(
 # ## 2. Gradient noise
 #
 # A mini-batch gradient is a random estimate of the full gradient. Drawing the batch
-# uniformly without replacement makes it **unbiased**, $\mathbb E[g_{\mathcal B}] = g$, and
+# uniformly without replacement makes it *unbiased*, $\mathbb E[g_{\mathcal B}] = g$, and
 # its spread — the **gradient noise** — follows from the spread $\sigma^2$ of the
 # per-example gradients $g_i = \nabla\ell_i$:
 #
@@ -299,7 +299,7 @@ plt.show()
 # per epoch stops falling. Big batches are *cheaper per epoch* because they pay the fixed
 # cost fewer times.
 #
-# **On a GPU** the effect is much stronger. A GPU has thousands of arithmetic units that
+# *On a GPU* the effect is much stronger. A GPU has thousands of arithmetic units that
 # work on the rows of a batch in parallel, so the time per update stays almost flat as $B$
 # grows — until the batch is large enough to keep every unit busy. Up to that size a larger
 # batch costs nearly nothing extra per update, and an epoch takes far less time. (This
@@ -412,7 +412,7 @@ plt.show()
 # **Batch size and accuracy on the digits.** The lecture also reports that smaller batches
 # often reach better *validation* accuracy in large networks. Let us look at our small model
 # in two fair ways: the same number of **epochs** (each run sees every example equally
-# often, so small batches make many more updates), and the same number of **updates**
+# often, so small batches make many more updates), and the same number of *updates*
 # (large batches then see many more examples).
 
 # %%
@@ -468,8 +468,8 @@ plt.show()
 # \qquad m_0 = 0,$$
 #
 # where $g_t = \nabla L(\theta_{t-1})$. With $\lambda = 0$ it is plain gradient descent.
-# Unrolling the recursion shows that the velocity is a **weighted sum of all past
-# gradients**, the recent ones weighing most:
+# Unrolling the recursion shows that the velocity is a *weighted sum of all past
+# gradients*, the recent ones weighing most:
 #
 # $$m_t = -\eta \sum_{k=1}^{t} \lambda^{\,t-k}\, g_k .$$
 #
@@ -591,7 +591,7 @@ plt.show()
 # eigen-direction with curvature $h$ the momentum step is linear,
 # $x_{t+1} = (1 + \lambda - \eta h)\,x_t - \lambda\, x_{t-1}$, so $x_t$ shrinks like $|z|^t$
 # where $z$ is the larger root of $z^2 - (1 + \lambda - \eta h)z + \lambda = 0$; the slowest
-# direction sets the **rate**. Two classical results follow: the best plain gradient descent
+# direction sets the *rate*. Two classical results follow: the best plain gradient descent
 # ($\eta = 2/(1+\kappa)$) has rate $\frac{\kappa-1}{\kappa+1}$, and the best momentum
 # ($\eta = \frac{4}{(1+\sqrt\kappa)^2}$, $\lambda = \big(\frac{\sqrt\kappa-1}{\sqrt\kappa+1}\big)^2$)
 # has rate $\frac{\sqrt\kappa-1}{\sqrt\kappa+1}$ — for small tolerances about $\sqrt\kappa$
@@ -860,12 +860,12 @@ print(
 assert abs(x[0] - c.global_minimum[0]) < 1e-3
 
 # %% [markdown]
-# **Takeaways**
+# **Takeaways.**
 #
 # - An **epoch** is one pass over the data in **batches** of $B$, shuffled anew each epoch;
 #   it makes $\lceil N/B\rceil$ updates. Full batch: one exact, stable update per epoch.
 #   Batch size 1: $N$ noisy updates.
-# - A mini-batch gradient is unbiased; its **noise** is
+# - A mini-batch gradient is unbiased; its *noise* is
 #   $\sigma\sqrt{(N-B)/(B(N-1))}$, shrinking like $1/\sqrt B$.
 # - A larger batch costs more per update but less per epoch, because the fixed cost of an
 #   update is paid fewer times; on a GPU the time per update stays nearly flat until the
@@ -880,7 +880,7 @@ assert abs(x[0] - c.global_minimum[0]) < 1e-3
 # - **Nesterov momentum** takes the gradient at the look-ahead point $x + \rho v$; PyTorch
 #   implements it as $b \leftarrow \mu b + g$, step $g + \mu b$, which is the same method.
 #
-# **Homework** `homework/hw03_batch_and_momentum.ipynb`: write a shuffling mini-batch
+# **Homework.** `homework/hw03_batch_and_momentum.ipynb`: write a shuffling mini-batch
 # iterator, SGD with momentum and with Nesterov momentum, and compare them on a surface and
 # on a small network.
 #

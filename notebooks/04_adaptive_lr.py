@@ -127,7 +127,7 @@ for name in stall:
 # run is not at a critical point at all, the learning rate is just too large for $y$. With
 # $\eta = 0.02$ the loss and the gradient norm fall together.
 #
-# **No single fixed learning rate works** on this surface. To keep $y$ stable we need
+# *No single fixed learning rate works* on this surface. To keep $y$ stable we need
 # $\eta < 2/\kappa = 0.04$; but then $x$ shrinks by a factor of at least $1 - 2/\kappa = 0.96$
 # per step, so after 60 steps it keeps at least $2.5 \cdot 0.96^{60} \approx 0.22$ of its
 # distance. A slightly larger rate diverges along $y$; a safe small one crawls along $x$.
@@ -170,7 +170,7 @@ assert all(np.linalg.norm(path[-1]) > bound for path in fixed.values())
 #
 # $$\frac{\eta^t}{\sigma_i^t} = \frac{\eta}{\sqrt{\sum_{k\le t} (g_i^k)^2}} ,$$
 #
-# which is the form PyTorch's `Adagrad` uses (it keeps the running **sum** of squares and
+# which is the form PyTorch's `Adagrad` uses (it keeps the running *sum* of squares and
 # adds a small $\epsilon = 10^{-10}$ after the square root). From scratch:
 
 
@@ -308,7 +308,7 @@ def adam_step(theta, g, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, bias_corre
 
 
 # %% [markdown]
-# **Without bias correction** the first steps are too large. For a constant gradient the
+# *Without bias correction* the first steps are too large. For a constant gradient the
 # uncorrected step is $\eta\,(1-\beta_1^t)/\sqrt{1-\beta_2^t}$: $3.2\,\eta$ at $t = 1$ and
 # about $6.6\,\eta$ around $t = 12$, because $v$ (with $\beta_2 = 0.999$) is biased far more
 # than $m$. The corrected step is $\eta$ from the start.
@@ -385,7 +385,7 @@ for name, (step_fn, cls, hyper) in cases.items():
 # ## 5. Learning-rate scheduling and warm-up
 #
 # The adaptive factor $1/\sigma_i$ acts per parameter. **Learning-rate scheduling** changes
-# the global $\eta$ with the step $k$ instead. **Decay** makes it smaller over time: bold
+# the global $\eta$ with the step $k$ instead. *Decay* makes it smaller over time: bold
 # steps early, fine steps near the end. **Warm-up** first makes it larger, then smaller.
 # The common schedules, with $\eta$ the base rate:
 #
@@ -555,7 +555,7 @@ plt.show()
 # and $\eta$ stays constant. Once the parameters sit near the bottom of a valley the
 # gradients vanish, the mean of their squares keeps shrinking, so $\sigma_i$ becomes small
 # and $\eta/\sigma_i$ large. Then a tiny gradient makes a big step: the parameters
-# **burst** out of the valley, the large gradients there inflate $\sigma_i$ again, and they
+# *burst* out of the valley, the large gradients there inflate $\sigma_i$ again, and they
 # fall back.
 #
 # When exactly? Near a minimum with Hessian $H$ the gradient is $H\mathbf p$, and a step
@@ -928,7 +928,7 @@ print(f"Adam with warm-up + cosine on Rosenbrock: final point {p}, loss {rosen.v
 #   Adam          0.5     2.3e-13    456
 # ```
 #
-# **Homework** `homework/hw04_adaptive_lr.ipynb`: implement RMSProp, Adam with bias
+# **Homework.** `homework/hw04_adaptive_lr.ipynb`: implement RMSProp, Adam with bias
 # correction, and a warm-up + cosine schedule, and verify all three against PyTorch.
 #
 # **Glossary.** adaptive learning rate — 自适应学习率; root mean square (RMS) — 均方根;

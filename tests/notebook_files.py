@@ -1,25 +1,22 @@
-"""Where the course's notebooks live, shared by the notebook tests and scripts/time_notebooks.py."""
+"""Where the course's notebooks live, for the notebook tests (see ``course_lib.course``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from course_lib import course
 
-#: Executed with outputs and compared by nbval: lectures and homework solutions.
-EXECUTED_DIRS = (ROOT / "notebooks", ROOT / "homework" / "solutions")
-#: Generated student notebooks: stored without outputs.
-STUDENT_DIR = ROOT / "homework"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def executed_notebooks() -> list[Path]:
-    """Lecture and solution notebooks, sorted."""
-    return sorted(p for d in EXECUTED_DIRS if d.is_dir() for p in d.glob("*.ipynb"))
+    """Lecture and solution notebooks (stored with outputs, compared by nbval), sorted."""
+    return course.executed_notebooks(ROOT)
 
 
 def student_notebooks() -> list[Path]:
-    """Student homework notebooks (generated from the solutions), sorted."""
-    return sorted(STUDENT_DIR.glob("*.ipynb")) if STUDENT_DIR.is_dir() else []
+    """Student homework notebooks (generated from the solutions, no outputs), sorted."""
+    return course.student_notebooks(ROOT)
 
 
 def all_notebooks() -> list[Path]:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import pickle
 import re
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -32,12 +31,12 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import KernelManager
 
 from course_lib.homework.assignment import Assignment, assignment_from_filename, load_assignment
 from course_lib.homework.checking import QuestionResult, score
 from course_lib.homework.in_kernel import fresh_import_line
+from course_lib.kernelspec import current_kernel_manager
 
 STARTUP_TIMEOUT = 60.0
 #: Seconds a kernel gets to answer after an interrupt before it is restarted.
@@ -56,17 +55,6 @@ class CellRun:
     error: str = ""
 
 
-class _CurrentEnvironment(KernelSpecManager):
-    """Kernel specs that resolve to the grader's own Python, whatever is on PATH."""
-
-    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
-        return KernelSpec(
-            argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            display_name=f"Python ({sys.executable})",
-            language="python",
-        )
-
-
 class Kernel:
     """A Python kernel from the grader's own environment, started in ``cwd``."""
 
@@ -79,9 +67,7 @@ class Kernel:
     def start(self) -> None:
         # IPC sockets in the private working folder: no TCP ports to collide when grading in
         # parallel, and no warning about unencrypted TCP.
-        self.km = KernelManager(
-            kernel_name="python3", kernel_spec_manager=_CurrentEnvironment(), transport="ipc"
-        )
+        self.km = current_kernel_manager(transport="ipc")
         self.km.ip = str(Path(self.cwd, "kernel"))
         self.km.start_kernel(cwd=self.cwd)
         self.kc = self.km.client()

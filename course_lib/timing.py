@@ -1,0 +1,75 @@
+"""Execute notebooks in fresh kernels and compare their run time with the course budget.
+
+Command line: ``python -m course_lib time [--check] [NOTEBOOK ...]`` (default: every lecture
+and solution notebook). Notebooks are executed in memory; the files are never modified.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from course_lib.course import TOTAL_BUDGET, budget
+from course_lib.kernelspec import current_kernel_manager
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Seconds one notebook took, and the seconds it is allowed."""
+
+    name: str
+    seconds: float
+    budget: float
+
+    @property
+    def over(self) -> bool:
+        return self.seconds > self.budget
+
+
+def execute(path: Path, timeout: float = 600.0) -> nbformat.NotebookNode:
+    """Run ``path`` top to bottom in a fresh kernel of this interpreter, working directory
+    the notebook's folder, and return the executed notebook (the file is not touched)."""
+    nb = nbformat.read(path, as_version=4)
+    with tempfile.TemporaryDirectory() as sockets:
+        # IPC sockets in a private folder: no TCP ports, no "unencrypted TCP" warning.
+        km = current_kernel_manager(transport="ipc")
+        km.ip = str(Path(sockets, "kernel"))
+        client = NotebookClient(
+            nb,
+            km=km,
+            timeout=timeout,
+            record_timing=False,
+            resources={"metadata": {"path": str(path.parent)}},
+        )
+        client.execute()
+    return nb
+
+
+def time_notebook(path: Path, name: str | None = None) -> Timing:
+    """Wall-clock seconds to execute ``path`` (kernel start-up included)."""
+    start = time.perf_counter()
+    execute(path)
+    return Timing(name or path.name, time.perf_counter() - start, budget(path))
+
+
+def format_row(name: str, seconds: float, allowed: float) -> str:
+    flag = "  OVER BUDGET" if seconds > allowed else ""
+    return f"{name:<48} {seconds:8.1f} {allowed:7.0f}{flag}"
+
+
+def header() -> str:
+    return f"{'notebook':<48} {'seconds':>8} {'budget':>7}"
+
+
+def total_row(timings: list[Timing]) -> str:
+    return format_row("total", sum(t.seconds for t in timings), TOTAL_BUDGET)
+
+
+def over_budget(timings: list[Timing]) -> bool:
+    """True when a notebook or the total exceeds its budget."""
+    return any(t.over for t in timings) or sum(t.seconds for t in timings) > TOTAL_BUDGET

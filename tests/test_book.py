@@ -1,0 +1,149 @@
+"""The offline HTML book (``python -m course_lib book``) and the course timer."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+
+from course_lib.book import build_book, plan_pages
+from course_lib.book.mathml import MathError, render_math, tex_to_mathml, unrendered_math
+from course_lib.course import LECTURES, budget, find_root
+from course_lib.timing import Timing, over_budget
+from tests.notebook_files import ROOT
+
+REMOTE = re.compile(r"^\s*(https?:)?//", re.I)
+
+
+@pytest.fixture(scope="module")
+def instructor_book(tmp_path_factory):
+    out = tmp_path_factory.mktemp("book")
+    pages = build_book(ROOT, out, solutions=True)
+    return out, pages
+
+
+def soup_of(path):
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def test_the_book_has_every_existing_lecture_homework_and_solution(instructor_book):
+    out, pages = instructor_book
+    names = {p.name for p in pages}
+    assert {"index.html", "glossary.html"} <= names
+    for lecture in LECTURES:
+        if (ROOT / "notebooks" / f"{lecture.notebook}.ipynb").exists():
+            assert f"{lecture.notebook}.html" in names
+        assert f"{lecture.homework}.html" in names
+        assert f"{lecture.homework}_solution.html" in names
+    index = soup_of(out / "index.html")
+    linked = {a["href"] for a in index.find_all("a", href=True)}
+    assert names - {"index.html"} <= linked, "the front page links every page"
+
+
+def test_no_page_loads_anything_from_the_network(instructor_book):
+    out, pages = instructor_book
+    css = (out / "style.css").read_text(encoding="utf-8")
+    assert not re.search(r"https?:|@import|@font-face|url\(", css)
+    for page in pages:
+        soup = soup_of(page)
+        for tag in soup.find_all(["script", "link", "img", "iframe", "source", "video", "audio"]):
+            for attribute in ("src", "href", "srcset"):
+                value = tag.get(attribute)
+                assert not (value and REMOTE.match(value)), f"{page.name}: {tag.name} {value}"
+        for style in soup.find_all("style"):
+            assert not re.search(r"https?:|@import|url\(", style.get_text()), page.name
+        assert not soup.find_all("script"), f"{page.name} needs no scripts"
+
+
+def test_math_is_rendered_on_every_page(instructor_book):
+    _, pages = instructor_book
+    for page in pages:
+        main = soup_of(page).find("main")
+        assert not unrendered_math(main), f"{page.name}: {unrendered_math(main)[:3]}"
+        if page.name[:2].isdigit():
+            assert len(main.find_all("math")) >= 20, f"{page.name} has little math"
+
+
+def test_figures_are_files_next_to_the_pages(instructor_book):
+    out, pages = instructor_book
+    for page in pages:
+        images = soup_of(page).find_all("img")
+        if page.name[:2].isdigit():
+            assert images, f"{page.name} shows no figure"
+        for image in images:
+            assert (out / image["src"]).is_file(), f"{page.name}: {image['src']}"
+
+
+def test_navigation_links_resolve_and_notebook_links_point_into_the_book(instructor_book):
+    out, pages = instructor_book
+    for page in pages:
+        for anchor in soup_of(page).find_all("a", href=True):
+            href = anchor["href"].split("#")[0]
+            if not href or REMOTE.match(href) or href.startswith("mailto:"):
+                continue
+            assert not href.endswith(".ipynb"), f"{page.name} links a notebook file: {href}"
+            assert (out / href).exists(), f"{page.name}: broken link {href}"
+
+
+def test_student_edition_from_the_command_line_has_no_solutions(tmp_path):
+    out = tmp_path / "book"
+    result = subprocess.run(
+        [sys.executable, "-m", "course_lib", "book", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "built" in result.stdout
+    assert not list(out.glob("*_solution.html"))
+    for page in out.glob("*.html"):
+        assert "BEGIN SOLUTION" not in page.read_text(encoding="utf-8"), page.name
+    assert {p.file for p in plan_pages(ROOT)} == {p.name for p in out.glob("*.html")}
+
+
+def test_tex_to_mathml():
+    assert "<mfrac>" in tex_to_mathml(r"\frac{a}{b}", display=False)
+    assert 'display="block"' in tex_to_mathml(r"\sum_i x_i", display=True)
+    with pytest.raises(MathError, match="frac"):
+        tex_to_mathml(r"\frac{a}{", display=False)
+
+
+def test_render_math_leaves_code_alone():
+    soup = BeautifulSoup("<p>cost $x^2$ and <code>$HOME</code></p><p>$$a+b$$</p>", "html.parser")
+    assert render_math(soup) == 2
+    assert soup.find("code").get_text() == "$HOME"
+    assert not unrendered_math(soup)
+    assert unrendered_math(BeautifulSoup(r"<p>left \frac{1}{2} alone</p>", "html.parser"))
+
+
+def test_find_root_and_budgets(tmp_path):
+    assert find_root(ROOT / "notebooks") == ROOT
+    assert budget(ROOT / "notebooks" / "01_backprop.ipynb") == 20
+    assert budget(ROOT / "homework" / "solutions" / "hw01_backprop.ipynb") == 10
+    assert budget(ROOT / "homework" / "solutions" / "hw07_pytorch_pipeline.ipynb") == 20
+    assert not over_budget([Timing("a", 19.0, 20.0), Timing("b", 9.0, 10.0)])
+    assert over_budget([Timing("a", 21.0, 20.0)])
+    assert over_budget([Timing(str(i), 15.0, 20.0) for i in range(9)]), "total over 120 s"
+
+
+def test_time_command_runs_a_notebook_in_a_fresh_kernel(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import sys; print(sys.executable)")]
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nb, path)
+    before = path.read_bytes()
+    result = subprocess.run(
+        [sys.executable, "-m", "course_lib", "time", "--check", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = result.stdout.splitlines()
+    assert rows[0].split() == ["notebook", "seconds", "budget"]
+    assert rows[1].startswith(str(path)) and rows[-1].startswith("total")
+    assert path.read_bytes() == before, "timing never writes to the notebook"
