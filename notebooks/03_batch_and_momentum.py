@@ -36,6 +36,7 @@ import torch
 
 from course_lib import optim
 from course_lib.data import load_digits, minibatches, standardize, train_val_test_split
+from course_lib.explorers import OptimizerExplorer
 from course_lib.losses import cross_entropy
 from course_lib.plots import contour_with_paths, loss_curves, use_style
 from course_lib.surfaces import BumpyCurve, IllConditionedQuadratic, Rosenbrock
@@ -724,6 +725,23 @@ for surface, paths in [(quad, quad_paths), (rosen, rosen_paths)]:
     for name, path in paths.items():
         dist = np.linalg.norm(path[-1] - surface.minimum)
         print(f"{surface.name:33s} {name:16s}: distance to the minimum {dist:.2e}")
+
+# %% [markdown]
+# **Try it yourself.** The explorer below redraws these trajectories whenever you move a
+# slider: the learning rate $\eta$, the momentum $\beta_1$ (β₂ is not used by these methods),
+# the number of steps and the surface. Find the largest $\eta$ at which plain gradient
+# descent still converges on the valley, then switch momentum on. It needs a running kernel;
+# the figure above is its static twin.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+OptimizerExplorer(
+    ["SGD", "momentum", "Nesterov"],
+    {"condition number 50": quad, "Rosenbrock": rosen},
+    lr=0.015,
+    beta1=0.9,
+    steps=60,
+)
 
 # %% [markdown]
 # Nesterov is not faster everywhere; it is more careful. On the Rosenbrock run heavy ball

@@ -36,6 +36,7 @@ from torch import nn
 
 from course_lib import optim, schedules
 from course_lib.data import load_digits, standardize, train_val_test_split
+from course_lib.explorers import OptimizerExplorer
 from course_lib.gradcheck import numerical_gradient, rel_error
 from course_lib.plots import contour_with_paths, loss_curves, lr_curves, use_style
 from course_lib.surfaces import IllConditionedQuadratic, Rosenbrock
@@ -790,7 +791,25 @@ for j, (surface_name, (surface, steps, tol)) in enumerate(arena.items()):
 # is fastest. On Rosenbrock's curved valley only momentum and Adam reach the tolerance
 # within 1000 steps, Adam first. No method wins everywhere; only momentum and Adam reach
 # the tolerance on all three surfaces.
-#
+
+# %% [markdown]
+# **Try it yourself.** The explorer draws the same five optimizers with one shared learning
+# rate $\eta$ and your choice of $\beta_1$ (momentum and Adam), $\beta_2$ (RMSProp's $\alpha$
+# and Adam's second moment), number of steps and surface. Look for the $\eta$ where SGD
+# diverges on the valley while AdaGrad and RMSProp are still stable, and watch how Adam's
+# path changes as $\beta_1$ goes to 0 (it becomes RMSProp with bias correction). It needs a
+# running kernel; the figure above is its static twin.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+OptimizerExplorer(
+    ["SGD", "momentum", "AdaGrad", "RMSProp", "Adam"],
+    {name: surface for name, (surface, _, _) in arena.items()},
+    lr=0.01,
+    steps=200,
+)
+
+# %% [markdown]
 # **A small network on real data.** A two-layer network (64 → 32 → 10, ReLU) on the
 # handwritten digits (1797 images of 8×8 pixels, standardized), trained for 8 epochs with
 # mini-batches of 64 and `course_lib.training.fit`. Every optimizer starts from the same
