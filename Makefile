@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 LAB_FLAGS := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 NOTEBOOKS := $(wildcard notebooks/*.ipynb homework/solutions/*.ipynb homework/*.ipynb)
 
-.PHONY: help install lab test lint sync time lock clean
+.PHONY: help install lab test lint sync time book hooks lock clean
 
 help:
 	@echo "make lab     set up .venv and open the course in JupyterLab"
@@ -17,6 +17,8 @@ help:
 	@echo "make lint    ruff on course_lib/ and tests/"
 	@echo "make sync    re-pair every notebook with its .py twin (jupytext --sync)"
 	@echo "make time    execute every notebook in a fresh kernel and print seconds per notebook"
+	@echo "make book    build the offline HTML book into _build/book"
+	@echo "make hooks   install the local pre-commit hooks"
 	@echo "make lock    re-resolve requirements-lock.txt from pyproject.toml"
 
 $(STAMP): pyproject.toml requirements-lock.txt
@@ -42,6 +44,12 @@ sync: $(STAMP)
 
 time: $(STAMP)
 	$(BIN)/python -m course_lib time
+
+book: $(STAMP)
+	$(BIN)/python -m course_lib book
+
+hooks: $(STAMP)
+	$(BIN)/pre-commit install
 
 lock:
 	rm -rf .lock-venv

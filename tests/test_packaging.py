@@ -68,3 +68,20 @@ def test_ruff_is_clean_on_library_and_tests():
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_pre_commit_hooks_are_local_and_valid():
+    import yaml
+
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    assert [repo["repo"] for repo in config["repos"]] == ["local"], "no hook may be downloaded"
+    hooks = {hook["id"]: hook for hook in config["repos"][0]["hooks"]}
+    assert {"ruff", "ruff-format", "jupytext-sync", "student-notebooks"} <= set(hooks)
+    assert all(hook["language"] in ("system", "unsupported") for hook in hooks.values())
+    result = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "validate-config", ".pre-commit-config.yaml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
