@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
-from sklearn import datasets as _sklearn_datasets
 
 from course_lib._validation import as_float_array, check_int, check_range, check_real
 
@@ -182,7 +181,9 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
         row, pixel intensities divided by 16 so they lie in [0, 1]; y int64 of shape (1797,),
         the digit 0-9. Use ``X.reshape(-1, 8, 8)`` to view the images.
     """
-    digits = _sklearn_datasets.load_digits()
+    from sklearn.datasets import load_digits as sklearn_load_digits  # imported when needed
+
+    digits = sklearn_load_digits()
     return digits.data.astype(np.float64) / 16.0, digits.target.astype(np.int64)
 
 
@@ -197,7 +198,9 @@ def load_diabetes() -> tuple[np.ndarray, np.ndarray, list[str]]:
         ``(X, y, feature_names)``: X float64 of shape (442, 10), y float64 of shape (442,)
         (disease progression one year after baseline), feature_names a list of 10 str.
     """
-    diabetes = _sklearn_datasets.load_diabetes(scaled=False)
+    from sklearn.datasets import load_diabetes as sklearn_load_diabetes  # imported when needed
+
+    diabetes = sklearn_load_diabetes(scaled=False)
     X, y = diabetes.data.astype(np.float64), diabetes.target.astype(np.float64)
     return X, y, list(diabetes.feature_names)
 
