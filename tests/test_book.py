@@ -26,6 +26,16 @@ def instructor_book(tmp_path_factory):
     return out, pages
 
 
+def run_course_lib(*args):
+    """``python -m course_lib ARGS`` from the repository root; the finished process."""
+    return subprocess.run(
+        [sys.executable, "-m", "course_lib", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+
 def soup_of(path):
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
@@ -91,12 +101,7 @@ def test_navigation_links_resolve_and_notebook_links_point_into_the_book(instruc
 
 def test_student_edition_from_the_command_line_has_no_solutions(tmp_path):
     out = tmp_path / "book"
-    result = subprocess.run(
-        [sys.executable, "-m", "course_lib", "book", "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    result = run_course_lib("book", "--out", out)
     assert result.returncode == 0, result.stderr
     assert "built" in result.stdout
     assert not list(out.glob("*_solution.html"))
@@ -136,12 +141,7 @@ def test_time_command_runs_a_notebook_in_a_fresh_kernel(tmp_path):
     path = tmp_path / "tiny.ipynb"
     nbformat.write(nb, path)
     before = path.read_bytes()
-    result = subprocess.run(
-        [sys.executable, "-m", "course_lib", "time", "--check", str(path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    result = run_course_lib("time", "--check", path)
     assert result.returncode == 0, result.stderr
     rows = result.stdout.splitlines()
     assert rows[0].split() == ["notebook", "seconds", "budget"]
