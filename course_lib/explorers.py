@@ -105,8 +105,8 @@ class OptimizerExplorer:
         steps: initial number of steps (slider 0 to 500).
 
     Attributes:
-        widget: the ``ipywidgets.VBox`` of controls; displaying the explorer shows it and,
-            below it, the figure.
+        widget: the ``ipywidgets.HBox`` of the controls and the output area holding the
+            figure; displaying the explorer displays it.
         figure: the matplotlib figure as last drawn.
         paths: ``{method: (T, 2) array}`` as last drawn.
     """
@@ -142,9 +142,9 @@ class OptimizerExplorer:
         controls = [self.surface, self.methods, self.lr, self.beta1, self.beta2, self.steps]
         for control in controls:
             control.observe(self._on_change, names="value")
-        self.widget = w.VBox(controls)
+        self.output = w.Output()
+        self.widget = w.HBox([w.VBox(controls), self.output])
         self.paths: dict[str, np.ndarray] = {}
-        self._handle: Any = None
         self.redraw()
 
     def compute_paths(self) -> dict[str, np.ndarray]:
@@ -163,8 +163,9 @@ class OptimizerExplorer:
         }
 
     def redraw(self) -> None:
-        """Recompute the trajectories and redraw the figure (in place once displayed)."""
+        """Recompute the trajectories and redraw the figure in the output area."""
         import matplotlib.pyplot as plt
+        from IPython.display import clear_output, display
 
         from course_lib.plots import contour_with_paths
 
@@ -172,17 +173,15 @@ class OptimizerExplorer:
         self.figure, ax = plt.subplots(figsize=(6, 4.8))
         contour_with_paths(self.surfaces[self.surface.value], self.paths, ax=ax)
         ax.set_title(f"{self.surface.value}: η = {self.lr.value:.2g}")
-        plt.close(self.figure)  # shown through the display handle, not by the backend
-        if self._handle is not None:
-            self._handle.update(self.figure)
+        plt.close(self.figure)  # shown in the output area only, never by the backend
+        with self.output:
+            clear_output(wait=True)
+            display(self.figure)
 
     def _on_change(self, change: dict) -> None:
         self.redraw()
 
     def _ipython_display_(self) -> None:
-        # The figure is a plain display output updated by its display id, not an Output
-        # widget: headless execution (nbclient, nbval) then needs no widget state.
         from IPython.display import display
 
         display(self.widget)
-        self._handle = display(self.figure, display_id=True)

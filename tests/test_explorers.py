@@ -80,19 +80,6 @@ def test_moving_a_control_recomputes_the_paths():
     assert explorer.figure.axes[0].get_title() == "Rosenbrock: η = 0.1"
 
 
-def test_once_displayed_a_change_updates_the_same_display():
-    explorer = OptimizerExplorer(("SGD",), {"valley": VALLEY})
-    updates = []
-
-    class Handle:
-        def update(self, figure):
-            updates.append(figure)
-
-    explorer._handle = Handle()
-    explorer.steps.value = 10
-    assert updates == [explorer.figure]
-
-
 def test_explorer_rejects_unknown_methods_and_empty_surfaces():
     with pytest.raises(ValueError, match="methods"):
         OptimizerExplorer(("SGD", "LBFGS"))
