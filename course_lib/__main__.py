@@ -2,10 +2,12 @@
 
     python -m course_lib book [--out DIR] [--solutions] [--execute]
     python -m course_lib time [--check] [NOTEBOOK ...]
+    python -m course_lib execute NOTEBOOK [...]
 
 ``book`` builds the static HTML book of the executed course (default ``_build/book``);
-``time`` executes notebooks in fresh kernels and prints seconds against the budget. The
-homework commands live in ``python -m course_lib.homework``.
+``time`` executes notebooks in fresh kernels and prints seconds against the budget;
+``execute`` re-executes edited notebooks in place and re-pairs them. The homework
+commands live in ``python -m course_lib.homework``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,15 @@ def time_command(args: argparse.Namespace) -> int:
         print(timing.format_row(t.name, t.seconds, t.budget), flush=True)
     print(timing.total_row(timings))
     return 1 if (args.check and timing.over_budget(timings)) else 0
+
+
+def execute_command(args: argparse.Namespace) -> int:
+    from course_lib.rerun import rerun
+
+    for path in args.notebooks:
+        seconds = rerun(path)
+        print(f"executed {path.with_suffix('.ipynb')} in {seconds:.1f} s", flush=True)
+    return 0
 
 
 def book_command(args: argparse.Namespace) -> int:
@@ -71,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     timer.add_argument("notebooks", nargs="*", type=Path, help="default: lectures and solutions")
     timer.add_argument("--check", action="store_true", help="exit 1 when over budget")
     timer.set_defaults(run=time_command)
+
+    runner = commands.add_parser("execute", help="re-execute edited notebooks in place")
+    runner.add_argument("notebooks", nargs="+", type=Path, help=".ipynb or its .py twin")
+    runner.set_defaults(run=execute_command)
 
     args = parser.parse_args(argv)
     return args.run(args)

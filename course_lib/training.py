@@ -25,7 +25,7 @@ from __future__ import annotations
 import copy
 import random
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -97,16 +97,19 @@ class History:
 
 
 def _check_loader(loader: Any, name: str, *, reusable: bool) -> None:
-    try:
-        iterator = iter(loader)
-    except TypeError:
+    """Reject what is not a batch iterable, without iterating: starting an iteration over a
+    ``DataLoader`` draws a random number, which would change the batches and dropout masks
+    of the training that follows."""
+    if isinstance(loader, Iterator):
+        if reusable:
+            raise TypeError(
+                f"{name} is a one-shot iterator (e.g. a generator) and would be empty after "
+                f"the first epoch; pass a list of batches or a torch DataLoader"
+            )
+        return
+    if not isinstance(loader, Iterable) and not hasattr(type(loader), "__getitem__"):
         raise TypeError(
             f"{name} must be an iterable of (inputs, targets) batches, got {type(loader).__name__}"
-        ) from None
-    if reusable and iterator is loader:
-        raise TypeError(
-            f"{name} is a one-shot iterator (e.g. a generator) and would be empty after the "
-            f"first epoch; pass a list of batches or a torch DataLoader"
         )
 
 

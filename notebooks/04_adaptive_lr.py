@@ -860,7 +860,7 @@ for name, h in histories.items():
     print(f"{name:<10} {h.train_loss[-1]:10.3f} {h.val_loss[-1]:9.3f} {h.val_accuracy[-1]:13.3f}")
 
 # %% [markdown]
-# Plain SGD lags behind; momentum and the three adaptive methods all reach 94-95%
+# Plain SGD lags behind; momentum and the three adaptive methods all reach 94-96%
 # validation accuracy in 8 epochs, and Adam has the lowest training loss.
 
 # %%

@@ -147,3 +147,30 @@ def test_time_command_runs_a_notebook_in_a_fresh_kernel(tmp_path):
     assert rows[0].split() == ["notebook", "seconds", "budget"]
     assert rows[1].startswith(str(path)) and rows[-1].startswith("total")
     assert path.read_bytes() == before, "timing never writes to the notebook"
+
+
+def test_execute_command_reruns_a_paired_notebook_in_place(tmp_path):
+    (tmp_path / "jupytext.toml").write_text('formats = "ipynb,py:percent"\n')
+    source = tmp_path / "tiny.py"
+    source.write_text(
+        "# %%\nimport sys\n\nfor i in range(5):\n    sys.stderr.write(f'\\\\repoch {i}')\n"
+        "\n# %%\nprint(6 * 7)\n"
+    )
+    result = run_course_lib("execute", source)
+    assert result.returncode == 0, result.stderr
+    nb = nbformat.read(tmp_path / "tiny.ipynb", as_version=4)
+    progress, answer = (cell.outputs for cell in nb.cells)
+    assert len(progress) == 1 and progress[0].name == "stderr", "streams are merged"
+    assert progress[0].text.endswith("epoch 4")
+    assert answer[0].text == "42\n"
+    assert "execution" not in nb.cells[0].metadata, "no timing metadata is stored"
+
+    source.write_text(source.read_text().replace("6 * 7", "6 * 8"))
+    assert run_course_lib("execute", tmp_path / "tiny.ipynb").returncode == 0
+    nb = nbformat.read(tmp_path / "tiny.ipynb", as_version=4)
+    assert nb.cells[1].outputs[0].text == "48\n", "the edited .py is picked up"
+
+
+def test_execute_command_rejects_a_missing_notebook(tmp_path):
+    result = run_course_lib("execute", tmp_path / "missing.ipynb")
+    assert result.returncode != 0 and "neither an .ipynb nor a .py" in result.stderr

@@ -140,6 +140,42 @@ def test_fit_with_a_shuffling_dataloader_is_reproducible_after_set_seed():
     assert run().as_dict() == run().as_dict()
 
 
+def test_fit_draws_the_same_random_numbers_as_a_hand_written_loop():
+    # Shuffling loaders (one without its own generator) and dropout: fit must not start
+    # extra iterations, or the batches and dropout masks would differ from the hand loop.
+    X, y = tensors(*data.make_moons(n_samples=64, seed=0))
+    train_set = torch.utils.data.TensorDataset(X[:48], y[:48])
+    val_set = torch.utils.data.TensorDataset(X[48:], y[48:])
+
+    def setup():
+        training.set_seed(5)
+        model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 2))
+        train = torch.utils.data.DataLoader(train_set, batch_size=8, shuffle=True)
+        val = torch.utils.data.DataLoader(val_set, batch_size=8, shuffle=True)
+        return model.double(), train, val, torch.optim.SGD(model.parameters(), lr=0.1)
+
+    model, train, val, optimizer = setup()
+    expected = []
+    for _ in range(3):
+        model.train()
+        for inputs, targets in train:
+            optimizer.zero_grad()
+            F.cross_entropy(model(inputs), targets).backward()
+            optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            total = sum(F.cross_entropy(model(a), b).item() * len(b) for a, b in val)
+        expected.append(total / len(val_set))
+    state_after_loop = torch.random.get_rng_state()
+
+    model, train, val, optimizer = setup()
+    history = training.fit(
+        model, train, F.cross_entropy, optimizer, epochs=3, val_loader=val, progress=False
+    )
+    assert history.val_loss == pytest.approx(expected, rel=1e-12)
+    assert torch.equal(torch.random.get_rng_state(), state_after_loop)
+
+
 def test_fit_accepts_numpy_batches():
     X, y = data.make_moons(n_samples=40, seed=0)
     history = fit_quietly(small_mlp(0, n_out=2), as_batches(X, y, 8), F.cross_entropy, epochs=2)

@@ -1,0 +1,851 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lecture 06 — Batch normalization
+#
+# Lectures 03 and 04 changed the optimizer to cope with an elongated loss surface. This
+# lecture changes the surface instead. When the inputs of a layer have very different
+# scales, the loss is a narrow valley and gradient descent crawls; rescaling the inputs
+# makes the valley round. We do this for the network's inputs (**feature normalization**)
+# and then inside the network for every layer (**batch normalization**). We derive BN's
+# forward and backward passes, check them against `torch.nn.BatchNorm1d`, see why a
+# network behaves differently in training and in evaluation mode, and measure what BN
+# buys on real data.
+#
+# 1. Feature scales shape the error surface
+# 2. Normalising features: the inputs, and inside the network
+# 3. Batch normalization: the training forward pass
+# 4. The backward pass, derived and checked
+# 5. Inference: moving averages, `train()` and `eval()`
+# 6. Experiment: the same network with and without BN
+# 7. Pitfalls: batch size 1 and small batches
+# 8. The library, takeaways and homework
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import nn
+
+from course_lib.data import load_digits, make_regression, standardize, train_val_test_split
+from course_lib.gradcheck import numerical_gradient, rel_error
+from course_lib.layers import BatchNorm1d, Linear, ReLU, Sequential
+from course_lib.plots import contour_with_paths, loss_curves, use_style
+from course_lib.training import evaluate, fit, set_seed
+
+set_seed(0)
+torch.set_num_threads(1)
+np.set_printoptions(precision=4, suppress=True)
+use_style()
+
+# %% [markdown]
+# ## 1. Feature scales shape the error surface
+#
+# Take the linear model $\hat y = w_1 x_1 + w_2 x_2 + b$ with the mean squared error. The
+# plot of the loss over the parameters is its **error surface**. Let $x_1$ have a scale of
+# about 1 and $x_2$ a scale of about 100 (the same quantity measured in a unit 100 times
+# smaller, say). A small change of $w_2$ then changes $\hat y$ 100 times more than the same
+# change of $w_1$, so the loss is steep along $w_2$ and flat along $w_1$: a long, narrow
+# valley.
+#
+# We build the data with `course_lib.data.make_regression` (two standard-normal features,
+# $y = X w_{\text{true}} + 1 + \text{noise}$) and multiply the second feature by 100. The
+# true weight of $x_2$ is then 100 times smaller.
+
+# %%
+X_unit, y_reg, true_w = make_regression(n_samples=200, n_features=2, noise=0.1, seed=0)
+X_raw = X_unit * np.array([1.0, 100.0])
+print(f"feature means {X_raw.mean(axis=0)}, standard deviations {X_raw.std(axis=0)}")
+print(f"true weights for the raw features: w1 = {true_w[0]:.4f}, w2 = {true_w[1] / 100:.4f}")
+
+# %% [markdown]
+# With $\theta = (w_1, w_2, b)$ and the design matrix $A = [x_1\; x_2\; \mathbf 1]$ (one row
+# per example), the loss is a quadratic:
+#
+# $$L(\theta) = \frac1N \lVert A\theta - y \rVert^2, \qquad \nabla L = H\theta - c, \qquad
+# H = \frac2N A^\top A, \quad c = \frac2N A^\top y .$$
+#
+# The Hessian $H$ is the same everywhere, and around the minimum $\theta^*$ the loss is
+# exactly $L(\theta) = L^* + \tfrac12 (\theta - \theta^*)^\top H (\theta - \theta^*)$.
+# Lecture 04 showed what gradient descent does on such a bowl: it is stable only for
+# $\eta < 2/\lambda_{\max}$, and the direction of the smallest eigenvalue shrinks by
+# $|1 - \eta\lambda_{\min}|$ per step. The best fixed learning rate is
+# $\eta^* = 2/(\lambda_{\min} + \lambda_{\max})$, just under $2/\lambda_{\max}$ when the
+# condition number $\kappa = \lambda_{\max}/\lambda_{\min}$ is large; then the error
+# shrinks by $(\kappa - 1)/(\kappa + 1)$ per step, and reaching a tolerance takes about
+# $\tfrac{\kappa}{4}\ln(\text{initial error}/\text{tolerance})$ steps.
+
+
+# %%
+class LinearMSE:
+    """MSE of y ≈ w1 x1 + w2 x2 + b as a quadratic in theta = (w1, w2, b).
+
+    ``value`` takes (w1, w2) points of shape (..., 2) with b at its best value, for
+    ``contour_with_paths``; ``loss`` and ``grad`` take theta of shape (3,).
+    """
+
+    def __init__(self, X, y, name):
+        A = np.column_stack([X, np.ones(len(X))])
+        self.A, self.y, self.name = A, y, name
+        self.H, self.c = 2 * A.T @ A / len(y), 2 * A.T @ y / len(y)
+        self.theta_star = np.linalg.lstsq(A, y, rcond=None)[0]
+        self.loss_min = self.loss(self.theta_star)
+        self.minimum, self.axis_labels = self.theta_star[:2], ("$w_1$", "$w_2$")
+        self.default_xlim = tuple(self.minimum[0] + np.array([-3.0, 3.0]))
+        self.default_ylim = tuple(self.minimum[1] + np.array([-3.0, 3.0]))
+
+    def loss(self, theta):
+        return np.mean((self.A @ theta - self.y) ** 2)
+
+    def grad(self, theta):
+        return self.H @ theta - self.c
+
+    def value(self, w):
+        d = np.concatenate([w - self.minimum, np.zeros((*w.shape[:-1], 1))], axis=-1)
+        return self.loss_min + 0.5 * np.einsum("...i,ij,...j->...", d, self.H, d)
+
+
+# %% [markdown]
+# The same model on the raw features and after **standardization** (each feature shifted
+# and scaled to mean 0 and standard deviation 1 with `course_lib.data.standardize`;
+# section 2 looks at it closely). First a check that the quadratic form used for the
+# contour plots equals the MSE computed from the data:
+
+# %%
+X_stdz = standardize(X_raw)[0]
+surfaces = {
+    "raw inputs": LinearMSE(X_raw, y_reg, "raw inputs"),
+    "standardized inputs": LinearMSE(X_stdz, y_reg, "standardized inputs"),
+}
+w_test = np.array([[0.5, -0.2], [-1.0, 0.7]])
+for name, s in surfaces.items():
+    direct = [s.loss(np.r_[w, s.theta_star[2]]) for w in w_test]
+    err = np.abs(s.value(w_test) - direct).max() / max(direct)
+    print(f"{name:<20} quadratic form vs MSE from the data: relative error {err:.1e}")
+    assert err < 1e-12
+
+# %% [markdown]
+# Now gradient descent from $\theta = 0$ (the same starting function for both models: it
+# predicts 0 everywhere), each at its best fixed learning rate $\eta^*$, until the loss is
+# within $10^{-6}$ of its minimum.
+
+
+# %%
+def gradient_descent(surface, lr, tol=1e-6, max_steps=100_000):
+    """Points theta visited by GD from 0 until loss - min < tol: shape (T, 3)."""
+    theta = np.zeros(3)
+    path = [theta]
+    while surface.loss(theta) - surface.loss_min >= tol and len(path) <= max_steps:
+        theta = theta - lr * surface.grad(theta)
+        path.append(theta)
+    return np.array(path)
+
+
+# %%
+runs = {}
+for name, s in surfaces.items():
+    lam = np.linalg.eigvalsh(s.H)
+    kappa, lr = lam[-1] / lam[0], 2 / (lam[0] + lam[-1])
+    runs[name] = gradient_descent(s, lr)
+    estimate = kappa / 4 * np.log((s.loss(np.zeros(3)) - s.loss_min) / 1e-6)
+    print(f"{name}: eigenvalues of H {lam}, condition number {kappa:.1f}, lr {lr:.1e}")
+    print(
+        f"  GD steps to tolerance 1e-6: {len(runs[name]) - 1} (estimate kappa/4 ln(...): {estimate:.0f})"
+    )
+
+# %%
+raw, stdz = surfaces.values()
+panels = [  # (surface, title, w2 limits): the middle panel stretches the w2 axis 100 times
+    (raw, "raw inputs, equal axes", None),
+    (raw, "raw inputs, $w_2$ axis stretched", raw.minimum[1] + np.array([-0.03, 0.03])),
+    (stdz, "standardized inputs, equal axes", None),
+]
+fig, axes = plt.subplots(1, 3, figsize=(16, 5), dpi=80, layout="constrained")
+for ax, (s, title, ylim) in zip(axes, panels, strict=True):
+    path = runs[s.name][:, :2]
+    keep = np.unique(np.r_[0:30, np.geomspace(1, len(path) - 1, 200).astype(int)])
+    contour_with_paths(
+        s, {f"GD, {len(path) - 1} steps": path[keep[keep < len(path)]]}, ylim=ylim, ax=ax
+    )
+    ax.set_aspect("equal" if ylim is None else "auto")
+    ax.set_title(title)
+plt.show()
+
+# %% [markdown]
+# (The paths show every step up to step 30, then 200 steps spread over the run.) With
+# equal axes the raw valley looks like a line: moving $w_2$ by 0.05 costs as much as
+# moving $w_1$ by 5. Stretching the $w_2$ axis shows what gradient descent does in it. The
+# learning rate must stay below $2/\lambda_{\max}$, set by $x_2$; at $\eta^*$ the steep
+# direction is multiplied by $1 - \eta^*\lambda_{\max} = -(\kappa - 1)/(\kappa + 1)
+# \approx -0.9998$ per step, so $w_2$ zig-zags across the valley the whole time, while
+# $w_1$ creeps along it at the same slow rate. On standardized features the contours are
+# almost circles and three steps suffice: 13 000 times fewer. For large $\kappa$ the step
+# count matches the estimate $\tfrac\kappa4 \ln(\cdot)$. The stability limit is sharp: 5%
+# above $2/\lambda_{\max}$ the raw model diverges.
+
+# %%
+s = surfaces["raw inputs"]
+lam_max = np.linalg.eigvalsh(s.H)[-1]
+for factor in (0.95, 1.05):
+    theta = np.zeros(3)
+    for _ in range(300):
+        theta = theta - factor * 2 / lam_max * s.grad(theta)
+    print(f"lr = {factor:.2f} x 2/lambda_max: loss after 300 steps {s.loss(theta):.1e}")
+
+# %% [markdown]
+# ## 2. Normalising features: the inputs, and inside the network
+#
+# The general recipe, **feature normalization**, gives every input dimension the same
+# range. Its most common form, standardization, works per feature $i$ over the examples
+# $r$ of the training set:
+#
+# $$m_i = \frac1N \sum_r x_i^r, \qquad \sigma_i = \sqrt{\frac1N \sum_r (x_i^r - m_i)^2},
+# \qquad \tilde x_i^r = \frac{x_i^r - m_i}{\sigma_i} .$$
+#
+# Afterwards every feature of the training set has mean 0 and variance 1. The statistics
+# come from the training set only and are reused unchanged for validation and test data:
+# those sets stand for new data, which arrives after training (often one example at a
+# time), so their own statistics are not available. Section 5 meets the same problem
+# again inside the network.
+
+# %%
+X_tr, y_tr, X_va, y_va, _, _ = train_val_test_split(X_raw, y_reg, seed=0)
+m, sigma = X_tr.mean(axis=0), X_tr.std(axis=0)  # training statistics only
+Xn_tr, Xn_va = (X_tr - m) / sigma, (X_va - m) / sigma
+print(
+    f"training set:   means {np.round(Xn_tr.mean(axis=0), 4) + 0.0}, standard deviations {Xn_tr.std(axis=0)}"
+)
+print(f"validation set: means {Xn_va.mean(axis=0)}, standard deviations {Xn_va.std(axis=0)}")
+err = max(np.abs(Xn_tr.mean(axis=0)).max(), np.abs(Xn_tr.std(axis=0) - 1).max())
+print(f"training set: largest |mean| or |std - 1|: {err:.1e}")
+assert err < 1e-12
+
+# %% [markdown]
+# The training set is exactly standardized; the validation set only approximately, as
+# new data would be. This is what `course_lib.data.standardize` does (it also leaves a
+# constant feature at 0 instead of dividing by 0):
+
+# %%
+lib_tr, lib_va, _, _ = standardize(X_tr, X_va)
+err = max(np.abs(lib_tr - Xn_tr).max(), np.abs(lib_va - Xn_va).max())
+print(f"from scratch vs course_lib.data.standardize: max difference {err:.1e}")
+assert err < 1e-12
+
+# %% [markdown]
+# **Inside the network.** A layer computes $z = W x + b$ and then $a = \sigma(z)$ (or
+# ReLU). The next layer takes $a$ as its input: the hidden values are features too, and
+# the argument of section 1 applies to them. Even with standardized inputs their scales
+# differ from unit to unit and from layer to layer (they depend on $W$), and they change
+# whenever training changes $W$. Three layers at their initial weights
+# (`course_lib.layers.Linear`, PyTorch's initialisation) on the standardized digits
+# (1797 images of 8×8 pixels):
+
+# %%
+X_dig, y_dig = load_digits()
+Xd_tr, yd_tr, Xd_va, yd_va, Xd_te, yd_te = train_val_test_split(X_dig, y_dig, seed=0, stratify=True)
+Xd_tr, Xd_va, Xd_te, _, _ = standardize(Xd_tr, Xd_va, Xd_te)
+a = Xd_tr
+for k in range(1, 4):
+    z = Linear(64, 64, rng=k).forward(a)
+    mu_z, sd_z = z.mean(axis=0), z.std(axis=0)
+    print(
+        f"layer {k}: z per unit: mean in [{mu_z.min():+.3f}, {mu_z.max():+.3f}], std in [{sd_z.min():.3f}, {sd_z.max():.3f}]"
+    )
+    a = np.maximum(z, 0)
+
+# %% [markdown]
+# The spread shrinks layer by layer and varies by a factor of 2-3 between the units of one
+# layer. The fix is to normalise again inside the network, per hidden unit, with the same
+# formula. The lecture allows two places: normalise $z$ before the activation, or
+# normalise $a$ after it. They differ in what the next layer receives. Normalising before
+# a ReLU gives the next layer values with mean about 0.4 and standard deviation about 0.6
+# (0.40 and 0.58 for a ReLU of an exactly normal $z$); normalising after gives mean 0 and
+# standard deviation 1 exactly. For a sigmoid or tanh, normalising before keeps $z$ in the range
+# where the activation is not flat. Both placements are used; `Linear → BatchNorm → ReLU`
+# (before) is the most common.
+
+# %%
+z = Linear(64, 64, rng=1).forward(Xd_tr)
+normalise = lambda v: (v - v.mean(axis=0)) / (v.std(axis=0) + 1e-8)  # noqa: E731
+placements = {"before ReLU": np.maximum(normalise(z), 0), "after ReLU": normalise(np.maximum(z, 0))}
+for name, nxt in placements.items():
+    print(
+        f"normalise {name}: next layer's inputs have mean {round(nxt.mean(), 3) + 0.0:.3f}, std {nxt.std():.3f}"
+    )
+
+# %% [markdown]
+# ## 3. Batch normalization: the training forward pass
+#
+# Which examples should give $\mu$ and $\sigma$ of a hidden unit? Ideally all training
+# examples, but the hidden values change after every update, so we would have to push the
+# whole training set through the network before each step; with a million examples that
+# does not fit in memory and would take far too long. **Batch normalization** (BN) uses the
+# mini-batch that the step already processes. For a batch $x_1, \dots, x_N$ of one unit
+# (each of the $D$ units is handled separately):
+#
+# $$\mu = \frac1N \sum_{i=1}^N x_i, \qquad \sigma^2 = \frac1N \sum_{i=1}^N (x_i - \mu)^2,
+# \qquad \hat x_i = \frac{x_i - \mu}{\sqrt{\sigma^2 + \epsilon}}, \qquad
+# y_i = \gamma \hat x_i + \beta .$$
+#
+# The variance is the biased one (divided by $N$), and the small $\epsilon = 10^{-5}$
+# avoids dividing by zero. The learnable scale $\gamma$ and shift $\beta$ (one pair per
+# unit, starting at 1 and 0) give the network back the freedom to choose each unit's mean
+# and spread; with $\gamma = \sqrt{\sigma^2 + \epsilon}$ and $\beta = \mu$ the layer is
+# the identity.
+
+
+# %%
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    """Training-mode BN of a batch x of shape (N, D); returns out (N, D) and a cache."""
+    mu = x.mean(axis=0)
+    var = x.var(axis=0)  # biased: divides by N
+    inv_sigma = 1.0 / np.sqrt(var + eps)
+    x_hat = (x - mu) * inv_sigma
+    return gamma * x_hat + beta, (x_hat, inv_sigma, gamma)
+
+
+# %%
+rng = np.random.default_rng(0)
+x = rng.normal(size=(8, 3)) * np.array([1.0, 10.0, 0.1]) + np.array([5.0, -3.0, 0.0])
+out, _ = batchnorm_forward(x, np.ones(3), np.zeros(3))
+print(f"input:  column means {x.mean(axis=0)}, stds {x.std(axis=0)}")
+print(f"output: column means {np.round(out.mean(axis=0), 4) + 0.0}, stds {out.std(axis=0)}")
+gamma, beta = np.array([2.0, 0.5, 1.0]), np.array([1.0, 0.0, -1.0])
+out, _ = batchnorm_forward(x, gamma, beta)
+print(
+    f"with gamma {gamma}, beta {beta}: means {np.round(out.mean(axis=0), 4) + 0.0}, stds {out.std(axis=0)}"
+)
+identity, _ = batchnorm_forward(x, np.sqrt(x.var(axis=0) + 1e-5), x.mean(axis=0))
+print(
+    f"gamma = sqrt(var + eps), beta = mu gives back x: max error {np.abs(identity - x).max():.1e}"
+)
+assert np.abs(identity - x).max() < 1e-12
+
+# %% [markdown]
+# (The output's standard deviation is $\sqrt{\sigma^2/(\sigma^2 + \epsilon)}$, a hair
+# under 1 for the third column, whose variance is only about 0.01.)
+#
+# **One batch, one computation.** Without BN, each example goes through the network on its
+# own; the batch is only a way to compute many at once. With BN, $\mu$ and $\sigma$ depend
+# on every example of the batch, so the output for one example depends on the others.
+# Change only example 0 and look at the outputs of examples 1-7:
+
+# %%
+x_changed = x.copy()
+x_changed[0] += 10.0
+linear = Linear(3, 3, rng=0)
+for name, layer in [
+    ("Linear", linear.forward),
+    ("BN", lambda v: batchnorm_forward(v, gamma, beta)[0]),
+]:
+    change = np.abs(layer(x_changed)[1:] - layer(x)[1:]).max()
+    print(f"{name:<6}: largest change of the outputs of examples 1-7: {change:.4f}")
+
+# %% [markdown]
+# The linear layer treats examples independently: changing example 0 leaves the others
+# alone. BN turns the batch into one computation: the shift of example 0 moves $\mu$ and
+# $\sigma$, and with them every other output. The gradient is coupled the same way, which
+# is what the backward pass must handle.
+#
+# ## 4. The backward pass, derived and checked
+#
+# Take one unit (one column) and write $d_i = \partial L/\partial y_i$ for the gradient
+# arriving from above and $s = \sqrt{\sigma^2 + \epsilon}$. The parameters are easy, since
+# $y_i = \gamma \hat x_i + \beta$:
+#
+# $$\frac{\partial L}{\partial \beta} = \sum_i d_i, \qquad
+# \frac{\partial L}{\partial \gamma} = \sum_i d_i \hat x_i, \qquad
+# g_i := \frac{\partial L}{\partial \hat x_i} = \gamma d_i .$$
+#
+# The input $x_j$ reaches $\hat x_i$ along three paths: directly (only when $i = j$),
+# through $\mu$, and through $s$. Using $\partial\mu/\partial x_j = 1/N$ and
+# $\sum_i (x_i - \mu) = 0$,
+#
+# $$\frac{\partial \sigma^2}{\partial x_j} = \frac2N (x_j - \mu), \qquad
+# \frac{\partial s}{\partial x_j} = \frac{1}{2s}\frac{\partial \sigma^2}{\partial x_j} =
+# \frac{\hat x_j}{N}, \qquad
+# \frac{\partial \hat x_i}{\partial x_j} = \frac{\delta_{ij} - 1/N}{s} - \frac{x_i - \mu}{s^2}
+# \frac{\hat x_j}{N} = \frac1s\Big(\delta_{ij} - \frac1N - \frac{\hat x_i \hat x_j}{N}\Big).$$
+#
+# Summing over the paths (sum at forks, lecture 01) gives the compact formula
+#
+# $$\frac{\partial L}{\partial x_j} = \sum_i g_i \frac{\partial \hat x_i}{\partial x_j} =
+# \frac{1}{N s}\Big(N g_j - \sum_i g_i - \hat x_j \sum_i g_i \hat x_i\Big).$$
+#
+# In words: take $g$, remove its mean and its component along $\hat x$, divide by $s$.
+# A consequence we can test: in every column $\sum_j \partial L/\partial x_j = 0$ and
+# $\sum_j \hat x_j\, \partial L/\partial x_j = 0$ (exactly for $\epsilon = 0$; with
+# $\epsilon > 0$ the second sum is of order $\epsilon/\sigma^2$). Shifting or scaling a whole
+# column does not change BN's output, so the gradient has no component in those two
+# directions.
+
+
+# %%
+def batchnorm_backward(dout, cache):
+    """Gradients of training-mode BN: dout (N, D) -> dx (N, D), dgamma (D,), dbeta (D,)."""
+    x_hat, inv_sigma, gamma = cache
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    g = gamma * dout  # dL/dx_hat
+    dx = inv_sigma * (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0))
+    return dx, dgamma, dbeta
+
+
+# %% [markdown]
+# **Check 1: a numerical gradient.** For a fixed random $d$, the scalar
+# $L = \sum_{i,k} y_{ik} d_{ik}$ has $\partial L/\partial y = d$, so `batchnorm_backward(d, cache)`
+# must equal the centered-difference gradient of $L$ (`course_lib.gradcheck`, lecture 01).
+
+# %%
+x = rng.normal(size=(6, 4)) * 3 + 1
+gamma, beta, d = rng.normal(size=4), rng.normal(size=4), rng.normal(size=(6, 4))
+out, cache = batchnorm_forward(x, gamma, beta)
+dx, dgamma, dbeta = batchnorm_backward(d, cache)
+scalar = lambda: np.sum(batchnorm_forward(x, gamma, beta)[0] * d)  # noqa: E731
+for name, array, analytic in [("x", x, dx), ("gamma", gamma, dgamma), ("beta", beta, dbeta)]:
+    err = rel_error(analytic, numerical_gradient(lambda _: scalar(), array))
+    print(f"d{name:<5}: relative error vs centered differences {err:.1e}")
+    assert err < 1e-8
+_, cache0 = batchnorm_forward(x, gamma, beta, eps=0.0)
+dx0 = batchnorm_backward(d, cache0)[0]
+sums = np.abs(dx0.sum(axis=0)).max(), np.abs((dx0 * cache0[0]).sum(axis=0)).max()
+print(f"with eps = 0: largest column sum of dx {sums[0]:.1e}, of x_hat * dx {sums[1]:.1e}")
+assert max(sums) < 1e-12
+
+# %% [markdown]
+# **Check 2: PyTorch.** `torch.nn.BatchNorm1d` in float64 and in training mode, with our
+# $\gamma$ (its `weight`) and $\beta$ (its `bias`), forward and then autograd:
+
+# %%
+bn = nn.BatchNorm1d(4, dtype=torch.float64)
+with torch.no_grad():
+    bn.weight.copy_(torch.tensor(gamma))
+    bn.bias.copy_(torch.tensor(beta))
+x_t = torch.tensor(x, requires_grad=True)
+out_t = bn(x_t)
+out_t.backward(torch.tensor(d))
+for name, ours, theirs in [
+    ("out", out, out_t),
+    ("dx", dx, x_t.grad),
+    ("dgamma", dgamma, bn.weight.grad),
+    ("dbeta", dbeta, bn.bias.grad),
+]:
+    err = rel_error(ours, theirs)
+    print(f"{name:<7} max relative error vs torch.nn.BatchNorm1d: {err:.1e}")
+    assert err < 1e-12
+
+# %% [markdown]
+# The from-scratch forward and backward passes agree with PyTorch to rounding error.
+#
+# ## 5. Inference: moving averages, `train()` and `eval()`
+#
+# At test time we may see one example at a time, or a small batch whose statistics are
+# unreliable, and a prediction should not depend on which other examples happen to share
+# its batch. So BN needs fixed statistics for inference. It gets them during training: a
+# **moving average** of the batch statistics,
+#
+# $$\bar\mu \leftarrow p\,\bar\mu + (1 - p)\,\mu_t ,$$
+#
+# where $\mu_t$ is the mean of batch $t$ and $p$ (for example 0.9 or 0.99) says how much
+# of the old estimate is kept; the same update tracks the variance. PyTorch's `momentum`
+# argument is $1 - p$, the weight of the new batch (default 0.1), and it stores the
+# **unbiased variance** $\frac{N}{N-1}\sigma_t^2$ of the batch in the running variance,
+# while the normalisation in training uses the biased $\sigma_t^2$:
+#
+# $$r_\mu \leftarrow (1 - m)\,r_\mu + m\,\mu_t, \qquad
+# r_{\sigma^2} \leftarrow (1 - m)\,r_{\sigma^2} + m\,\frac{N}{N-1}\sigma_t^2, \qquad
+# m = 0.1,\; r_\mu = 0,\; r_{\sigma^2} = 1 \text{ at the start.}$$
+#
+# In **evaluation mode** BN uses the running statistics instead of the batch's:
+# $y = \gamma\,(x - r_\mu)/\sqrt{r_{\sigma^2} + \epsilon} + \beta$, a fixed affine map per
+# unit, so each example is processed on its own. We feed 30 batches of 16 examples (three
+# units with means 2, -1, 0 and standard deviations 3, 0.5, 1) through the update and
+# through `torch.nn.BatchNorm1d` in **training mode**:
+
+# %%
+stream = [rng.normal(size=(16, 3)) * [3.0, 0.5, 1.0] + [2.0, -1.0, 0.0] for _ in range(30)]
+momentum, r_mean, r_var, r_var_biased = 0.1, np.zeros(3), np.ones(3), np.ones(3)
+bn = nn.BatchNorm1d(3, momentum=momentum, dtype=torch.float64)  # training mode by default
+for batch in stream:
+    n = len(batch)
+    r_mean = (1 - momentum) * r_mean + momentum * batch.mean(axis=0)
+    r_var = (1 - momentum) * r_var + momentum * batch.var(axis=0) * n / (n - 1)
+    r_var_biased = (1 - momentum) * r_var_biased + momentum * batch.var(axis=0)
+    bn(torch.tensor(batch))
+print(f"running mean {r_mean}, running var {r_var}")
+print(f"running mean: max error vs torch {np.abs(r_mean - bn.running_mean.numpy()).max():.1e}")
+print(f"running var:  max error vs torch {np.abs(r_var - bn.running_var.numpy()).max():.1e}")
+print(
+    f"(with the biased variance instead: error {np.abs(r_var_biased - bn.running_var.numpy()).max():.1e})"
+)
+assert np.abs(r_mean - bn.running_mean.numpy()).max() < 1e-12
+assert np.abs(r_var - bn.running_var.numpy()).max() < 1e-12
+
+# %% [markdown]
+# After 30 batches the initial values still weigh $0.9^{30} \approx 0.04$, so the running
+# statistics are close to, not at, the true means $(2, -1, 0)$ and variances $(9, 0.25,
+# 1)$. In evaluation mode PyTorch normalises with them:
+
+# %%
+bn.eval()
+x_new = rng.normal(size=(5, 3))
+ours = (x_new - r_mean) / np.sqrt(r_var + bn.eps)  # gamma = 1 and beta = 0 here
+err = np.abs(ours - bn(torch.tensor(x_new)).detach().numpy()).max()
+print(f"evaluation mode: max error vs torch {err:.1e}")
+assert err < 1e-12
+
+# %% [markdown]
+# **Forgetting `eval()`.** `model.train()` and `model.eval()` switch every BN (and dropout)
+# layer of a model; a freshly built model is in training mode. A model evaluated in
+# training mode still runs, so the bug is silent. To see its effect we train a small
+# network with BN on the digits (three hidden layers of 64 units, BN before each ReLU,
+# 4 epochs of SGD), then classify the 269 test images while
+# forgetting `eval()`.
+
+# %%
+tensor = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
+train_set = torch.utils.data.TensorDataset(tensor(Xd_tr), torch.tensor(yd_tr))
+Xt_te, yt_te = tensor(Xd_te), torch.tensor(yd_te)
+
+
+def make_mlp(batchnorm, width=64, hidden_layers=3):
+    """64 -> width (x hidden_layers) -> 10 with ReLU; BN after each hidden Linear if asked."""
+    layers, d_in = [], 64
+    for _ in range(hidden_layers):
+        layers.append(nn.Linear(d_in, width))
+        layers += [nn.BatchNorm1d(width), nn.ReLU()] if batchnorm else [nn.ReLU()]
+        d_in = width
+    return nn.Sequential(*layers, nn.Linear(d_in, 10))
+
+
+set_seed(0)
+bn_model = make_mlp(batchnorm=True)
+loader = torch.utils.data.DataLoader(
+    train_set, batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(0)
+)
+history = fit(
+    bn_model,
+    loader,
+    nn.CrossEntropyLoss(),
+    torch.optim.SGD(bn_model.parameters(), lr=0.1),
+    epochs=4,
+    progress=False,
+)
+print(
+    f"final training loss {history.train_loss[-1]:.4f}; the model is in training mode: {bn_model.training}"
+)
+
+# %% [markdown]
+# First, one test image (number 0) classified in two different batches of four. In
+# training mode its logits depend on the three companions; in evaluation mode they do not.
+
+# %%
+batch_a, batch_b = Xt_te[[0, 1, 2, 3]], Xt_te[[0, 4, 5, 6]]
+with torch.no_grad():
+    for mode in ("train", "eval"):
+        bn_model.train(mode == "train")
+        gap = (bn_model(batch_a)[0] - bn_model(batch_b)[0]).abs().max().item()
+        print(f"{mode:<5} mode: largest change of image 0's logits between the batches: {gap:.4f}")
+
+# %% [markdown]
+# Now the test accuracy under four ways of batching the test set: all 269 images in one
+# batch, batches of 8 (some of 9, so that none is left with a single image), batches of 2,
+# and batches of 32 taken in the order of the labels
+# (test data often arrives sorted, e.g. by class or by date). In evaluation mode all four
+# must agree. `course_lib.training.evaluate` switches to evaluation mode itself (and back
+# afterwards); the training-mode numbers come from a plain loop. A forward pass in
+# training mode also moves the running statistics, even under `torch.no_grad()`, so we
+# save the model's state and restore it after each training-mode run.
+
+
+# %%
+def accuracy_in_mode(model, batches, training):
+    """Test accuracy with the model in training or evaluation mode (state restored)."""
+    state, was_training = {k: v.clone() for k, v in model.state_dict().items()}, model.training
+    model.train(training)
+    with torch.no_grad():
+        correct = sum((model(Xt_te[i]).argmax(dim=1) == yt_te[i]).sum().item() for i in batches)
+    model.load_state_dict(state)
+    model.train(was_training)
+    return correct / len(yt_te)
+
+
+# %%
+n_te = len(yt_te)
+batchings = {
+    "one batch of 269": [np.arange(n_te)],
+    "batches of 8-9": np.array_split(np.arange(n_te), n_te // 8),
+    "batches of 2-3": np.array_split(np.arange(n_te), n_te // 2),
+    "batches of 32-34, sorted by label": np.array_split(
+        np.argsort(yd_te, kind="stable"), n_te // 32
+    ),
+}
+print(f"{'test batches':<32} {'eval mode':>9} {'train mode':>10}")
+for name, batches in batchings.items():
+    loader_te = [(Xt_te[i], yt_te[i]) for i in batches]
+    in_eval = evaluate(bn_model, loader_te, nn.CrossEntropyLoss())["accuracy"]
+    print(f"{name:<32} {in_eval:9.3f} {accuracy_in_mode(bn_model, batches, True):10.3f}")
+
+# %% [markdown]
+# In evaluation mode the accuracy is 97% however the test set is cut. In training mode it
+# is fine only when the test batch is large and mixed, like a training batch; with small
+# batches or batches of one class it collapses, because each batch is normalised by its
+# own statistics. A sorted batch of zeros is shifted to mean 0, and the network no longer
+# sees that these images are zeros. Finally, the silent side effect:
+
+# %%
+saved = {k: v.clone() for k, v in bn_model.state_dict().items()}
+bn_model.train()
+with torch.no_grad():
+    bn_model(Xt_te[np.argsort(yd_te, kind="stable")[:32]])  # "evaluating" one sorted batch
+shift = (bn_model[1].running_mean - saved["1.running_mean"]).abs().max().item()
+bn_model.load_state_dict(saved)  # undo it
+print(f"one training-mode forward pass moved the running mean by up to {shift:.4f}")
+
+# %% [markdown]
+# With momentum 0.1 a single batch pulls the running mean 10% of the way towards its own
+# mean; "evaluating" a whole test set in training mode would overwrite what training
+# stored. Rule: call `model.eval()` before validation, testing and prediction, and
+# `model.train()` before training again (`course_lib.training.fit` and `evaluate` do it
+# for you).
+#
+# ## 6. Experiment: the same network with and without BN
+#
+# The network of section 5 (three hidden layers of 64 units) with and without BN, trained
+# with plain SGD (batches of 32, 6 epochs) at a normal learning rate, 0.1, and at a high
+# one, 1.0. Every run starts from the same initial weights (BN adds no random numbers) and
+# sees the same batches.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+val_batches = [(tensor(Xd_va), torch.tensor(yd_va))]
+histories = {}
+start = time.perf_counter()
+for lr in (0.1, 1.0):
+    for batchnorm in (False, True):
+        set_seed(0)
+        model = make_mlp(batchnorm)
+        loader = torch.utils.data.DataLoader(
+            train_set, batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(0)
+        )
+        opt = torch.optim.SGD(model.parameters(), lr=lr)
+        name = f"{'with' if batchnorm else 'without'} BN, lr {lr}"
+        histories[name] = fit(
+            model,
+            loader,
+            nn.CrossEntropyLoss(),
+            opt,
+            epochs=6,
+            val_loader=val_batches,
+            progress=False,
+        )
+print(f"4 runs trained in {time.perf_counter() - start:.1f} s")
+
+# %%
+print(f"{'run':<20} {'final train loss':>16} {'val accuracy':>13} {'(after epoch 1)':>15}")
+for name, h in histories.items():
+    loss = "diverged" if not np.isfinite(h.train_loss[-1]) else f"{h.train_loss[-1]:.3f}"
+    print(f"{name:<20} {loss:>16} {h.val_accuracy[-1]:13.3f} {h.val_accuracy[0]:15.3f}")
+
+# %%
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+loss_curves(
+    {k: h.train_loss for k, h in histories.items()},
+    ylabel="training loss",
+    logy=True,
+    title="digits: training loss (NaN not drawn)",
+    ax=ax1,
+)
+loss_curves(
+    {k: h.val_accuracy for k, h in histories.items()},
+    ylabel="validation accuracy",
+    title="digits: validation accuracy",
+    ax=ax2,
+)
+plt.show()
+
+# %% [markdown]
+# At the normal learning rate the network without BN starts slowly: its loss stays near
+# that of guessing among 10 classes, $\ln 10 = 2.3$, for most of the first epoch, and
+# it is below 50% validation accuracy after it, while the network with BN reaches 93%. At the high rate the network
+# without BN diverges (its loss becomes NaN) and is left guessing; with BN it still trains.
+# One reason: BN's output does not change when the weights feeding it are scaled, so a
+# large step cannot blow up the scale of the hidden values, and each layer always sees
+# inputs with mean 0 and variance 1, whatever the layers below did.
+#
+# ## 7. Pitfalls: batch size 1 and small batches
+#
+# **Batch size 1 in training mode.** With one example, $x - \mu = 0$: the output is
+# $\beta$ whatever the input, and the gradient is zero. PyTorch refuses:
+
+# %%
+bn_model.train()
+try:
+    bn_model(Xt_te[:1])
+except ValueError as err:
+    print(f"ValueError: {err}")
+bn_model.eval()
+with torch.no_grad():
+    predicted = bn_model(Xt_te[:1]).argmax(dim=1).item()
+print(f"in evaluation mode one image is fine: predicted {predicted}, label {yd_te[0]}")
+
+# %% [markdown]
+# A training set whose size leaves a last batch of one example triggers this error
+# mid-epoch; `DataLoader(..., drop_last=True)` avoids it.
+#
+# **Batch size 2.** Each value is then exactly half the gap away from the mean, so BN maps
+# every pair to $\pm 1$ (up to $\epsilon$), whatever the inputs:
+
+# %%
+pair = rng.normal(size=(2, 5)) * 10
+print(batchnorm_forward(pair, np.ones(5), np.zeros(5))[0])
+
+# %% [markdown]
+# **Small batches give noisy statistics.** $\mu_t$ is an average of $B$ values, so its
+# spread around the mean of the whole training set is about $\sigma/\sqrt B$ (the standard
+# error). We measure it on the first layer of the trained model: for each batch size, 200
+# random batches of training images, the batch mean and variance of each of the 64 units,
+# their standard deviation across batches relative to the unit's $\sigma$ (or $\sigma^2$),
+# averaged over the units.
+
+# %%
+with torch.no_grad():
+    Z = bn_model[0](tensor(Xd_tr)).numpy().astype(np.float64)  # (N, 64) before the first BN
+sizes = [2, 4, 8, 16, 32, 64, 128]
+spread_mean, spread_var = [], []
+for B in sizes:
+    idx = rng.permuted(np.tile(np.arange(len(Z)), (200, 1)), axis=1)[:, :B]  # 200 batches
+    batch_means, batch_vars = Z[idx].mean(axis=1), Z[idx].var(axis=1)  # (200, 64) each
+    spread_mean.append(np.mean(batch_means.std(axis=0) / Z.std(axis=0)))
+    spread_var.append(np.mean(batch_vars.std(axis=0) / Z.var(axis=0)))
+ratio = np.array(spread_mean) * np.sqrt(sizes)
+assert np.abs(ratio - 1).max() < 0.1, ratio  # within the noise of 200 batches
+for B, sm, sv in zip(sizes, spread_mean, spread_var, strict=True):
+    print(
+        f"B = {B:3d}: spread of batch mean / sigma {sm:.3f} (1/sqrt(B) = {1 / np.sqrt(B):.3f}), of batch var / sigma^2 {sv:.3f}"
+    )
+
+# %%
+fig, ax = plt.subplots(layout="constrained")
+ax.loglog(sizes, spread_mean, "o-", label="batch mean (relative to $\\sigma$)")
+ax.loglog(sizes, spread_var, "s-", label="batch variance (relative to $\\sigma^2$)")
+ax.loglog(sizes, 1 / np.sqrt(sizes), "k--", label="$1/\\sqrt{B}$")
+ax.set(
+    xlabel="batch size B", ylabel="spread across batches", title="noise of BN's batch statistics"
+)
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# The spread of the batch mean follows $1/\sqrt B$ to within the noise of 200 batches,
+# and the batch variance is noisier still. With batches of 2
+# or 4 every training step normalises with statistics that are off by half a standard
+# deviation or more, so the network trains on noisy inputs and the running averages fit
+# its test-time behaviour poorly. Keep BN's batches at a few dozen examples or more; for
+# tiny batches, normalisations that do not use the batch (layer or group normalization)
+# are the usual replacement.
+
+# %% [markdown]
+# ## 8. The library, takeaways and homework
+#
+# **In `course_lib`.** `course_lib.layers.BatchNorm1d(num_features, eps=1e-5,
+# momentum=0.1)` holds the forward pass of section 3, the backward pass of section 4 and
+# the running statistics of section 5, with PyTorch's conventions: parameters
+# `params["gamma"]` and `params["beta"]`, arrays `running_mean` (starting at 0) and
+# `running_var` (starting at 1, updated with the unbiased variance), and `train()` /
+# `eval()`. It refuses a single row in training mode, like PyTorch. We check it against
+# `torch.nn.BatchNorm1d` on three training batches (forward and backward) and one
+# evaluation batch:
+
+# %%
+lib_bn, torch_bn = BatchNorm1d(4), nn.BatchNorm1d(4, dtype=torch.float64)
+lib_bn.params["gamma"][...], lib_bn.params["beta"][...] = gamma, beta
+with torch.no_grad():
+    torch_bn.weight.copy_(torch.tensor(gamma))
+    torch_bn.bias.copy_(torch.tensor(beta))
+errors = {}
+for k in range(3):
+    xb, db = rng.normal(size=(6, 4)) * 2 + k, rng.normal(size=(6, 4))
+    xb_t = torch.tensor(xb, requires_grad=True)
+    torch_bn.weight.grad = torch_bn.bias.grad = None
+    out_t = torch_bn(xb_t)
+    out_t.backward(torch.tensor(db))
+    pairs = [(lib_bn.forward(xb), out_t), (lib_bn.backward(db), xb_t.grad)]
+    pairs += [
+        (lib_bn.grads["gamma"], torch_bn.weight.grad),
+        (lib_bn.grads["beta"], torch_bn.bias.grad),
+    ]
+    errors[f"batch {k}"] = max(rel_error(a, b) for a, b in pairs)
+stats = [(lib_bn.running_mean, torch_bn.running_mean), (lib_bn.running_var, torch_bn.running_var)]
+errors["running statistics"] = max(rel_error(a, b) for a, b in stats)
+x_eval = rng.normal(size=(3, 4))
+errors["evaluation mode"] = rel_error(
+    lib_bn.eval().forward(x_eval), torch_bn.eval()(torch.tensor(x_eval))
+)
+for name, err in errors.items():
+    print(f"course_lib BatchNorm1d vs torch, {name:<18}: max relative error {err:.1e}")
+assert max(errors.values()) < 1e-12
+
+# %% [markdown]
+# With `Linear`, `ReLU` and `Sequential` from the same module, BN becomes one more layer in
+# a NumPy network; `Sequential` collects the parameters under names like PyTorch's:
+
+# %%
+net = Sequential(Linear(64, 32, rng=0), BatchNorm1d(32), ReLU(), Linear(32, 10, rng=1))
+print(net)
+print(f"parameters: {list(net.params)}")
+try:
+    net.forward(Xd_te[:1])  # training mode: one row is refused
+except ValueError as err:
+    print(f"ValueError: {err}")
+print(f"evaluation mode, one image -> logits of shape {net.eval().forward(Xd_te[:1]).shape}")
+
+# %% [markdown]
+# **Takeaways.**
+#
+# - Features on different scales make the error surface a narrow valley: with $x_2$ 100
+#   times larger than $x_1$ the condition number is about $10^4$ and gradient descent at
+#   its best fixed rate needs 39 558 steps; after **standardization** the condition number
+#   is 1.1 and it needs 3.
+# - **Feature normalization** uses statistics of the training set only and reuses them for
+#   new data. Hidden values are features of the next layer, so we normalise again inside
+#   the network, before or after the activation.
+# - **Batch normalization** normalises each unit with the mean and the biased variance of
+#   the mini-batch, then scales by $\gamma$ and shifts by $\beta$. It makes the batch one
+#   computation: one example's output depends on the others, and so does the gradient,
+#   $\partial L/\partial x = \frac{1}{Ns}\big(Ng - \sum g - \hat x \sum g\hat x\big)$ per
+#   unit.
+# - For inference BN keeps a **moving average** of the batch statistics; PyTorch's
+#   `momentum = 0.1` is the weight of the new batch ($1 - p$ in the lecture's formula), and
+#   the running variance is the **unbiased variance**. `model.eval()` switches to the
+#   running statistics (**evaluation mode**); forgetting it makes predictions depend on the
+#   batch (98% test accuracy fell to 30% with batches sorted by label) and overwrites the
+#   running statistics. `model.train()` switches back to **training mode**.
+# - Batch size 1 cannot be trained with BN, batches of 2 turn every unit into $\pm 1$, and
+#   the batch statistics are noisy like $1/\sqrt B$: keep BN's batches reasonably large.
+#
+# The experiment of section 6 (SGD, batches of 32, 6 epochs, three hidden layers of 64):
+#
+# ```
+# run                  final train loss  val accuracy (after epoch 1)
+# without BN, lr 0.1              0.125         0.922           0.554
+# with BN, lr 0.1                 0.069         0.955           0.933
+# without BN, lr 1.0           diverged         0.100           0.595
+# with BN, lr 1.0                 0.116         0.918           0.836
+# ```
+#
+# **Homework.** `homework/hw06_batchnorm.ipynb`: write BN's training forward pass with the
+# running statistics, the evaluation-mode pass, and the backward pass in NumPy, and match
+# `torch.nn.BatchNorm1d`, including the running mean and variance after many batches.
+#
+# **Glossary.** error surface — 误差曲面; feature normalization — 特征归一化;
+# standardization — 标准化; batch normalization — 批次标准化; moving average — 滑动平均;
+# unbiased variance — 无偏方差; training mode — 训练模式; evaluation mode — 评估模式.
