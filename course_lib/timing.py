@@ -46,7 +46,12 @@ def execute(path: Path, timeout: float = 600.0) -> nbformat.NotebookNode:
             record_timing=False,
             resources={"metadata": {"path": str(path.parent)}},
         )
-        client.execute()
+        try:
+            client.execute()
+        finally:
+            # nbclient shuts down only kernels it created itself; this one is ours.
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
     return nb
 
 

@@ -147,6 +147,8 @@ def test_time_command_runs_a_notebook_in_a_fresh_kernel(tmp_path):
     assert rows[0].split() == ["notebook", "seconds", "budget"]
     assert rows[1].startswith(str(path)) and rows[-1].startswith("total")
     assert path.read_bytes() == before, "timing never writes to the notebook"
+    # Each kernel is shut down after its notebook, not orphaned until the command exits.
+    assert "Parent appears to have exited" not in result.stderr
 
 
 def test_execute_command_reruns_a_paired_notebook_in_place(tmp_path):
