@@ -8,6 +8,7 @@ Public names:
     STYLE, use_style: the course's matplotlib settings; notebooks call ``use_style()`` once.
     contour_with_paths: contours of a 2-D loss surface with optimizer trajectories (02-04).
     loss_curves: loss (or any metric) against epoch or step (03-07).
+    history_curves: training loss and validation accuracy of several fit() runs (04, 06).
     lr_curves: learning-rate schedules against the step (04).
     eigenvalue_spectrum: sorted Hessian eigenvalues, coloured by sign (02).
     decision_boundary: a classifier's regions in the plane with the data on top (05-06).
@@ -193,6 +194,47 @@ def loss_curves(
     if curves:
         ax.legend()
     return ax
+
+
+def history_curves(
+    histories: Mapping[str, Any], *, title: str = "training", figsize: tuple = (11, 4)
+) -> tuple[Axes, Axes]:
+    """Compare runs of ``course_lib.training.fit``: training loss (log scale) on the left,
+    validation accuracy on the right (validation loss when a run recorded no accuracy).
+
+    Args:
+        histories: dict from a legend name to a ``training.History`` (E epochs each; NaN
+            from a diverging run is not drawn).
+        title: prefix of both panel titles, e.g. the data set's name.
+        figsize: size of the new figure.
+
+    Returns:
+        the two Axes (left, right).
+    """
+    histories = _check_mapping(histories, "histories")
+    for name, history in histories.items():
+        if not hasattr(history, "train_loss") or not hasattr(history, "val_loss"):
+            raise TypeError(
+                f"histories[{name!r}] must be a training.History, got {type(history).__name__}"
+            )
+    accuracy = all(h.val_accuracy for h in histories.values())
+    right = "val_accuracy" if accuracy else "val_loss"
+    label = "validation accuracy" if accuracy else "validation loss"
+    _, (left_ax, right_ax) = plt.subplots(1, 2, figsize=figsize, layout="constrained")
+    loss_curves(
+        {name: h.train_loss for name, h in histories.items()},
+        ylabel="training loss",
+        logy=True,
+        title=f"{title}: training loss",
+        ax=left_ax,
+    )
+    loss_curves(
+        {name: getattr(h, right) for name, h in histories.items()},
+        ylabel=label,
+        title=f"{title}: {label}",
+        ax=right_ax,
+    )
+    return left_ax, right_ax
 
 
 def lr_curves(

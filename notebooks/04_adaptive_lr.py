@@ -38,7 +38,7 @@ from course_lib import optim, schedules
 from course_lib.data import load_digits, standardize, train_val_test_split
 from course_lib.explorers import OptimizerExplorer
 from course_lib.gradcheck import numerical_gradient, rel_error
-from course_lib.plots import contour_with_paths, loss_curves, lr_curves, use_style
+from course_lib.plots import contour_with_paths, history_curves, loss_curves, lr_curves, use_style
 from course_lib.surfaces import IllConditionedQuadratic, Rosenbrock
 from course_lib.training import fit, set_seed
 
@@ -864,20 +864,7 @@ for name, h in histories.items():
 # validation accuracy in 8 epochs, and Adam has the lowest training loss.
 
 # %%
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
-loss_curves(
-    {name: h.train_loss for name, h in histories.items()},
-    ylabel="training loss",
-    logy=True,
-    title="digits: training loss",
-    ax=ax1,
-)
-loss_curves(
-    {name: h.val_accuracy for name, h in histories.items()},
-    ylabel="validation accuracy",
-    title="digits: validation accuracy",
-    ax=ax2,
-)
+history_curves(histories, title="digits")
 plt.show()
 
 # %% [markdown]

@@ -38,7 +38,7 @@ from torch import nn
 from course_lib.data import load_digits, make_regression, standardize, train_val_test_split
 from course_lib.gradcheck import numerical_gradient, rel_error
 from course_lib.layers import BatchNorm1d, Linear, ReLU, Sequential
-from course_lib.plots import contour_with_paths, loss_curves, use_style
+from course_lib.plots import contour_with_paths, history_curves, use_style
 from course_lib.training import evaluate, fit, set_seed
 
 set_seed(0)
@@ -656,20 +656,7 @@ for name, h in histories.items():
     print(f"{name:<20} {loss:>16} {h.val_accuracy[-1]:13.3f} {h.val_accuracy[0]:15.3f}")
 
 # %%
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
-loss_curves(
-    {k: h.train_loss for k, h in histories.items()},
-    ylabel="training loss",
-    logy=True,
-    title="digits: training loss (NaN not drawn)",
-    ax=ax1,
-)
-loss_curves(
-    {k: h.val_accuracy for k, h in histories.items()},
-    ylabel="validation accuracy",
-    title="digits: validation accuracy",
-    ax=ax2,
-)
+history_curves(histories, title="digits")
 plt.show()
 
 # %% [markdown]

@@ -131,6 +131,39 @@ def test_loss_curves_rejects_bad_input():
         plots.loss_curves({"train": [[1.0], [2.0]]})
 
 
+def test_history_curves_draws_training_loss_and_validation_accuracy_per_run():
+    from course_lib.training import History
+
+    runs = {
+        "a": History(
+            train_loss=[2.0, 1.0, 0.5], val_loss=[2.1, 1.2, 0.9], val_accuracy=[0.3, 0.6, 0.8]
+        ),
+        "b": History(train_loss=[2.0, float("nan")], val_loss=[2.2, 3.0], val_accuracy=[0.2, 0.1]),
+    }
+    left, right = plots.history_curves(runs, title="digits")
+    assert left.figure is right.figure
+    assert left.get_yscale() == "log" and right.get_yscale() == "linear"
+    assert legend_texts(left) == legend_texts(right) == ["a", "b"]
+    np.testing.assert_array_equal(left.lines[0].get_ydata(), runs["a"].train_loss)
+    np.testing.assert_array_equal(right.lines[1].get_ydata(), runs["b"].val_accuracy)
+    assert right.get_ylabel() == "validation accuracy" and left.get_title().startswith("digits")
+
+
+def test_history_curves_falls_back_to_validation_loss_without_accuracy():
+    from course_lib.training import History
+
+    _, right = plots.history_curves({"mse": History(train_loss=[1.0, 0.5], val_loss=[1.1, 0.7])})
+    assert right.get_ylabel() == "validation loss"
+    np.testing.assert_array_equal(right.lines[0].get_ydata(), [1.1, 0.7])
+
+
+def test_history_curves_rejects_bad_input():
+    with pytest.raises(TypeError, match="histories"):
+        plots.history_curves([1.0])
+    with pytest.raises(TypeError, match="histories\\['a'\\]"):
+        plots.history_curves({"a": [1.0, 0.5]})
+
+
 def test_lr_curves_evaluates_each_schedule_at_every_step():
     schedules = {"constant": lambda k: 0.1, "decay": lambda k: 0.1 * 0.9**k}
     ax = plots.lr_curves(schedules, steps=20)
