@@ -20,7 +20,7 @@ from course_lib import optim
 from course_lib._validation import as_float_array, check_int, check_range
 from course_lib.surfaces import IllConditionedQuadratic, Rosenbrock
 
-#: Method name -> how it is built from (lr, beta1, beta2).
+#: The method names ``make_optimizer`` knows.
 METHODS = ("SGD", "momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam")
 
 

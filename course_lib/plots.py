@@ -213,7 +213,7 @@ def history_curves(
     """
     histories = _check_mapping(histories, "histories")
     for name, history in histories.items():
-        if not hasattr(history, "train_loss") or not hasattr(history, "val_loss"):
+        if not all(hasattr(history, a) for a in ("train_loss", "val_loss", "val_accuracy")):
             raise TypeError(
                 f"histories[{name!r}] must be a training.History, got {type(history).__name__}"
             )

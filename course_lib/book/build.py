@@ -1,9 +1,9 @@
 """Build the static HTML book of the executed course.
 
 ``build_book(root, out)`` writes one page per lecture and homework, a front page with the
-lecture map and the glossary into ``out``. Pages are self-contained apart from the shared
-``style.css``: figures are embedded, math is pre-rendered to MathML, and nothing is loaded
-from the network. The stored notebooks are exported as they are (seconds); ``execute=True``
+lecture map and the glossary into ``out``. Pages need only files next to them (the shared
+``style.css`` and ``figures/``): math is pre-rendered to MathML, and nothing is loaded from
+the network. The stored notebooks are exported as they are (seconds); ``execute=True``
 runs lectures and solutions first.
 """
 
