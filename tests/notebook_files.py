@@ -1,10 +1,10 @@
-"""Where the course's notebooks live, for the notebook tests (see ``course_lib.course``)."""
+"""Where the course's notebooks live, for the notebook tests (see ``course_tools.course``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from course_lib import course
+from course_tools import course
 
 ROOT = Path(__file__).resolve().parents[1]
 

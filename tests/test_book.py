@@ -10,10 +10,10 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-from course_lib.book import build_book, plan_pages
-from course_lib.book.mathml import MathError, render_math, tex_to_mathml, unrendered_math
-from course_lib.course import LECTURES, budget, find_root
-from course_lib.timing import Timing, over_budget
+from course_tools.book import build_book, plan_pages
+from course_tools.book.mathml import MathError, render_math, tex_to_mathml, unrendered_math
+from course_tools.course import LECTURES, budget, find_root
+from course_tools.timing import Timing, over_budget
 from tests.notebook_files import ROOT
 
 REMOTE = re.compile(r"^\s*(https?:)?//", re.I)

@@ -16,7 +16,7 @@ import pytest
 
 from course_lib.autograd import Value
 from course_lib.homework import REGISTRY, load_assignment
-from course_lib.homework.generate import (
+from course_tools.generate import (
     generate,
     solution_regions,
     strip_solutions,

@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib.homework.__main__ import main
+from course_tools.homework_cli import main
 from tests.notebook_files import ROOT
 
 SOLUTION = ROOT / "homework" / "solutions" / "hw01_backprop.ipynb"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from course_lib.course import TOTAL_BUDGET, budget, executed_notebooks
+from course_tools.course import TOTAL_BUDGET, budget, executed_notebooks
 from tests.notebook_files import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

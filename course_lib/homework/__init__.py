@@ -5,8 +5,8 @@ source of truth for its questions, points and checks. Around them:
 
 - :mod:`~course_lib.homework.checking`: questions, cases, running and scoring a check;
 - :mod:`~course_lib.homework.report`: the printed reports and tables;
-- :mod:`~course_lib.homework.generate`: the student notebook, generated from the solution;
-- :mod:`~course_lib.homework.grader`: grading submitted notebooks in fresh kernels.
+- :mod:`~course_tools.generate`: the student notebook, generated from the solution;
+- :mod:`~course_tools.grading.grader`: grading submitted notebooks in fresh kernels.
 
 Command line (``python -m course_lib.homework --help``)::
 

@@ -15,7 +15,7 @@ import nbformat
 from jupytext.cli import jupytext as jupytext_cli
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
-from course_lib.timing import execute
+from course_tools.timing import execute
 
 
 def sync(path: Path) -> None:

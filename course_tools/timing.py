@@ -14,8 +14,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from course_lib.course import TOTAL_BUDGET, budget
-from course_lib.kernelspec import current_kernel_manager
+from course_tools.course import TOTAL_BUDGET, budget
+from course_tools.kernelspec import current_kernel_manager
 
 
 @dataclass(frozen=True)

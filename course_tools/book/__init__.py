@@ -1,5 +1,5 @@
 """The offline HTML book of the course: ``python -m course_lib book`` (see ``build``)."""
 
-from course_lib.book.build import Page, build_book, notebook_html, plan_pages
+from course_tools.book.build import Page, build_book, notebook_html, plan_pages
 
 __all__ = ["Page", "build_book", "notebook_html", "plan_pages"]

@@ -36,7 +36,7 @@ from jupyter_client.manager import KernelManager
 from course_lib.homework.assignment import Assignment, assignment_from_filename, load_assignment
 from course_lib.homework.checking import QuestionResult, score
 from course_lib.homework.in_kernel import fresh_import_line
-from course_lib.kernelspec import current_kernel_manager
+from course_tools.kernelspec import current_kernel_manager
 
 STARTUP_TIMEOUT = 60.0
 #: Seconds a kernel gets to answer after an interrupt before it is restarted.

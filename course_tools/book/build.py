@@ -22,8 +22,8 @@ from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from nbconvert.preprocessors import ExtractOutputPreprocessor
 from pygments.formatters import HtmlFormatter
 
-from course_lib.book.mathml import render_math
-from course_lib.course import LECTURES
+from course_tools.book.mathml import render_math
+from course_tools.course import LECTURES
 
 COURSE_TITLE = "Deep-learning fundamentals"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -143,7 +143,7 @@ def notebook_html(
         The parsed HTML body and the figures, ``{relative file name: bytes}``.
     """
     if execute:
-        from course_lib.timing import execute as run_notebook
+        from course_tools.timing import execute as run_notebook
 
         nb = run_notebook(path)
     else:
@@ -243,7 +243,7 @@ def _shell(page: Page, previous: Page | None, following: list[Page]) -> str:
 
 
 def _stylesheet() -> str:
-    own = files("course_lib.book").joinpath("style.css").read_text(encoding="utf-8")
+    own = files("course_tools.book").joinpath("style.css").read_text(encoding="utf-8")
     return (
         own
         + "\n/* code highlighting (Pygments) */\n"

@@ -1,0 +1,27 @@
+"""``python -m course_tools COMMAND ...``: one entry point for every instructor command."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+#: command -> the module whose ``main(argv)`` runs it (argv starts with the command).
+COMMANDS = {
+    "grade": "course_tools.homework_cli",
+    "generate": "course_tools.homework_cli",
+    "book": "course_tools.course_cli",
+    "time": "course_tools.course_cli",
+    "execute": "course_tools.course_cli",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] not in COMMANDS:
+        print("usage: python -m course_tools COMMAND [...]\ncommands: " + ", ".join(COMMANDS))
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    return importlib.import_module(COMMANDS[argv[0]]).main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

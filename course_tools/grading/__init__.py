@@ -1,0 +1,1 @@
+"""Grading submitted homework notebooks (``python -m course_tools grade``)."""
