@@ -12,7 +12,11 @@ and a hint. Checking happens in two halves, so that the grader can keep them apa
    :class:`QuestionResult`. It runs in the checker's own process; the submission cannot
    reach it.
 
-A question scores all of its points when every case matches and none otherwise.
+A question's points are split across its cases (equal shares, or in proportion to each
+case's ``weight``): a student earns the share of every case that matches. The status is
+``passed`` only when all of them match. A question whose function still raises
+``NotImplementedError`` scores 0; an open-ended question (``judge``) scores the judge's
+fraction.
 """
 
 from __future__ import annotations
@@ -28,6 +32,22 @@ import numpy as np
 #: Statuses a question can end with, best first.
 STATUSES = ("passed", "failed", "error", "not implemented", "missing", "timeout")
 
+#: Longest message (characters) a result carries: text from a submission is capped to it.
+MESSAGE_LIMIT = 2000
+TRUNCATED = "… (truncated)"
+
+
+def truncate(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``text`` cut to at most ``limit`` characters, ending in "… (truncated)" when cut.
+
+    Every string that comes from a submission (exception messages, cell errors) passes
+    through here before it reaches a report: one exception can carry megabytes.
+    """
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - len(TRUNCATED))] + TRUNCATED
+
 
 @dataclass(frozen=True)
 class Case:
@@ -37,11 +57,29 @@ class Case:
         label: a short description shown in reports, e.g. ``"2 examples, 3 -> 4 features"``.
         args: the positional arguments (NumPy arrays, floats, dicts of arrays).
         arg_names: the argument names, used to show the input when the case fails.
+        weight: the case's share of the question's points relative to the other cases
+            (all 1.0: equal shares).
     """
 
     label: str
     args: tuple
     arg_names: tuple[str, ...]
+    weight: float = 1.0
+
+
+def case_points(points: float, cases: Sequence[Case]) -> list[float]:
+    """Each case's share of a question's ``points``, in proportion to the cases' weights.
+
+    Raises:
+        ValueError: no cases, or a weight that is not a positive number.
+    """
+    if not cases:
+        raise ValueError("cases must not be empty")
+    for case in cases:
+        if not isinstance(case.weight, int | float) or not case.weight > 0:
+            raise ValueError(f"case {case.label!r} has weight {case.weight!r}, expected > 0")
+    total = sum(case.weight for case in cases)
+    return [points * case.weight / total for case in cases]
 
 
 def call_directly(fn: Callable, args: tuple) -> Any:
@@ -107,6 +145,8 @@ class QuestionResult:
         status: one of :data:`STATUSES`.
         message: one line saying what happened.
         details: further lines for the first failing case (input, expected, actual, hint).
+        cases_passed, cases_total: how many of the question's cases matched, when it was
+            scored case by case (``cases_total`` is 0 otherwise).
     """
 
     name: str
@@ -116,15 +156,17 @@ class QuestionResult:
     status: str
     message: str
     details: list[str] = field(default_factory=list)
+    cases_passed: int = 0
+    cases_total: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON form: name, score, max_score, status, message."""
+        """The JSON form: name, score, max_score, status, message (capped: :func:`truncate`)."""
         return {
             "name": self.name,
             "score": float(self.score),
             "max_score": float(self.max_score),
             "status": self.status,
-            "message": self.message,
+            "message": truncate(self.message),
         }
 
 
@@ -143,7 +185,7 @@ def _plain(value: Any) -> Any:
 
 def _describe_exception(exc: BaseException) -> str:
     """``"ValueError: shapes (2,3) and (2,4) not aligned (line 4 of your cell)"``."""
-    text = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+    text = truncate(f"{type(exc).__name__}: {exc}".strip().rstrip(":"))
     frames = traceback.extract_tb(exc.__traceback__)
     notebook_frames = [f for f in frames if "ipykernel" in f.filename or "<" in f.filename]
     if notebook_frames:
@@ -263,12 +305,14 @@ def score(question: Question, cases: Sequence[Case], outcomes: Sequence[Outcome]
         outcomes: what :func:`run_student` recorded, aligned with ``cases``.
 
     Returns:
-        a :class:`QuestionResult` with all points when every case matches, none otherwise.
+        a :class:`QuestionResult` earning the points of every case that matches (see
+        :func:`case_points`); ``passed`` only when all of them do.
     """
     from course_lib.homework.report import failure_details
 
-    def result(status: str, message: str, details: list[str] | None = None) -> QuestionResult:
-        points = question.points if status == "passed" else 0.0
+    def result(
+        status: str, message: str, details: list[str] | None = None, points: float = 0.0
+    ) -> QuestionResult:
         return QuestionResult(
             question.key, question.function, points, question.points, status, message, details or []
         )
@@ -282,21 +326,28 @@ def score(question: Question, cases: Sequence[Case], outcomes: Sequence[Outcome]
     if question.judge is not None and all(o.kind == "returned" for o in outcomes):
         return _judged(question, cases, outcomes)
     failures = []
-    for case, outcome in zip(cases, outcomes, strict=True):
+    earned = 0.0
+    shares = case_points(question.points, cases)
+    for case, outcome, share in zip(cases, outcomes, shares, strict=True):
         if outcome.kind == "raised":
-            failures.append((case, outcome.value, None))
+            failures.append((case, truncate(outcome.value), None))
             continue
         expected = question.reference(*copy.deepcopy(case.args))
         found = compare_output(question, outcome.value, expected)
         if found:
             failures.append((case, found.problem, found))
+        else:
+            earned += share
     if not failures:
-        return result("passed", f"all {len(cases)} cases passed")
+        return result("passed", f"all {len(cases)} cases passed", points=question.points)
+    passed = len(cases) - len(failures)
     status = "failed" if failures[0][2] is not None else "error"
     verb = "raised an exception" if status == "error" else "failed"
     case, problem, _ = failures[0]
     message = f"{len(failures)} of {len(cases)} cases {verb}; first: {case.label}: {problem}"
-    return result(status, message, failure_details(question, failures))
+    found = result(status, message, failure_details(question, failures), points=earned)
+    found.cases_passed, found.cases_total = passed, len(cases)
+    return found
 
 
 def _judged(

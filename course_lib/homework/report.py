@@ -21,7 +21,8 @@ def show(value: Any, indent: str = "    ") -> str:
     if isinstance(value, tuple | list):
         return "(" + ", ".join(show(v, indent) for v in value) + ")"
     if isinstance(value, bool | str) or value is None:
-        return repr(value)
+        text = repr(value)
+        return text if len(text) <= 200 else text[:187] + "… (truncated)"
     try:
         array = np.asarray(value)
         if not np.issubdtype(array.dtype, np.integer):
@@ -59,35 +60,60 @@ def failure_details(question: Question, failures: Sequence[tuple[Case, str, Any]
     return lines
 
 
+def points(score: float) -> str:
+    """Points as shown in reports: at most two decimals (``4/3`` -> ``"1.33"``)."""
+    return f"{round(score, 2):g}"
+
+
 def format_result(result: QuestionResult) -> str:
     """The self-check printout for one question, e.g.
 
-    ``Q1 affine_backward: all 3 cases passed ✓  [2/2 points]``
+    ``Q1 affine_backward: all 3 cases passed ✓  [2/2 points]``, or for a partial answer
+    ``Q1 affine_backward: FAILED ✗  2 of 3 cases passed  [1.33/2 points]`` followed by the
+    first failing case's input, expected and actual output, and the hint.
     """
     mark = _MARK.get(result.status, "·")
-    points = f"[{result.score:g}/{result.max_score:g} points]"
+    earned = f"[{points(result.score)}/{points(result.max_score)} points]"
     head = f"{result.name.upper()} {result.function}: "
     if result.status in ("failed", "error"):
-        head += f"{result.status.upper()} {mark}  {points}"
+        head += f"{result.status.upper()} {mark}  "
+        if result.cases_total:
+            head += f"{result.cases_passed} of {result.cases_total} cases passed  "
         body = [result.message.split("; first:")[0], *result.details]
-        return "\n".join([head] + ["  " + line for line in body])
-    return head + f"{result.message} {mark}  {points}".replace(" ·", "")
+        return "\n".join([head + earned] + ["  " + line for line in body])
+    return head + f"{result.message} {mark}  {earned}".replace(" ·", "")
+
+
+#: Width of the message column in the grader's table; longer messages wrap onto more lines.
+MESSAGE_WIDTH = 90
 
 
 def format_table(path: str, results: Sequence[QuestionResult]) -> str:
-    """The grader's per-question table for one submission."""
+    """The grader's report for one submission: a table, then the diagnosis of each failure.
+
+    The table has one row per question (score, status and the whole message, wrapped at
+    :data:`MESSAGE_WIDTH` characters); below it, every question that failed or raised gets
+    its detail lines: the first failing case's input, expected and actual output, and hint.
+    """
     rows = [("question", "function", "score", "status", "message")]
     for r in results:
-        message = r.message if len(r.message) <= 90 else r.message[:87] + "..."
-        rows.append((r.name, r.function, f"{r.score:g}/{r.max_score:g}", r.status, message))
+        score = f"{points(r.score)}/{points(r.max_score)}"
+        rows.append((r.name, r.function, score, r.status, r.message))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [path]
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)]
-        lines.append("  " + "  ".join(cells) + "  " + row[4])
+        wrapped = textwrap.wrap(row[4], MESSAGE_WIDTH, break_on_hyphens=False) or [""]
+        lines.append("  " + "  ".join(cells) + "  " + wrapped[0])
+        margin = " " * (2 + sum(widths) + 2 * len(widths))
+        lines.extend(margin + more for more in wrapped[1:])
     total = sum(r.score for r in results)
     available = sum(r.max_score for r in results)
-    lines.append(f"  total {total:g}/{available:g}")
+    lines.append(f"  total {points(total)}/{points(available)}")
+    for r in results:
+        if r.details:
+            lines.append(f"  {r.name} {r.function} ({r.status}):")
+            lines.extend("    " + line for line in "\n".join(r.details).splitlines())
     return "\n".join(lines)
 
 
