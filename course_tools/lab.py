@@ -1,0 +1,60 @@
+"""Open the course in JupyterLab: ``python -m course_lib lab [JUPYTERLAB OPTIONS ...]``.
+
+``make lab`` runs this. It opens ``README.md`` rendered (JupyterLab's Markdown preview, so
+its links to the lectures work) by setting the preview as the default viewer of Markdown
+files in this environment's JupyterLab settings (``overrides.json``), adds ``--allow-root``
+when run as root (JupyterLab refuses to start as root otherwise, as in many containers),
+and passes every other option through: ``--no-browser --port 8890`` for a headless start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from course_tools.course import find_root
+
+#: JupyterLab setting: Markdown files open in the rendered preview, not the text editor.
+MARKDOWN_PREVIEW = {
+    "@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Markdown Preview"}}
+}
+
+
+def overrides_path(prefix: str | os.PathLike = sys.prefix) -> Path:
+    """Where JupyterLab reads an environment's default settings (``overrides.json``)."""
+    return Path(prefix, "share", "jupyter", "lab", "settings", "overrides.json")
+
+
+def write_overrides(path: Path) -> None:
+    """Merge :data:`MARKDOWN_PREVIEW` into the settings file at ``path`` (kept otherwise)."""
+    settings = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if not isinstance(settings, dict):
+        raise ValueError(f"{path} does not hold a JSON object")
+    for plugin, values in MARKDOWN_PREVIEW.items():
+        current = settings.setdefault(plugin, {})
+        current.setdefault("defaultViewers", {}).update(values["defaultViewers"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+
+
+def lab_command(options: list[str], is_root: bool) -> list[str]:
+    """The ``jupyter lab`` command line that opens README.md with ``options``."""
+    extra = ["--allow-root"] if is_root and "--allow-root" not in options else []
+    return [sys.executable, "-m", "jupyterlab", *extra, *options, "README.md"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    options = argv[1:] if argv and argv[0] == "lab" else argv
+    if options and options[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0
+    write_overrides(overrides_path())
+    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    try:
+        return subprocess.call(lab_command(options, is_root), cwd=find_root())
+    except KeyboardInterrupt:
+        return 0
