@@ -12,6 +12,8 @@ COMMANDS = {
     "book": "course_tools.course_cli",
     "time": "course_tools.course_cli",
     "execute": "course_tools.course_cli",
+    "oldest": "course_tools.oldest",
+    "lab": "course_tools.lab",
 }
 
 

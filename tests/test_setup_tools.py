@@ -42,7 +42,7 @@ def test_lab_settings_open_markdown_rendered_and_keep_other_settings(tmp_path):
 def test_lab_settings_refuse_a_file_that_is_not_an_object(tmp_path):
     path = tmp_path / "overrides.json"
     path.write_text("[1, 2]")
-    with pytest.raises(ValueError, match="overrides.json"):
+    with pytest.raises(ValueError, match=r"overrides\.json"):
         lab.write_overrides(path)
 
 
