@@ -23,6 +23,24 @@ REGISTRY = {
 
 
 @dataclass(frozen=True)
+class WrittenQuestion:
+    """A question answered in prose, in a markdown cell, and graded by hand.
+
+    Attributes:
+        key: the gradebook column and the ``question`` of a manual score, e.g. ``"w1"``.
+        grade_id: the ``grade_id`` of the markdown answer cell in the student notebook
+            (``"hw05-answer-5"``: the generator numbers answer cells in order).
+        points: the question's value.
+        prompt: the question, as shown in the review file.
+    """
+
+    key: str
+    grade_id: str
+    points: float
+    prompt: str
+
+
+@dataclass(frozen=True)
 class Assignment:
     """One homework: the source of truth for its questions and points.
 
@@ -32,17 +50,27 @@ class Assignment:
         notebook: the notebook's file stem, e.g. ``"hw01_backprop"``: the solution is
             ``homework/solutions/<stem>.ipynb``, the student version ``homework/<stem>.ipynb``.
         questions: the :class:`~course_lib.homework.checking.Question` objects, in order.
+        written: the :class:`WrittenQuestion` objects (graded by hand), in order.
     """
 
     name: str
     title: str
     notebook: str
     questions: tuple[Question, ...]
+    written: tuple[WrittenQuestion, ...] = ()
 
     @property
     def max_score(self) -> float:
-        """Total points available."""
+        """Total points of the auto-graded questions (written questions not included)."""
         return sum(q.points for q in self.questions)
+
+    def written_question(self, key: str) -> WrittenQuestion:
+        """The written question called ``key``; ``ValueError`` for an unknown key."""
+        for w in self.written:
+            if w.key == key:
+                return w
+        keys = ", ".join(repr(w.key) for w in self.written) or "none"
+        raise ValueError(f"written question must be one of {keys}, got {key!r}")
 
     def question(self, key: str) -> Question:
         """The question called ``key`` (``"q1"`` …); ``ValueError`` for an unknown key."""

@@ -9,6 +9,7 @@ q1    ``log_softmax(z)``                                        2  ``torch.log_s
 q2    ``cross_entropy(logits, labels, label_smoothing)``        3  ``F.cross_entropy``
 q3    ``mse_on_softmax(logits, labels)``                        2  ``torch.autograd``
 q4    ``train_softmax_regression(X, y, loss_fn, lr, steps)``    3  the same loop in torch
+w1    written answer (Part C), a markdown cell                  2  graded by hand (``--review``)
 ====  ===================================================  ======  ===========================
 """
 
@@ -19,7 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from course_lib.data import make_blobs
-from course_lib.homework.assignment import Assignment
+from course_lib.homework.assignment import Assignment, WrittenQuestion
 from course_lib.homework.checking import Case, Question
 from course_lib.losses import cross_entropy as library_cross_entropy
 
@@ -183,6 +184,16 @@ ASSIGNMENT = Assignment(
             "step: loss, dlogits = loss_fn(X @ W + b, y), record the loss, then "
             "W -= lr * X.T @ dlogits and b -= lr * dlogits.sum(axis=0).",
             call=_call_train,
+        ),
+    ),
+    written=(
+        WrittenQuestion(
+            "w1",
+            "hw05-answer-5",
+            2,
+            "Part C: why does MSE on softmax probabilities make almost no progress at first "
+            "while cross-entropy does? (two or three sentences, using the gradient norms "
+            "printed in Part A)",
         ),
     ),
 )
