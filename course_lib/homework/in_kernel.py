@@ -1,61 +1,75 @@
-"""The grader's half that runs inside a submission's kernel (see ``grader``).
+"""The grader's recorder inside a submission's kernel (see ``course_tools.grading``).
 
-The grader pickles each question's inputs to a file, then executes one line in the
-submission's kernel that re-imports this module from disk (dropping any copy the submission
-may have patched) and calls :func:`run_question`. It looks up the student's function in the
-notebook's namespace, calls it on every input and pickles the outcomes back. Scoring
-happens in the grader's own process, where the submission's code cannot reach.
+The grader writes each question's inputs as plain data (:mod:`~course_lib.homework.plain`:
+JSON + ``.npz``, no pickle) to ``JOB/in/KEY``, then executes one line in the submission's
+kernel that re-imports this module from disk (dropping any copy the submission may have
+patched) and calls :func:`run_question`. It looks up the student's function in the notebook's
+namespace, calls it on every input through the question's ``call`` (which only records raw
+observations: values, gradients, label orders) and writes the outcomes back as plain data to
+``JOB/out/KEY``. Nothing is compared here: a value that is not plain data becomes that case's
+failure, and every comparison and the scoring happen in the grader's own process.
 """
 
 from __future__ import annotations
 
-import pickle
 import sys
+from pathlib import Path
 from typing import Any
 
-from course_lib.homework.checking import Outcome, run_student
+from course_lib.homework import plain
+from course_lib.homework.checking import Case, Outcome, run_student
 
 
-def fresh_import_line(assignment: str, key: str, in_path: str, out_path: str) -> str:
+def fresh_import_line(assignment: str, key: str, job: str) -> str:
     """The code the grader runs in the kernel for one question."""
     return (
         "import sys as __sys\n"
         "for __m in [m for m in __sys.modules if m.startswith('course_lib.homework')]:\n"
         "    del __sys.modules[__m]\n"
         "from course_lib.homework.in_kernel import run_question as __run_question\n"
-        f"__run_question(globals(), {assignment!r}, {key!r}, {in_path!r}, {out_path!r})\n"
+        f"__run_question(globals(), {assignment!r}, {key!r}, {job!r})\n"
     )
 
 
-def _picklable(outcome: Outcome) -> Outcome:
+def _plain_outcome(outcome: Outcome, budget: int) -> tuple[dict[str, Any], int]:
+    """``outcome`` as a plain dict, and the bytes it uses; unplain values become failures."""
+    if outcome.kind != "returned":
+        return {"kind": outcome.kind, "value": str(outcome.value or "")[:2000]}, 0
     try:
-        pickle.dumps(outcome)
-    except Exception:
-        kind = type(outcome.value).__name__
-        return Outcome("raised", f"returned a {kind}, which the grader cannot compare")
-    return outcome
+        used = plain.size(outcome.value)
+    except plain.NotPlain as exc:
+        message = f"returned {exc}, which is not plain data (numbers, arrays, tuples, dicts)"
+        return {"kind": "raised", "value": message}, 0
+    except RecursionError:
+        return {"kind": "raised", "value": "returned a structure nested too deeply"}, 0
+    if used > budget:
+        message = f"returned {used / 1e6:.1f} MB, more than the grader takes back"
+        return {"kind": "raised", "value": message}, 0
+    return {"kind": "returned", "value": outcome.value}, used
 
 
-def run_question(
-    namespace: dict[str, Any], assignment: str, key: str, in_path: str, out_path: str
-) -> None:
-    """Run the student's function for question ``key`` on the pickled cases.
+def run_question(namespace: dict[str, Any], assignment: str, key: str, job: str) -> None:
+    """Run the student's function for question ``key`` on the inputs in ``job``.
 
-    Writes to ``out_path`` a pickled dict: ``{"missing": str}`` when the notebook does not
-    define a callable with the question's name, else ``{"outcomes": [Outcome, ...]}``.
+    Writes ``JOB/out/KEY.json`` (+ ``.npz``): ``{"missing": str}`` when the notebook does not
+    define a callable with the question's name, else ``{"outcomes": [{"kind", "value"}, ...]}``.
     """
     from course_lib.homework.assignment import load_assignment
 
     question = load_assignment(assignment).question(key)
-    with open(in_path, "rb") as f:
-        cases = pickle.load(f)
+    inputs = plain.load(Path(job, "in", key))
     fn = namespace.get(question.function)
+    out = Path(job, "out", key)
     if not callable(fn):
         found = "is not defined" if fn is None else f"is a {type(fn).__name__}, not a function"
-        result: dict[str, Any] = {"missing": f"{question.function} {found}"}
-    else:
-        outcomes = run_student(question, fn, cases)
-        result = {"outcomes": [_picklable(o) for o in outcomes]}
-    with open(out_path, "wb") as f:
-        pickle.dump(result, f)
+        plain.dump({"missing": f"{question.function} {found}"}, out)
+        return
+    cases = [Case(f"case {i}", tuple(args), ()) for i, args in enumerate(inputs)]
+    budget = int(plain.MAX_BYTES * 0.9)
+    outcomes = []
+    for outcome in run_student(question, fn, cases):
+        entry, used = _plain_outcome(outcome, budget)
+        budget -= used
+        outcomes.append(entry)
+    plain.dump({"outcomes": outcomes}, out)
     sys.stdout.flush()

@@ -1,28 +1,38 @@
-"""Grade submitted homework notebooks, each in a fresh kernel.
+"""Grade submitted homework notebooks, each in its own sandbox, scoring in this process.
 
-Command line: ``python -m course_lib.homework grade PATH ...``.
+Command line: ``python -m course_tools grade PATH ...`` (alias ``python -m course_lib.homework
+grade``).
 
 For one submission the grader:
 
-1. reads the file once (it never writes to it) and works out which assignment it is: from
-   the ``grade_id`` of its answer cells, else from the file name (``alice_hw01.ipynb``);
-2. starts a fresh Python kernel in an empty temporary folder and runs the submission's code
-   cells in order, each with a time limit; a cell that raises, has a syntax error or runs
-   past the limit is recorded and skipped over (a kernel that ignores the interrupt is
-   restarted and the cells that worked are replayed);
-3. for every question of the assignment (the assignment module is the source of truth for
-   questions and points, whatever the submission contains) runs the student's function on
-   the trusted inputs inside the kernel (``in_kernel``) and scores the outputs here, against
-   the reference, in the grader's own process.
+1. reads the file once (it never writes to it, and the sandbox never sees it), checks that it
+   is a well-formed notebook (else the submission gets an error entry, never a traceback) and
+   works out which assignment it is: the ``--assignment`` the instructor names for a batch
+   (a notebook that answers another assignment is flagged and scores 0), else the ``grade_id``
+   of its answer cells, the ``course_lib.homework.hwNN`` module it imports, or the file name;
+2. writes a job folder: the code cells, and each question's inputs as plain data (JSON +
+   ``.npz``, see :mod:`course_lib.homework.plain`) -- the public cases of the assignment
+   module plus hidden cases of the same kinds made from the instructor's secret seed
+   (:mod:`course_tools.grading.instructor`);
+3. runs the driver :mod:`~course_tools.grading.run_in_sandbox` on the job inside ``bwrap``
+   (:mod:`~course_tools.grading.sandbox`): it starts a fresh kernel, runs the cells in order
+   with a time limit each (a failing cell is recorded and skipped), then, per question,
+   re-imports the recorder :mod:`course_lib.homework.in_kernel` from disk, which calls the
+   student's function on the inputs and writes back only raw observations as plain data;
+4. reads those back without unpickling anything (a value that is not plain data, or more than
+   20 MB, is that case's failure) and compares and scores them here, against the references,
+   in the grader's own process.
 
-Deleting or editing check cells, redefining ``check`` or patching ``course_lib`` inside the
-notebook therefore changes nothing. The grader is not a sandbox, though: a submission runs
-arbitrary code with the grader's permissions, so grade in a container or a throwaway account.
+Deleting or editing check cells, redefining ``check``, patching ``course_lib`` or NumPy
+inside the notebook, or returning an object with a booby-trapped ``__reduce__`` therefore
+changes nothing. What the sandbox does and does not protect against is in
+:mod:`~course_tools.grading.sandbox` and the README; without bwrap (``--unsandboxed``) a
+submission runs with the grader's permissions.
 """
 
 from __future__ import annotations
 
-import pickle
+import json
 import re
 import tempfile
 import time
@@ -31,86 +41,22 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from jupyter_client.manager import KernelManager
 
+from course_lib.homework import plain
 from course_lib.homework.assignment import Assignment, assignment_from_filename, load_assignment
-from course_lib.homework.checking import QuestionResult, score
-from course_lib.homework.in_kernel import fresh_import_line
-from course_tools.kernelspec import current_kernel_manager
+from course_lib.homework.checking import Case, Outcome, QuestionResult, score, truncate
+from course_tools.grading import instructor, sandbox
+from course_tools.grading.gradebook import capped_cell_errors, student_name
+from course_tools.grading.review import written_answers
 
-STARTUP_TIMEOUT = 60.0
-#: Seconds a kernel gets to answer after an interrupt before it is restarted.
-RECOVERY_TIMEOUT = 10.0
+#: Largest notebook file the grader reads (bytes).
+MAX_NOTEBOOK_BYTES = 50_000_000
+#: Default wall-clock seconds for one whole submission (all cells and all checks).
+SUBMISSION_TIMEOUT = 300.0
 
 
 class CannotGrade(Exception):
-    """The path is not a gradable notebook (missing, not JSON, unknown assignment)."""
-
-
-@dataclass
-class CellRun:
-    """How one cell went: ``status`` is ``"ok"``, ``"error"``, ``"timeout"`` or ``"dead"``."""
-
-    status: str
-    error: str = ""
-
-
-class Kernel:
-    """A Python kernel from the grader's own environment, started in ``cwd``."""
-
-    def __init__(self, cwd: str) -> None:
-        self.cwd = cwd
-        self.km: KernelManager | None = None
-        self.kc: Any = None
-        self.start()
-
-    def start(self) -> None:
-        # IPC sockets in the private working folder: no TCP ports to collide when grading in
-        # parallel, and no warning about unencrypted TCP.
-        self.km = current_kernel_manager(transport="ipc")
-        self.km.ip = str(Path(self.cwd, "kernel"))
-        self.km.start_kernel(cwd=self.cwd)
-        self.kc = self.km.client()
-        self.kc.start_channels()
-        self.kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
-
-    def shutdown(self) -> None:
-        if self.kc is not None:
-            self.kc.stop_channels()
-        if self.km is not None and self.km.has_kernel:
-            self.km.shutdown_kernel(now=True)
-
-    def restart(self) -> None:
-        self.shutdown()
-        self.start()
-
-    def run(self, code: str, timeout: float) -> CellRun:
-        """Execute ``code``; on a timeout, interrupt the kernel and wait for it to recover."""
-        errors: list[str] = []
-
-        def on_output(msg: dict) -> None:
-            if msg["header"]["msg_type"] == "error":
-                errors.append(f"{msg['content']['ename']}: {msg['content']['evalue']}".rstrip(": "))
-
-        try:
-            reply = self.kc.execute_interactive(
-                code, timeout=timeout, output_hook=on_output, store_history=False
-            )
-        except TimeoutError:
-            if not self.km.is_alive():
-                return CellRun("dead", "the kernel died")
-            self.km.interrupt_kernel()
-            return CellRun("timeout", f"ran longer than the {timeout:g} s limit")
-        if not self.km.is_alive():
-            return CellRun("dead", "the kernel died")
-        if reply["content"]["status"] != "ok":
-            content = reply["content"]
-            return CellRun("error", errors[0] if errors else content.get("ename", "error"))
-        return CellRun("ok")
-
-    def responsive(self, timeout: float) -> bool:
-        """True when the kernel answers a trivial request within ``timeout`` seconds."""
-        return self.km.is_alive() and self.run("pass", timeout).status == "ok"
+    """The path is not a gradable notebook (missing, not JSON, malformed, unknown assignment)."""
 
 
 @dataclass
@@ -123,6 +69,9 @@ class Submission:
     max_score: float = 0.0
     error: str = ""  # set when the submission could not be graded at all
     cell_errors: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)  # e.g. wrong assignment, forbidden module
+    #: written answers by question key (see :func:`~course_tools.grading.review.written_answers`)
+    answers: dict[str, str | None] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
@@ -130,44 +79,92 @@ class Submission:
         return sum(q.score for q in self.questions)
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON form documented in the README."""
+        """The JSON form documented in the README.
+
+        ``student`` comes from the file name (:func:`~course_tools.grading.gradebook.
+        student_name`); ``cell_errors`` lists at most a few of the cells that failed, each
+        line capped (see :func:`~course_tools.grading.gradebook.capped_cell_errors`).
+        """
         data = {
             "path": self.path,
+            "student": student_name(self.path),
+            "assignment": self.assignment,
             "score": float(self.score),
             "max_score": float(self.max_score),
             "questions": [q.as_dict() for q in self.questions],
+            "cell_errors": capped_cell_errors(self.cell_errors),
+            "flags": [truncate(f, 500) for f in self.flags],
         }
         if self.error:
-            data["error"] = self.error
+            data["error"] = truncate(self.error)
         return data
 
 
 def read_submission(path: Path) -> nbformat.NotebookNode:
-    """The notebook at ``path``, read once; ``CannotGrade`` if it is not one."""
+    """The notebook at ``path``, read once; ``CannotGrade`` if it is not a well-formed one."""
     if not path.is_file():
         raise CannotGrade(f"{path} is not a file")
+    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+        size = path.stat().st_size / 1e6
+        raise CannotGrade(f"{path} is {size:.0f} MB, more than {MAX_NOTEBOOK_BYTES / 1e6:g} MB")
     try:
-        return nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
-    except Exception as exc:
+        text = path.read_text(encoding="utf-8")
+        raw = json.loads(text)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise CannotGrade(f"{path} is not a readable notebook ({type(exc).__name__})") from exc
+    _check_structure(raw, path)
+    try:
+        return nbformat.reads(text, as_version=4)
+    except Exception as exc:  # nbformat raises many kinds for odd files
         raise CannotGrade(f"{path} is not a readable notebook ({type(exc).__name__})") from exc
 
 
-def identify(nb: nbformat.NotebookNode, path: Path, assignment: str | None) -> Assignment:
-    """Which assignment ``nb`` answers.
+def _check_structure(raw: Any, path: Path) -> None:
+    """Raise ``CannotGrade`` naming the first part of ``raw`` that is not a notebook's."""
 
-    In order: the ``assignment`` argument; the ``grade_id`` of the answer cells; the
-    ``course_lib.homework.hwNN`` module the notebook imports; the file name.
-    """
+    def bad(what: str) -> CannotGrade:
+        return CannotGrade(f"{path} is not a well-formed notebook: {what}")
+
+    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
+        raise bad("it has no list of cells")
+    if not isinstance(raw.get("metadata", {}), dict):
+        raise bad("its metadata is not a JSON object")
+    for i, cell in enumerate(raw["cells"]):
+        if not isinstance(cell, dict):
+            raise bad(f"cell {i} is a {type(cell).__name__}, not a JSON object")
+        kind = cell.get("cell_type")
+        if kind not in ("code", "markdown", "raw"):
+            raise bad(f"cell {i} has cell_type {str(kind)[:40]!r}")
+        source = cell.get("source", "")
+        if not isinstance(source, str) and not (
+            isinstance(source, list) and all(isinstance(s, str) for s in source)
+        ):
+            raise bad(f"cell {i}'s source is a {type(source).__name__}, not text")
+        metadata = cell.get("metadata", {})
+        if not isinstance(metadata, dict):
+            raise bad(f"cell {i}'s metadata is not a JSON object")
+        if not isinstance(metadata.get("nbgrader", {}), dict):
+            raise bad(f"cell {i}'s metadata.nbgrader is not a JSON object")
+        if not isinstance(metadata.get("nbgrader", {}).get("grade_id", ""), str):
+            raise bad(f"cell {i}'s metadata.nbgrader.grade_id is not text")
+
+
+def detect(nb: nbformat.NotebookNode) -> str | None:
+    """The assignment the notebook's content answers: its answer cells' ``grade_id``, else the
+    ``course_lib.homework.hwNN`` module it imports; None when that is not one assignment."""
+    ids = {str(cell.metadata.get("nbgrader", {}).get("grade_id", "")) for cell in nb.cells}
+    names = {m.group(1) for i in ids if (m := re.match(r"(hw\d\d)-", i))}
+    if not names:  # e.g. a solution notebook: look for `from course_lib.homework.hw01 ...`
+        code = "\n".join(_code_cells(nb))
+        names = set(re.findall(r"course_lib\.homework\.(hw\d\d)\b", code))
+    return names.pop() if len(names) == 1 else None
+
+
+def identify(nb: nbformat.NotebookNode, path: Path, assignment: str | None) -> Assignment:
+    """Which assignment ``nb`` is graded as: ``assignment`` if given, else :func:`detect`,
+    else the file name; ``CannotGrade`` when none says."""
     if assignment is None:
-        ids = {
-            str(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", ""))
-            for cell in nb.cells
-        }
-        names = {m.group(1) for i in ids if (m := re.match(r"(hw\d\d)-", i))}
-        if not names:  # e.g. a solution notebook: look for `from course_lib.homework.hw01 ...`
-            code = "\n".join(_code_cells(nb))
-            names = set(re.findall(r"course_lib\.homework\.(hw\d\d)\b", code))
-        assignment = names.pop() if len(names) == 1 else assignment_from_filename(path.name)
+        assignment = detect(nb) or assignment_from_filename(path.name)
     if assignment is None:
         raise CannotGrade(f"cannot tell which assignment {path} is; pass --assignment")
     try:
@@ -191,107 +188,208 @@ def _code_cells(nb: nbformat.NotebookNode) -> list[str]:
     ]
 
 
-def _recover(
-    kernel: Kernel, run: CellRun, cells: list[str], runs: list[CellRun], timeout: float
-) -> None:
-    """After a timeout or a crash, make sure the kernel is usable with the student's state.
-
-    A kernel that ignores the interrupt (say, a loop that catches KeyboardInterrupt) or has
-    died is restarted, and the cells that completed before are run again.
-    """
-    if run.status not in ("timeout", "dead") or kernel.responsive(min(RECOVERY_TIMEOUT, timeout)):
-        return
-    kernel.restart()
-    for code, earlier in zip(cells, runs, strict=False):
-        if earlier.status in ("ok", "error"):
-            kernel.run(code, timeout)
+def _first_line(code: str) -> str:
+    return truncate(code.strip().splitlines()[0], 120)
 
 
-def _run_cells(kernel: Kernel, cells: list[str], timeout: float) -> list[CellRun]:
-    """Run the submission's cells in order, recovering from timeouts and crashes."""
-    runs: list[CellRun] = []
-    for code in cells:
-        run = kernel.run(code, timeout)
-        _recover(kernel, run, cells, runs, timeout)
-        runs.append(run)
-    return runs
-
-
-def _missing_message(missing: str, function: str, cells: list[str], runs: list[CellRun]) -> str:
+def _missing_message(missing: str, function: str, cells: list[str], runs: list[dict]) -> str:
     """Explain a missing function by the failure of the cell that should define it."""
-    for code, run in zip(cells, runs, strict=True):
-        if re.search(rf"^\s*(def|class)\s+{re.escape(function)}\b", code, re.M) and run.error:
-            first_line = code.strip().splitlines()[0]
-            return f"{missing}: its cell failed ({run.error}) at `{first_line}`"
+    for code, run in zip(cells, runs, strict=False):
+        if re.search(rf"^\s*(def|class)\s+{re.escape(function)}\b", code, re.M) and run["error"]:
+            return f"{missing}: its cell failed ({run['error']}) at `{_first_line(code)}`"
     return f"{missing} in the notebook"
 
 
-def _grade_questions(
-    kernel: Kernel, assignment: Assignment, cells: list[str], runs: list[CellRun], timeout: float
-) -> list[QuestionResult]:
+def _failed(question, status: str, message: str) -> QuestionResult:
+    return QuestionResult(question.key, question.function, 0.0, question.points, status, message)
+
+
+def _read_result(job: Path) -> dict[str, Any]:
+    """The driver's ``result.json`` as plain JSON of the expected shape, or ``{}``."""
+    path = job / "out" / "result.json"
+    try:
+        if path.stat().st_size > 5_000_000:
+            return {}
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    cells = data.get("cells") if isinstance(data, dict) else None
+    questions = data.get("questions") if isinstance(data, dict) else None
+    if not isinstance(cells, list) or not isinstance(questions, dict):
+        return {}
+
+    def run(entry: Any) -> dict[str, str]:
+        entry = entry if isinstance(entry, dict) else {}
+        return {k: truncate(str(entry.get(k, "")), 2000) for k in ("status", "error")}
+
+    return {
+        "cells": [run(c) for c in cells],
+        "questions": {k: run(v) for k, v in questions.items()},
+    }
+
+
+def _outcomes(data: Any, count: int) -> list[Outcome] | str:
+    """The outcomes the recorder wrote, checked for shape; a message when they are unusable."""
+    entries = data.get("outcomes") if isinstance(data, dict) else None
+    if not isinstance(entries, list) or len(entries) != count:
+        return "the check sent back data of the wrong shape"
+    outcomes = []
+    for entry in entries:
+        kind = entry.get("kind") if isinstance(entry, dict) else None
+        if kind not in ("returned", "raised", "not implemented"):
+            return "the check sent back data of the wrong shape"
+        value = entry.get("value")
+        outcomes.append(Outcome(kind, value if kind == "returned" else truncate(str(value))))
+    return outcomes
+
+
+@dataclass
+class GradingSetup:
+    """How to grade: time limits, the instructor folder, whether to use the sandbox.
+
+    Attributes:
+        timeout: seconds each cell (and each question's check) may run.
+        submission_timeout: wall-clock seconds for the whole submission.
+        instructor_dir: the instructor's folder (secrets, hidden data); None: the default
+            (:func:`course_tools.grading.instructor.default_dir`).
+        sandboxed: run inside bwrap; None: when bwrap is available.
+        memory: bytes of address space per process in the sandbox.
+        hide: further folders the sandbox must not show (the submissions' folders).
+    """
+
+    timeout: float = 60.0
+    submission_timeout: float = SUBMISSION_TIMEOUT
+    instructor_dir: str | None = None
+    sandboxed: bool | None = None
+    memory: int = sandbox.DEFAULT_MEMORY
+    hide: tuple[str, ...] = ()
+
+
+def _grade_in_job(
+    job: Path, path: Path, spec: Assignment, cells: list[str], setup: GradingSetup
+) -> tuple[list[QuestionResult], list[dict]]:
+    """Write the job, run it (sandboxed or not), read back plain data and score it here."""
+    folder = instructor.resolve(setup.instructor_dir)
+    secrets = instructor.load(folder)
+    cases: dict[str, list[Case]] = {}
+    for sub in ("in", "out", "work"):
+        (job / sub).mkdir()
+    for question in spec.questions:
+        cases[question.key] = instructor.grading_cases(spec, question, secrets)
+        plain.dump([list(c.args) for c in cases[question.key]], job / "in" / question.key)
+    keys = [q.key for q in spec.questions]
+    job_spec = {
+        "assignment": spec.name,
+        "cells": cells,
+        "timeout": setup.timeout,
+        "questions": keys,
+    }
+    (job / "job.json").write_text(json.dumps(job_spec), encoding="utf-8")
+    sandboxed = sandbox.available() if setup.sandboxed is None else setup.sandboxed
+    hide = [path.resolve().parent, folder, *map(Path, setup.hide)]
+    ran = sandbox.run_job(
+        job, timeout=setup.submission_timeout, hide=hide, memory=setup.memory, sandboxed=sandboxed
+    )
+    result = _read_result(job)
+    runs = result.get("cells", [])
     results = []
-    with tempfile.TemporaryDirectory(prefix="grader-io-") as io_dir:
-        for question in assignment.questions:
-            cases = question.make_cases()
-            in_path, out_path = (
-                Path(io_dir, f"{question.key}.in"),
-                Path(io_dir, f"{question.key}.out"),
-            )
-            in_path.write_bytes(pickle.dumps(cases))
-            code = fresh_import_line(assignment.name, question.key, str(in_path), str(out_path))
-            run = kernel.run(code, timeout)
-            _recover(kernel, run, cells, runs, timeout)
-
-            def failed(status: str, message: str, q=question) -> QuestionResult:
-                return QuestionResult(q.key, q.function, 0.0, q.points, status, message)
-
-            if not out_path.exists():
-                if run.status == "timeout":
-                    results.append(failed("timeout", f"the check {run.error}"))
-                else:
-                    results.append(failed("error", f"the check could not run: {run.error}"))
-                continue
-            data = pickle.loads(out_path.read_bytes())
-            if "missing" in data:
-                message = _missing_message(data["missing"], question.function, cells, runs)
-                results.append(failed("missing", message))
+    for question in spec.questions:
+        status = result.get("questions", {}).get(question.key, {"status": "", "error": ""})
+        try:
+            data = plain.load(job / "out" / question.key)
+        except FileNotFoundError:
+            if ran.timed_out:
+                limit = f"{setup.submission_timeout:g} s"
+                message = f"the submission ran past the {limit} limit for the whole submission"
+                results.append(_failed(question, "timeout", message))
+            elif status["status"] == "timeout":
+                results.append(_failed(question, "timeout", f"the check {status['error']}"))
+            elif not result:
+                message = "the grading run ended early (the kernel was killed or ran out of memory)"
+                results.append(_failed(question, "error", message))
             else:
-                results.append(score(question, cases, data["outcomes"]))
-    return results
+                message = f"the check could not run: {status['error'] or 'no output'}"
+                results.append(_failed(question, "error", message))
+            continue
+        except (ValueError, RecursionError) as exc:
+            message = f"the check's output could not be read back: {truncate(str(exc), 300)}"
+            results.append(_failed(question, "error", message))
+            continue
+        if isinstance(data, dict) and "missing" in data:
+            missing = truncate(str(data["missing"]), 300)
+            results.append(
+                _failed(
+                    question, "missing", _missing_message(missing, question.function, cells, runs)
+                )
+            )
+            continue
+        outcomes = _outcomes(data, len(cases[question.key]))
+        if isinstance(outcomes, str):
+            results.append(_failed(question, "error", outcomes))
+            continue
+        try:
+            results.append(score(question, cases[question.key], outcomes))
+        except Exception as exc:  # a reference or judge choking on odd data: that case fails
+            message = f"the output could not be compared: {type(exc).__name__}: {exc}"
+            results.append(_failed(question, "error", truncate(message, 500)))
+    return results, runs
 
 
-def grade_submission(path: str, timeout: float = 60.0, assignment: str | None = None) -> Submission:
+def grade_submission(
+    path: str,
+    timeout: float = 60.0,
+    assignment: str | None = None,
+    setup: GradingSetup | None = None,
+) -> Submission:
     """Grade the notebook at ``path``; never raises for a bad submission, never writes to it.
 
     Args:
         path: a ``.ipynb`` file.
-        timeout: seconds each cell (and each question's check) may run.
-        assignment: ``"hw01"`` …; worked out from the notebook when None.
+        timeout: seconds each cell (and each question's check) may run (overrides ``setup``).
+        assignment: ``"hw01"`` …: the batch's assignment named by the instructor; a notebook
+            that answers another one is flagged and scores 0. None: worked out from the notebook.
+        setup: the rest of the configuration (:class:`GradingSetup`).
 
     Returns:
         a :class:`Submission`; ``error`` is set when the file could not be graded at all.
     """
     start = time.perf_counter()
+    setup = GradingSetup() if setup is None else setup
+    setup.timeout = timeout
     result = Submission(path)
     try:
         nb = read_submission(Path(path))
         spec = identify(nb, Path(path), assignment)
+        found = detect(nb)
     except CannotGrade as exc:
         result.error = str(exc)
         return result
+    except Exception as exc:  # never a traceback for a bad file
+        result.error = f"{path} could not be read ({type(exc).__name__}: {truncate(str(exc), 200)})"
+        return result
     result.assignment, result.max_score = spec.name, spec.max_score
+    named = assignment_from_filename(Path(path).name)
+    if found is not None and found != spec.name:
+        result.flags.append(f"wrong assignment: the notebook answers {found}, not {spec.name}")
+        message = f"not graded: this notebook answers {found}, not {spec.name}"
+        result.questions = [_failed(q, "missing", message) for q in spec.questions]
+        return result
+    if named is not None and named != spec.name:
+        result.flags.append(f"the file name says {named}; graded as {spec.name}")
+    result.answers = written_answers(nb, spec)
     cells = _code_cells(nb)
-    with tempfile.TemporaryDirectory(prefix="grader-cwd-") as cwd:
-        kernel = Kernel(cwd)
-        try:
-            runs = _run_cells(kernel, cells, timeout)
-            result.cell_errors = [
-                f"{r.error} at `{code.strip().splitlines()[0]}`"
-                for code, r in zip(cells, runs, strict=True)
-                if r.error
-            ]
-            result.questions = _grade_questions(kernel, spec, cells, runs, timeout)
-        finally:
-            kernel.shutdown()
+    result.flags.extend(forbidden_uses(spec, cells))
+    with tempfile.TemporaryDirectory(prefix="grader-job-") as job:
+        result.questions, runs = _grade_in_job(Path(job), Path(path), spec, cells, setup)
+    result.cell_errors = [
+        f"{r['error']} at `{_first_line(code)}`"
+        for code, r in zip(cells, runs, strict=False)
+        if r["error"]
+    ]
     result.seconds = time.perf_counter() - start
     return result
+
+
+def forbidden_uses(spec: Assignment, cells: list[str]) -> list[str]:
+    """Flags for the modules the assignment forbids that the submission's code mentions."""
+    return []

@@ -1,0 +1,135 @@
+"""The instructor's folder: the secret seed the grader's hidden cases are made from.
+
+The folder (default ``<repo>/instructor``; ``--instructor DIR`` or the environment variable
+``COURSE_INSTRUCTOR_DIR`` name another) holds ``secrets.json``::
+
+    {"seed": <a 63-bit integer>}
+
+``python -m course_tools init-instructor DIR`` writes a fresh folder with a new random seed.
+A real course keeps its own folder outside the public repository: the one in the repository
+is a demonstration whose seed anyone can read.
+
+For every question whose case maker takes a ``seed`` (``make_cases(seed=...)``), the grader
+adds to the public cases the same kinds of cases made from a seed derived from the secret
+(:func:`case_seed`), so hard-coding the public answers earns nothing on those. Questions with
+hidden data of their own (hw07's graded test digits) get their cases from
+:mod:`course_tools.grading.hidden`. The sandbox never mounts this folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import inspect
+import json
+import os
+import secrets as random_source
+from dataclasses import dataclass
+from pathlib import Path
+
+from course_lib.homework.assignment import Assignment
+from course_lib.homework.checking import Case, Question
+
+ROOT = Path(__file__).resolve().parents[2]
+ENVIRONMENT = "COURSE_INSTRUCTOR_DIR"
+
+README = """# Instructor material (never give this folder to students)
+
+`secrets.json` holds the secret seed from which the grader makes its hidden test cases
+(the public cases in `course_lib/homework/hwNN.py` plus cases of the same kinds from this
+seed) and hw07's graded test digits (transformed with this seed, so they cannot be looked up
+in scikit-learn's copy of the data set).
+
+The grader reads this folder from `--instructor DIR`, else from the environment variable
+`COURSE_INSTRUCTOR_DIR`, else `<repo>/instructor`. The sandbox never shows it to a submission,
+and `python -m course_tools release DEST` leaves it out of the student copy.
+
+The copy inside the public repository is a demonstration: anyone can read its seed. A real
+course keeps its own folder outside the public repository, made with
+
+    python -m course_tools init-instructor /path/to/private/instructor
+
+and grades with `--instructor /path/to/private/instructor`.
+"""
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """What ``secrets.json`` holds: the master ``seed``."""
+
+    seed: int
+
+
+def default_dir() -> Path:
+    """``<repo>/instructor``."""
+    return ROOT / "instructor"
+
+
+def resolve(folder: str | Path | None) -> Path:
+    """The instructor folder: ``folder``, else ``$COURSE_INSTRUCTOR_DIR``, else the default."""
+    if folder is None:
+        folder = os.environ.get(ENVIRONMENT) or default_dir()
+    return Path(folder).expanduser().resolve()
+
+
+def load(folder: Path) -> Secrets | None:
+    """The secrets in ``folder``, or None when it has no ``secrets.json`` (public cases only).
+
+    Raises:
+        ValueError: when ``secrets.json`` exists but does not hold an integer ``seed``.
+    """
+    path = Path(folder) / "secrets.json"
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    seed = data.get("seed") if isinstance(data, dict) else None
+    if type(seed) is not int or seed < 0:
+        raise ValueError(f"{path} must hold {{'seed': a non-negative integer}}, got {data!r}")
+    return Secrets(seed)
+
+
+def init(folder: str | Path) -> Path:
+    """Write a fresh instructor folder with a new random seed; refuses to overwrite one.
+
+    Raises:
+        FileExistsError: when ``folder/secrets.json`` already exists.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "secrets.json"
+    if path.exists():
+        raise FileExistsError(f"{path} exists; remove it first to make new secrets")
+    path.write_text(json.dumps({"seed": random_source.randbits(63)}) + "\n", encoding="utf-8")
+    (folder / "README.md").write_text(README, encoding="utf-8")
+    return folder
+
+
+def case_seed(secrets: Secrets, assignment: str, key: str) -> int:
+    """The seed of one question's hidden cases, derived from the master seed."""
+    digest = hashlib.sha256(f"{secrets.seed}/{assignment}/{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+def takes_seed(question: Question) -> bool:
+    """True when the question's case maker accepts a ``seed`` keyword."""
+    try:
+        return "seed" in inspect.signature(question.make_cases).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def grading_cases(spec: Assignment, question: Question, secrets: Secrets | None) -> list[Case]:
+    """The cases the grader runs: the public ones, plus hidden ones when there are secrets."""
+    from course_tools.grading import hidden
+
+    public = question.make_cases()
+    if secrets is None:
+        return public
+    seed = case_seed(secrets, spec.name, question.key)
+    special = hidden.cases(spec.name, question.key, seed)
+    if special is not None:
+        return special
+    if not takes_seed(question):
+        return public
+    extra = question.make_cases(seed=seed)
+    return public + [dataclasses.replace(c, label=f"hidden case: {c.label}") for c in extra]
