@@ -29,13 +29,17 @@ def overrides_path(prefix: str | os.PathLike = sys.prefix) -> Path:
 
 
 def write_overrides(path: Path) -> None:
-    """Merge :data:`MARKDOWN_PREVIEW` into the settings file at ``path`` (kept otherwise)."""
+    """Merge :data:`LAB_SETTINGS` into the settings file at ``path`` (kept otherwise)."""
     settings = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     if not isinstance(settings, dict):
         raise ValueError(f"{path} does not hold a JSON object")
-    for plugin, values in MARKDOWN_PREVIEW.items():
+    for plugin, values in LAB_SETTINGS.items():
         current = settings.setdefault(plugin, {})
-        current.setdefault("defaultViewers", {}).update(values["defaultViewers"])
+        for key, value in values.items():
+            if isinstance(value, dict):
+                current.setdefault(key, {}).update(value)
+            else:
+                current[key] = value
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
 

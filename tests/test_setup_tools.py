@@ -37,6 +37,7 @@ def test_lab_settings_open_markdown_rendered_and_keep_other_settings(tmp_path):
     viewers = settings["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]
     assert viewers == {"csv": "CSVTable", "markdown": "Markdown Preview"}
     assert settings["@jupyterlab/apputils-extension:themes"] == {"theme": "JupyterLab Dark"}
+    assert settings["@jupyterlab/apputils-extension:notification"] == {"fetchNews": "false"}
 
 
 def test_lab_settings_refuse_a_file_that_is_not_an_object(tmp_path):
