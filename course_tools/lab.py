@@ -17,9 +17,11 @@ from pathlib import Path
 
 from course_tools.course import find_root
 
-#: JupyterLab setting: Markdown files open in the rendered preview, not the text editor.
-MARKDOWN_PREVIEW = {
-    "@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Markdown Preview"}}
+#: JupyterLab settings: Markdown files open in the rendered preview, not the text editor, and
+#: JupyterLab does not ask to fetch news from the network (the course works offline).
+LAB_SETTINGS = {
+    "@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Markdown Preview"}},
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false"},
 }
 
 
