@@ -12,8 +12,11 @@ COMMANDS = {
     "book": "course_tools.course_cli",
     "time": "course_tools.course_cli",
     "execute": "course_tools.course_cli",
+    "portability": "course_tools.portability",
+    "compared-numbers": "course_tools.compared_numbers",
     "oldest": "course_tools.oldest",
     "lab": "course_tools.lab",
+    "export-nbgrader": "course_tools.grading.nbgrader_export",
 }
 
 

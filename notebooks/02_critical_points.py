@@ -30,6 +30,13 @@
 # 9. Takeaways, homework and glossary
 
 # %%
+import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "git+https://github.com/dl-fundamentals/course"], check=True)  # fmt: skip
+
+# %%
 import math
 from types import SimpleNamespace
 

@@ -32,6 +32,13 @@
 # notebook the same way, in a fresh kernel.
 
 # %%
+import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "git+https://github.com/dl-fundamentals/course"], check=True)  # fmt: skip
+
+# %%
 import matplotlib.pyplot as plt
 import numpy as np
 
