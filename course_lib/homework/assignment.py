@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import importlib
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from course_lib.homework.checking import Question, QuestionResult, run_student, score
+from course_lib.homework.checking import (
+    Question,
+    QuestionResult,
+    case_points,
+    run_student,
+    score,
+)
 from course_lib.homework.report import format_result
 
 #: Every assignment the grader knows: name -> module defining ``ASSIGNMENT``.
@@ -104,6 +111,40 @@ class Assignment:
         Example: ``check("q1", affine_backward)``.
         """
         print(format_result(self.evaluate(key, fn)))
+
+    def assert_case(self, key: str, index: int, fn: Any) -> float | None:
+        """nbgrader's test for case ``index`` of question ``key``: raise unless it passes.
+
+        Each autograded test cell of the nbgrader export (``python -m course_tools
+        export-nbgrader``) calls this for one case, so nbgrader's score is the sum of the
+        shares of the cases that pass, as in the grader. Warnings are silenced: nbgrader
+        gives 0 to a test cell that writes to stderr.
+
+        Returns:
+            None when the case passes; for an open-ended question (``judge``), the points
+            earned on this case (nbgrader reads a number as partial credit).
+
+        Raises:
+            AssertionError: the case fails, with the diagnosis as the message.
+        """
+        question = self.question(key)
+        cases = question.make_cases()
+        if not 0 <= index < len(cases):
+            raise ValueError(f"index must be in [0, {len(cases)}) for {key}, got {index}")
+        if not callable(fn):
+            raise AssertionError(
+                f"expected the function {question.function}, got {type(fn).__name__}"
+            )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            case = cases[index]
+            result = score(question, [case], run_student(question, fn, [case]))
+        share = case_points(question.points, cases)[index]
+        if question.judge is not None and result.score > 0:
+            return share * result.score / question.points
+        if result.status != "passed":
+            raise AssertionError("\n".join([f"{case.label}: {result.message}", *result.details]))
+        return None
 
 
 def load_assignment(name: str) -> Assignment:
