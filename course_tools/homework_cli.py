@@ -26,8 +26,8 @@ from functools import partial
 from pathlib import Path
 
 from course_lib.homework.report import format_summary, format_table
-from course_tools.grading.gradebook import capped_cell_errors, export_batch
 from course_tools.grading import instructor, sandbox
+from course_tools.grading.gradebook import capped_cell_errors, export_batch
 from course_tools.grading.grader import (
     SUBMISSION_TIMEOUT,
     GradingSetup,

@@ -59,12 +59,15 @@ class Case:
         arg_names: the argument names, used to show the input when the case fails.
         weight: the case's share of the question's points relative to the other cases
             (all 1.0: equal shares).
+        secret: data only the checker sees, never sent to the student's code (e.g. the
+            labels an open-ended question's ``judge`` scores predictions against).
     """
 
     label: str
     args: tuple
     arg_names: tuple[str, ...]
     weight: float = 1.0
+    secret: Any = None
 
 
 def case_points(points: float, cases: Sequence[Case]) -> list[float]:
@@ -106,6 +109,10 @@ class Question:
         judge: for open-ended questions (beat a baseline), a callable ``(case, output) ->
             (fraction of the points, message)`` used instead of comparing with
             ``reference``, which may then be None.
+        interpret: a callable ``(case, observations) -> output`` turning the raw
+            observations ``call`` recorded (say, the label order of each epoch) into the
+            output compared with ``reference``; it runs in the checker's process, so that
+            no judgement is made next to the student's code.
         rtol, atol: tolerances for comparing floats, as in ``np.allclose``.
     """
 
@@ -118,6 +125,7 @@ class Question:
     hint: str
     call: Callable[[Callable, tuple], Any] = call_directly
     judge: Callable[[Case, Any], tuple[float, str]] | None = None
+    interpret: Callable[[Case, Any], Any] | None = None
     rtol: float = 1e-6
     atol: float = 1e-8
 
@@ -296,6 +304,26 @@ def compare_output(question: Question, actual: Any, expected: Any) -> Mismatch |
     return None
 
 
+def interpret_outcomes(
+    question: Question, cases: Sequence[Case], outcomes: Sequence[Outcome]
+) -> list[Outcome]:
+    """Apply ``question.interpret`` to every returned outcome (observations that make it
+    raise become that case's failure); the outcomes unchanged when there is none."""
+    if question.interpret is None or len(outcomes) != len(cases):
+        return list(outcomes)
+    interpreted = []
+    for case, outcome in zip(cases, outcomes, strict=True):
+        if outcome.kind != "returned":
+            interpreted.append(outcome)
+            continue
+        try:
+            interpreted.append(Outcome("returned", question.interpret(case, outcome.value)))
+        except Exception as exc:  # observations of the wrong shape
+            message = f"returned observations the check cannot read ({type(exc).__name__})"
+            interpreted.append(Outcome("raised", message))
+    return interpreted
+
+
 def score(question: Question, cases: Sequence[Case], outcomes: Sequence[Outcome]) -> QuestionResult:
     """Compare the student's outcomes with the reference and decide the question.
 
@@ -309,6 +337,8 @@ def score(question: Question, cases: Sequence[Case], outcomes: Sequence[Outcome]
         :func:`case_points`); ``passed`` only when all of them do.
     """
     from course_lib.homework.report import failure_details
+
+    outcomes = interpret_outcomes(question, cases, outcomes)
 
     def result(
         status: str, message: str, details: list[str] | None = None, points: float = 0.0

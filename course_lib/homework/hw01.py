@@ -13,8 +13,16 @@ q5    ``sin(x)`` for ``autograd.Value``               1  ``torch.sin`` in three 
 q6    ``power(a, b)`` for ``autograd.Value``          1  ``torch.pow`` in three graphs
 ====  =========================================  ======  ===================================
 
+Every case maker takes a ``seed``: the public cases use the default, the grader adds cases
+made from the instructor's secret seed (``course_tools.grading.instructor``).
+
 In the notebook: ``from course_lib.homework.hw01 import check``, then after each answer
 ``check("q1", affine_backward)``.
+
+Forbidden modules (:data:`FORBIDDEN`): torch (so also ``torch.autograd``),
+``course_lib.layers`` and ``course_lib.losses``: the point is to derive the gradients by
+hand. The grader hides them from the submission's kernel (an import fails) and flags code
+that mentions them.
 """
 
 from __future__ import annotations
@@ -50,8 +58,8 @@ def _normal(seed: int) -> Callable[..., np.ndarray]:
 # ----- q1 affine_backward ---------------------------------------------------------------
 
 
-def _affine_cases() -> list[Case]:
-    r = _normal(101)
+def _affine_cases(seed: int = 101) -> list[Case]:
+    r = _normal(seed)
     names = ("dout", "x", "W")
     shapes = [
         (2, 3, 4, "2 examples, 3 -> 4 features"),
@@ -70,8 +78,8 @@ def _affine_reference(dout, x, W):
 # ----- q2 relu_backward -----------------------------------------------------------------
 
 
-def _relu_cases() -> list[Case]:
-    r = _normal(202)
+def _relu_cases(seed: int = 202) -> list[Case]:
+    r = _normal(seed)
     with_zero = r(3, 4)
     with_zero[1, 2] = 0.0
     names = ("dout", "x")
@@ -91,8 +99,8 @@ def _relu_reference(dout, x):
 # ----- q3 softmax_loss ------------------------------------------------------------------
 
 
-def _softmax_cases() -> list[Case]:
-    r = _normal(303)
+def _softmax_cases(seed: int = 303) -> list[Case]:
+    r = _normal(seed)
     names = ("scores", "y")
     return [
         Case("4 examples, 3 classes", (r(4, 3), np.array([0, 2, 1, 2])), names),
@@ -115,8 +123,8 @@ def _softmax_reference(scores, y):
 # ----- q4 two_layer_loss ----------------------------------------------------------------
 
 
-def _two_layer_cases() -> list[Case]:
-    r = _normal(404)
+def _two_layer_cases(seed: int = 404) -> list[Case]:
+    r = _normal(seed)
     names = ("params", "X", "y", "reg")
     cases = []
     for n, d, h, c, reg, label in [
@@ -184,18 +192,26 @@ def _reference_on_tensors(graphs: dict[str, Callable], op: Callable) -> Callable
     return reference
 
 
-def _sin_cases() -> list[Case]:
-    points = zip(_SIN_GRAPHS, (0.7, -2.3, 1.9), strict=True)
+def _sin_cases(seed: int | None = None) -> list[Case]:
+    xs = (0.7, -2.3, 1.9) if seed is None else np.random.default_rng(seed).uniform(-3, 3, 3)
+    points = zip(_SIN_GRAPHS, (float(x) for x in xs), strict=True)
     return [Case(f"{label} at x = {x:g}", (label, x), ("graph", "x")) for label, x in points]
 
 
-def _power_cases() -> list[Case]:
-    points = zip(_POWER_GRAPHS, ((1.7, 2.5), (0.6, -1.5), (1.3, 0.8)), strict=True)
+def _power_cases(seed: int | None = None) -> list[Case]:
+    pairs = ((1.7, 2.5), (0.6, -1.5), (1.3, 0.8))
+    if seed is not None:  # a > 0: log(a) appears in d/db
+        rng = np.random.default_rng(seed)
+        pairs = tuple((float(rng.uniform(0.3, 2.0)), float(rng.uniform(-2, 2))) for _ in range(3))
+    points = zip(_POWER_GRAPHS, pairs, strict=True)
     return [
         Case(f"{label} at a = {a:g}, b = {b:g}", (label, a, b), ("graph", "a", "b"))
         for label, (a, b) in points
     ]
 
+
+#: Modules an answer may not use; hidden from the kernel while grading (see the docstring).
+FORBIDDEN: tuple[str, ...] = ("torch", "course_lib.layers", "course_lib.losses")
 
 ASSIGNMENT = Assignment(
     name="hw01",

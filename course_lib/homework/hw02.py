@@ -14,6 +14,9 @@ q5    ``newton_step(x, g, H)``                     2  ``x - solve(H, g)``
 
 Here f(x, y) = x³ + y³ − 3xy, the function of questions 1 and 3.
 In the notebook: ``from course_lib.homework.hw02 import check``, then ``check("q1", hessian_of_f)``.
+
+Forbidden modules (:data:`FORBIDDEN`): none (q2 is about torch's autograd). The grader hides
+them from the submission's kernel (an import fails) and flags code that mentions them.
 """
 
 from __future__ import annotations
@@ -164,6 +167,9 @@ def _newton_cases() -> list[Case]:
 def _newton_reference(x, g, H):
     return x - np.linalg.solve(H, g)
 
+
+#: Modules an answer may not use; hidden from the kernel while grading (see the docstring).
+FORBIDDEN: tuple[str, ...] = ()
 
 ASSIGNMENT = Assignment(
     name="hw02",

@@ -13,6 +13,10 @@ q4    ``linear_regression_epoch(w, X, y, B, lr, rng)``      2  ``torch.autograd`
 
 Optimizer questions are checked on whole trajectories (``STEPS`` steps from a start point),
 so an error anywhere in the recursion shows up.
+
+Forbidden modules (:data:`FORBIDDEN`): torch and ``course_lib.optim`` (whose SGD has
+momentum and Nesterov built in). The grader hides them from the submission's kernel (an
+import fails) and flags code that mentions them.
 """
 
 from __future__ import annotations
@@ -163,6 +167,9 @@ def _call_epochs(fn: Callable, args: tuple) -> tuple:
     w2 = np.array(fn(w1.copy(), X, y, batch_size, lr, rng), dtype=float)
     return (w1, w2)
 
+
+#: Modules an answer may not use; hidden from the kernel while grading (see the docstring).
+FORBIDDEN: tuple[str, ...] = ("torch", "course_lib.optim")
 
 ASSIGNMENT = Assignment(
     name="hw03",

@@ -12,6 +12,10 @@ q3    ``warmup_cosine_lr(step, lr, warmup_steps, total_steps)``        3  ``Sequ
 
 Optimizer questions are checked on whole trajectories (``STEPS`` steps), the schedule on
 every step from 0 to past ``total_steps``.
+
+Forbidden modules (:data:`FORBIDDEN`): torch, ``course_lib.optim`` and
+``course_lib.schedules`` (they hold the answers). The grader hides them from the
+submission's kernel (an import fails) and flags code that mentions them.
 """
 
 from __future__ import annotations
@@ -160,6 +164,9 @@ def _call_schedule(fn: Callable, args: tuple) -> np.ndarray:
     lr, warmup_steps, total_steps = args
     return np.array([float(fn(k, lr, warmup_steps, total_steps)) for k in range(total_steps + 1)])
 
+
+#: Modules an answer may not use; hidden from the kernel while grading (see the docstring).
+FORBIDDEN: tuple[str, ...] = ("torch", "course_lib.optim", "course_lib.schedules")
 
 ASSIGNMENT = Assignment(
     name="hw04",

@@ -11,6 +11,10 @@ q3    ``mse_on_softmax(logits, labels)``                        2  ``torch.autog
 q4    ``train_softmax_regression(X, y, loss_fn, lr, steps)``    3  the same loop in torch
 w1    written answer (Part C), a markdown cell                  2  graded by hand (``--review``)
 ====  ===================================================  ======  ===========================
+
+Forbidden modules (:data:`FORBIDDEN`): torch and ``course_lib.losses`` (they hold the
+answers). The grader hides them from the submission's kernel (an import fails) and flags
+code that mentions them.
 """
 
 from __future__ import annotations
@@ -135,6 +139,9 @@ def _train_reference(X, y, loss_name, lr, steps):
         losses.append(loss.item())
     return (W.detach().numpy(), b.detach().numpy(), np.array(losses))
 
+
+#: Modules an answer may not use; hidden from the kernel while grading (see the docstring).
+FORBIDDEN: tuple[str, ...] = ("torch", "course_lib.losses")
 
 ASSIGNMENT = Assignment(
     name="hw05",

@@ -12,6 +12,10 @@ q4    ``running_statistics(batches)``                                      1  Ba
 ====  ==============================================================  ======  ==============
 
 All use PyTorch's defaults: ``eps = 1e-5`` and ``momentum = 0.1``.
+
+Forbidden modules (:data:`FORBIDDEN`): torch and ``course_lib.layers`` (whose BatchNorm1d is
+the answer). The grader hides them from the submission's kernel (an import fails) and flags
+code that mentions them.
 """
 
 from __future__ import annotations
@@ -116,6 +120,9 @@ def _running_reference(batches):
         layer(torch.tensor(batch))
     return (layer.running_mean.numpy(), layer.running_var.numpy())
 
+
+#: Modules an answer may not use; hidden from the kernel while grading (see the docstring).
+FORBIDDEN: tuple[str, ...] = ("torch", "course_lib.layers")
 
 ASSIGNMENT = Assignment(
     name="hw06",

@@ -14,7 +14,16 @@ q3    ``run_pipeline(X_train, y_train, X_test, seed)``                 6  test a
 
 q3 earns 2 points for beating the simple baseline (always the most frequent class) and all
 6 for beating the strong one (nearest class mean on standardised pixels); both numbers are
-computed here on the same split and printed by the check.
+computed on the same split and printed by the check.
+
+The test labels are not here. The self-check of q3 trains on the first 1077 rows of the
+training pool and scores the predictions for the other 360, whose labels the pool holds
+anyway. The grader scores ``run_pipeline`` on digits it makes with the instructor's secret
+seed (every image moved by a small random affine warp plus noise, requantised to 0..16, the
+test rows in a secret order), so matching rows against scikit-learn's copy of the digits
+recovers no labels (see ``course_tools.grading.hidden``).
+
+Forbidden modules: none (the assignment is about PyTorch).
 """
 
 from __future__ import annotations
@@ -30,21 +39,31 @@ from course_lib.homework.assignment import Assignment
 from course_lib.homework.checking import Case, Question
 
 TEST_SIZE = 360
+#: Rows of the training pool the self-check of q3 trains on; it scores the rest.
+CHECK_TRAIN = 1077
 
 
 @functools.cache
-def split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The fixed split of the digits: (X_train, y_train, X_test, y_test), 1437 / 360 rows."""
+def split_indices() -> tuple[np.ndarray, np.ndarray]:
+    """Row indices into ``load_digits()`` of the training pool (1437) and the test rows (360)."""
+    order = np.random.default_rng(7).permutation(len(load_digits()[0]))
+    return order[TEST_SIZE:], order[:TEST_SIZE]
+
+
+@functools.cache
+def split() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The public split of the digits: (X_train, y_train, X_test), 1437 / 360 rows.
+
+    The test labels stay with the grader, which grades on transformed copies (module
+    docstring)."""
     X, y = load_digits()
-    order = np.random.default_rng(7).permutation(len(X))
-    test, pool = order[:TEST_SIZE], order[TEST_SIZE:]
-    return X[pool], y[pool], X[test], y[test]
+    pool, test = split_indices()
+    return X[pool], y[pool], X[test]
 
 
-@functools.cache
-def baselines() -> dict[str, float]:
-    """Test accuracy of the simple (majority class) and strong (nearest class mean) baselines."""
-    X_train, y_train, X_test, y_test = split()
+def baselines(X_train, y_train, X_test, y_test) -> dict[str, float]:
+    """Accuracy on (X_test, y_test) of the simple (majority class) and strong (nearest class
+    mean on standardised pixels) baselines fitted on (X_train, y_train): arrays (N, 64), (N,)."""
     majority = np.bincount(y_train).argmax()
     mean, std = X_train.mean(axis=0), X_train.std(axis=0) + 1e-8
     centroids = np.stack([((X_train - mean) / std)[y_train == c].mean(axis=0) for c in range(10)])
@@ -59,7 +78,7 @@ def baselines() -> dict[str, float]:
 
 
 def _dataset_cases() -> list[Case]:
-    X_train, y_train, _, _ = split()
+    X_train, y_train, _ = split()
     return [
         Case("the first 100 training digits", (X_train[:100], y_train[:100]), ("X", "y")),
         Case("a single digit", (X_train[5:6], y_train[5:6]), ("X", "y")),
@@ -81,7 +100,7 @@ def _dataset_reference(X, y) -> tuple:
 
 
 def _loader_cases() -> list[Case]:
-    X_train, y_train, _, _ = split()
+    X_train, y_train, _ = split()
     names = ("X_train", "y_train", "X_val", "y_val", "batch_size", "seed")
     return [
         Case(
@@ -106,19 +125,27 @@ def _epoch_labels(loader) -> tuple[list[int], np.ndarray]:
 
 
 def _call_loaders(fn: Callable, args: tuple) -> tuple:
-    y_train = args[1]
+    """Raw observations only: batch sizes and label orders of two epochs and of a rebuilt
+    loader; :func:`_interpret_loaders` judges them in the checker's process."""
     train, val = fn(*args)
     sizes, first = _epoch_labels(train)
     _, second = _epoch_labels(train)
     _, again = _epoch_labels(fn(*args)[0])
     val_sizes, val_labels = _epoch_labels(val)
+    return (sizes, first, second, again, val_sizes, val_labels)
+
+
+def _interpret_loaders(case: Case, observed: tuple) -> tuple:
+    y_train = case.args[1]
+    sizes, first, second, again, val_sizes, val_labels = observed
+    first, second, again = (np.asarray(a).reshape(-1) for a in (first, second, again))
     return (
-        sizes,
+        list(sizes),
         bool(np.array_equal(np.sort(first), np.sort(y_train))),
-        bool(not np.array_equal(first, second)),
+        bool(first.shape != second.shape or not np.array_equal(first, second)),
         bool(np.array_equal(first, again)),
-        val_sizes,
-        val_labels,
+        list(val_sizes),
+        np.asarray(val_labels),
     )
 
 
@@ -133,18 +160,21 @@ def _loaders_reference(X_train, y_train, X_val, y_val, batch_size, seed) -> tupl
 
 
 def _pipeline_cases() -> list[Case]:
-    X_train, y_train, X_test, _ = split()
+    X, y, _ = split()
+    k = CHECK_TRAIN
     names = ("X_train", "y_train", "X_test", "seed")
-    return [Case("1437 training digits, 360 test digits", (X_train, y_train, X_test, 0), names)]
+    label = f"{k} training digits, the other {len(X) - k} of the pool as test digits"
+    return [Case(label, (X[:k], y[:k], X[k:], 0), names, secret=y[k:])]
 
 
 def _judge_pipeline(case: Case, predictions: Any) -> tuple[float, str]:
-    y_test = split()[3]
+    """Score predictions against ``case.secret`` (the labels only the checker holds)."""
+    y_test = np.asarray(case.secret)
     predictions = np.asarray(predictions).reshape(-1)
     if predictions.shape != y_test.shape:
         return 0.0, f"expected {len(y_test)} predictions, got shape {predictions.shape}"
     accuracy = float(np.mean(predictions == y_test))
-    base = baselines()
+    base = baselines(case.args[0], case.args[1], case.args[2], y_test)
     text = (
         f"test accuracy {accuracy:.3f} (simple baseline {base['simple']:.3f}, "
         f"strong baseline {base['strong']:.3f})"
@@ -155,6 +185,9 @@ def _judge_pipeline(case: Case, predictions: Any) -> tuple[float, str]:
         return 1 / 3, text + ": beats the simple baseline only"
     return 0.0, text + ": beats neither"
 
+
+#: Modules an answer may not use: none (the assignment is about PyTorch).
+FORBIDDEN: tuple[str, ...] = ()
 
 ASSIGNMENT = Assignment(
     name="hw07",
@@ -189,6 +222,7 @@ ASSIGNMENT = Assignment(
             "train: DataLoader(DigitsDataset(X_train, y_train), batch_size, shuffle=True, "
             "generator=torch.Generator().manual_seed(seed)); validation: shuffle=False.",
             call=_call_loaders,
+            interpret=_interpret_loaders,
         ),
         Question(
             "q3",

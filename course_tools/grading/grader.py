@@ -32,6 +32,7 @@ submission runs with the grader's permissions.
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import tempfile
@@ -43,7 +44,12 @@ from typing import Any
 import nbformat
 
 from course_lib.homework import plain
-from course_lib.homework.assignment import Assignment, assignment_from_filename, load_assignment
+from course_lib.homework.assignment import (
+    REGISTRY,
+    Assignment,
+    assignment_from_filename,
+    load_assignment,
+)
 from course_lib.homework.checking import Case, Outcome, QuestionResult, score, truncate
 from course_tools.grading import instructor, sandbox
 from course_tools.grading.gradebook import capped_cell_errors, student_name
@@ -288,7 +294,12 @@ def _grade_in_job(
     sandboxed = sandbox.available() if setup.sandboxed is None else setup.sandboxed
     hide = [path.resolve().parent, folder, *map(Path, setup.hide)]
     ran = sandbox.run_job(
-        job, timeout=setup.submission_timeout, hide=hide, memory=setup.memory, sandboxed=sandboxed
+        job,
+        timeout=setup.submission_timeout,
+        hide=hide,
+        memory=setup.memory,
+        sandboxed=sandboxed,
+        forbidden=forbidden_modules(spec.name),
     )
     result = _read_result(job)
     runs = result.get("cells", [])
@@ -381,6 +392,8 @@ def grade_submission(
     result.flags.extend(forbidden_uses(spec, cells))
     with tempfile.TemporaryDirectory(prefix="grader-job-") as job:
         result.questions, runs = _grade_in_job(Path(job), Path(path), spec, cells, setup)
+    for question in result.questions if result.flags else []:
+        question.message += " [flagged: " + "; ".join(result.flags) + "]"
     result.cell_errors = [
         f"{r['error']} at `{_first_line(code)}`"
         for code, r in zip(cells, runs, strict=False)
@@ -390,6 +403,26 @@ def grade_submission(
     return result
 
 
+def forbidden_modules(assignment: str) -> tuple[str, ...]:
+    """The modules ``assignment``'s answers may not use (its module's ``FORBIDDEN``)."""
+    return tuple(getattr(importlib.import_module(REGISTRY[assignment]), "FORBIDDEN", ()))
+
+
+#: Code that reaches into the self-check's machinery (references, cases) instead of answering.
+_SELF_CHECK_INTERNALS = re.compile(r"\.reference\b|\bload_assignment\b|\bASSIGNMENT\b|\bREGISTRY\b")
+
+
 def forbidden_uses(spec: Assignment, cells: list[str]) -> list[str]:
-    """Flags for the modules the assignment forbids that the submission's code mentions."""
-    return []
+    """Flags for code that mentions a forbidden module or the self-check's internals."""
+    code = "\n".join(cells)
+    flags = []
+    for name in forbidden_modules(spec.name):
+        parent, _, leaf = name.rpartition(".")
+        pattern = rf"\b{re.escape(name)}\b"
+        if parent:  # also `from course_lib import layers`
+            pattern += rf"|from\s+{re.escape(parent)}\s+import\s[^\n]*\b{re.escape(leaf)}\b"
+        if re.search(pattern, code):
+            flags.append(f"uses {name}, which {spec.name} forbids (hidden while grading)")
+    if _SELF_CHECK_INTERNALS.search(code):
+        flags.append("reaches into the self-check's internals (references or cases)")
+    return flags

@@ -133,3 +133,21 @@ def grading_cases(spec: Assignment, question: Question, secrets: Secrets | None)
         return public
     extra = question.make_cases(seed=seed)
     return public + [dataclasses.replace(c, label=f"hidden case: {c.label}") for c in extra]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m course_tools init-instructor DIR``: a fresh folder with new secrets."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m course_tools init-instructor")
+    parser.add_argument("command", choices=["init-instructor"])
+    parser.add_argument("dir", help="the folder to create (outside the public repository)")
+    args = parser.parse_args(argv)
+    try:
+        folder = init(args.dir)
+    except FileExistsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {folder / 'secrets.json'}; grade with --instructor {folder}")
+    return 0

@@ -17,6 +17,8 @@
   session, and ``--die-with-parent``;
 - a clean environment (``--clearenv``: only ``PATH``, ``HOME``, ``LANG``, ``TMPDIR`` and the
   CPU-kernel switches such as ``ATEN_CPU_CAPABILITY`` are passed on);
+- the assignment's forbidden modules hidden: an empty folder over a package (``torch``), an
+  empty file over a module (``course_lib/layers.py``), so importing them fails;
 - a memory cap: ``RLIMIT_AS`` (address space per process, via ``prlimit``, or ``setrlimit``
   in the child when ``prlimit`` is missing; bwrap has no memory option), and a wall-clock
   cap for the whole submission after which the sandbox is killed.
@@ -100,7 +102,24 @@ def _hidden(hide: list[Path]) -> list[Path]:
     return sorted((p for p in found if p != Path("/")), key=lambda p: len(p.parts))
 
 
-def bwrap_command(job: Path, hide: list[Path]) -> list[str]:
+def forbidden_paths(modules: tuple[str, ...]) -> list[Path]:
+    """The files or package folders of ``modules`` (``"torch"``, ``"course_lib.layers"``)."""
+    import importlib.util
+
+    paths = []
+    for name in modules:
+        if name.startswith("course_lib."):
+            paths.append(ROOT / "course_lib" / (name.split(".", 1)[1].replace(".", "/") + ".py"))
+            continue
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            paths.extend(Path(p) for p in spec.submodule_search_locations)
+        elif spec is not None and spec.origin:
+            paths.append(Path(spec.origin))
+    return [p for p in paths if p.exists()]
+
+
+def bwrap_command(job: Path, hide: list[Path], forbidden: tuple[str, ...] = ()) -> list[str]:
     """The ``bwrap`` command line that runs the driver on ``job`` (mounted at :data:`JOB`)."""
     exe = bwrap()
     if exe is None:
@@ -115,6 +134,10 @@ def bwrap_command(job: Path, hide: list[Path]) -> list[str]:
             command += ["--ro-bind", "/dev/null", str(folder)]
     for path in _needed():
         command += ["--ro-bind", str(path), str(path)]
+    for path in forbidden_paths(forbidden):  # the assignment's forbidden modules: gone
+        command += (
+            ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
+        )
     command += ["--ro-bind", str(job), JOB]
     command += [
         "--bind",
@@ -168,6 +191,7 @@ def run_job(
     hide: list[Path],
     memory: int = DEFAULT_MEMORY,
     sandboxed: bool = True,
+    forbidden: tuple[str, ...] = (),
 ) -> JobRun:
     """Run the driver on ``job`` and wait at most ``timeout`` seconds for it.
 
@@ -177,10 +201,11 @@ def run_job(
         hide: folders the sandbox must not show (submissions' folders, instructor folder).
         memory: bytes of address space per process.
         sandboxed: False runs the driver without bwrap (no protection).
+        forbidden: modules hidden from the kernel (``"torch"``, ``"course_lib.layers"``).
     """
     shutil.copyfile(DRIVER, job / "run_in_sandbox.py")
     if sandboxed:
-        command = bwrap_command(job, hide)
+        command = bwrap_command(job, hide, forbidden)
         cwd, env = None, None
     else:
         command = [sys.executable, str(job / "run_in_sandbox.py"), str(job)]

@@ -59,7 +59,7 @@ torch.manual_seed(0)
 torch.set_num_threads(1)
 use_style()
 
-X_train, y_train, X_test, _ = split()  # the test labels stay with the checker
+X_train, y_train, X_test = split()  # the test labels stay with the grader
 print(f"training pool {X_train.shape}, test inputs {X_test.shape}, pixel values 0..16")
 
 # %% [markdown]

@@ -1,0 +1,117 @@
+"""Hidden material: the instructor folder, hw07's graded digits, the student release."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from course_lib.homework import load_assignment
+from course_lib.homework.checking import run_student, score
+from course_tools.grading import instructor
+from course_tools.release import release
+from tests.notebook_files import ROOT
+
+
+@pytest.fixture(scope="module")
+def graded_split():
+    secrets = instructor.load(instructor.default_dir())
+    assert secrets is not None, "the demonstration instructor folder is part of the repository"
+    (case,) = instructor.grading_cases(
+        load_assignment("hw07"), load_assignment("hw07").question("q3"), secrets
+    )
+    return case
+
+
+def test_public_hw07_module_holds_no_test_labels():
+    from course_lib.homework import hw07
+
+    assert len(hw07.split()) == 3  # (X_train, y_train, X_test): no y_test
+
+
+def test_graded_digits_cannot_be_looked_up_in_scikit_learn(graded_split):
+    from sklearn.datasets import load_digits
+
+    X_train, y_train, X_test, _ = graded_split.args
+    y_test = graded_split.secret
+    reference = load_digits()
+    rows = reference.data / 16
+    distances = ((X_test[:, None, :] - rows[None]) ** 2).sum(axis=2)
+    assert distances.min() > 0  # no graded row is a row of the public data set
+    lookup = np.mean(reference.target[distances.argmin(axis=1)] == y_test)
+    honest = y_train[((X_test[:, None, :] - X_train[None]) ** 2).sum(axis=2).argmin(axis=1)]
+    assert lookup < np.mean(honest == y_test)  # lookup does worse than 1-NN on the training split
+    assert lookup < 0.95
+
+
+def test_honest_solution_passes_the_graded_split(graded_split):
+    from tests.test_homework_checks import solution_namespace
+
+    question = load_assignment("hw07").question("q3")
+    run_pipeline = solution_namespace("hw07")["run_pipeline"]
+    outcomes = run_student(question, run_pipeline, [graded_split])
+    result = score(question, [graded_split], outcomes)
+    assert result.score == question.points, result.message
+
+
+def test_hidden_cases_come_from_the_secret_seed(tmp_path):
+    hw01 = load_assignment("hw01")
+    q1 = hw01.question("q1")
+    a = instructor.grading_cases(hw01, q1, instructor.Secrets(1))
+    b = instructor.grading_cases(hw01, q1, instructor.Secrets(2))
+    public = q1.make_cases()
+    assert len(a) > len(public)
+    assert not np.allclose(a[-1].args[1], b[-1].args[1])
+    assert len(instructor.grading_cases(hw01, q1, None)) == len(public)
+
+
+def test_init_instructor_writes_fresh_secrets(tmp_path):
+    command = [sys.executable, "-m", "course_tools", "init-instructor"]
+    for name in ("a", "b"):
+        done = subprocess.run([*command, str(tmp_path / name)], capture_output=True, cwd=ROOT)
+        assert done.returncode == 0, done.stderr
+    seeds = [json.loads((tmp_path / n / "secrets.json").read_text())["seed"] for n in "ab"]
+    assert seeds[0] != seeds[1]
+    again = subprocess.run([*command, str(tmp_path / "a")], capture_output=True, cwd=ROOT)
+    assert again.returncode == 2
+
+
+def test_release_has_no_solutions_or_secrets_and_the_self_check_runs(tmp_path):
+    dest = tmp_path / "course"
+    files = release(dest)
+    assert not (dest / "homework" / "solutions").exists()
+    assert not (dest / "instructor").exists() and not (dest / "course_tools" / "grading").exists()
+    assert "homework/hw01_backprop.ipynb" in files and "course_lib/homework/hw01.py" in files
+    seed = str(instructor.load(instructor.default_dir()).seed)
+    solution_text = (ROOT / "homework/solutions/hw01_backprop.py").read_text()
+    answer = solution_text[solution_text.index("def affine_backward") :][:400]
+    for path in dest.rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            assert seed not in text, path
+            assert answer not in text, path
+    code = (
+        "from course_lib.homework.hw01 import check\ncheck('q2', lambda dout, x: dout * (x > 0))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=dest,
+        env={"PYTHONPATH": str(dest), "PATH": "/usr/bin:/bin", "PYTHONNOUSERSITE": "1"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "passed" in done.stdout
+    assert (
+        str(dest)
+        in subprocess.run(
+            [sys.executable, "-c", "import course_lib; print(course_lib.__file__)"],
+            capture_output=True,
+            text=True,
+            cwd=dest,
+            env={"PYTHONPATH": str(dest)},
+        ).stdout
+    )
