@@ -12,6 +12,8 @@ COMMANDS = {
     "book": "course_tools.course_cli",
     "time": "course_tools.course_cli",
     "execute": "course_tools.course_cli",
+    "release": "course_tools.release",
+    "init-instructor": "course_tools.grading.instructor",
     "portability": "course_tools.portability",
     "compared-numbers": "course_tools.compared_numbers",
     "oldest": "course_tools.oldest",
