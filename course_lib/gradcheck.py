@@ -9,6 +9,7 @@ with centered differences, which need nothing but the function itself::
 Public names:
     numerical_gradient: centered-difference gradient of a scalar function of an ndarray.
     rel_error: a scale-aware relative error between two arrays.
+    format_bound: an error as the bound it meets ("< 1e-12 ✓"), the same text on every CPU.
 
 PyTorch counterpart: ``torch.autograd.gradcheck`` runs the same comparison for a function
 of tensors.
@@ -112,3 +113,34 @@ def rel_error(a: Any, b: Any) -> float:
     difference = np.max(np.abs(a - b))
     scale = np.max(np.abs(a) + np.abs(b))
     return float(difference / max(1e-8, scale))
+
+
+def format_bound(error: float, bound: float) -> str:
+    """The check ``error < bound`` as text that does not depend on the machine.
+
+    An error at rounding level (2.1e-16 on one CPU, 1.1e-16 on another, 0.0 on a third) says
+    nothing beyond "below the bound", so a notebook prints the bound it meets instead of its
+    last bits, and keeps ``assert error < bound`` so that a regression still fails::
+
+        print(f"max error vs torch: {format_bound(err, 1e-12)}")   # max error vs torch: < 1e-12 ✓
+        assert err < 1e-12
+
+    Args:
+        error: a real number >= 0 (or NaN), e.g. a ``rel_error`` or a max absolute difference.
+        bound: the bound, a real number > 0, printed with one significant digit.
+
+    Returns:
+        ``"< 1e-12 ✓"`` if ``error < bound``; otherwise the error itself and the bound it
+        misses, e.g. ``"3.2e-09 ✗ (not < 1e-12)"`` (also for NaN).
+
+    Introduced in lecture 01 (backprop).
+    """
+    bound = check_range(bound, "bound", low=0.0, low_inclusive=False)
+    if isinstance(error, (bool, np.bool_)) or not isinstance(error, numbers.Real):
+        raise TypeError(f"error must be a real number, got {type(error).__name__}")
+    error = float(error)
+    if error < 0:
+        raise ValueError(f"error must be >= 0, got {error}")
+    if error < bound:
+        return f"< {bound:.0e} ✓"
+    return f"{error:.1e} ✗ (not < {bound:.0e})"

@@ -80,8 +80,10 @@ def main(argv: list[str] | None = None) -> int:
         tokens = compared_numbers(nbformat.read(path, as_version=4), rules)
         small = tiny(tokens)
         total, bad = total + len(tokens), bad + len(small)
-        print(f"{path.relative_to(root)!s:<45} {len(tokens):5d} numbers compared, "
-              f"{len(small)} below 1e-10 {small[:3] if small else ''}")
+        print(
+            f"{path.relative_to(root)!s:<45} {len(tokens):5d} numbers compared, "
+            f"{len(small)} below 1e-10 {small[:3] if small else ''}"
+        )
     print(f"total: {total} numbers compared, {bad} below 1e-10")
     return 1 if bad else 0
 

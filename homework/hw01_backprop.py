@@ -47,7 +47,7 @@ import math
 import numpy as np
 
 from course_lib.autograd import Value
-from course_lib.gradcheck import numerical_gradient, rel_error
+from course_lib.gradcheck import format_bound, numerical_gradient, rel_error
 from course_lib.homework.hw01 import check
 
 np.set_printoptions(precision=4, suppress=True)
@@ -264,7 +264,7 @@ loss, grads = two_layer_loss(params, X, y, reg=0.05)
 for name in params:
     numeric = numerical_gradient(lambda _: two_layer_loss(params, X, y, 0.05)[0], params[name])
     err = rel_error(grads[name], numeric)
-    print(f"{name}: relative error vs centered differences {err:.1e}")
+    print(f"{name}: relative error vs centered differences {format_bound(err, 1e-7)}")
 
 # %% [markdown]
 # And the same idea for the new operations: one scalar, two nearby evaluations.
@@ -276,8 +276,8 @@ for a0, b0 in [(1.7, 2.5), (0.6, -1.5)]:
     power(a, b).backward()
     da = (a0 + h) ** b0 - (a0 - h) ** b0
     db = a0 ** (b0 + h) - a0 ** (b0 - h)
-    print(f"a={a0}, b={b0}: rel error da {rel_error(a.grad, da / (2 * h)):.1e}, "
-          f"db {rel_error(b.grad, db / (2 * h)):.1e}")
+    print(f"a={a0}, b={b0}: rel error da {format_bound(rel_error(a.grad, da / (2 * h)), 1e-7)}, "
+          f"db {format_bound(rel_error(b.grad, db / (2 * h)), 1e-7)}")
 
 # %% [markdown]
 # **Done?** Restart the kernel, run all cells, and check that every `check` reports all

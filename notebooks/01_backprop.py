@@ -49,7 +49,7 @@ import torch.nn.functional as F
 
 from course_lib import layers, losses
 from course_lib.autograd import Value, draw_graph
-from course_lib.gradcheck import numerical_gradient, rel_error
+from course_lib.gradcheck import format_bound, numerical_gradient, rel_error
 from course_lib.plots import loss_curves, use_style
 from course_lib.training import set_seed
 
@@ -123,7 +123,7 @@ point = np.array([0.5, 0.3])
 numeric = numerical_gradient(lambda p: cost(p[0], p[1]), point)
 err = rel_error(grad_cost(*point), numeric)
 print(f"analytic gradient {grad_cost(*point)}, numerical {numeric}")
-print(f"relative error: {err:.1e}")
+print(f"relative error: {format_bound(err, 1e-7)}")
 assert err < 1e-7
 
 # %% [markdown]
@@ -235,7 +235,7 @@ two_layers = W2 @ (W1 @ X + b1) + b2
 W, b = W2 @ W1, W2 @ b1 + b2
 with_relu = W2 @ np.maximum(W1 @ X + b1, 0.0) + b2
 diff = np.max(np.abs(two_layers - (W @ X + b)))
-print(f"max |two linear layers - one layer Wx + b|: {diff:.1e}")
+print(f"max |two linear layers - one layer Wx + b|: {format_bound(diff, 1e-12)}")
 print(f"the same with a ReLU in between:          {np.max(np.abs(with_relu - (W @ X + b))):.4f}")
 assert diff < 1e-12
 
@@ -308,7 +308,7 @@ y_p_t = torch.sigmoid(tp["w3"] * a_t + tp["b3"])
 y_pp_t = torch.sigmoid(tp["w4"] * a_t + tp["b4"])
 (0.5 * ((y_p_t - t1) ** 2 + (y_pp_t - t2) ** 2)).backward()
 err = max(abs(by_hand[k] - tp[k].grad.item()) for k in p)
-print(f"max |recursion by hand - torch.autograd| over the 7 parameters: {err:.1e}")
+print(f"max |recursion by hand - torch.autograd| over the 7 parameters: {format_bound(err, 1e-12)}")
 assert err < 1e-12
 
 # %% [markdown]
@@ -336,7 +336,7 @@ print(f"f = {f.data:.4f}, dg/da = {a.grad:.6f}, (1 - tanh^2 f)(b + 1) = {expecte
 a_t, b_t = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (0.5, -2.0))
 torch.tanh(a_t * b_t + a_t).backward()
 err = max(abs(a.grad - a_t.grad.item()), abs(b.grad - b_t.grad.item()))
-print(f"max |Value - torch.autograd| for dg/da, dg/db: {err:.1e}")
+print(f"max |Value - torch.autograd| for dg/da, dg/db: {format_bound(err, 1e-12)}")
 assert err < 1e-12
 
 # %% [markdown]
@@ -408,7 +408,7 @@ err_torch = np.max(np.abs(engine - [w_t.grad.item(), x_t.grad.item()]))
 err_closed = np.max(np.abs(engine - closed_form))
 print(f"Value: df/dw = {w.grad:.6f}, df/dx = {x.grad:.6f}  (by hand: {df_dw:.6f}, {df_dx:.6f})")
 print(
-    f"max |Value - torch.autograd| = {err_torch:.1e}, max |Value - closed form| = {err_closed:.1e}"
+    f"max |Value - torch.autograd| = {format_bound(err_torch, 1e-12)}, max |Value - closed form| = {format_bound(err_closed, 1e-12)}"
 )
 assert err_torch < 1e-12 and err_closed < 1e-12
 
@@ -445,8 +445,8 @@ G = rng.standard_normal((5, 3))  # plays the role of dL/dD
 dW, dX = G @ X.T, W.T @ G
 err_W = rel_error(dW, numerical_gradient(lambda W_: np.sum((W_ @ X) * G), W))
 err_X = rel_error(dX, numerical_gradient(lambda X_: np.sum((W @ X_) * G), X))
-print(f"relative error dW = dD X^T: {err_W:.1e}")
-print(f"relative error dX = W^T dD: {err_X:.1e}")
+print(f"relative error dW = dD X^T: {format_bound(err_W, 1e-7)}")
+print(f"relative error dX = W^T dD: {format_bound(err_X, 1e-7)}")
 assert err_W < 1e-7 and err_X < 1e-7
 
 # %% [markdown]
@@ -464,7 +464,9 @@ out = lin.forward(X.T)  # = (W X)^T
 dx = lin.backward(G.T)
 err_W = np.max(np.abs(lin.grads["W"] - dW.T))
 err_x = np.max(np.abs(dx - dX.T))
-print(f"max |Linear.grads['W'] - dW^T| = {err_W:.1e}, max |Linear dx - dX^T| = {err_x:.1e}")
+print(
+    f"max |Linear.grads['W'] - dW^T| = {format_bound(err_W, 1e-12)}, max |Linear dx - dX^T| = {format_bound(err_x, 1e-12)}"
+)
 assert err_W < 1e-12 and err_x < 1e-12
 
 # %% [markdown]
@@ -533,7 +535,7 @@ print(f"loss = {loss:.6f}")
 for name in params:
     numeric = numerical_gradient(lambda _: forward(params, X, y, reg)[0], params[name])
     err = rel_error(grads[name], numeric)
-    print(f"d{name}: relative error vs numerical gradient {err:.1e}")
+    print(f"d{name}: relative error vs numerical gradient {format_bound(err, 1e-7)}")
     assert err < 1e-7
 
 # %%
@@ -549,11 +551,12 @@ def torch_loss(W1, b1, W2, b2):
 inputs = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in params.values()]
 loss_t = torch_loss(*inputs)
 loss_t.backward()
-print(f"|loss - torch loss| = {abs(loss - loss_t.item()):.1e}")
+print(f"|loss - torch loss|: {format_bound(abs(loss - loss_t.item()), 1e-12)}")
+assert abs(loss - loss_t.item()) < 1e-12
 for name, tensor in zip(params, inputs, strict=True):
     err = rel_error(grads[name], tensor.grad)
-    print(f"d{name}: relative error vs torch.autograd {err:.1e}")
-    assert err < 1e-7
+    print(f"d{name}: relative error vs torch.autograd {format_bound(err, 1e-12)}")
+    assert err < 1e-12
 
 # %% [markdown]
 # ## 9. Numerical gradients: the reference for debugging
@@ -576,7 +579,8 @@ buggy = backward(params, X, y, reg, cache)
 buggy["b2"] = buggy["b2"] / N  # the bug: the 1/N is already inside ds
 numeric_b2 = numerical_gradient(lambda _: forward(params, X, y, reg)[0], params["b2"])
 print(f"db2 with the bug: relative error {rel_error(buggy['b2'], numeric_b2):.2f}")
-print(f"db2 correct:      relative error {rel_error(grads['b2'], numeric_b2):.1e}")
+print(f"db2 correct:      relative error {format_bound(rel_error(grads['b2'], numeric_b2), 1e-7)}")
+assert rel_error(grads["b2"], numeric_b2) < 1e-7 < rel_error(buggy["b2"], numeric_b2)
 
 # %% [markdown]
 # PyTorch ships the same check as `torch.autograd.gradcheck(func, inputs)`: it compares the
@@ -734,7 +738,7 @@ for mode in ("buggy", "zero_", "optimizer"):
     print(f"{mode:9s}: w = {w_final:.4g}, b = {b_final:.4g}")
 err = max(abs(np.array(train_torch(mode)) - [w_np, b_np]).max() for mode in ("zero_", "optimizer"))
 print(
-    f"NumPy gradient descent: w = {w_np:.4g}, b = {b_np:.4g}; max difference of the fixed loops {err:.1e}"
+    f"NumPy gradient descent: w = {w_np:.4g}, b = {b_np:.4g}; max difference of the fixed loops {format_bound(err, 1e-12)}"
 )
 assert err < 1e-12
 
@@ -772,7 +776,7 @@ lib_grads = {"W1": net.grads["0.W"] + 2 * reg * params["W1"], "b1": net.grads["0
 lib_loss = data_loss + reg * (np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))
 err = max(rel_error(lib_grads[k], grads[k]) for k in grads)
 print(f"|library loss - our loss| = {abs(lib_loss - loss):.1e}")
-print(f"max relative error, library gradients vs our backward: {err:.1e}")
+print(f"max relative error, library gradients vs our backward: {format_bound(err, 1e-12)}")
 assert err < 1e-12
 
 # %% [markdown]

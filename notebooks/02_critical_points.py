@@ -46,7 +46,7 @@ import torch
 from torch import nn
 
 from course_lib.data import make_moons, train_val_test_split
-from course_lib.gradcheck import rel_error
+from course_lib.gradcheck import format_bound, rel_error
 from course_lib.hessian import (
     classify_critical_point,
     finite_difference_hessian,
@@ -337,7 +337,7 @@ H_torch = torch.autograd.functional.hessian(g_toy, torch.tensor(x0)).numpy()
 print("by hand:\n", H_hand)
 err_fd, err_torch = rel_error(H_fd, H_hand), rel_error(H_torch, H_hand)
 print(f"relative error, finite differences vs hand: {err_fd:.1e}")
-print(f"relative error, torch.autograd vs hand:     {err_torch:.1e}")
+print(f"relative error, torch.autograd vs hand:     {format_bound(err_torch, 1e-14)}")
 assert err_fd < 1e-7 and err_torch < 1e-14
 
 # %% [markdown]
@@ -360,7 +360,7 @@ for h in (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6):
 err_lib_fd = rel_error(finite_difference_hessian(g_toy, x0), H_fd)
 err_lib = rel_error(hessian(g_toy, x0), H_torch)
 print(
-    f"course_lib finite_difference_hessian vs ours: {err_lib_fd:.1e}; course_lib hessian vs torch: {err_lib:.1e}"
+    f"course_lib finite_difference_hessian vs ours: {format_bound(err_lib_fd, 1e-12)}; course_lib hessian vs torch: {format_bound(err_lib, 1e-15)}"
 )
 assert err_lib_fd < 1e-12 and err_lib < 1e-15
 
@@ -390,7 +390,9 @@ H_origin = net.hessian(origin)
 err = rel_error(H_origin, hessian(net.value, origin))
 lam, U = np.linalg.eigh(H_origin)
 print(f"gradient at the origin: {net.grad(origin) + 0.0}")  # + 0.0 turns -0.0 into 0.0
-print(f"Hessian at the origin:\n{H_origin}\nmax relative error vs autograd: {err:.1e}")
+print(
+    f"Hessian at the origin:\n{H_origin}\nmax relative error vs autograd: {format_bound(err, 1e-12)}"
+)
 print(
     f"eigenvalues {lam}; eigenvector of λ = {lam[0]:+.0f}: {U[:, 0]}, of λ = {lam[1]:+.0f}: {U[:, 1]}"
 )
@@ -550,7 +552,9 @@ err = max(
     rel_error(H, hessian(net_loss, t))
     for H, t in zip(net_hessians(theta_test).numpy(), theta_test, strict=True)
 )
-print(f"batched Hessians vs course_lib.hessian.hessian: max relative error {err:.1e}")
+print(
+    f"batched Hessians vs course_lib.hessian.hessian: max relative error {format_bound(err, 1e-12)}"
+)
 assert err < 1e-12
 
 
@@ -773,7 +777,7 @@ valley = IllConditionedQuadratic(1000)
 p1 = newton_step(valley.start, valley.grad(valley.start), valley.hessian(valley.start))
 g1 = np.linalg.norm(valley.grad(p1))
 print(
-    f"κ = 1000: gradient norm {np.linalg.norm(valley.grad(valley.start)):.1f} at the start, {g1:.1e} after ONE Newton step"
+    f"κ = 1000: gradient norm {np.linalg.norm(valley.grad(valley.start)):.1f} at the start, {format_bound(g1, 1e-12)} after ONE Newton step"
 )
 assert g1 < 1e-12
 
@@ -843,7 +847,7 @@ v = torch.randn(N_PARAMS, generator=gen, dtype=torch.float64)
 err = rel_error(hvp(net_loss, theta_star, v).numpy(), H_star @ v.numpy())
 err_lib = rel_error(hessian_vector_product(net_loss, theta_star, v), H_star @ v.numpy())
 print(
-    f"Hv by double backprop vs H @ v: {err:.1e}; course_lib.hessian.hessian_vector_product: {err_lib:.1e}"
+    f"Hv by double backprop vs H @ v: {format_bound(err, 1e-12)}; course_lib.hessian.hessian_vector_product: {format_bound(err_lib, 1e-12)}"
 )
 assert err < 1e-12 and err_lib < 1e-12
 
@@ -865,7 +869,7 @@ print(
     f"top eigenvalue: power iteration {estimate:.6f}, course_lib.top_eigenvalue {lib_estimate:.6f}, full spectrum {exact:.6f}"
 )
 print(
-    f"relative error: {abs(estimate - exact) / exact:.1e}, {abs(lib_estimate - exact) / exact:.1e}"
+    f"relative error: {format_bound(abs(estimate - exact) / exact, 1e-8)}, {format_bound(abs(lib_estimate - exact) / exact, 1e-8)}"
 )
 assert abs(estimate - exact) / exact < 1e-8 and abs(lib_estimate - exact) / exact < 1e-8
 

@@ -44,7 +44,7 @@ from torch import nn
 from course_lib import optim, schedules
 from course_lib.data import load_digits, standardize, train_val_test_split
 from course_lib.explorers import OptimizerExplorer
-from course_lib.gradcheck import numerical_gradient, rel_error
+from course_lib.gradcheck import format_bound, numerical_gradient, rel_error
 from course_lib.plots import contour_with_paths, history_curves, loss_curves, lr_curves, use_style
 from course_lib.surfaces import IllConditionedQuadratic, Rosenbrock
 from course_lib.training import fit, set_seed
@@ -99,7 +99,9 @@ lr = 0.04
 p1 = run(valley, lambda ps: optim.SGD(ps, lr=lr), 1)[1]
 predicted = (1 - lr * np.array([1.0, valley.condition_number])) * valley.start
 err = np.abs(p1 - predicted).max()
-print(f"one step: {p1}, predicted (1 - lr*lambda)*p0: {predicted}, error {err:.1e}")
+print(
+    f"one step: {p1}, predicted (1 - lr*lambda)*p0: {predicted}, error {format_bound(err, 1e-12)}"
+)
 assert err < 1e-12
 
 # %% [markdown]
@@ -195,7 +197,9 @@ g_stream = rng.normal(size=(30, 2))
 t = np.arange(1, 31)[:, None]
 rms = np.sqrt(np.cumsum(g_stream**2, axis=0) / t)
 err = np.abs((0.1 / np.sqrt(t)) / rms - 0.1 / np.sqrt(np.cumsum(g_stream**2, axis=0))).max()
-print(f"(eta / sqrt(t+1)) / RMS  vs  eta / sqrt(sum g^2): max difference {err:.1e}")
+print(
+    f"(eta / sqrt(t+1)) / RMS  vs  eta / sqrt(sum g^2): max difference {format_bound(err, 1e-12)}"
+)
 assert err < 1e-12
 
 # %% [markdown]
@@ -331,7 +335,7 @@ adam_sizes = {
 t = np.arange(1, 2001)
 formula = (1 - 0.9**t) / np.sqrt(1 - 0.999**t)
 err = np.abs(adam_sizes["without bias correction"] - formula).max()
-print(f"uncorrected step vs eta (1 - b1^t) / sqrt(1 - b2^t): max error {err:.1e}")
+print(f"uncorrected step vs eta (1 - b1^t) / sqrt(1 - b2^t): max error {format_bound(err, 1e-9)}")
 assert err < 1e-9
 for k in (1, 2, 5, 12, 50, 200, 1000, 2000):
     print(
@@ -380,7 +384,7 @@ for name, (step_fn, cls, hyper) in cases.items():
         run(rosen, lambda ps, c=cls, h=hyper: getattr(optim, c)(ps, **h), 50) - reference
     ).max()
     print(
-        f"{name:<8} max error over 50 steps vs torch.optim.{cls}: from scratch {err_scratch:.1e}, course_lib.optim.{cls} {err_lib:.1e}"
+        f"{name:<8} max error over 50 steps vs torch.optim.{cls}: from scratch {format_bound(err_scratch, 1e-10)}, course_lib.optim.{cls} {format_bound(err_lib, 1e-10)}"
     )
     assert err_scratch < 1e-10 and err_lib < 1e-10
 
@@ -608,7 +612,7 @@ class WindingValley:
 winding = WindingValley()
 p0 = np.array([-3.0, 0.7])
 err = rel_error(winding.grad(p0), numerical_gradient(lambda q: float(winding.value(q)), p0))
-print(f"winding valley: relative error of grad vs numerical gradient {err:.1e}")
+print(f"winding valley: relative error of grad vs numerical gradient {format_bound(err, 1e-7)}")
 assert err < 1e-7
 H_min = np.array([[3.0, -5.0], [-5.0, 10.0]])
 H_num = np.array(
@@ -616,7 +620,7 @@ H_num = np.array(
 )
 err = np.abs(H_num - H_min).max()
 print(
-    f"Hessian at the minimum vs finite differences of grad: max error {err:.1e}; eigenvalues {np.linalg.eigvalsh(H_min)}"
+    f"Hessian at the minimum vs finite differences of grad: max error {format_bound(err, 1e-6)}; eigenvalues {np.linalg.eigvalsh(H_min)}"
 )
 assert err < 1e-6
 
@@ -730,7 +734,7 @@ for t in range(8):
     print(
         f"{t:4d} {g[0]:12.4f} {eta:5.2f} {factor(t):6.4f} {inv_sigma:10.4f} {predicted:26.4f} {actual:13.4f}"
     )
-print(f"max |predicted - actual| = {worst:.1e}")
+print(f"max |predicted - actual| = {format_bound(worst, 1e-12)}")
 assert worst < 1e-12
 
 # %% [markdown]
@@ -884,7 +888,7 @@ for name, h in histories.items():
     print(f"{name:<10} {h.train_loss[-1]:10.3f} {h.val_loss[-1]:9.3f} {h.val_accuracy[-1]:13.3f}")
 
 # %% [markdown]
-# Plain SGD lags behind; momentum and the three adaptive methods all reach 94-96%
+# Plain SGD lags behind; momentum and the three adaptive methods all reach a similar, higher
 # validation accuracy in 8 epochs, and Adam has the lowest training loss.
 
 # %%

@@ -43,7 +43,7 @@ import torch
 from torch import nn
 
 from course_lib.data import load_digits, make_regression, standardize, train_val_test_split
-from course_lib.gradcheck import numerical_gradient, rel_error
+from course_lib.gradcheck import format_bound, numerical_gradient, rel_error
 from course_lib.layers import BatchNorm1d, Linear, ReLU, Sequential
 from course_lib.plots import contour_with_paths, history_curves, use_style
 from course_lib.training import evaluate, fit, set_seed
@@ -136,7 +136,9 @@ w_test = np.array([[0.5, -0.2], [-1.0, 0.7]])
 for name, s in surfaces.items():
     direct = [s.loss(np.r_[w, s.theta_star[2]]) for w in w_test]
     err = np.abs(s.value(w_test) - direct).max() / max(direct)
-    print(f"{name:<20} quadratic form vs MSE from the data: relative error {err:.1e}")
+    print(
+        f"{name:<20} quadratic form vs MSE from the data: relative error {format_bound(err, 1e-12)}"
+    )
     assert err < 1e-12
 
 # %% [markdown]
@@ -232,7 +234,7 @@ print(
 )
 print(f"validation set: means {Xn_va.mean(axis=0)}, standard deviations {Xn_va.std(axis=0)}")
 err = max(np.abs(Xn_tr.mean(axis=0)).max(), np.abs(Xn_tr.std(axis=0) - 1).max())
-print(f"training set: largest |mean| or |std - 1|: {err:.1e}")
+print(f"training set: largest |mean| or |std - 1|: {format_bound(err, 1e-12)}")
 assert err < 1e-12
 
 # %% [markdown]
@@ -243,7 +245,7 @@ assert err < 1e-12
 # %%
 lib_tr, lib_va, _, _ = standardize(X_tr, X_va)
 err = max(np.abs(lib_tr - Xn_tr).max(), np.abs(lib_va - Xn_va).max())
-print(f"from scratch vs course_lib.data.standardize: max difference {err:.1e}")
+print(f"from scratch vs course_lib.data.standardize: max difference {format_bound(err, 1e-12)}")
 assert err < 1e-12
 
 # %% [markdown]
@@ -419,12 +421,14 @@ dx, dgamma, dbeta = batchnorm_backward(d, cache)
 scalar = lambda: np.sum(batchnorm_forward(x, gamma, beta)[0] * d)  # noqa: E731
 for name, array, analytic in [("x", x, dx), ("gamma", gamma, dgamma), ("beta", beta, dbeta)]:
     err = rel_error(analytic, numerical_gradient(lambda _: scalar(), array))
-    print(f"d{name:<5}: relative error vs centered differences {err:.1e}")
+    print(f"d{name:<5}: relative error vs centered differences {format_bound(err, 1e-8)}")
     assert err < 1e-8
 _, cache0 = batchnorm_forward(x, gamma, beta, eps=0.0)
 dx0 = batchnorm_backward(d, cache0)[0]
 sums = np.abs(dx0.sum(axis=0)).max(), np.abs((dx0 * cache0[0]).sum(axis=0)).max()
-print(f"with eps = 0: largest column sum of dx {sums[0]:.1e}, of x_hat * dx {sums[1]:.1e}")
+print(
+    f"with eps = 0: largest column sum of dx {format_bound(sums[0], 1e-12)}, of x_hat * dx {format_bound(sums[1], 1e-12)}"
+)
 assert max(sums) < 1e-12
 
 # %% [markdown]
@@ -446,7 +450,7 @@ for name, ours, theirs in [
     ("dbeta", dbeta, bn.bias.grad),
 ]:
     err = rel_error(ours, theirs)
-    print(f"{name:<7} max relative error vs torch.nn.BatchNorm1d: {err:.1e}")
+    print(f"{name:<7} max relative error vs torch.nn.BatchNorm1d: {format_bound(err, 1e-12)}")
     assert err < 1e-12
 
 # %% [markdown]
@@ -488,8 +492,12 @@ for batch in stream:
     r_var_biased = (1 - momentum) * r_var_biased + momentum * batch.var(axis=0)
     bn(torch.tensor(batch))
 print(f"running mean {r_mean}, running var {r_var}")
-print(f"running mean: max error vs torch {np.abs(r_mean - bn.running_mean.numpy()).max():.1e}")
-print(f"running var:  max error vs torch {np.abs(r_var - bn.running_var.numpy()).max():.1e}")
+print(
+    f"running mean: max error vs torch {format_bound(np.abs(r_mean - bn.running_mean.numpy()).max(), 1e-12)}"
+)
+print(
+    f"running var:  max error vs torch {format_bound(np.abs(r_var - bn.running_var.numpy()).max(), 1e-12)}"
+)
 print(
     f"(with the biased variance instead: error {np.abs(r_var_biased - bn.running_var.numpy()).max():.1e})"
 )
@@ -506,7 +514,7 @@ bn.eval()
 x_new = rng.normal(size=(5, 3))
 ours = (x_new - r_mean) / np.sqrt(r_var + bn.eps)  # gamma = 1 and beta = 0 here
 err = np.abs(ours - bn(torch.tensor(x_new)).detach().numpy()).max()
-print(f"evaluation mode: max error vs torch {err:.1e}")
+print(f"evaluation mode: max error vs torch {format_bound(err, 1e-12)}")
 assert err < 1e-12
 
 # %% [markdown]
@@ -814,7 +822,9 @@ errors["evaluation mode"] = rel_error(
     lib_bn.eval().forward(x_eval), torch_bn.eval()(torch.tensor(x_eval))
 )
 for name, err in errors.items():
-    print(f"course_lib BatchNorm1d vs torch, {name:<18}: max relative error {err:.1e}")
+    print(
+        f"course_lib BatchNorm1d vs torch, {name:<18}: max relative error {format_bound(err, 1e-12)}"
+    )
 assert max(errors.values()) < 1e-12
 
 # %% [markdown]

@@ -242,3 +242,32 @@ def test_rel_error_rejects_different_shapes_naming_both_arguments(a, b):
 def test_rel_error_rejects_bad_input(a, b, error, match):
     with pytest.raises(error, match=match):
         rel_error(a, b)
+
+
+def test_format_bound_prints_the_bound_met_whatever_the_last_bits():
+    from course_lib.gradcheck import format_bound
+
+    texts = {format_bound(e, 1e-12) for e in (0.0, 1.1e-16, 2.1e-16, np.float64(5.6e-17), 9.9e-13)}
+    assert texts == {"< 1e-12 ✓"}
+    assert format_bound(3.2e-9, 1e-12) == "3.2e-09 ✗ (not < 1e-12)"
+    assert format_bound(1e-12, 1e-12) == "1.0e-12 ✗ (not < 1e-12)"  # strict, like the assert
+    assert format_bound(float("nan"), 1e-12) == "nan ✗ (not < 1e-12)"
+    assert format_bound(2e-6, 1e-5) == "< 1e-05 ✓"
+
+
+@pytest.mark.parametrize(
+    ("error", "bound", "exc", "match"),
+    [
+        (1e-16, 0.0, ValueError, "bound"),
+        (1e-16, float("nan"), ValueError, "bound"),
+        (-1e-16, 1e-12, ValueError, "error"),
+        ("1e-16", 1e-12, TypeError, "error"),
+        (True, 1e-12, TypeError, "error"),
+        (np.array([1e-16, 2e-16]), 1e-12, TypeError, "error"),
+    ],
+)
+def test_format_bound_rejects_bad_arguments(error, bound, exc, match):
+    from course_lib.gradcheck import format_bound
+
+    with pytest.raises(exc, match=match):
+        format_bound(error, bound)

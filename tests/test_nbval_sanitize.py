@@ -53,8 +53,22 @@ def test_no_rule_changes_a_number_of_at_least_1e_10(value):
 
 @pytest.mark.parametrize(
     "sample",
-    ["1e-5", "1.5e-10", "0.131", "2.229", "1e-10", "1.0e-10", "10.0e-11", "12e-11", "3.2e-010",
-     "0.5e-3", "v1.2e-16", "1.2e-16x", "ipykernel", "error 1.1e-09"],
+    [
+        "1e-5",
+        "1.5e-10",
+        "0.131",
+        "2.229",
+        "1e-10",
+        "1.0e-10",
+        "10.0e-11",
+        "12e-11",
+        "3.2e-010",
+        "0.5e-3",
+        "v1.2e-16",
+        "1.2e-16x",
+        "ipykernel",
+        "error 1.1e-09",
+    ],
 )
 def test_strings_that_are_not_rounding_sized_stay(sample):
     assert _sanitize(sample) == sample

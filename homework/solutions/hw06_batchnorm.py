@@ -42,7 +42,7 @@ if "google.colab" in sys.modules:
 # %%
 import numpy as np
 
-from course_lib.gradcheck import numerical_gradient, rel_error
+from course_lib.gradcheck import format_bound, numerical_gradient, rel_error
 from course_lib.homework.hw06 import check
 
 EPS, MOMENTUM = 1e-5, 0.1
@@ -165,7 +165,7 @@ dx, dgamma, dbeta = batchnorm_backward(dout, x, gamma)
 loss = lambda: np.sum(batchnorm_train(x, gamma, beta, np.zeros(4), np.ones(4))[0] * dout)  # noqa: E731
 for name, array, analytic in [("x", x, dx), ("gamma", gamma, dgamma), ("beta", beta, dbeta)]:
     err = rel_error(analytic, numerical_gradient(lambda _: loss(), array))
-    print(f"d{name}: relative error vs centered differences {err:.1e}")
+    print(f"d{name}: relative error vs centered differences {format_bound(err, 1e-7)}")
 
 # %% [markdown]
 # ## Part C: running statistics
