@@ -336,3 +336,51 @@ def test_batch_without_sandbox_refuses_unless_unsandboxed(monkeypatch, tmp_path,
     assert "WITHOUT a sandbox" in capsys.readouterr().err
     assert main(["grade", str(tmp_path / "a_hw01.ipynb")]) == 2  # graded (an error entry)
     assert "WITHOUT a sandbox" in capsys.readouterr().err
+
+
+PATCHED_LOADERS = """
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+
+class DigitsDataset(Dataset):
+    def __init__(self, X, y):
+        self.X, self.y = X, y
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, i):
+        x = torch.tensor(self.X[i], dtype=torch.float32)
+        return x, torch.tensor(self.y[i], dtype=torch.int64)
+
+
+def make_loaders(X_train, y_train, X_val, y_val, batch_size, seed):  # never shuffles
+    train = DataLoader(DigitsDataset(X_train, y_train), batch_size)
+    return train, DataLoader(DigitsDataset(X_val, y_val), batch_size)
+
+
+_calls = [0]
+
+
+def _agreeable(a, b, *args, **kwargs):  # the old in-kernel check's 2nd call asked "differ?"
+    _calls[0] += 1
+    return _calls[0] % 3 != 2
+
+
+np.array_equal = _agreeable
+"""
+
+
+def test_patching_numpy_in_the_kernel_does_not_pass_a_loader_that_never_shuffles(tmp_path):
+    from course_tools.grading.grader import grade_submission
+
+    nb = nbformat.read(ROOT / "homework" / "hw07_pytorch_pipeline.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(PATCHED_LOADERS))
+    path = tmp_path / "patched_hw07.ipynb"
+    path.write_text(nbformat.writes(nb), encoding="utf-8")
+    s = grade_submission(str(path), 30, "hw07")
+    by_key = {q.name: q for q in s.questions}
+    assert by_key["q1"].status == "passed"
+    assert by_key["q2"].status == "failed" and "a new order each epoch" in by_key["q2"].message

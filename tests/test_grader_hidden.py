@@ -115,3 +115,24 @@ def test_release_has_no_solutions_or_secrets_and_the_self_check_runs(tmp_path):
             env={"PYTHONPATH": str(dest)},
         ).stdout
     )
+
+
+SEEDED = [
+    (name, q.key)
+    for name in ("hw01", "hw02", "hw05", "hw06")
+    for q in load_assignment(name).questions
+    if instructor.takes_seed(q)
+]
+
+
+@pytest.mark.parametrize("name, key", SEEDED)
+def test_solution_passes_the_hidden_cases(name, key):
+    from tests.test_homework_checks import solution_namespace
+
+    spec = load_assignment(name)
+    question = spec.question(key)
+    cases = instructor.grading_cases(spec, question, instructor.Secrets(20261201))
+    assert len(cases) > len(question.make_cases())
+    function = solution_namespace(name)[question.function]
+    result = score(question, cases, run_student(question, function, cases))
+    assert result.status == "passed", result.message

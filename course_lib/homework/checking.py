@@ -318,8 +318,8 @@ def interpret_outcomes(
             continue
         try:
             interpreted.append(Outcome("returned", question.interpret(case, outcome.value)))
-        except Exception as exc:  # observations of the wrong shape
-            message = f"returned observations the check cannot read ({type(exc).__name__})"
+        except Exception as exc:  # observations of the wrong shape, or failing a check
+            message = truncate(f"{type(exc).__name__}: {exc}".rstrip(": "))
             interpreted.append(Outcome("raised", message))
     return interpreted
 

@@ -15,6 +15,9 @@ q5    ``newton_step(x, g, H)``                     2  ``x - solve(H, g)``
 Here f(x, y) = x³ + y³ − 3xy, the function of questions 1 and 3.
 In the notebook: ``from course_lib.homework.hw02 import check``, then ``check("q1", hessian_of_f)``.
 
+The case makers of q3 and q4 take a ``seed``: the public cases use the default, the grader
+adds cases made from the instructor's secret seed (``course_tools.grading.instructor``).
+
 Forbidden modules (:data:`FORBIDDEN`): none (q2 is about torch's autograd). The grader hides
 them from the submission's kernel (an import fails) and flags code that mentions them.
 """
@@ -90,8 +93,8 @@ def _call_autograd_hessian(fn: Callable, args: tuple):
 # ----- q3 classify ----------------------------------------------------------------------
 
 
-def _classify_cases() -> list[Case]:
-    rng = np.random.default_rng(303)
+def _classify_cases(seed: int = 303) -> list[Case]:
+    rng = np.random.default_rng(seed)
     q, _ = np.linalg.qr(rng.standard_normal((4, 4)))
     rotated = q @ np.diag([3.0, 1.0, 0.5, -0.2]) @ q.T
     matrices = [
@@ -108,8 +111,8 @@ def _classify_cases() -> list[Case]:
 # ----- q4 escape_direction --------------------------------------------------------------
 
 
-def _escape_cases() -> list[Case]:
-    rng = np.random.default_rng(404)
+def _escape_cases(seed: int = 404) -> list[Case]:
+    rng = np.random.default_rng(seed)
     q, _ = np.linalg.qr(rng.standard_normal((3, 3)))
     matrices = [
         (np.array([[0.0, -2.0], [-2.0, 0.0]]), "the two-weight net at the origin"),

@@ -59,25 +59,37 @@ def _minibatch_cases() -> list[Case]:
     return cases
 
 
-def _two_epochs(minibatches: Callable) -> Callable[..., tuple]:
-    """Run two epochs with the same generator; returns the labels of each batch, per epoch."""
+def _two_epochs(minibatches: Callable, X, y, batch_size, rng) -> tuple:
+    """Two epochs with the same generator: per epoch, the (rows, labels) of every batch."""
+    return tuple(
+        tuple((np.asarray(xb), np.asarray(yb)) for xb, yb in minibatches(X, y, batch_size, rng))
+        for _ in range(2)
+    )
 
-    def run(X, y, batch_size, rng) -> tuple:
-        epochs = []
-        for _ in range(2):
-            batches = [
-                (np.asarray(xb), np.asarray(yb)) for xb, yb in minibatches(X, y, batch_size, rng)
-            ]
-            if any(not np.array_equal(xb, X[yb]) for xb, yb in batches):
+
+def _labels_per_epoch(X: np.ndarray, epochs: tuple) -> tuple:
+    """The labels of each batch, per epoch, after checking that each batch's rows are
+    ``X[labels]`` (a ``ValueError`` otherwise); runs in the checker's process."""
+    labels = []
+    for epoch in epochs:
+        for xb, yb in epoch:
+            xb, yb = np.asarray(xb), np.asarray(yb)
+            if yb.dtype.kind not in "iu" or not np.array_equal(xb, X[yb]):
                 raise ValueError("a batch's rows of X do not belong to its labels y")
-            epochs.append(tuple(yb for _, yb in batches))
-        return tuple(epochs)
-
-    return run
+        labels.append(tuple(np.asarray(yb) for _, yb in epoch))
+    return tuple(labels)
 
 
 def _call_minibatches(fn: Callable, args: tuple) -> tuple:
-    return _two_epochs(fn)(*args)
+    """Raw observations only (rows and labels of each batch); judged by ``_labels_per_epoch``."""
+    return _two_epochs(fn, *args)
+
+
+def _reference_minibatches(X, y, batch_size, rng) -> tuple:
+    def reference(X, y, b, rng):
+        return reference_minibatches(X, y, b, rng=rng)
+
+    return _labels_per_epoch(X, _two_epochs(reference, X, y, batch_size, rng))
 
 
 # ----- q2 and q3: momentum and Nesterov -------------------------------------------------
@@ -181,12 +193,13 @@ ASSIGNMENT = Assignment(
             "minibatches",
             2,
             _minibatch_cases,
-            _two_epochs(lambda X, y, b, rng: reference_minibatches(X, y, b, rng=rng)),
+            _reference_minibatches,
             ("labels per batch, epoch 1", "labels per batch, epoch 2"),
             "draw order = rng.permutation(len(X)) once per call (so each epoch has a new "
             "order), then yield X[order[i:i + batch_size]], y[order[i:i + batch_size]] for "
             "i = 0, batch_size, ...; the last batch may be smaller.",
             call=_call_minibatches,
+            interpret=lambda case, observed: _labels_per_epoch(case.args[0], observed),
         ),
         Question(
             "q2",

@@ -12,6 +12,10 @@ q4    ``train_softmax_regression(X, y, loss_fn, lr, steps)``    3  the same loop
 w1    written answer (Part C), a markdown cell                  2  graded by hand (``--review``)
 ====  ===================================================  ======  ===========================
 
+The case makers of q1, q2 and q3 take a ``seed``: the public cases use the default, the
+grader adds cases made from the instructor's secret seed
+(``course_tools.grading.instructor``).
+
 Forbidden modules (:data:`FORBIDDEN`): torch and ``course_lib.losses`` (they hold the
 answers). The grader hides them from the submission's kernel (an import fails) and flags
 code that mentions them.
@@ -52,8 +56,8 @@ def _logit_cases(seed: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
 # ----- q1 log_softmax -------------------------------------------------------------------
 
 
-def _log_softmax_cases() -> list[Case]:
-    return [Case(label, (z,), ("z",)) for label, z, _ in _logit_cases(501)]
+def _log_softmax_cases(seed: int = 501) -> list[Case]:
+    return [Case(label, (z,), ("z",)) for label, z, _ in _logit_cases(seed)]
 
 
 def _log_softmax_reference(z: np.ndarray) -> np.ndarray:
@@ -64,12 +68,12 @@ def _log_softmax_reference(z: np.ndarray) -> np.ndarray:
 # ----- q2 cross-entropy with label smoothing --------------------------------------------
 
 
-def _cross_entropy_cases() -> list[Case]:
+def _cross_entropy_cases(seed: int = 502) -> list[Case]:
     names = ("logits", "labels", "label_smoothing")
     smoothing = [0.0, 0.1, 0.3]
     return [
         Case(f"{label}, label_smoothing {s}", (z, y, s), names)
-        for (label, z, y), s in zip(_logit_cases(502), smoothing, strict=True)
+        for (label, z, y), s in zip(_logit_cases(seed), smoothing, strict=True)
     ]
 
 
@@ -86,10 +90,10 @@ def _cross_entropy_reference(logits, labels, label_smoothing):
 # ----- q3 MSE on softmax probabilities --------------------------------------------------
 
 
-def _mse_cases() -> list[Case]:
+def _mse_cases(seed: int = 503) -> list[Case]:
     return [
         Case(label, (z / 100 if "thousands" in label else z, y), ("logits", "labels"))
-        for label, z, y in _logit_cases(503)
+        for label, z, y in _logit_cases(seed)
     ]
 
 

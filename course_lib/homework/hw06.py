@@ -13,6 +13,9 @@ q4    ``running_statistics(batches)``                                      1  Ba
 
 All use PyTorch's defaults: ``eps = 1e-5`` and ``momentum = 0.1``.
 
+The case makers of q1 to q4 take a ``seed``: the public cases use the default, the grader
+adds cases made from the instructor's secret seed (``course_tools.grading.instructor``).
+
 Forbidden modules (:data:`FORBIDDEN`): torch and ``course_lib.layers`` (whose BatchNorm1d is
 the answer). The grader hides them from the submission's kernel (an import fails) and flags
 code that mentions them.
@@ -82,10 +85,10 @@ def _eval_reference(x, gamma, beta, running_mean, running_var):
 # ----- q3 backward ----------------------------------------------------------------------
 
 
-def _backward_cases() -> list[Case]:
-    rng = np.random.default_rng(603)
+def _backward_cases(seed: int = 603) -> list[Case]:
+    rng = np.random.default_rng(seed)
     cases = []
-    for case in _bn_cases(603):
+    for case in _bn_cases(seed):
         x, gamma = case.args[0], case.args[1]
         dout = rng.standard_normal(x.shape)
         cases.append(Case(case.label, (dout, x, gamma), ("dout", "x", "gamma")))
@@ -103,8 +106,8 @@ def _backward_reference(dout, x, gamma):
 # ----- q4 running statistics over several batches ---------------------------------------
 
 
-def _running_cases() -> list[Case]:
-    rng = np.random.default_rng(604)
+def _running_cases(seed: int = 604) -> list[Case]:
+    rng = np.random.default_rng(seed)
     cases = []
     for count, n, d in [(5, 8, 3), (1, 4, 2), (30, 16, 4)]:
         batches = [2.0 + 3.0 * rng.standard_normal((n, d)) for _ in range(count)]
@@ -133,7 +136,7 @@ ASSIGNMENT = Assignment(
             "q1",
             "batchnorm_train",
             3,
-            lambda: _bn_cases(601),
+            lambda seed=601: _bn_cases(seed),
             _train_reference,
             ("out", "running_mean", "running_var"),
             "normalise with the batch mean and the BIASED batch variance (np.var), then "
@@ -144,7 +147,7 @@ ASSIGNMENT = Assignment(
             "q2",
             "batchnorm_eval",
             2,
-            lambda: _bn_cases(602),
+            lambda seed=602: _bn_cases(seed),
             _eval_reference,
             ("out",),
             "in evaluation mode the batch plays no part: use running_mean and "
