@@ -3,6 +3,8 @@
     python -m course_lib.homework grade PATH [PATH ...] [--timeout S] [--json FILE]
                                         [--assignment hwNN] [--jobs N]
                                         [--csv FILE] [--review FILE] [--manual FILE]
+                                        [--submission-timeout S] [--memory MB]
+                                        [--instructor DIR] [--unsandboxed]
     python -m course_lib.homework generate [SOLUTION ...] [--check]
 
 ``grade`` exits with 0 when every check of every submission passed, 1 when some check
@@ -11,6 +13,13 @@ assignment). ``generate`` writes the student notebooks from the solutions; with
 ``--check`` it only reports stale ones and exits 1 if there are any. ``--csv``, ``--review``
 and ``--manual`` are the gradebook (:mod:`course_tools.grading.gradebook`) and the written
 answers (:mod:`course_tools.grading.review`); a bad ``--manual`` file exits with 2.
+
+Each submission runs in a bubblewrap sandbox (:mod:`course_tools.grading.sandbox`). Without
+bwrap a single file is graded after a one-line warning, while a batch (several files or a
+folder) is refused (exit 2) unless ``--unsandboxed`` is given, which warns on every run.
+``--instructor DIR`` names the folder with the secret seed of the hidden cases (default
+``$COURSE_INSTRUCTOR_DIR``, else ``<repo>/instructor``). With ``--assignment`` (the batch's
+assignment), a notebook that answers another assignment is flagged and scores 0.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ class Payload:
                 "c.compare_output = lambda *a, **k: None\\n"
                 "open({str(outside / "reduce_ran")!r}, 'w').write('x')")
         return (exec, (code,))
-def affine_backward(dout, x, W):
+def affine_backward(*args):
     return Payload()
 relu_backward = softmax_loss = two_layer_loss = affine_backward
 """
