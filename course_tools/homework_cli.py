@@ -126,6 +126,12 @@ def grade(args: argparse.Namespace) -> int:
     sandboxed = _sandbox_policy(args, paths)
     if sandboxed is None:
         return 2
+    if len(paths) > 1 and args.assignment is None:
+        print(
+            "warning: no --assignment for this batch: each notebook is graded as the "
+            "assignment it appears to answer",
+            file=sys.stderr,
+        )
     folders = sorted(
         {str(Path(p).resolve().parent) for p in paths}
         | {str(Path(p).resolve()) for p in args.paths if Path(p).is_dir()}
