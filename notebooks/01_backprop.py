@@ -202,7 +202,9 @@ T = len(raw) - 1
 unrolled = (1 - beta) ** T * raw[0] + np.sum(
     beta * (1 - beta) ** (T - np.arange(1, T + 1)) * raw[1:]
 )
-print(f"|recursion - unrolled sum| at the last step: {abs(smoothed[-1] - unrolled):.1e}")
+print(
+    f"|recursion - unrolled sum| at the last step: {format_bound(abs(smoothed[-1] - unrolled), 1e-12)}"
+)
 assert abs(smoothed[-1] - unrolled) < 1e-12
 
 # %%
@@ -775,9 +777,9 @@ lib_grads = {"W1": net.grads["0.W"] + 2 * reg * params["W1"], "b1": net.grads["0
              "W2": net.grads["2.W"] + 2 * reg * params["W2"], "b2": net.grads["2.b"]}  # fmt: skip
 lib_loss = data_loss + reg * (np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))
 err = max(rel_error(lib_grads[k], grads[k]) for k in grads)
-print(f"|library loss - our loss| = {abs(lib_loss - loss):.1e}")
+print(f"|library loss - our loss|: {format_bound(abs(lib_loss - loss), 1e-12)}")
 print(f"max relative error, library gradients vs our backward: {format_bound(err, 1e-12)}")
-assert err < 1e-12
+assert err < 1e-12 and abs(lib_loss - loss) < 1e-12
 
 # %% [markdown]
 # ## 13. Takeaways and homework

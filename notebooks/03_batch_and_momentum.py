@@ -365,7 +365,9 @@ assert slower
 curve = BumpyCurve()
 tilts = np.array([-4.0, -3.0, -2.0, -1.0, 1.0, 2.0, 3.0, 4.0])
 w_star = curve.local_minimum
-print(f"local minimum w* = {w_star[0]:.4f}, full gradient there: {abs(curve.grad(w_star)[0]):.1e}")
+print(
+    f"local minimum w* = {w_star[0]:.4f}, full gradient there: {format_bound(abs(curve.grad(w_star)[0]), 1e-10)}"
+)
 rng = np.random.default_rng(0)
 for B in (1, 2, 4, 8):
     norms = [
@@ -575,7 +577,8 @@ k = np.argmin(np.abs(p2["momentum 0.9"][:, 0] - c2.local_minimum[0]))
 speed = abs(p2["momentum 0.9"][k + 1, 0] - p2["momentum 0.9"][k, 0])
 gradient = abs(c2.grad(c2.local_minimum)[0])
 print(f"momentum passes the local minimum near step {k} with speed {speed:.3f} per step")
-print(f"(the gradient at the local minimum is {gradient:.1e})")
+print(f"(the gradient at the local minimum is {format_bound(gradient, 1e-10)})")
+assert gradient < 1e-10
 
 # %% [markdown]
 # **Damping the zig-zag.** On an ill-conditioned quadratic $f(\mathbf p) = \tfrac12\mathbf

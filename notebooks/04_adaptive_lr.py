@@ -484,7 +484,7 @@ for name, make in torch_schedulers.items():
         for f in (scratch_schedules[name], library_schedules[name])
     ]
     print(
-        f"{name:<17} max error over {T + 20} steps: from scratch {errs[0]:.1e}, course_lib.schedules {errs[1]:.1e}"
+        f"{name:<17} max error over {T + 20} steps: from scratch {format_bound(errs[0], 1e-12)}, course_lib.schedules {format_bound(errs[1], 1e-12)}"
     )
     assert max(errs) < 1e-12
 

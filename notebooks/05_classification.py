@@ -473,7 +473,7 @@ for z in (np.r_[bad_start, Z3], rng.normal(size=3)):
     J = softmax_jacobian(z)
     print(
         f"z = {z}: largest |entry| {np.abs(J).max():.1e}, "
-        f"relative error vs torch {rel_error(J, J_torch):.1e}"
+        f"relative error vs torch {format_bound(rel_error(J, J_torch), 1e-6)}"
     )
     assert rel_error(J, J_torch) < 1e-6
 
@@ -758,7 +758,7 @@ loss_t = F.binary_cross_entropy_with_logits(z_req, torch.tensor(t_rand))
 loss_t.backward()
 print(
     f"loss {loss:.4f} vs torch {loss_t.item():.4f}; gradient relative error vs autograd "
-    f"{rel_error(grad, z_req.grad):.1e}"
+    f"{format_bound(rel_error(grad, z_req.grad), 1e-12)}"
 )
 assert abs(loss - loss_t.item()) < 1e-12 and rel_error(grad, z_req.grad) < 1e-12
 
@@ -840,7 +840,7 @@ loss_t = 5 * F.multi_margin_loss(S_t, torch.tensor(labels_s), margin=1.0)
 loss_t.backward()
 print(
     f"hinge loss {loss:.4f}, 5 * F.multi_margin_loss {loss_t.item():.4f}, "
-    f"gradient relative error vs autograd {rel_error(grad, S_t.grad):.1e}"
+    f"gradient relative error vs autograd {format_bound(rel_error(grad, S_t.grad), 1e-12)}"
 )
 assert abs(loss - loss_t.item()) < 1e-12 and rel_error(grad, S_t.grad) < 1e-12
 

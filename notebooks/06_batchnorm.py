@@ -334,7 +334,7 @@ print(
 )
 identity, _ = batchnorm_forward(x, np.sqrt(x.var(axis=0) + 1e-5), x.mean(axis=0))
 print(
-    f"gamma = sqrt(var + eps), beta = mu gives back x: max error {np.abs(identity - x).max():.1e}"
+    f"gamma = sqrt(var + eps), beta = mu gives back x: max error {format_bound(np.abs(identity - x).max(), 1e-12)}"
 )
 assert np.abs(identity - x).max() < 1e-12
 

@@ -287,7 +287,7 @@ y_train, y_val, y_test, y_mean, y_std = standardize(split.y_train, split.y_val, 
 print(f"train / val / test: {len(X_train)} / {len(X_val)} / {len(X_test)} patients")
 print(f"target scale from the training set: mean {y_mean:.2f}, std {y_std:.2f}")
 print(
-    f"training features: max |mean| {np.abs(X_train.mean(0)).max():.1e}, std {X_train.std(0).min():.4f}..{X_train.std(0).max():.4f}"
+    f"training features: max |mean| {format_bound(np.abs(X_train.mean(0)).max(), 1e-12)}, std {X_train.std(0).min():.4f}..{X_train.std(0).max():.4f}"
 )
 print(f"validation features (not exactly 0 / 1): max |mean| {np.abs(X_val.mean(0)).max():.4f}")
 assert np.abs(X_train.mean(0)).max() < 1e-12 and np.allclose(X_train.std(0), 1)
@@ -470,7 +470,7 @@ with torch.no_grad():
 mse_torch = nn.MSELoss()(pred, yb).item()
 mse_formula = ((pred - yb) ** 2).sum().item() / len(yb)
 print(
-    f"nn.MSELoss {mse_torch:.4f}, formula {mse_formula:.4f}, difference {abs(mse_torch - mse_formula):.1e}"
+    f"nn.MSELoss {mse_torch:.4f}, formula {mse_formula:.4f}, difference {format_bound(abs(mse_torch - mse_formula), 1e-6)}"
 )
 assert abs(mse_torch - mse_formula) < 1e-6
 
@@ -570,7 +570,7 @@ model.zero_grad()
 for xs, ys in [(x1, y1), (x2, y2)]:
     loss_fn(model(xs), ys).backward()  # no zero_grad in between
 err = (model.out.weight.grad - (grads[0] + grads[1])).abs().max().item()
-print(f"max |accumulated grad - (grad batch 1 + grad batch 2)| = {err:.1e}")
+print(f"max |accumulated grad - (grad batch 1 + grad batch 2)|: {format_bound(err, 1e-6)}")
 assert err < 1e-6
 
 # %% [markdown]
