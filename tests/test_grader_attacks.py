@@ -87,6 +87,16 @@ pathlib.Path({str(ROOT / "written_by_a_submission")!r}).write_text("x")
 pathlib.Path({str(Path.home() / "written_by_a_submission")!r}).write_text("x")
 pathlib.Path({str(outside / "vandal_wrote")!r}).write_text("x")
 """
+    snoop_secrets = f"SEED = open({str(ROOT / 'instructor' / 'secrets.json')!r}).read()\n"
+    snoop_folder = f"""
+import os
+try:
+    CLASSMATES = os.listdir({str(folder)!r})
+except OSError:
+    CLASSMATES = []
+def affine_backward(dout, x, W):
+    raise ValueError(f"saw {{len(CLASSMATES)}} files")
+"""
     killer = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"
     sleeper = f"""
 import os, subprocess, sys
@@ -129,6 +139,12 @@ for host in ("127.0.0.1", "1.1.1.1"):
         "references.ipynb": _student_plus(references),
         "solutions.ipynb": _student_plus(solutions),
         "vandal.ipynb": _student_plus(vandal),
+        "snoop.ipynb": nbformat.v4.new_notebook(
+            cells=[
+                nbformat.v4.new_code_cell(snoop_secrets),
+                nbformat.v4.new_code_cell(snoop_folder),
+            ]
+        ),
         "killer.ipynb": _student_plus(killer),
         "sleeper.ipynb": _student_plus(sleeper),
         "network.ipynb": _student_plus(network),
@@ -256,6 +272,12 @@ def test_a_submission_cannot_touch_files_outside_its_sandbox(attacked):
     assert not (ROOT / "written_by_a_submission").exists()
     assert not (Path.home() / "written_by_a_submission").exists()
     assert "vandal_wrote" not in attacked["outside"]
+
+
+def test_instructor_secrets_and_classmates_are_not_visible(attacked):
+    errors = attacked["by_name"]["snoop.ipynb"]["cell_errors"]
+    assert any("FileNotFoundError" in e and "SEED" in e for e in errors), errors
+    assert "saw 0 files" in _messages(attacked["by_name"]["snoop.ipynb"])["q1"]
 
 
 def test_killing_the_driver_costs_only_that_submission(attacked):
