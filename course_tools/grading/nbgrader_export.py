@@ -72,7 +72,7 @@ def _metadata(grade_id: str, *, grade: bool, solution: bool, locked: bool, point
     return data
 
 
-def test_cells(assignment: Assignment, key: str) -> list[nbformat.NotebookNode]:
+def autograded_cells(assignment: Assignment, key: str) -> list[nbformat.NotebookNode]:
     """The autograded test cells of question ``key``: one per case, worth its share."""
     question = assignment.question(key)
     cases = question.make_cases()
@@ -80,8 +80,9 @@ def test_cells(assignment: Assignment, key: str) -> list[nbformat.NotebookNode]:
     for index, (case, share) in enumerate(
         zip(cases, case_points(question.points, cases), strict=True)
     ):
+        label = " ".join(case.label.split())  # one comment line whatever the label holds
         source = (
-            f"# {key} {question.function}, case {index + 1} of {len(cases)}: {case.label} "
+            f"# {key} {question.function}, case {index + 1} of {len(cases)}: {label} "
             f"({share:.3g} points)\n"
             f"from course_lib.homework.{assignment.name} import ASSIGNMENT as __assignment\n"
             f"__assignment.assert_case({key!r}, {index}, {question.function})"
@@ -115,7 +116,7 @@ def source_notebook(
             cell.outputs, cell.execution_count = [], None
             if _CHECK_CELL.fullmatch(cell.source):
                 for key in re.findall(_CHECK_CALL, cell.source):
-                    cells.extend(test_cells(assignment, key))
+                    cells.extend(autograded_cells(assignment, key))
                     tested.add(key)
                 continue
         if solution_regions(cell.source, f"{assignment.notebook} cell {index}"):
