@@ -97,15 +97,20 @@ def format_review(
         as_html: an HTML page instead of Markdown.
     """
     title = f"{assignment.name} {assignment.title}: written answers"
+    how = (
+        "Score them in a CSV with the columns student,question,points (e.g. alice,w1,1.5) "
+        "and merge it: grade ... --manual scores.csv --csv grades.csv"
+    )
     if as_html:
         parts = [
             "<!DOCTYPE html>",
             '<html lang="en"><head><meta charset="utf-8">',
             f"<title>{html.escape(title)}</title></head><body>",
             f"<h1>{html.escape(title)}</h1>",
+            f"<p>{html.escape(how)}</p>",
         ]
     else:
-        parts = [f"# {title}", ""]
+        parts = [f"# {title}", "", how, ""]
     if not assignment.written:
         parts.append(
             "<p>This assignment has no written questions.</p>"
