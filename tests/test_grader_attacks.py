@@ -117,6 +117,7 @@ for host in ("127.0.0.1", "1.1.1.1"):
         print("no network:", exc)
 """
     memory = "blob = bytearray(6 * 2**30)\n"
+    disk = "with open('big', 'wb') as f:\n    f.write(b'x' * (100 * 2**20))\n"
     huge_output = nbformat.read(STUDENT, as_version=4)
     huge_output.cells[0].outputs = []
     code = next(c for c in huge_output.cells if c.cell_type == "code")
@@ -149,6 +150,7 @@ for host in ("127.0.0.1", "1.1.1.1"):
         "sleeper.ipynb": _student_plus(sleeper),
         "network.ipynb": _student_plus(network),
         "memory.ipynb": _student_plus(memory),
+        "disk.ipynb": _student_plus(disk),
         "huge_output.ipynb": huge_output,
         "string_nbgrader.ipynb": json.dumps(string_nbgrader),
         "int_source.ipynb": json.dumps(int_source),
@@ -299,6 +301,11 @@ def test_memory_is_capped(attacked):
     s = attacked["by_name"]["memory.ipynb"]
     assert any("MemoryError" in e for e in s["cell_errors"])
     assert set(_statuses(s).values()) == {"not implemented"}
+
+
+def test_files_are_capped(attacked):
+    s = attacked["by_name"]["disk.ipynb"]
+    assert any("File too large" in e for e in s["cell_errors"]), s["cell_errors"]
 
 
 def test_huge_outputs_are_graded_normally(attacked):

@@ -10,7 +10,9 @@
   only what the kernel needs: ``course_lib/`` (the editable install imports it from the
   repository), the virtual environment and the base interpreter its ``python`` links to;
 - the job folder (with a copy of the driver) at ``/tmp/job`` read-only, with ``out/``
-  (results) and ``work/`` (the kernel's empty working folder and ``HOME``) writable;
+  (results, on the grader's disk) writable and ``work/`` (the kernel's working folder and
+  ``HOME``) an empty tmpfs; ``/tmp`` and ``work/`` hold at most 512 MB each, the hidden
+  folders' empty stand-ins 1 MB, and no file may exceed 64 MB (``RLIMIT_FSIZE``);
 - no network (``--unshare-net``: only its own loopback), its own process namespace
   (``--unshare-pid``: when the driver ends, every process it started is killed), also
   ``--unshare-ipc --unshare-uts``, no capabilities (``--cap-drop ALL``), a new terminal
@@ -54,6 +56,10 @@ PASSED_ON = (
     "OPENBLAS_NUM_THREADS",
 )
 DEFAULT_MEMORY = 4 * 2**30
+#: Bytes of RAM the sandbox's /tmp and the kernel's working folder may fill (tmpfs).
+TMPFS_BYTES = 512 * 2**20
+#: Largest file a sandboxed process may write (RLIMIT_FSIZE), e.g. into the results folder.
+MAX_FILE_BYTES = 64 * 2**20
 
 
 @dataclass
@@ -68,6 +74,22 @@ class JobRun:
 def bwrap() -> str | None:
     """The ``bwrap`` executable, or None off Linux or when it is not installed."""
     return shutil.which("bwrap") if sys.platform.startswith("linux") else None
+
+
+@cache
+def _has_size_option() -> bool:
+    """True when this bwrap knows ``--size`` (a cap on a tmpfs)."""
+    exe = bwrap()
+    try:
+        done = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired, TypeError):
+        return False
+    return "--size" in done.stdout + done.stderr
+
+
+def _tmpfs(path: str, size: int) -> list[str]:
+    """``--tmpfs path``, capped at ``size`` bytes when bwrap can."""
+    return (["--size", str(size)] if _has_size_option() else []) + ["--tmpfs", path]
 
 
 @cache
@@ -126,10 +148,11 @@ def bwrap_command(job: Path, hide: list[Path], forbidden: tuple[str, ...] = ()) 
         raise RuntimeError("bwrap is not available")
     command = [exe, "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     command += ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
-    command += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    command += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    command += _tmpfs("/tmp", TMPFS_BYTES)
     for folder in _hidden(hide):
         if folder.is_dir():
-            command += ["--tmpfs", str(folder)]
+            command += _tmpfs(str(folder), 2**20)
         else:
             command += ["--ro-bind", "/dev/null", str(folder)]
     for path in _needed():
@@ -139,14 +162,7 @@ def bwrap_command(job: Path, hide: list[Path], forbidden: tuple[str, ...] = ()) 
             ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
         )
     command += ["--ro-bind", str(job), JOB]
-    command += [
-        "--bind",
-        str(job / "out"),
-        f"{JOB}/out",
-        "--bind",
-        str(job / "work"),
-        f"{JOB}/work",
-    ]
+    command += ["--bind", str(job / "out"), f"{JOB}/out", *_tmpfs(f"{JOB}/work", TMPFS_BYTES)]
     command += ["--chdir", f"{JOB}/work"]
     command += ["--clearenv"]
     for name, value in _environment(f"{JOB}/work").items():
@@ -169,7 +185,9 @@ def _environment(home: str) -> dict[str, str]:
 def _limit_memory(memory: int) -> list[str]:
     """A ``prlimit`` prefix capping the address space, or [] (then ``setrlimit`` is used)."""
     exe = shutil.which("prlimit")
-    return [exe, f"--as={memory}", "--"] if exe and sys.platform.startswith("linux") else []
+    if not exe or not sys.platform.startswith("linux"):
+        return []
+    return [exe, f"--as={memory}", f"--fsize={MAX_FILE_BYTES}", "--"]
 
 
 def _setrlimit(memory: int):
@@ -178,6 +196,7 @@ def _setrlimit(memory: int):
             import resource
 
             resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+            resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
         except (ImportError, ValueError, OSError):
             pass
 
