@@ -25,6 +25,15 @@
   in the child when ``prlimit`` is missing; bwrap has no memory option), and a wall-clock
   cap for the whole submission after which the sandbox is killed.
 
+What it does not protect against: a bug in the Linux kernel or in bwrap (this is namespaces
+on the grader's kernel, not a virtual machine); reading files that the grading account may
+read outside the hidden folders (the system, other projects on the machine; as root that
+includes root-only files, so grade as an unprivileged user); using every CPU core until the
+time limits hit (no CPU share); memory beyond the cap by many processes (the cap is per
+process, not a cgroup total), or a fork bomb (no process-count limit); many files up to the
+cap in ``out/`` on the grader's disk; a submission that solves the questions by other means
+the sandbox cannot see (copying a classmate's code before submitting, say).
+
 Without bwrap (macOS, Windows, or not installed), :func:`run_job` with ``sandboxed=False``
 runs the same driver as a plain child process in its own session with the same caps where
 the platform has them; that protects nothing (see the grader's docstring).
