@@ -14,6 +14,9 @@ q4    ``linear_regression_epoch(w, X, y, B, lr, rng)``      2  ``torch.autograd`
 Optimizer questions are checked on whole trajectories (``STEPS`` steps from a start point),
 so an error anywhere in the recursion shows up.
 
+The case makers of q1 to q4 take a ``seed``: the public cases use the default, the grader
+adds cases made from the instructor's secret seed (``course_tools.grading.instructor``).
+
 Forbidden modules (:data:`FORBIDDEN`): torch and ``course_lib.optim`` (whose SGD has
 momentum and Nesterov built in). The grader hides them from the submission's kernel (an
 import fails) and flags code that mentions them.
@@ -43,16 +46,16 @@ def _torch():
 # ----- q1 minibatches -------------------------------------------------------------------
 
 
-def _minibatch_cases() -> list[Case]:
+def _minibatch_cases(seed: int = 0) -> list[Case]:
     cases = []
-    for n, batch_size, seed in [(10, 4, 0), (6, 6, 1), (5, 1, 2)]:
+    for n, batch_size, case_seed in [(10, 4, seed), (6, 6, seed + 1), (5, 1, seed + 2)]:
         X = np.arange(n * 2, dtype=float).reshape(n, 2)
         y = np.arange(n)
         label = f"{n} examples, batch_size {batch_size}, two epochs from one rng"
         cases.append(
             Case(
                 label,
-                (X, y, batch_size, np.random.default_rng(seed)),
+                (X, y, batch_size, np.random.default_rng(case_seed)),
                 ("X", "y", "batch_size", "rng"),
             )
         )
@@ -95,8 +98,19 @@ def _reference_minibatches(X, y, batch_size, rng) -> tuple:
 # ----- q2 and q3: momentum and Nesterov -------------------------------------------------
 
 
-def _optimizer_cases() -> list[Case]:
+def _optimizer_cases(seed: int | None = None) -> list[Case]:
     names = ("surface", "start", "lr", "momentum")
+    if seed is not None:  # the same settings from starts moved by up to 0.3 per axis
+        rng = np.random.default_rng(seed)
+        return [
+            Case(
+                f"{c.label}, start {np.round(start, 3).tolist()}",
+                (c.args[0], start, *c.args[2:]),
+                names,
+            )
+            for c in _optimizer_cases()
+            for start in [c.args[1] + rng.uniform(-0.3, 0.3, size=2)]
+        ]
     return [
         Case(
             "quadratic, lr 0.05, momentum 0.9", (QUADRATIC, np.array([-2.5, 1.0]), 0.05, 0.9), names
@@ -139,20 +153,20 @@ def _call_nesterov(fn: Callable, args: tuple) -> np.ndarray:
 # ----- q4 one epoch of mini-batch SGD ---------------------------------------------------
 
 
-def _epoch_cases() -> list[Case]:
+def _epoch_cases(seed: int = 0) -> list[Case]:
     names = ("w", "X", "y", "batch_size", "lr", "rng")
     cases = []
-    for n, features, batch_size, lr, seed in [
-        (20, 3, 4, 0.05, 0),
-        (12, 2, 12, 0.1, 1),
-        (9, 4, 2, 0.02, 2),
+    for n, features, batch_size, lr, case_seed in [
+        (20, 3, 4, 0.05, seed),
+        (12, 2, 12, 0.1, seed + 1),
+        (9, 4, 2, 0.02, seed + 2),
     ]:
-        X, y, _ = make_regression(n_samples=n, n_features=features, seed=seed)
+        X, y, _ = make_regression(n_samples=n, n_features=features, seed=case_seed)
         label = f"{n} examples, {features} features, batch_size {batch_size}, two epochs"
         cases.append(
             Case(
                 label,
-                (np.zeros(features), X, y, batch_size, lr, np.random.default_rng(seed)),
+                (np.zeros(features), X, y, batch_size, lr, np.random.default_rng(case_seed)),
                 names,
             )
         )

@@ -13,6 +13,9 @@ q3    ``warmup_cosine_lr(step, lr, warmup_steps, total_steps)``        3  ``Sequ
 Optimizer questions are checked on whole trajectories (``STEPS`` steps), the schedule on
 every step from 0 to past ``total_steps``.
 
+The case makers of q1 to q3 take a ``seed``: the public cases use the default, the grader
+adds cases made from the instructor's secret seed (``course_tools.grading.instructor``).
+
 Forbidden modules (:data:`FORBIDDEN`): torch, ``course_lib.optim`` and
 ``course_lib.schedules`` (they hold the answers). The grader hides them from the
 submission's kernel (an import fails) and flags code that mentions them.
@@ -38,11 +41,19 @@ def _torch():
     return torch
 
 
-def _optimizer_cases(settings: list[tuple[str, str, np.ndarray, dict]]) -> list[Case]:
+def _optimizer_cases(
+    settings: list[tuple[str, str, np.ndarray, dict]], seed: int | None = None
+) -> list[Case]:
+    """Cases from ``settings``; with a ``seed``, every start moves by up to 0.3 per axis."""
     names = ("surface", "start", "hyperparameters")
-    return [
-        Case(label, (surface, start, hyper), names) for label, surface, start, hyper in settings
-    ]
+    rng = None if seed is None else np.random.default_rng(seed)
+    cases = []
+    for label, surface, start, hyper in settings:
+        if rng is not None:
+            start = start + rng.uniform(-0.3, 0.3, size=start.shape)
+            label = f"{label}, start {np.round(start, 3).tolist()}"
+        cases.append(Case(label, (surface, start, hyper), names))
+    return cases
 
 
 def _torch_path(optimizer: str) -> Callable[..., np.ndarray]:
@@ -52,7 +63,7 @@ def _torch_path(optimizer: str) -> Callable[..., np.ndarray]:
 # ----- q1 RMSProp -----------------------------------------------------------------------
 
 
-def _rmsprop_cases() -> list[Case]:
+def _rmsprop_cases(seed: int | None = None) -> list[Case]:
     q, r = QUADRATIC, ROSENBROCK
     return _optimizer_cases(
         [
@@ -74,7 +85,8 @@ def _rmsprop_cases() -> list[Case]:
                 np.array([-1.2, 1.0]),
                 {"lr": 0.003, "alpha": 0.95, "eps": 1e-6},
             ),
-        ]
+        ],
+        seed,
     )
 
 
@@ -93,7 +105,7 @@ def _call_rmsprop(fn: Callable, args: tuple) -> np.ndarray:
 # ----- q2 Adam --------------------------------------------------------------------------
 
 
-def _adam_cases() -> list[Case]:
+def _adam_cases(seed: int | None = None) -> list[Case]:
     q, r = QUADRATIC, ROSENBROCK
     return _optimizer_cases(
         [
@@ -115,7 +127,8 @@ def _adam_cases() -> list[Case]:
                 np.array([-1.2, 1.0]),
                 {"lr": 0.02, "betas": (0.9, 0.999), "eps": 1e-4},
             ),
-        ]
+        ],
+        seed,
     )
 
 
@@ -134,8 +147,18 @@ def _call_adam(fn: Callable, args: tuple) -> np.ndarray:
 # ----- q3 warm-up + cosine --------------------------------------------------------------
 
 
-def _schedule_cases() -> list[Case]:
+def _schedule_cases(seed: int | None = None) -> list[Case]:
     names = ("lr", "warmup_steps", "total_steps")
+    if seed is not None:
+        rng = np.random.default_rng(seed)
+        settings = [
+            (float(np.round(rng.uniform(1e-3, 1.0), 4)), int(w), int(w + rng.integers(3, 40)))
+            for w in rng.integers(1, 12, size=3)
+        ]
+        return [
+            Case(f"lr {lr:g}, {w} warm-up steps, {t} in total", (lr, w, t), names)
+            for lr, w, t in settings
+        ]
     return [
         Case("lr 0.1, 5 warm-up steps, 20 in total", (0.1, 5, 20), names),
         Case("lr 1.0, 1 warm-up step, 10 in total", (1.0, 1, 10), names),
