@@ -119,7 +119,7 @@ def test_release_has_no_solutions_or_secrets_and_the_self_check_runs(tmp_path):
 
 SEEDED = [
     (name, q.key)
-    for name in ("hw01", "hw02", "hw03", "hw04", "hw05", "hw06")
+    for name in ("hw01", "hw02", "hw03", "hw04", "hw05", "hw06", "hw07")
     for q in load_assignment(name).questions
     if instructor.takes_seed(q)
 ]

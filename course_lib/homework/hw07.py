@@ -23,6 +23,9 @@ seed (every image moved by a small random affine warp plus noise, requantised to
 test rows in a secret order), so matching rows against scikit-learn's copy of the digits
 recovers no labels (see ``course_tools.grading.hidden``).
 
+The case makers of q1 and q2 take a ``seed``: the grader adds cases made from the
+instructor's secret seed (other rows, batch size and loader seed).
+
 Forbidden modules: none (the assignment is about PyTorch).
 """
 
@@ -77,8 +80,12 @@ def baselines(X_train, y_train, X_test, y_test) -> dict[str, float]:
 # ----- q1 the Dataset -------------------------------------------------------------------
 
 
-def _dataset_cases() -> list[Case]:
+def _dataset_cases(seed: int | None = None) -> list[Case]:
     X_train, y_train, _ = split()
+    if seed is not None:  # other rows of the pool, in another order
+        rows = np.random.default_rng(seed).permutation(len(X_train))
+        X, y = X_train[rows[:77]], y_train[rows[:77]]
+        return [Case("77 training digits in a shuffled order", (X, y), ("X", "y"))]
     return [
         Case("the first 100 training digits", (X_train[:100], y_train[:100]), ("X", "y")),
         Case("a single digit", (X_train[5:6], y_train[5:6]), ("X", "y")),
@@ -99,9 +106,21 @@ def _dataset_reference(X, y) -> tuple:
 # ----- q2 the DataLoaders ---------------------------------------------------------------
 
 
-def _loader_cases() -> list[Case]:
+def _loader_cases(seed: int | None = None) -> list[Case]:
     X_train, y_train, _ = split()
     names = ("X_train", "y_train", "X_val", "y_val", "batch_size", "seed")
+    if seed is not None:  # other rows, batch size and loader seed
+        rng = np.random.default_rng(seed)
+        rows = rng.permutation(len(X_train))
+        n, m, batch, s = (
+            int(rng.integers(40, 120)),
+            25,
+            int(rng.integers(8, 40)),
+            int(rng.integers(99)),
+        )
+        t, v = rows[:n], rows[n : n + m]
+        label = f"{n} training and {m} validation digits, batch_size {batch}, seed {s}"
+        return [Case(label, (X_train[t], y_train[t], X_train[v], y_train[v], batch, s), names)]
     return [
         Case(
             "100 training and 30 validation digits, batch_size 32, seed 0",
