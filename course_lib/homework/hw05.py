@@ -30,7 +30,6 @@ import numpy as np
 from course_lib.data import make_blobs
 from course_lib.homework.assignment import Assignment, WrittenQuestion
 from course_lib.homework.checking import Case, Question
-from course_lib.losses import cross_entropy as library_cross_entropy
 
 
 def _torch():
@@ -123,9 +122,24 @@ def _train_cases() -> list[Case]:
     return cases
 
 
+def _mean_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy of (N, C) logits against (N,) labels, and its (N, C) gradient.
+
+    The loss q4's training loop is handed. It is written here rather than imported from
+    ``course_lib.losses`` because that module is hidden from the kernel while hw05 is
+    graded (q1 and q2 ask for it); the tests check it against the library.
+    """
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    rows = np.arange(len(labels))
+    grad = np.exp(log_p)
+    grad[rows, labels] -= 1.0
+    return float(-log_p[rows, labels].mean()), grad / len(labels)
+
+
 def _call_train(fn: Callable, args: tuple):
     X, y, _, lr, steps = args
-    return fn(X, y, library_cross_entropy, lr, steps)
+    return fn(X, y, _mean_cross_entropy, lr, steps)
 
 
 def _train_reference(X, y, loss_name, lr, steps):

@@ -33,10 +33,12 @@ submission runs with the grader's permissions.
 from __future__ import annotations
 
 import importlib
+import io
 import json
 import re
 import tempfile
 import time
+import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -412,9 +414,39 @@ def forbidden_modules(assignment: str) -> tuple[str, ...]:
 _SELF_CHECK_INTERNALS = re.compile(r"\.reference\b|\bload_assignment\b|\bASSIGNMENT\b|\bREGISTRY\b")
 
 
+def without_comments_and_strings(source: str) -> str:
+    """``source`` with every comment and string literal blanked out (same line layout).
+
+    What a cell *says* about a module ("Colab's torch stays", ``print("unlike torch")``) is
+    not a use of it; only code is searched. A cell that does not tokenize (an IPython magic
+    that confuses the tokenizer, a syntax error) falls back to dropping ``#`` comments.
+    """
+    lines = source.splitlines(keepends=True)
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return "".join(re.sub(r"#.*", "", line) for line in lines)
+    for token in reversed(tokens):  # from the end, so earlier positions stay valid
+        if token.type not in (tokenize.COMMENT, tokenize.STRING):
+            continue
+        (row, col), (end_row, end_col) = token.start, token.end
+        if row == end_row:
+            line = lines[row - 1]
+            lines[row - 1] = line[:col] + " " * (end_col - col) + line[end_col:]
+        else:  # a multi-line string: keep the line breaks, drop the text
+            lines[row - 1] = lines[row - 1][:col] + "\n"
+            for middle in range(row, end_row - 1):
+                lines[middle] = "\n"
+            lines[end_row - 1] = " " * end_col + lines[end_row - 1][end_col:]
+    return "".join(lines)
+
+
 def forbidden_uses(spec: Assignment, cells: list[str]) -> list[str]:
-    """Flags for code that mentions a forbidden module or the self-check's internals."""
-    code = "\n".join(cells)
+    """Flags for code that uses a forbidden module or the self-check's internals.
+
+    Comments and string literals do not count (see :func:`without_comments_and_strings`).
+    """
+    code = "\n".join(without_comments_and_strings(cell) for cell in cells)
     flags = []
     for name in forbidden_modules(spec.name):
         parent, _, leaf = name.rpartition(".")
