@@ -19,11 +19,12 @@ module          what it holds                                               lect
 ``data``        offline synthetic and bundled data sets, splits, batches     03-07
 ``training``    seeding, device, a ``fit`` loop for ``torch.nn`` models       07
 ``plots``       the course's figures in one visual style                     all
-``homework``    self-checks, student-notebook generator and grader           01-07
+``homework``    the homework self-check: questions, public cases, references  01-07
 ==============  ==========================================================  =======
 
 Import the module you need, e.g. ``from course_lib import optim``. Nothing here touches
-the network.
+the network. The instructor's tooling (grader, generator, book, timing) is the separate
+package ``course_tools``.
 """
 
 __version__ = "0.1.0"
