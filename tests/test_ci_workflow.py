@@ -25,38 +25,22 @@ def steps_of(job: dict) -> str:
     return "\n".join(str(step.get("run", "")) for step in job["steps"])
 
 
+def lint(path) -> subprocess.CompletedProcess:
+    """check-jsonschema with its vendored GitHub-workflow schema (no download)."""
+    schema = ["--builtin-schema", "vendor.github-workflows"]
+    command = [sys.executable, "-m", "check_jsonschema", *schema, str(path)]
+    return subprocess.run(command, capture_output=True, text=True)
+
+
 def test_workflow_matches_the_github_workflow_schema():
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "check_jsonschema",
-            "--builtin-schema",
-            "vendor.github-workflows",
-            str(WORKFLOW),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    result = lint(WORKFLOW)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_schema_check_rejects_a_broken_workflow(tmp_path):
     broken = tmp_path / "broken.yml"
     broken.write_text("on: push\njobs:\n  build:\n    steps:\n      - run: make test\n")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "check_jsonschema",
-            "--builtin-schema",
-            "vendor.github-workflows",
-            str(broken),
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode != 0, "a job without runs-on must fail the lint"
+    assert lint(broken).returncode != 0, "a job without runs-on must fail the lint"
 
 
 def test_linux_jobs_run_the_readme_test_command_the_portability_check_and_oldest_versions():
