@@ -4,7 +4,7 @@
 
 A number nbval compares must be true on every machine; one below 1e-10 is rounding noise
 (the sanitize rule ``tests/nbval_sanitize.cfg`` maps those in scientific notation to
-``<1e-10``). This prints, per notebook, how many numeric tokens nbval still compares and how
+``TINY``). This prints, per notebook, how many numeric tokens nbval still compares and how
 many of them are below 1e-10 (nonzero), and exits 1 if any is.
 """
 
@@ -61,7 +61,7 @@ def compared_numbers(nb: nbformat.NotebookNode, rules) -> list[str]:
     for text in compared_texts(nb):
         for pattern, replace in rules:
             text = pattern.sub(replace, text)
-        for _, replace in rules:  # a placeholder such as "<1e-10" is not a compared figure
+        for _, replace in rules:  # a placeholder such as "TINY" is not a compared figure
             text = text.replace(replace, " ")
         tokens += NUMBER.findall(text)
     return tokens
