@@ -6,6 +6,9 @@ notebook's variables.
 
 Public names:
     STYLE, use_style: the course's matplotlib settings; notebooks call ``use_style()`` once.
+    PALETTE, color, color_of, shades: the course's one colour per method and per role;
+        every figure takes its colours from here (a test rejects colour literals in the
+        notebooks), so Adam is the same colour in lecture 02, 03, 04 and 07.
     contour_with_paths: contours of a 2-D loss surface with optimizer trajectories (02-04).
     loss_curves: loss (or any metric) against epoch or step (03-07).
     history_curves: training loss and validation accuracy of several fit() runs (04, 06).
@@ -41,12 +44,112 @@ STYLE: dict[str, Any] = {
     "lines.linewidth": 1.8,
 }
 
-# Trajectory colours chosen to stand out against the viridis contour lines.
-PATH_COLORS = ("tab:red", "black", "tab:orange", "magenta", "tab:brown", "tab:cyan")
-_CONTOUR = {"cmap": "viridis", "linewidths": 0.8, "alpha": 0.8}
-_MINIMUM = {"marker": "P", "color": "tab:green", "markersize": 9, "markeredgecolor": "white"}
+#: One colour per method or role, the same in every figure of the course. Keys are lower
+#: case; a legend label that starts with a key (``"Adam, lr 0.1"``) gets that key's colour.
+PALETTE: dict[str, str] = {
+    # optimizers (lectures 02-04, 07)
+    "gd": "tab:blue",
+    "sgd": "tab:blue",
+    "momentum": "tab:orange",
+    "nesterov": "tab:brown",
+    "adagrad": "tab:purple",
+    "rmsprop": "tab:olive",
+    "adam": "tab:red",
+    "adamw": "tab:pink",
+    # learning-rate schedules (04)
+    "constant": "tab:gray",
+    "warm-up": "tab:cyan",
+    "no warm-up": "tab:red",
+    "cosine": "tab:purple",
+    "step decay": "tab:olive",
+    "transformer": "tab:brown",
+    # normalization (06)
+    "bn": "tab:green",
+    "no bn": "tab:gray",
+    # losses (05)
+    "cross-entropy": "tab:blue",
+    "mse": "tab:orange",
+    "hinge": "tab:purple",
+    # data splits (03, 05-07)
+    "train": "tab:blue",
+    "validation": "tab:orange",
+    "test": "tab:green",
+    # roles
+    "reference": "tab:gray",
+    "highlight": "tab:red",
+    "minimum": "tab:green",
+    "positive": "tab:blue",
+    "negative": "tab:red",
+    "zero": "tab:gray",
+    "axis": "black",
+}
+
+# Colours for series that are no method (say, three seeds), in order, after the palette's.
+_SERIES = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:cyan")
+_CONTOUR = {"cmap": "Greys_r", "linewidths": 0.7, "alpha": 0.55}
+_MINIMUM = {
+    "marker": "P",
+    "color": PALETTE["minimum"],
+    "markersize": 9,
+    "markeredgecolor": "white",
+}
 _FRAMED_LEGEND = {"frameon": True, "framealpha": 0.85}
 _SCATTER = {"s": 14, "edgecolor": "black", "linewidth": 0.4}
+
+
+def color(name: str) -> str:
+    """The palette's colour for a method or role, e.g. ``color("adam")``.
+
+    Args:
+        name: a key of :data:`PALETTE` (case does not matter).
+
+    Raises:
+        ValueError: for a name the palette does not know (the message lists the keys).
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    key = name.strip().lower()
+    if key not in PALETTE:
+        raise ValueError(f"name {name!r} is not in the palette; known: {', '.join(PALETTE)}")
+    return PALETTE[key]
+
+
+def color_of(label: str, index: int = 0) -> str:
+    """The colour of a legend entry: the palette key the label starts with, else a series
+    colour chosen by ``index`` (its position among the figure's curves).
+
+    The longest matching key wins and must end at a word boundary, so ``"AdamW (wd
+    0.01)"`` is AdamW's colour, ``"Adam, lr 1e-3"`` Adam's and ``"no BN"`` not BN's.
+
+    Args:
+        label: the legend text.
+        index: the curve's position, used only when no key matches.
+    """
+    if not isinstance(label, str):
+        raise TypeError(f"label must be a str, got {type(label).__name__}")
+    index = check_int(index, "index", low=0)
+    text = label.strip().lower()
+    for key in sorted(PALETTE, key=len, reverse=True):
+        if text.startswith(key) and (len(text) == len(key) or not text[len(key)].isalnum()):
+            return PALETTE[key]
+    return _SERIES[index % len(_SERIES)]
+
+
+def shades(n: int, cmap: str = "viridis") -> list:
+    """``n`` colours along a sequential colour map, for an ordered series (batch sizes,
+    learning rates, seeds): darker is smaller.
+
+    Args:
+        n: number of colours (>= 1).
+        cmap: a matplotlib colour map name.
+
+    Returns:
+        list of n RGBA tuples.
+    """
+    n = check_int(n, "n", low=1)
+    if not isinstance(cmap, str):
+        raise TypeError(f"cmap must be a str, got {type(cmap).__name__}")
+    return [plt.get_cmap(cmap)(v) for v in np.linspace(0.0, 0.85, n)]
 
 
 def use_style() -> None:
@@ -104,6 +207,7 @@ def contour_with_paths(
     ylim: tuple[float, float] | None = None,
     levels: int = 30,
     log_levels: bool = True,
+    colorbar: bool = True,
     ax: Axes | None = None,
 ) -> Axes:
     """Contour lines of a 2-D surface with optimizer trajectories drawn on top.
@@ -114,10 +218,12 @@ def contour_with_paths(
             ``default_xlim``, ``default_ylim``, ``minimum``, ``name`` and ``axis_labels``
             are used when present.
         paths: dict from a legend name to an array of shape (T, 2), the points visited.
-            Each gets a line, a hollow circle at its start and a star at its end.
+            Each gets a line, a hollow circle at its start and a star at its end, in
+            the colour :func:`color_of` gives its name; earlier paths are drawn wider.
         xlim, ylim: (low, high) of the plotted region; default the surface's own.
         levels: number of contour levels (>= 2).
         log_levels: space the levels geometrically above the minimum (good for valleys).
+        colorbar: add a colour bar for the contour levels.
         ax: Axes to draw into; a new figure when None.
 
     Returns:
@@ -141,11 +247,17 @@ def contour_with_paths(
     Z = np.asarray(surface.value(np.stack([X, Y], axis=-1)), dtype=np.float64)
     if Z.shape != X.shape:
         raise ValueError(f"surface.value returned shape {Z.shape} for points {(*X.shape, 2)}")
-    ax.contour(X, Y, Z, levels=_contour_levels(Z, levels, log_levels), **_CONTOUR)
-    for (name, path), color in zip(checked.items(), PATH_COLORS * len(checked), strict=False):
-        ax.plot(path[:, 0], path[:, 1], color=color, marker=".", markersize=3, label=name)
-        ax.plot(*path[0], "o", color=color, markerfacecolor="none", markersize=8)
-        ax.plot(*path[-1], "*", color=color, markersize=11)
+    contours = ax.contour(X, Y, Z, levels=_contour_levels(Z, levels, log_levels), **_CONTOUR)
+    if colorbar:
+        ax.figure.colorbar(contours, ax=ax, label="loss", shrink=0.85)
+    # Paths drawn first are drawn widest, so a later path lying on top of an earlier one
+    # leaves the earlier one visible as a rim around it.
+    widths = np.linspace(3.2, 1.2, max(len(checked), 2))
+    for i, (name, path) in enumerate(checked.items()):
+        c = color_of(name, i)
+        ax.plot(path[:, 0], path[:, 1], color=c, lw=widths[i], marker=".", ms=3, label=name)
+        ax.plot(*path[0], "o", color=c, markerfacecolor="none", markersize=8)
+        ax.plot(*path[-1], "*", color=c, markersize=11)
     minimum = getattr(surface, "minimum", None)
     if minimum is not None:
         ax.plot(*np.asarray(minimum, dtype=float), linestyle="none", label="minimum", **_MINIMUM)
@@ -183,9 +295,9 @@ def loss_curves(
     """
     curves = _check_mapping(curves, "curves")
     ax = _get_ax(ax)
-    for name, values in curves.items():
+    for i, (name, values) in enumerate(curves.items()):
         arr = as_float_array(values, f"curves[{name!r}]", ndim=1, finite=False)
-        ax.plot(np.arange(arr.size), arr, label=name)
+        ax.plot(np.arange(arr.size), arr, color=color_of(name, i), label=name)
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
@@ -259,11 +371,11 @@ def lr_curves(
     schedules = _check_mapping(schedules, "schedules")
     steps = check_int(steps, "steps", low=1)
     ax = _get_ax(ax)
-    for name, schedule in schedules.items():
+    for i, (name, schedule) in enumerate(schedules.items()):
         if not callable(schedule):
             raise TypeError(f"schedules[{name!r}] must be callable, got {type(schedule).__name__}")
         lrs = [check_real(schedule(k), f"schedules[{name!r}]({k})") for k in range(steps)]
-        ax.plot(np.arange(steps), lrs, label=name)
+        ax.plot(np.arange(steps), lrs, color=color_of(name, i), label=name)
     ax.set_xlabel("step")
     ax.set_ylabel("learning rate")
     ax.set_title(title)
@@ -301,18 +413,18 @@ def eigenvalue_spectrum(
     ax = _get_ax(ax)
     index = np.arange(lam.size)
     groups = [
-        (lam > band, "tab:blue", "positive"),
-        (lam < -band, "tab:red", "negative"),
-        (np.abs(lam) <= band, "tab:gray", "≈ 0" if tol is not None else "zero"),
+        (lam > band, PALETTE["positive"], "positive"),
+        (lam < -band, PALETTE["negative"], "negative"),
+        (np.abs(lam) <= band, PALETTE["zero"], "≈ 0" if tol is not None else "zero"),
     ]
     for mask, color, label in groups:
         if mask.any():
             stems = ax.stem(index[mask], lam[mask], basefmt=" ", label=label)
             stems.markerline.set_color(color)
             stems.stemlines.set_color(color)
-    ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.axhline(0.0, color=PALETTE["axis"], linewidth=0.8)
     if tol is not None:
-        ax.axhspan(-band, band, color="tab:gray", alpha=0.2, label=f"|λ| ≤ {band:g}")
+        ax.axhspan(-band, band, color=PALETTE["zero"], alpha=0.2, label=f"|λ| ≤ {band:g}")
     ax.set_xlabel("index (sorted ascending)")
     ax.set_ylabel("eigenvalue")
     ax.set_title(title)
