@@ -91,6 +91,26 @@ def call_directly(fn: Callable, args: tuple) -> Any:
 
 
 @dataclass(frozen=True)
+class Mistake:
+    """A common wrong answer the check recognises and names, instead of just "wrong".
+
+    Attributes:
+        name: a short id, e.g. ``"biased variance"``; tests plant each mistake by name.
+        message: what the student reads when their output matches this wrong answer,
+            naming the mistake and where to look (``"your dlogits is (softmax - y) / N
+            without the smoothing: the target is not the one-hot vector"``), never code.
+        wrong: ``(*case.args) -> output`` computing the output this mistake produces (like
+            ``reference``: trusted code, run in the checker's process, never the
+            student's); the student's output is compared with it at the question's
+            tolerances.
+    """
+
+    name: str
+    message: str
+    wrong: Callable[..., Any]
+
+
+@dataclass(frozen=True)
 class Question:
     """One graded question: the student writes ``function``; the cases check it.
 
@@ -114,6 +134,9 @@ class Question:
             output compared with ``reference``; it runs in the checker's process, so that
             no judgement is made next to the student's code.
         rtol, atol: tolerances for comparing floats, as in ``np.allclose``.
+        mistakes: the question's common wrong answers (:class:`Mistake`), tried in order
+            on a failing case before the generic diagnoses of :func:`diagnose` (sign
+            flip, a factor 2 or 1/2, transposed, an axis not summed, off by one step).
     """
 
     key: str
@@ -128,6 +151,7 @@ class Question:
     interpret: Callable[[Case, Any], Any] | None = None
     rtol: float = 1e-6
     atol: float = 1e-8
+    mistakes: tuple[Mistake, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -286,6 +310,79 @@ def compare(actual: Any, expected: Any, name: str, rtol: float, atol: float) -> 
     return None
 
 
+def _as_floats(value: Any) -> np.ndarray | None:
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    return array if np.all(np.isfinite(array)) else None
+
+
+def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> bool:
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+def generic_diagnosis(mismatch: Mismatch, rtol: float = 1e-6, atol: float = 1e-8) -> str | None:
+    """Name a slip that shows in the numbers alone, or None.
+
+    Recognised, for the part ``name`` of an output: exactly ``-expected`` (a sign), ``2x``
+    or ``x/2`` the expected value (a factor 2), the transpose, the expected value summed
+    over an axis the answer kept (or kept where it should be summed), and a sequence one
+    element too long or too short that otherwise matches (a step too many or too few).
+    """
+    name = mismatch.name
+    actual, expected = _as_floats(mismatch.actual), _as_floats(mismatch.expected)
+    if actual is None or expected is None:
+        return None
+    nonzero = bool(np.any(np.abs(expected) > atol))
+    if nonzero and _close(actual, -expected, rtol, atol):
+        return f"your {name} is exactly -(expected): check the sign"
+    for factor, words in ((2.0, "twice"), (0.5, "half")):
+        if nonzero and _close(actual, factor * expected, rtol, atol):
+            return (
+                f"your {name} is {words} the expected value: look for a missing or extra factor 2"
+            )
+    transposed = actual.ndim == 2 and actual.shape != expected.shape
+    if transposed and _close(actual.T, expected, rtol, atol):
+        return f"your {name} is the transpose of the expected one: check the order of the axes"
+    if actual.ndim == expected.ndim + 1:
+        for axis in range(actual.ndim):
+            if _close(actual.sum(axis=axis), expected, rtol, atol):
+                return (
+                    f"your {name} has shape {actual.shape}; summed over axis {axis} it is right: "
+                    "each example contributes to it, add the contributions up"
+                )
+    if expected.ndim == actual.ndim + 1:
+        for axis in range(expected.ndim):
+            if _close(expected.sum(axis=axis), actual, rtol, atol):
+                return (
+                    f"your {name} is summed over axis {axis}; expected shape {expected.shape}: "
+                    "keep that axis"
+                )
+    if actual.ndim == expected.ndim == 1 and abs(actual.size - expected.size) == 1:
+        n = min(actual.size, expected.size)
+        for a, e in ((actual[:n], expected[:n]), (actual[-n:], expected[-n:])):
+            if _close(a, e, rtol, atol):
+                more = "one more" if actual.size > expected.size else "one fewer"
+                return f"your {name} has {more} entry than expected: check the number of steps"
+    return None
+
+
+def diagnose(question: Question, case: Case, actual: Any, mismatch: Mismatch | None) -> str | None:
+    """Name the mistake behind a failing case: the question's own :class:`Mistake` whose
+    output the student's matches, else a :func:`generic_diagnosis`, else None."""
+    for mistake in question.mistakes:
+        try:
+            wrong = mistake.wrong(*copy.deepcopy(case.args))
+        except Exception:  # a mistake that does not apply to this case
+            continue
+        if compare_output(question, actual, wrong) is None:
+            return mistake.message
+    if mismatch is None:
+        return None
+    return generic_diagnosis(mismatch, question.rtol, question.atol)
+
+
 def compare_output(question: Question, actual: Any, expected: Any) -> Mismatch | None:
     """:func:`compare` for a whole output, naming tuple parts after ``output_names``."""
     rtol, atol = question.rtol, question.atol
@@ -365,7 +462,9 @@ def score(question: Question, cases: Sequence[Case], outcomes: Sequence[Outcome]
         expected = question.reference(*copy.deepcopy(case.args))
         found = compare_output(question, outcome.value, expected)
         if found:
-            failures.append((case, found.problem, found))
+            named = diagnose(question, case, outcome.value, found)
+            problem = f"{named} ({found.problem})" if named else found.problem
+            failures.append((case, problem, found))
         else:
             earned += share
     if not failures:
