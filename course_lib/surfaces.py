@@ -11,6 +11,7 @@ Public names:
     Saddle: f = ½(x² - y²) (02).
     TwoWeightNet: L = (1 - w1·w2)², the smallest network with a saddle point (02).
     BumpyCurve: a 1-D curve with a local minimum behind which lies a lower one (03).
+    WindingValley: a long valley winding along y = c sin x, flat along its floor (04).
 
 Every surface also has a ``name``, a suggested ``start`` point, ``default_xlim`` /
 ``default_ylim`` and ``axis_labels`` for plots, ``minimum`` (None if unbounded below) and
@@ -261,3 +262,55 @@ class BumpyCurve(_Surface):
         u = 1 + 2 * x * x
         # d/dx [-4 h x u⁻²] = -4 h (u - 8x²) / u³
         return [[0.4 - 4 * self.hill_height * (u - 8 * x * x) / u**3]]
+
+
+def _sin(x: Any) -> Any:
+    # np.sin cannot see through a tensor that requires grad; a tensor has its own .sin().
+    return x.sin() if _is_torch_tensor(x) else np.sin(x)
+
+
+class WindingValley(_Surface):
+    """f(x, y) = a (√(1 + x²) − 1) + b/2 (y − c sin x)²: a long valley that winds along
+    the curve y = c sin x, flat along its floor (slope at most a) and steep across it.
+
+    The only critical point is the minimum 0 at the origin, where the Hessian is
+    [[a + b c², −b c], [−b c, b]]. Lecture 04 uses it for AdaGrad's late burst.
+
+    ``value`` computes the first term as a x² / (√(1 + x²) + 1), the same number
+    written without the cancellation of √(1 + x²) − 1: that difference rounds to 0 in
+    float64 once |x| is below about 1.5e-8, while the quotient keeps full relative
+    precision for every x.
+
+    Args:
+        a: slope of the floor far from the minimum (> 0).
+        b: curvature across the valley (> 0).
+        c: amplitude of the winding (any real).
+    """
+
+    def __init__(self, a: float = 0.5, b: float = 10.0, c: float = 0.5) -> None:
+        self.a, self.b, self.c = (check_real(v, n) for v, n in ((a, "a"), (b, "b"), (c, "c")))
+        for value, name in ((self.a, "a"), (self.b, "b")):
+            if value <= 0:
+                raise ValueError(f"{name} must be > 0, got {value:g}")
+        self.name = "winding valley"
+        self.minimum = np.zeros(2)
+        self.critical_points = np.zeros((1, 2))
+        self.start = np.array([-8.0, 1.0])
+        self.default_xlim, self.default_ylim = (-9.0, 2.0), (-1.5, 1.5)
+
+    def _value(self, p: Any) -> Any:
+        x, y = p[..., 0], p[..., 1]
+        floor = self.a * x * x / ((1 + x * x) ** 0.5 + 1)
+        return floor + self.b / 2 * (y - self.c * _sin(x)) ** 2
+
+    def _grad(self, p: np.ndarray) -> tuple[np.ndarray, ...]:
+        x, y = p[..., 0], p[..., 1]
+        r = y - self.c * np.sin(x)
+        return self.a * x / np.sqrt(1 + x * x) - self.b * self.c * r * np.cos(x), self.b * r
+
+    def _hessian(self, p: np.ndarray) -> np.ndarray:
+        x, y = p
+        a, b, c = self.a, self.b, self.c
+        r = y - c * np.sin(x)
+        dxx = a / (1 + x * x) ** 1.5 + b * c * c * np.cos(x) ** 2 + b * c * r * np.sin(x)
+        return [[dxx, -b * c * np.cos(x)], [-b * c * np.cos(x), b]]

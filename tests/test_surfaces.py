@@ -13,6 +13,7 @@ from course_lib.surfaces import (
     Rosenbrock,
     Saddle,
     TwoWeightNet,
+    WindingValley,
 )
 
 torch.set_num_threads(1)
@@ -26,6 +27,8 @@ SURFACES = {
     "two_weight_net": lambda: TwoWeightNet(),
     "bumpy": lambda: BumpyCurve(),
     "bumpy_high_hill": lambda: BumpyCurve(hill_height=4.0),
+    "winding": lambda: WindingValley(),
+    "winding_custom": lambda: WindingValley(a=2.0, b=3.0, c=-1.5),
 }
 NAMES = sorted(SURFACES)
 
@@ -208,8 +211,60 @@ def test_the_same_momentum_cannot_cross_a_higher_hill(lr):
         (lambda: Rosenbrock(b=-1.0), ValueError, "b must be > 0"),
         (lambda: BumpyCurve(hill_height=0.5), ValueError, "hill_height"),
         (lambda: TwoWeightNet().minimum_curve([1.0, 0.0]), ValueError, "w1"),
+        (lambda: WindingValley(a=0.0), ValueError, "a must be > 0"),
+        (lambda: WindingValley(b=-1.0), ValueError, "b must be > 0"),
+        (lambda: WindingValley(c="1"), TypeError, "c must be a real number"),
     ],
 )
 def test_bad_input_is_rejected_with_a_message_naming_the_argument(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def naive_winding_value(surface, x, y):
+    """The textbook formula a (√(1 + x²) − 1) + b/2 (y − c sin x)², cancellation and all."""
+    return surface.a * (np.sqrt(1 + x * x) - 1) + surface.b / 2 * (y - surface.c * np.sin(x)) ** 2
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_winding_valley_agrees_with_the_naive_formula_where_that_is_accurate(seed):
+    surface = WindingValley()
+    rng = np.random.default_rng(seed)
+    # |x| >= 1e-2: the naive difference √(1 + x²) − 1 loses at most ~1e-11 of its value.
+    x = rng.choice([-1.0, 1.0], 200) * 10 ** rng.uniform(-2, 1, 200)
+    y = rng.uniform(-1.5, 1.5, 200)
+    np.testing.assert_allclose(
+        surface.value(np.stack([x, y], axis=-1)), naive_winding_value(surface, x, y), rtol=1e-10
+    )
+
+
+def exact_floor_term(a: float, x: float) -> float:
+    """a (√(1 + x²) − 1) evaluated with 700 significant digits, enough for 1 + x² to keep
+    x² far beyond float64 precision at every |x| >= 1e-150, then rounded to float."""
+    from decimal import Decimal, localcontext
+
+    with localcontext() as ctx:
+        ctx.prec = 700
+        return float(Decimal(a) * ((1 + Decimal(x) ** 2).sqrt() - 1))
+
+
+@pytest.mark.parametrize("x", [3.0, 1e-3, -2e-6, 1.4e-8, 1e-8, -3e-12, 1e-30, 1e-150])
+def test_winding_valley_value_keeps_full_precision_at_tiny_x(x):
+    surface = WindingValley()
+    on_floor = np.array([x, surface.c * np.sin(x)])  # y on the floor: the second term is 0
+    expected = exact_floor_term(surface.a, x)
+    assert expected > 0
+    assert surface.value(on_floor) == pytest.approx(expected, rel=4e-16)
+
+
+def test_naive_winding_formula_rounds_to_zero_where_the_library_does_not():
+    surface = WindingValley()
+    x = 1e-8
+    assert naive_winding_value(surface, x, surface.c * np.sin(x)) == 0.0
+    assert surface.value(np.array([x, surface.c * np.sin(x)])) == pytest.approx(0.25e-16, rel=1e-15)
+
+
+def test_winding_valley_hessian_at_the_minimum_is_the_lecture_matrix():
+    surface = WindingValley()
+    np.testing.assert_allclose(surface.hessian(np.zeros(2)), [[3.0, -5.0], [-5.0, 10.0]])
+    assert hess.classify_critical_point(surface.hessian(np.zeros(2))) == "local minimum"
