@@ -52,6 +52,8 @@ class Value:
     PyTorch counterpart: ``torch.tensor(data, dtype=torch.float64, requires_grad=True)``.
     """
 
+    __slots__ = ("_local_rule", "data", "grad", "label", "op", "parents")
+
     def __init__(self, data: float, label: str = "") -> None:
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, got {type(label).__name__}")
@@ -94,35 +96,29 @@ class Value:
             raise TypeError(f"local_rule must be callable, got {type(local_rule).__name__}")
         if isinstance(data, bool) or not isinstance(data, numbers.Real):
             raise TypeError(f"data must be a real number, got {type(data).__name__}")
-        data = float(data)
-        if not math.isfinite(data):
-            inputs = ", ".join(f"{p.data:g}" for p in parents)
-            raise ValueError(f"{op!r} of ({inputs}) gives {data}, which is not finite")
-        out = Value(data)
-        out.op, out.parents, out._local_rule = op, parents, local_rule
-        return out
+        return _result(float(data), op, parents, local_rule)
 
     # ----- binary operations ------------------------------------------------------------
 
     def __add__(self, other: Value | float) -> Value:
         other = _as_value(other, "+")
-        return Value.from_op(self.data + other.data, "+", (self, other), lambda g: (g, g))
+        return _result(self.data + other.data, "+", (self, other), lambda g: (g, g))
 
     def __sub__(self, other: Value | float) -> Value:
         other = _as_value(other, "-")
-        return Value.from_op(self.data - other.data, "-", (self, other), lambda g: (g, -g))
+        return _result(self.data - other.data, "-", (self, other), lambda g: (g, -g))
 
     def __mul__(self, other: Value | float) -> Value:
         other = _as_value(other, "*")
         a, b = self.data, other.data
-        return Value.from_op(a * b, "*", (self, other), lambda g: (g * b, g * a))
+        return _result(a * b, "*", (self, other), lambda g: (g * b, g * a))
 
     def __truediv__(self, other: Value | float) -> Value:
         other = _as_value(other, "/")
         a, b = self.data, other.data
         if b == 0.0:
             raise ZeroDivisionError(f"'/' divides {a:g} by a Value whose data is 0")
-        return Value.from_op(a / b, "/", (self, other), lambda g: (g / b, -g * a / (b * b)))
+        return _result(a / b, "/", (self, other), lambda g: (g / b, -g * a / (b * b)))
 
     def __pow__(self, exponent: float) -> Value:
         if isinstance(exponent, Value):
@@ -133,7 +129,7 @@ class Value:
             raise ValueError(f"'**' of a negative base {x:g} needs an integer exponent, got {c}")
         if x == 0 and c < 0:
             raise ZeroDivisionError(f"'**' raises 0 to the negative power {c:g}")
-        return Value.from_op(x**c, f"**{c:g}", (self,), lambda g: (g * c * x ** (c - 1),))
+        return _result(x**c, f"**{c:g}", (self,), lambda g: (g * c * x ** (c - 1),))
 
     # Reflected forms: Python calls these for `2 + v`, `2 - v`, `2 * v`, `2 / v`.
     def __radd__(self, other: float) -> Value:
@@ -151,7 +147,7 @@ class Value:
     # ----- unary operations -------------------------------------------------------------
 
     def __neg__(self) -> Value:
-        return Value.from_op(-self.data, "neg", (self,), lambda g: (-g,))
+        return _result(-self.data, "neg", (self,), lambda g: (-g,))
 
     def exp(self) -> Value:
         """e ** self; local derivative exp(x)."""
@@ -159,31 +155,31 @@ class Value:
             e = math.exp(self.data)
         except OverflowError:
             raise ValueError(f"'exp' of {self.data:g} overflows a float64") from None
-        return Value.from_op(e, "exp", (self,), lambda g: (g * e,))
+        return _result(e, "exp", (self,), lambda g: (g * e,))
 
     def log(self) -> Value:
         """Natural logarithm; local derivative 1 / x. Raises ValueError for data <= 0."""
         x = self.data
         if x <= 0:
             raise ValueError(f"'log' needs data > 0, got {x:g}")
-        return Value.from_op(math.log(x), "log", (self,), lambda g: (g / x,))
+        return _result(math.log(x), "log", (self,), lambda g: (g / x,))
 
     def tanh(self) -> Value:
         """Hyperbolic tangent; local derivative 1 - tanh(x)**2."""
         t = math.tanh(self.data)
-        return Value.from_op(t, "tanh", (self,), lambda g: (g * (1.0 - t * t),))
+        return _result(t, "tanh", (self,), lambda g: (g * (1.0 - t * t),))
 
     def relu(self) -> Value:
         """max(0, x); local derivative 1 for x > 0 and 0 otherwise (also at 0, like torch)."""
         x = self.data
-        return Value.from_op(max(x, 0.0), "relu", (self,), lambda g: (g if x > 0 else 0.0,))
+        return _result(max(x, 0.0), "relu", (self,), lambda g: (g if x > 0 else 0.0,))
 
     def sigmoid(self) -> Value:
         """1 / (1 + exp(-x)); local derivative s * (1 - s)."""
         x = self.data
         # Two algebraically equal forms, so that exp never overflows for large |x|.
         s = 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
-        return Value.from_op(s, "sigmoid", (self,), lambda g: (g * s * (1.0 - s),))
+        return _result(s, "sigmoid", (self,), lambda g: (g * s * (1.0 - s),))
 
     # ----- backward pass ----------------------------------------------------------------
 
@@ -227,15 +223,31 @@ class Value:
                 node.grad = 0.0
         self.grad += 1.0
         for node in reversed(order):
-            if node.parents:
-                grads = tuple(node._local_rule(node.grad))
-                if len(grads) != len(node.parents):
+            parents = node.parents
+            if parents:
+                grads = node._local_rule(node.grad)
+                if not isinstance(grads, tuple):
+                    grads = tuple(grads)
+                if len(grads) != len(parents):
                     raise ValueError(
                         f"the local rule of {node.op!r} returned {len(grads)} gradient(s) "
-                        f"for {len(node.parents)} parent(s)"
+                        f"for {len(parents)} parent(s)"
                     )
-                for parent, g in zip(node.parents, grads, strict=True):
+                for parent, g in zip(parents, grads, strict=False):  # lengths checked above
                     parent.grad += float(g)
+
+
+def _result(data: float, op: str, parents: tuple[Value, ...], local_rule: LocalRule) -> Value:
+    """A new Value wired into the graph, for operands already checked (``from_op`` checks
+    its arguments and then calls this; the operations of this module call it directly, so
+    that an operation costs about what it costs in micrograd)."""
+    if not math.isfinite(data):
+        inputs = ", ".join(f"{p.data:g}" for p in parents)
+        raise ValueError(f"{op!r} of ({inputs}) gives {data}, which is not finite")
+    out = Value.__new__(Value)
+    out.data, out.grad, out.label = data, 0.0, ""
+    out.op, out.parents, out._local_rule = op, parents, local_rule
+    return out
 
 
 def _as_value(x: Any, op: str) -> Value:

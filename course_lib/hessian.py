@@ -74,11 +74,17 @@ def hessian(f: ScalarFunction, x: Any) -> np.ndarray:
     Returns:
         ndarray of shape (n, n) with entries d²f / dx_i dx_j.
 
-    PyTorch counterpart: ``torch.autograd.functional.hessian`` (used here).
+    PyTorch counterpart: ``torch.autograd.functional.hessian`` (used here, with
+    ``vectorize=True`` when ``f`` allows it).
     """
     x = _check_point(f, x)
     xt = torch.tensor(x, dtype=torch.float64)
-    H = torch.autograd.functional.hessian(lambda t: _scalar(f(t)), xt)
+    try:
+        # All n Hessian-vector products in one batched backward pass (torch's vmap).
+        H = torch.autograd.functional.hessian(lambda t: _scalar(f(t)), xt, vectorize=True)
+    except RuntimeError:
+        # An operation vmap cannot batch (say, .item() inside f): one backward per row.
+        H = torch.autograd.functional.hessian(lambda t: _scalar(f(t)), xt)
     return H.detach().numpy().reshape(x.size, x.size).copy()
 
 

@@ -38,6 +38,7 @@ import numpy as np
 
 from course_lib._validation import (
     as_float_array,
+    check_finite,
     check_float_ndarray,
     check_int,
     check_range,
@@ -95,6 +96,9 @@ class Optimizer:
         self.lr = _check_nonnegative(lr, "lr")
         self.state: list[dict[str, np.ndarray]] = [{} for _ in self.params]
         self.step_count = 0
+        # One work array per parameter, reused by every step: an update then allocates
+        # nothing (at 1e6 parameters, fresh temporaries cost more than the arithmetic).
+        self._work = [np.empty_like(p) for p in self.params]
 
     def step(self, grads: Sequence[Any]) -> None:
         """Update every parameter in place, using the current ``self.lr``.
@@ -106,7 +110,8 @@ class Optimizer:
         grads = self._check_grads(grads)
         self.lr = _check_nonnegative(self.lr, "lr")
         self.step_count += 1
-        for p, g, state in zip(self.params, grads, self.state, strict=True):
+        for p, g, state, work in zip(self.params, grads, self.state, self._work, strict=True):
+            self._scratch = work
             self._update(p, g, state)
 
     def _check_grads(self, grads: Any) -> list[np.ndarray]:
@@ -120,8 +125,16 @@ class Optimizer:
             )
         checked = []
         for i, (g, p) in enumerate(zip(grads, self.params, strict=True)):
-            g = as_float_array(g, f"grads[{i}]")
-            check_shape(g, p.shape, f"grads[{i}]", f"to match params[{i}]")
+            name = f"grads[{i}]"
+            if isinstance(g, np.ndarray) and g.dtype.kind == "f":
+                # Kept in its own dtype (no float64 round trip). A finite sum of squares
+                # (one BLAS pass) proves every entry finite; only when it is not (a NaN, an
+                # infinity, or squares too large to add up) does the exact check run.
+                if not math.isfinite(float(np.vdot(g, g))):
+                    check_finite(g, name)
+            else:
+                g = as_float_array(g, name)
+            check_shape(g, p.shape, name, f"to match params[{i}]")
             checked.append(g.astype(p.dtype, copy=False))
         return checked
 
@@ -177,16 +190,27 @@ class SGD(Optimizer):
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
         if self.weight_decay != 0:
             g = g + self.weight_decay * p
+        work = self._scratch
         if self.momentum != 0:
             if "momentum_buffer" not in state:
                 state["momentum_buffer"] = g.copy()  # a copy: g may be the caller's array
             else:
                 buf = state["momentum_buffer"]
                 buf *= self.momentum
-                buf += (1 - self.dampening) * g
+                if self.dampening == 0:
+                    buf += g
+                else:
+                    np.multiply(g, 1 - self.dampening, out=work)
+                    buf += work
             buf = state["momentum_buffer"]
-            g = g + self.momentum * buf if self.nesterov else buf
-        p -= self.lr * g
+            if self.nesterov:
+                np.multiply(buf, self.momentum, out=work)
+                work += g
+                g = work
+            else:
+                g = buf
+        np.multiply(g, self.lr, out=work)
+        p -= work
 
 
 class Adagrad(Optimizer):
@@ -372,16 +396,23 @@ class Adam(Optimizer):
                 p *= 1 - self.lr * self.weight_decay
             else:
                 g = g + self.weight_decay * p
-        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m, v, work = state["exp_avg"], state["exp_avg_sq"], self._scratch
         m *= beta1
-        m += (1 - beta1) * g
+        np.multiply(g, 1 - beta1, out=work)
+        m += work
         v *= beta2
-        v += (1 - beta2) * g * g
+        np.multiply(g, 1 - beta2, out=work)
+        work *= g
+        v += work
         if self.amsgrad:
             np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]
-        d = np.sqrt(v) / math.sqrt(1 - beta2**t) + self.eps
-        p -= self.lr / (1 - beta1**t) * m / d
+        d = np.sqrt(v, out=work)  # d = sqrt(v) / sqrt(1 - beta2^t) + eps, in the work array
+        d /= math.sqrt(1 - beta2**t)
+        d += self.eps
+        np.divide(m, d, out=work)
+        work *= self.lr / (1 - beta1**t)
+        p -= work
 
 
 class AdamW(Adam):

@@ -19,6 +19,7 @@ COMMANDS = {
     "oldest": "course_tools.oldest",
     "lab": "course_tools.lab",
     "export-nbgrader": "course_tools.grading.nbgrader_export",
+    "benchmark": "course_tools.benchmark",
 }
 
 

@@ -338,3 +338,36 @@ def test_torch_path_rejects_an_unknown_optimizer_and_negative_steps():
         optim.torch_path("Adamm", Saddle(), 3)
     with pytest.raises(ValueError, match="steps"):
         optim.torch_path("SGD", Saddle(), -1, lr=0.1)
+
+
+def test_float32_parameters_stay_float32_and_the_step_allocates_no_new_parameter():
+    import torch
+
+    rng = np.random.default_rng(3)
+    p = rng.standard_normal(1000).astype(np.float32)
+    g = rng.standard_normal(1000).astype(np.float32)
+    tp = torch.tensor(p.copy(), requires_grad=True)
+    same_array = p
+    for opt, ref in (
+        (optim.SGD([p], lr=0.1, momentum=0.9, nesterov=True), torch.optim.SGD),
+        (optim.Adam([p], lr=0.1), torch.optim.Adam),
+    ):
+        tp = torch.tensor(p.copy(), requires_grad=True)
+        kwargs = {"momentum": 0.9, "nesterov": True} if ref is torch.optim.SGD else {}
+        torch_opt = ref([tp], lr=0.1, **kwargs)
+        for _ in range(3):
+            opt.step([g])
+            tp.grad = torch.tensor(g)
+            torch_opt.step()
+        assert p is same_array and p.dtype == np.float32
+        np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_a_huge_but_finite_float32_gradient_is_accepted_and_a_nan_is_not():
+    p = np.zeros(4, dtype=np.float32)
+    optim.SGD([p], lr=1e-30).step([np.full(4, 1e30, dtype=np.float32)])  # squares overflow
+    assert np.all(np.isfinite(p))
+    g = np.ones(4, dtype=np.float32)
+    g[2] = np.nan
+    with pytest.raises(ValueError, match=r"grads\[0\] contains NaN or infinity"):
+        optim.SGD([p], lr=0.1).step([g])
