@@ -9,27 +9,29 @@
 # %% [markdown]
 # # Lecture 01 — Backpropagation
 #
-# Training a network means moving its parameters against the gradient of a cost. A network
-# has thousands to billions of parameters, so the question of this lecture is: **how do we
-# get every partial derivative of the cost at once, cheaply and correctly?** The answer is
-# **backpropagation** (反向传播): one forward pass that stores intermediate values, then one
-# backward pass that applies the chain rule from the output back to every parameter. We
-# build it from a two-parameter linear model up to a two-layer network, check each step against a
-# numerical gradient and `torch.autograd`, and measure why it beats finite differences.
+# Training a network means moving its parameters θ against the gradient of a loss $L$. A
+# network has thousands to billions of parameters, so the question of this lecture is:
+# **how do we get every partial derivative of the loss at once, cheaply and correctly?**
+# The answer is **backpropagation** (反向传播): one forward pass that stores intermediate
+# values, then one backward pass that applies the chain rule from the output back to every
+# parameter. We work it out by hand on small graphs, then *build* a scalar autograd engine
+# in about forty lines, train a small network with it, and measure what storing the
+# forward pass buys in time and costs in memory.
 #
 # 1. A linear model, exhaustive search and gradient descent
-# 2. Smoothing a noisy cost curve
-# 3. Why layers need a nonlinearity
-# 4. The computational graph: forward pass and backward pass
-# 5. Sum at forks, multiply along layers
-# 6. A scalar autograd engine and its graph
+# 2. Why layers need a nonlinearity
+# 3. The computational graph: forward pass and backward pass
+# 4. A neuron as a circuit of gates
+# 5. Build the engine: `Value` in forty lines
+# 6. Train a small network with the engine
 # 7. Matrix gradients by shape matching
 # 8. A two-layer network, backward pass by hand
 # 9. Numerical gradients: the reference for debugging
-# 10. Why frameworks store the forward activations: a measurement
+# 10. Why frameworks store the forward activations: time and memory
 # 11. PyTorch's view: `requires_grad`, `.backward()`, `.grad`
 # 12. The library version
-# 13. Takeaways and homework
+# 13. Side note: smoothing a noisy cost curve
+# 14. Takeaways, exercises and homework
 
 # %%
 import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
@@ -39,6 +41,8 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "git+https://github.com/dl-fundamentals/course"], check=True)  # fmt: skip
 
 # %%
+import functools
+import math
 import time
 import warnings
 
@@ -46,17 +50,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint_sequential
 
-from course_lib import layers, losses
-from course_lib.autograd import Value, draw_graph
+from course_lib import autograd, data, layers, losses, plots
 from course_lib.gradcheck import format_bound, numerical_gradient, rel_error
-from course_lib.plots import loss_curves, use_style
 from course_lib.training import set_seed
 
 set_seed(0)
 torch.set_num_threads(1)
 np.set_printoptions(precision=4, suppress=True)
-use_style()
+plots.use_style()
 rng = np.random.default_rng(0)
 
 # %% [markdown]
@@ -64,11 +67,11 @@ rng = np.random.default_rng(0)
 #
 # Start with the smallest learning problem: three points $(x, y) = (1, 2), (2, 4), (3, 6)$
 # and the **linear model** $\hat y = w x + b$. We judge a choice of $(w, b)$ by the
-# **mean squared error** (MSE), the cost
+# **mean squared error** (MSE), the loss
 #
-# $$\mathrm{cost}(w, b) = \frac{1}{N}\sum_{n=1}^{N} (\hat y_n - y_n)^2 = \frac{1}{N}\sum_{n=1}^{N} (w x_n + b - y_n)^2 .$$
+# $$L(w, b) = \frac{1}{N}\sum_{n=1}^{N} (\hat y_n - y_n)^2 = \frac{1}{N}\sum_{n=1}^{N} (w x_n + b - y_n)^2 .$$
 #
-# The bluntest way to train is **exhaustive search** (穷举法): evaluate the cost on a grid
+# The bluntest way to train is **exhaustive search** (穷举法): evaluate the loss on a grid
 # of candidate values and keep the best. Here a grid of 41 × 41 pairs is enough.
 
 # %%
@@ -84,37 +87,37 @@ def cost(w, b):
 ws, bs = np.linspace(0.0, 4.0, 41), np.linspace(-2.0, 2.0, 41)
 grid = np.array([[cost(w, b) for b in bs] for w in ws])
 i, j = np.unravel_index(grid.argmin(), grid.shape)
-print(f"best of {grid.size} pairs: w = {ws[i]:.1f}, b = {bs[j]:.1f}, cost = {grid[i, j]:.4f}")
+print(f"best of {grid.size} pairs: w = {ws[i]:.1f}, b = {bs[j]:.1f}, loss = {grid[i, j]:.4f}")
 
 # %% [markdown]
-# The cost as a function of $w$ (for three fixed values of $b$) is a parabola. Its lowest
+# The loss as a function of $w$ (for three fixed values of $b$) is a parabola. Its lowest
 # point, at $b = 0$, is the answer. Exhaustive search is fine for two parameters; with a
 # million parameters a grid of 41 values per axis would have $41^{10^6}$ points.
 
 # %%
 fig, ax = plt.subplots()
-for k in (10, 20, 30):  # b = -1, 0, 1
-    ax.plot(ws, grid[:, k], label=f"b = {bs[k]:.0f}")
-ax.plot(ws[i], grid[i, j], "o", color="black", label="best grid point")
-ax.set(xlabel="w", ylabel="cost (MSE)", title="Exhaustive search: cost against w")
+for k, shade in zip((10, 20, 30), plots.shades(3), strict=True):  # b = -1, 0, 1
+    ax.plot(ws, grid[:, k], color=shade, label=f"b = {bs[k]:.0f}")
+ax.plot(ws[i], grid[i, j], "o", color=plots.color("minimum"), label="best grid point")
+ax.set(xlabel="w", ylabel="loss (MSE)", title="Exhaustive search: loss against w")
 ax.legend()
 plt.show()
 
 # %% [markdown]
-# **Gradient descent** replaces the grid by a walk downhill. The derivatives of the cost are
+# **Gradient descent** replaces the grid by a walk downhill. The derivatives of the loss are
 #
-# $$\frac{\partial\,\mathrm{cost}}{\partial w} = \frac{2}{N}\sum_n (\hat y_n - y_n)\,x_n, \qquad
-# \frac{\partial\,\mathrm{cost}}{\partial b} = \frac{2}{N}\sum_n (\hat y_n - y_n),$$
+# $$\frac{\partial L}{\partial w} = \frac{2}{N}\sum_n (\hat y_n - y_n)\,x_n, \qquad
+# \frac{\partial L}{\partial b} = \frac{2}{N}\sum_n (\hat y_n - y_n),$$
 #
-# and each step moves against them with a **learning rate** $\alpha$:
-# $w \leftarrow w - \alpha\,\partial\,\mathrm{cost}/\partial w$, and the same for $b$.
+# and each step moves against them with a **learning rate** $\eta$:
+# $w \leftarrow w - \eta\,\partial L/\partial w$, and the same for $b$.
 # First we check the formulas against a **centered difference**
 # $(f(w + h) - f(w - h)) / 2h$ at an arbitrary point (section 9 says more about this check).
 
 
 # %%
 def grad_cost(w, b):
-    """(dcost/dw, dcost/db) of the MSE above."""
+    """(dL/dw, dL/db) of the MSE above."""
     residual = w * x_data + b - y_data
     return np.array([2 * np.mean(residual * x_data), 2 * np.mean(residual)])
 
@@ -127,100 +130,41 @@ print(f"relative error: {format_bound(err, 1e-7)}")
 assert err < 1e-7
 
 # %% [markdown]
-# Now run gradient descent from $w = b = 0$ with three learning rates. If $\alpha$ is too
+# Now run gradient descent from $w = b = 0$ with three learning rates. If $\eta$ is too
 # large, each step overshoots the bottom of the valley by more than it started from, and
-# the cost *diverges*. For this quadratic cost the limit is $\alpha < 2/\lambda_{\max}$,
+# the loss *diverges*. For this quadratic loss the limit is $\eta < 2/\lambda_{\max}$,
 # where $\lambda_{\max}$ is the largest curvature (eigenvalue of the Hessian; lecture 02).
 
 
 # %%
-def gradient_descent(alpha, epochs=60):
-    """Full-batch gradient descent from w = b = 0; returns (w, b, cost per epoch)."""
+def gradient_descent(eta, epochs=60):
+    """Full-batch gradient descent from w = b = 0; returns (w, b, loss per epoch)."""
     w, b, costs = 0.0, 0.0, []
     for _ in range(epochs):
         costs.append(cost(w, b))
         dw, db = grad_cost(w, b)
-        w, b = w - alpha * dw, b - alpha * db
+        w, b = w - eta * dw, b - eta * db
     return w, b, costs
 
 
-runs = {alpha: gradient_descent(alpha) for alpha in (0.02, 0.15, 0.25)}
+runs = {eta: gradient_descent(eta) for eta in (0.02, 0.15, 0.25)}
 hessian = 2 / 3 * np.array([[np.sum(x_data**2), np.sum(x_data)], [np.sum(x_data), 3.0]])
 print(f"largest stable learning rate 2 / lambda_max = {2 / np.linalg.eigvalsh(hessian).max():.3f}")
-for alpha, (w, b, costs) in runs.items():
-    print(f"alpha = {alpha}: w = {w:.4g}, b = {b:.4g}, cost after 60 epochs = {costs[-1]:.3g}")
+for eta, (w, b, costs) in runs.items():
+    print(f"eta = {eta}: w = {w:.4g}, b = {b:.4g}, loss after 60 epochs = {costs[-1]:.3g}")
 
 # %%
-curves = {f"alpha = {alpha}": costs for alpha, (_, _, costs) in runs.items()}
-loss_curves(
-    curves, ylabel="cost (MSE)", logy=True, title="Gradient descent: a too-large alpha diverges"
-)
+curves = {f"eta = {eta}": costs for eta, (_, _, costs) in runs.items()}
+loss_title = "Gradient descent: a too-large learning rate diverges"
+plots.loss_curves(curves, ylabel="loss (MSE)", logy=True, title=loss_title)
 plt.show()
 
 # %% [markdown]
-# A small $\alpha$ is safe but slow, $\alpha = 0.15$ gets close to the minimum quickly, and $\alpha = 0.25 > 0.18$ makes the cost grow by a constant factor every
-# epoch. A rising cost curve is the first thing to look for when training fails.
+# A small $\eta$ is safe but slow, $\eta = 0.15$ gets close to the minimum quickly, and
+# $\eta = 0.25$, above the limit printed above, makes the loss grow by a constant factor
+# every epoch. A rising loss curve is the first thing to look for when training fails.
 #
-# ## 2. Smoothing a noisy cost curve
-#
-# **Stochastic gradient descent** (SGD) takes one step per randomly drawn example instead of
-# per pass over the data. Each step is cheap, but the cost of the current example jumps
-# around, so the curve is hard to read. An **exponential moving average** (EMA) smooths it:
-#
-# $$C'_0 = C_0, \qquad C'_i = \beta\, C_i + (1 - \beta)\, C'_{i-1}.$$
-#
-# In this form $\beta$ is the weight of the *newest* value, so a small $\beta$ smooths more.
-# Unrolling the recursion shows what is being averaged: geometrically decaying weights,
-#
-# $$C'_T = (1-\beta)^T C_0 + \sum_{k=1}^{T} \beta (1-\beta)^{T-k} C_k .$$
-#
-# We run SGD on 30 noisy points from $y = 2x + 1$ and record each step's single-example cost.
-
-# %%
-x_noisy = rng.uniform(0.0, 3.0, size=30)
-y_noisy = 2.0 * x_noisy + 1.0 + 0.5 * rng.standard_normal(30)
-w, b, step_costs = 0.0, 0.0, []
-for n in rng.integers(0, 30, size=300):  # one random example per step
-    residual = w * x_noisy[n] + b - y_noisy[n]
-    step_costs.append(residual**2)
-    w, b = w - 0.03 * 2 * residual * x_noisy[n], b - 0.03 * 2 * residual
-print(f"after 300 SGD steps: w = {w:.4f}, b = {b:.4f}")
-
-
-# %%
-def smooth(costs, beta):
-    """Exponential moving average C'_i = beta * C_i + (1 - beta) * C'_{i-1}, C'_0 = C_0."""
-    out = [costs[0]]
-    for c in costs[1:]:
-        out.append(beta * c + (1 - beta) * out[-1])
-    return np.array(out)
-
-
-beta, raw = 0.1, np.array(step_costs)
-smoothed = smooth(raw, beta)
-T = len(raw) - 1
-unrolled = (1 - beta) ** T * raw[0] + np.sum(
-    beta * (1 - beta) ** (T - np.arange(1, T + 1)) * raw[1:]
-)
-print(
-    f"|recursion - unrolled sum| at the last step: {format_bound(abs(smoothed[-1] - unrolled), 1e-12)}"
-)
-assert abs(smoothed[-1] - unrolled) < 1e-12
-
-# %%
-curves = {"single-example cost (raw)": raw, f"EMA, beta = {beta}": smoothed}
-ax = loss_curves(curves, xlabel="SGD step", ylabel="cost", title="Smoothing a noisy SGD cost curve")
-ax.get_lines()[0].set_alpha(0.4)
-ax.set_ylim(0.0, 3.0)  # the first few steps (cost up to about 27) are off the top
-ax.legend()
-plt.show()
-
-# %% [markdown]
-# The average shows the trend that the raw curve hides. The price is a *lag* of roughly
-# $1/\beta$ steps: over the first few dozen steps the average still remembers the large
-# early costs.
-#
-# ## 3. Why layers need a nonlinearity
+# ## 2. Why layers need a nonlinearity
 #
 # A network is a chain of layers. If each layer is only linear (an affine map
 # $W x + b$), the chain collapses into a single layer:
@@ -242,31 +186,30 @@ print(f"the same with a ReLU in between:          {np.max(np.abs(with_relu - (W 
 assert diff < 1e-12
 
 # %% [markdown]
-# An activation function $\sigma$ between the layers (ReLU, sigmoid, tanh) breaks the
-# collapse; that is what makes a deep network more expressive than a linear model.
+# An activation function (ReLU, sigmoid σ, tanh) between the layers breaks the collapse;
+# that is what makes a deep network more expressive than a linear model.
 #
-# ## 4. The computational graph: forward pass and backward pass
+# ## 3. The computational graph: forward pass and backward pass
 #
 # A **computational graph** writes a computation as nodes (values) joined by operations.
-# Take one weight $w$ of a neuron with pre-activation $z = w_1 x_1 + w_2 x_2 + b$ and
+# Take one weight of a neuron with pre-activation $z = w_1 x_1 + w_2 x_2 + b$ and
 # activation $a = \sigma(z)$. By the chain rule,
-#
-# $$\frac{\partial C}{\partial w_1} = \frac{\partial z}{\partial w_1}\,\frac{\partial C}{\partial z}.$$
+# $\dfrac{\partial L}{\partial w_1} = \dfrac{\partial z}{\partial w_1}\,\dfrac{\partial L}{\partial z}$.
 #
 # - **Forward pass**: $\partial z/\partial w_1 = x_1$, the *input* of the layer. It is known as
 #   soon as the forward computation reaches the neuron.
-# - **Backward pass**: $\partial C/\partial z$ depends on everything after the neuron. Say $a$
+# - **Backward pass**: $\partial L/\partial z$ depends on everything after the neuron. Say $a$
 #   feeds two neurons $z' = w_3 a + b'$ and $z'' = w_4 a + b''$. Then
 #
-# $$\frac{\partial C}{\partial z} = \sigma'(z)\left[w_3 \frac{\partial C}{\partial z'} + w_4 \frac{\partial C}{\partial z''}\right].$$
+# $$\frac{\partial L}{\partial z} = \sigma'(z)\left[w_3 \frac{\partial L}{\partial z'} + w_4 \frac{\partial L}{\partial z''}\right].$$
 #
-# This is a *recursion*: once $\partial C/\partial z'$ and $\partial C/\partial z''$ are
-# known, $\partial C/\partial z$ follows. So we start at the output and go backward, layer
-# by layer, reusing the values stored in the forward pass. We check it on that exact network,
+# This is a *recursion*: once $\partial L/\partial z'$ and $\partial L/\partial z''$ are
+# known, $\partial L/\partial z$ follows. So we start at the output and go backward, layer
+# by layer, reusing the values stored in the forward pass. We check it on that network,
 #
 # ```
 # x1, x2 ──> z ─σ─> a ──w3──> z'  ─σ─> y'   ──┐
-#                     └──w4──> z'' ─σ─> y''  ──┴──> C = ½[(y' − t')² + (y'' − t'')²]
+#                     └──w4──> z'' ─σ─> y''  ──┴──> L = ½[(y' − t')² + (y'' − t'')²]
 # ```
 
 
@@ -282,28 +225,24 @@ z = p["w1"] * x1 + p["w2"] * x2 + p["b"]
 a = sigmoid(z)
 z_p, z_pp = p["w3"] * a + p["b3"], p["w4"] * a + p["b4"]  # z' and z''
 y_p, y_pp = sigmoid(z_p), sigmoid(z_pp)
-C = 0.5 * ((y_p - t1) ** 2 + (y_pp - t2) ** 2)
-print(f"z = {z:.4f}, a = {a:.4f}, z' = {z_p:.4f}, z'' = {z_pp:.4f}, C = {C:.4f}")
+loss_small = 0.5 * ((y_p - t1) ** 2 + (y_pp - t2) ** 2)
+print(f"z = {z:.4f}, a = {a:.4f}, z' = {z_p:.4f}, z'' = {z_pp:.4f}, L = {loss_small:.4f}")
 
 # %% [markdown]
-# Backward pass: the output layer first ($\partial C/\partial z' = \sigma'(z')\,(y' - t')$,
+# Backward pass: the output layer first ($\partial L/\partial z' = \sigma'(z')\,(y' - t')$,
 # with $\sigma'(z) = \sigma(z)(1 - \sigma(z))$), then the recursion, then each weight
-# gradient = (input of its layer) × ($\partial C/\partial z$ of its neuron).
+# gradient = (input of its layer) × ($\partial L/\partial z$ of its neuron). PyTorch's
+# `torch.autograd` must agree:
 
 # %%
-dC_dz_p = y_p * (1 - y_p) * (y_p - t1)
-dC_dz_pp = y_pp * (1 - y_pp) * (y_pp - t2)
-dC_dz = a * (1 - a) * (p["w3"] * dC_dz_p + p["w4"] * dC_dz_pp)  # the recursion
+dL_dz_p = y_p * (1 - y_p) * (y_p - t1)
+dL_dz_pp = y_pp * (1 - y_pp) * (y_pp - t2)
+dL_dz = a * (1 - a) * (p["w3"] * dL_dz_p + p["w4"] * dL_dz_pp)  # the recursion
 by_hand = {
-    "w1": x1 * dC_dz, "w2": x2 * dC_dz, "b": dC_dz,
-    "w3": a * dC_dz_p, "w4": a * dC_dz_pp, "b3": dC_dz_p, "b4": dC_dz_pp,
+    "w1": x1 * dL_dz, "w2": x2 * dL_dz, "b": dL_dz,
+    "w3": a * dL_dz_p, "w4": a * dL_dz_pp, "b3": dL_dz_p, "b4": dL_dz_pp,
 }  # fmt: skip
-print("by hand: " + ", ".join(f"dC/d{k} = {v:.5f}" for k, v in by_hand.items()))
-
-# %% [markdown]
-# The same network in PyTorch, with `torch.autograd` computing the gradients:
-
-# %%
+print("by hand: " + ", ".join(f"dL/d{k} = {v:.5f}" for k, v in by_hand.items()))
 tp = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in p.items()}
 a_t = torch.sigmoid(tp["w1"] * x1 + tp["w2"] * x2 + tp["b"])
 y_p_t = torch.sigmoid(tp["w3"] * a_t + tp["b3"])
@@ -314,125 +253,354 @@ print(f"max |recursion by hand - torch.autograd| over the 7 parameters: {format_
 assert err < 1e-12
 
 # %% [markdown]
-# ## 5. Sum at forks, multiply along layers
+# ## 4. A neuron as a circuit of gates
 #
-# Two rules are all the chain rule needs on a graph, summed up as *"sum at forks, multiply
-# along layers"* (分叉相加，分层相乘):
+# A neuron with two inputs computes $f = \sigma(w_0 x_0 + w_1 x_1 + w_2)$: the sigmoid of a
+# weighted sum plus a bias $w_2$. Take the example of the CS231n notes, $w = (2, -3, -3)$
+# and $x = (-1, -2)$, and split $f$ into *gates*, primitive operations each with a
+# **local derivative** that needs only its own inputs and output:
 #
-# - along a chain $a \to u \to g$, local derivatives *multiply*:
-#   $\frac{dg}{da} = \frac{dg}{du}\frac{du}{da}$;
-# - where a value is used twice (a **fork**), the gradients arriving along each path *add*.
-#
-# In $f = a b + a$, the input $a$ is used twice, so $\partial f/\partial a = b + 1$. Feeding
-# $f$ into $g = \tanh(f)$ adds a layer: $\partial g/\partial a = (1 - \tanh^2 f)(b + 1)$.
-# The scalar engine `Value` of `course_lib.autograd` (next section) applies both rules:
-
-# %%
-a, b = Value(0.5, label="a"), Value(-2.0, label="b")
-f = a * b + a  # a is used twice: a fork
-g = f.tanh()  # one more layer
-g.backward()
-expected = (1 - np.tanh(f.data) ** 2) * (b.data + 1)
-print(f"f = {f.data:.4f}, dg/da = {a.grad:.6f}, (1 - tanh^2 f)(b + 1) = {expected:.6f}")
-
-a_t, b_t = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (0.5, -2.0))
-torch.tanh(a_t * b_t + a_t).backward()
-err = max(abs(a.grad - a_t.grad.item()), abs(b.grad - b_t.grad.item()))
-print(f"max |Value - torch.autograd| for dg/da, dg/db: {format_bound(err, 1e-12)}")
-assert err < 1e-12
-
-# %% [markdown]
-# ## 6. A scalar autograd engine and its graph
-#
-# Take the sigmoid of a product, $f(w, x) = \dfrac{1}{1 + e^{-(w x)}}$. Split it into
-# primitive operations, each with a **local derivative** that needs only its own inputs:
-#
-# | node | forward | local derivative |
+# | gate | forward | local derivative |
 # |---|---|---|
-# | $z = w \cdot x$ | product | $\partial z/\partial w = x$, $\partial z/\partial x = w$ |
-# | $n = -z$ | negation | $-1$ |
-# | $e = \exp(n)$ | exponential | $e^{n} = e$ (the stored output) |
-# | $d = 1 + e$ | sum | $1$ |
-# | $f = 1 / d$ | reciprocal | $-1/d^2$ |
+# | two products | $p_0 = w_0 x_0$, $p_1 = w_1 x_1$ | $\partial p_0/\partial w_0 = x_0$, $\partial p_0/\partial x_0 = w_0$ (same for $p_1$) |
+# | sum | $s = p_0 + p_1 + w_2$ | $1$ for each input |
+# | negation | $n = -s$ | $-1$ |
+# | exponential | $e = \exp(n)$ | $e$ (the stored output) |
+# | shift | $d = 1 + e$ | $1$ |
+# | reciprocal | $f = 1 / d$ | $-1/d^2$ |
 #
 # The backward pass starts with $\partial f/\partial f = 1$ and multiplies the local
-# derivatives from right to left. By hand:
+# derivatives from the output back to the inputs. The five gates after the sum together
+# have the derivative $\sigma'(s) = \sigma(s)(1 - \sigma(s))$, which the cell checks. By hand:
 
 # %%
-w0, x0 = 2.0, -1.0
-z = w0 * x0  # forward pass, keeping every intermediate value
-n = -z
-e = np.exp(n)
+w0, w1, w2, x0, x1 = 2.0, -3.0, -3.0, -1.0, -2.0
+s = w0 * x0 + w1 * x1 + w2  # forward pass, keeping every intermediate value
+n = -s
+e = math.exp(n)
 d = 1.0 + e
 f = 1.0 / d
-df_dd = -1.0 / d**2  # backward pass, right to left
+df_dd = -1.0 / d**2  # backward pass, from the output to the inputs
 df_de = df_dd * 1.0
 df_dn = df_de * e
-df_dz = df_dn * -1.0
-df_dw, df_dx = df_dz * x0, df_dz * w0
-print(f"f = {f:.6f}, df/dw = {df_dw:.6f}, df/dx = {df_dx:.6f}")
+df_ds = df_dn * -1.0  # the sum gate hands this on to each of its three inputs
+by_hand = {"w0": df_ds * x0, "w1": df_ds * x1, "w2": df_ds, "x0": df_ds * w0, "x1": df_ds * w1}
+print(f"f = {f:.4f}, df/ds = {df_ds:.4f}, sigma(s)(1 - sigma(s)) = {f * (1 - f):.4f}")
+print("by hand: " + ", ".join(f"df/d{k} = {v:.3f}" for k, v in by_hand.items()))
+assert abs(df_ds - f * (1 - f)) < 1e-12
 
 # %% [markdown]
-# `course_lib.autograd.Value` automates exactly this. Each operation creates a new `Value`
-# that remembers its operands and a **local rule** (given $\partial \text{out}/\partial
-# \text{result}$, return $\partial \text{out}/\partial \text{operand}$ for each operand).
-# `backward()` sorts the graph so that every node comes after its operands (a
-# **topological order**), sets the output's gradient to 1, and applies the local rules in
-# reverse order, adding what arrives at forks. `draw_graph` shows each node's value
-# (`data`) and gradient (`grad`):
+# ## 5. Build the engine: `Value` in forty lines
+#
+# Every gate did two things: compute its output (forward), and remember its local
+# derivatives so that it can later apply its **local rule**: pass *upstream gradient ×
+# local derivative* back to each input. An autograd engine does that for every operation, automatically. Our `Value`
+# wraps one number. Each operation returns a new `Value` that stores its `parents` (the
+# operands) and its `local_grads` ($\partial\,\text{result}/\partial\,\text{parent}$). Plain
+# numbers are wrapped as `Value`s too, so `2 * v` and `v + 1` work. Three operations
+# (`+`, `*`, `tanh`) are enough to start:
+
 
 # %%
-w, x = Value(w0, label="w"), Value(x0, label="x")
-z = w * x
-n = -z
-e = n.exp()
-d = 1 + e
-f = 1 / d
-for node, name in [(z, "z"), (n, "n"), (e, "e"), (d, "d"), (f, "f")]:
-    node.label = name
-f.backward()
-fig = draw_graph(f)
+class Value:
+    """A number that remembers how it was computed: its parents and d(self)/d(parent)."""
+
+    def __init__(self, data, parents=(), local_grads=()):
+        self.data, self.grad = float(data), 0.0
+        self.parents, self.local_grads = parents, local_grads
+
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        return Value(self.data + other.data, (self, other), (1.0, 1.0))
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        return Value(self.data * other.data, (self, other), (other.data, self.data))
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        return Value(t, (self,), (1.0 - t * t,))
+
+    __radd__, __rmul__ = __add__, __mul__  # for 2 + v and 2 * v
+
+
+# %% [markdown]
+# The backward pass needs an order in which every node comes after its parents: a
+# **topological order**, found by a depth-first walk from the output. `backward` sets
+# $\partial\,\text{out}/\partial\,\text{out} = 1$ and visits the order in reverse. Each
+# node passes `local * node.grad` to each parent: local derivatives *multiply* along a
+# chain. Where a value is used twice (a **fork**), `+=` *adds* what arrives along each
+# path. In short, *sum at forks, multiply along layers* (分叉相加，分层相乘). As in
+# PyTorch, gradients accumulate: reset them before a second backward pass.
+
+
+# %%
+def backward(self):
+    """Set .grad of every Value that self depends on to d(self)/d(that Value)."""
+    order, seen = [], set()
+
+    def visit(node):  # depth first: a node is appended after all of its parents
+        if node not in seen:
+            seen.add(node)
+            for parent in node.parents:
+                visit(parent)
+            order.append(node)
+
+    visit(self)
+    self.grad = 1.0
+    for node in reversed(order):  # from the output back to the leaves
+        for parent, local in zip(node.parents, node.local_grads, strict=True):
+            parent.grad += local * node.grad  # chain rule; += sums the paths at a fork
+
+
+Value.backward = backward
+Value.__sub__ = lambda self, other: self + (-1.0) * other
+
+# %% [markdown]
+# In $g = \tanh(ab + a)$ the input $a$ is used twice, so by the two rules
+# $\partial g/\partial a = (1 - g^2)(b + 1)$. The course's library has the same engine,
+# `course_lib.autograd.Value` (with more operations and input checks), and PyTorch has its
+# own. All three must agree:
+
+
+# %%
+def fork(a, b):
+    return (a * b + a).tanh()
+
+
+leaves = {
+    "ours": [Value(0.5), Value(-2.0)],
+    "course_lib": [autograd.Value(0.5), autograd.Value(-2.0)],
+    "torch": [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (0.5, -2.0)],
+}
+for pair in leaves.values():
+    fork(*pair).backward()
+grads = {name: np.array([float(v.grad) for v in pair]) for name, pair in leaves.items()}
+rule = (1 - math.tanh(0.5 * -2.0 + 0.5) ** 2) * (-2.0 + 1)
+errs = [abs(grads["ours"][0] - rule)] + [np.max(np.abs(grads["ours"] - grads[k])) for k in leaves]
+print(f"dg/da = {grads['ours'][0]:.6f} (rule: {rule:.6f}), dg/db = {grads['ours'][1]:.6f}")
+print(f"max |ours - rule|, |ours - course_lib|, |ours - torch|: {format_bound(max(errs), 1e-12)}")
+assert max(errs) < 1e-12
+
+# %% [markdown]
+# A new operation is a forward formula plus its local derivatives. The circuit of section 4
+# needs `sigmoid`, with local derivative $s(1 - s)$; the gate patterns below need `maximum`.
+# One `sigmoid` node replaces the five gates after the sum: frameworks *fuse* common
+# operations this way. The engine must reproduce the hand computation and PyTorch:
+
+
+# %%
+def sigmoid_op(self):
+    s = 1.0 / (1.0 + math.exp(-self.data))
+    return Value(s, (self,), (s * (1.0 - s),))
+
+
+def maximum(self, other):
+    first = self.data > other.data  # which input wins
+    return Value(max(self.data, other.data), (self, other), (float(first), float(not first)))
+
+
+Value.sigmoid, Value.maximum = sigmoid_op, maximum
+
+
+# %%
+def circuit(w0, w1, w2, x0, x1):
+    return (w0 * x0 + w1 * x1 + w2).sigmoid()
+
+
+inputs = {"w0": w0, "w1": w1, "w2": w2, "x0": x0, "x1": x1}
+ours = {k: Value(v) for k, v in inputs.items()}
+theirs = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in inputs.items()}
+circuit(**ours).backward()
+circuit(**theirs).backward()
+err_hand = max(abs(ours[k].grad - by_hand[k]) for k in inputs)
+err_torch = max(abs(ours[k].grad - theirs[k].grad.item()) for k in inputs)
+print("engine: " + ", ".join(f"df/d{k} = {v.grad:.3f}" for k, v in ours.items()))
+print(f"max |engine - by hand| {format_bound(err_hand, 1e-12)}, "
+      f"max |engine - torch| {format_bound(err_torch, 1e-12)}")  # fmt: skip
+assert err_hand < 1e-12 and err_torch < 1e-12
+
+# %% [markdown]
+# `course_lib.autograd.draw_graph` draws the library engine's graph of the same circuit,
+# built from the primitive gates of section 4, with each node's value (`data`) and gradient
+# (`grad`). The constants `1` appear as leaves of their own:
+
+# %%
+lib = {k: autograd.Value(v, label=k) for k, v in inputs.items()}
+nodes = {"p0": lib["w0"] * lib["x0"], "p1": lib["w1"] * lib["x1"]}
+nodes["s"] = nodes["p0"] + nodes["p1"] + lib["w2"]
+nodes["n"] = -nodes["s"]
+nodes["e"] = nodes["n"].exp()
+nodes["d"] = 1 + nodes["e"]
+nodes["f"] = 1 / nodes["d"]
+for label, node in nodes.items():
+    node.label = label
+nodes["f"].backward()
+err = max(abs(lib[k].grad - by_hand[k]) for k in inputs)
+print(f"max |library graph - by hand| over the five inputs: {format_bound(err, 1e-12)}")
+assert err < 1e-12
+autograd.draw_graph(nodes["f"])
 plt.show()
 
 # %% [markdown]
-# The constants `1` appear as leaves of their own: the engine wraps plain numbers as
-# `Value`s. The leaf gradients must equal the closed form: the derivative of the sigmoid
-# is $\sigma'(z) = \sigma(z)(1 - \sigma(z))$, so $\partial f/\partial w = \sigma(z)(1-\sigma(z))\,x$
-# and $\partial f/\partial x = \sigma(z)(1-\sigma(z))\,w$.
+# Read the gradients off the drawing and three patterns appear, which make any circuit
+# easy to differentiate in your head. Call $g$ the gradient arriving at a gate's output:
+#
+# | gate | forward | gradient to the inputs | pattern |
+# |---|---|---|---|
+# | add | $a + b$ | $g$, $g$ | *distributes* $g$ unchanged to every input |
+# | multiply | $a b$ | $g b$, $g a$ | *swaps* the inputs, scaled by $g$ |
+# | max | $\max(a, b)$ | $g$ to the larger input, $0$ to the other | *routes* $g$ to the winner |
+#
+# In the circuit the sum gave the same $\partial f/\partial s$ to $p_0$, $p_1$ and $w_2$,
+# and the product $w_0 x_0$ gave $w_0$ the value of $x_0$ and $x_0$ the value of $w_0$,
+# both times $\partial f/\partial s$. Each pattern, checked with the engine and with
+# centered differences:
 
 # %%
-s = f.data
-closed_form = np.array([s * (1 - s) * x0, s * (1 - s) * w0])
-w_t, x_t = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (w0, x0))
-torch.sigmoid(w_t * x_t).backward()
-engine = np.array([w.grad, x.grad])
-err_torch = np.max(np.abs(engine - [w_t.grad.item(), x_t.grad.item()]))
-err_closed = np.max(np.abs(engine - closed_form))
-print(f"Value: df/dw = {w.grad:.6f}, df/dx = {x.grad:.6f}  (by hand: {df_dw:.6f}, {df_dx:.6f})")
+gates = {  # name: (the gate on Values, the same gate on floats, the pattern)
+    "add": (Value.__add__, float.__add__, lambda a, b, g: (g, g)),
+    "multiply": (Value.__mul__, float.__mul__, lambda a, b, g: (g * b, g * a)),
+    "max": (Value.maximum, max, lambda a, b, g: (g * (a > b), g * (b > a))),
+}
+a0, b0, upstream = 1.5, -0.5, -2.0  # two inputs and the gradient arriving from above
+for name, (gate, float_gate, pattern) in gates.items():
+    a, b = Value(a0), Value(b0)
+    (gate(a, b) * upstream).backward()
+    numeric = numerical_gradient(lambda v, f=float_gate: upstream * f(*v), np.array([a0, b0]))
+    expected = np.array(pattern(a0, b0, upstream), dtype=float) + 0.0  # + 0.0: no "-0.0"
+    err = max(np.max(np.abs([a.grad, b.grad] - expected)), np.max(np.abs(numeric - expected)))
+    print(f"{name:8s} g = {upstream}: pattern {expected}, engine and centered difference "
+          f"agree {format_bound(err, 1e-8)}")  # fmt: skip
+    assert err < 1e-8
+
+# %% [markdown]
+# ## 6. Train a small network with the engine
+#
+# Nothing in `Value` knows about networks: a network is a longer expression. We classify
+# the *two moons* (`course_lib.data.make_moons`: two interleaving half circles that no
+# straight line separates) with a 2-8-1 network: 2 inputs, 8 tanh hidden units and one tanh
+# output unit whose sign is the predicted class. The loss is the MSE between the outputs and
+# the targets $t = \pm 1$. The sizes are chosen for pure Python: $N = 60$ standardized
+# points, every weight and bias a `Value`, and 50 steps of full-batch gradient descent with
+# $\eta = 0.5$; each step builds and differentiates a graph of thousands of `Value`s.
+
+# %%
+X_raw, y_moons = data.make_moons(60, noise=0.1, seed=0)
+X_new_raw, y_new = data.make_moons(1000, noise=0.1, seed=1)  # fresh points, for testing only
+X_moons, X_new, _, _ = data.standardize(X_raw, X_new_raw)  # statistics of the 60 training points
+points, targets = X_moons.tolist(), [2.0 * c - 1.0 for c in y_moons.tolist()]  # t = -1 or +1
+init = np.random.default_rng(0)
+
+
+def new_layer(n_in, n_out, std):
+    """n_out neurons, each a list of n_in weights and then a bias, all engine Values."""
+    rows = [[Value(init.normal(0.0, std)) for _ in range(n_in)] for _ in range(n_out)]
+    return [[*row, Value(0.0)] for row in rows]
+
+
+net = [new_layer(2, 8, std=1.4), new_layer(8, 1, std=0.35)]
+parameters = [p for layer in net for neuron in layer for p in neuron]
+
+
+# %%
+def mlp(x):
+    """The network's output for one point x (a list of two floats), as a Value."""
+    h = x
+    for layer in net:  # zip stops after the weights; neuron[-1] is the bias
+        h = [
+            sum((w * v for w, v in zip(neuron, h, strict=False)), neuron[-1]).tanh()
+            for neuron in layer
+        ]
+    return h[0]
+
+
+def mse_loss():
+    """(MSE over the 60 points as a Value, the outputs)."""
+    outputs = [mlp(x) for x in points]
+    return sum((o - t) * (o - t) for o, t in zip(outputs, targets, strict=True)) * (1 / 60), outputs
+
+
+def weights():
+    """The current weights as arrays, one (n_out, n_in + 1) array per layer (bias last)."""
+    return [np.array([[p.data for p in neuron] for neuron in layer]) for layer in net]
+
+
+# %% [markdown]
+# Before training, the engine's gradient of the loss must match PyTorch's for every
+# parameter (the same network written with tensors):
+
+# %%
+loss, _ = mse_loss()
+loss.backward()
+torch_weights = [torch.tensor(W, requires_grad=True) for W in weights()]
+h = torch.tensor(X_moons)
+for W in torch_weights:
+    h = torch.tanh(h @ W[:, :-1].T + W[:, -1])
+torch.mean((h[:, 0] - torch.tensor(targets)) ** 2).backward()
+torch_grads = torch.cat([W.grad.ravel() for W in torch_weights]).numpy()
+err = np.max(np.abs(np.array([p.grad for p in parameters]) - torch_grads))
 print(
-    f"max |Value - torch.autograd| = {format_bound(err_torch, 1e-12)}, max |Value - closed form| = {format_bound(err_closed, 1e-12)}"
+    f"max |engine - torch.autograd| over the {len(parameters)} gradients: {format_bound(err, 1e-12)}"
 )
-assert err_torch < 1e-12 and err_closed < 1e-12
-
-# %% [markdown]
-# Because $\sigma'$ has this simple closed form, the engine also offers `sigmoid` as *one*
-# node with local rule $s(1 - s)$: four nodes of the graph above become one, with the same
-# gradient. Frameworks fuse common operations this way.
+assert err < 1e-12
 
 # %%
-w_fused, x_fused = Value(w0), Value(x0)
-(w_fused * x_fused).sigmoid().backward()
-print(f"fused sigmoid node: df/dw = {w_fused.grad:.6f}, df/dx = {x_fused.grad:.6f}")
-assert abs(w_fused.grad - w.grad) < 1e-12 and abs(x_fused.grad - x.grad) < 1e-12
+# NBVAL_IGNORE_OUTPUT
+start, history = time.perf_counter(), []
+for _ in range(50):
+    loss, outputs = mse_loss()
+    for p in parameters:
+        p.grad = 0.0  # gradients accumulate: reset them before every backward pass
+    loss.backward()
+    for p in parameters:
+        p.data -= 0.5 * p.grad  # a gradient-descent step with eta = 0.5
+    history.append(loss.data)
+print(f"50 training steps with the engine took {time.perf_counter() - start:.1f} s")
+
 
 # %% [markdown]
+# To draw the decision regions we need the network on tens of thousands of grid points, so
+# `predict` runs the trained weights through NumPy (no gradients needed). It must agree with
+# the engine on the training points:
+
+
+# %%
+def predict(P):
+    """Class (0 or 1) of each row of P, shape (M, 2), with the trained weights."""
+    h = P
+    for W in weights():
+        h = np.tanh(h @ W[:, :-1].T + W[:, -1])
+    return (h[:, 0] > 0).astype(int)
+
+
+_, outputs = mse_loss()
+same = np.array_equal(predict(X_moons), [int(o.data > 0) for o in outputs])
+train_acc, test_acc = np.mean(predict(X_moons) == y_moons), np.mean(predict(X_new) == y_new)
+assert same and history[-1] < history[0] / 3 and train_acc >= 0.9 and test_acc >= 0.85
+print("NumPy predictions = engine predictions on the training points ✓")
+print("loss after 50 steps below a third of the first loss ✓")
+print("accuracy >= 0.9 on the 60 training points ✓ and >= 0.85 on 1000 new points ✓")
+
+# %%
+fig, (ax_loss, ax_regions) = plt.subplots(1, 2, figsize=(11, 4.2))
+plots.loss_curves({"train": history}, xlabel="gradient-descent step", ylabel="loss (MSE)",
+                  title="The engine trains a 2-8-1 network", ax=ax_loss)  # fmt: skip
+plots.decision_boundary(predict, X_moons, y_moons, title="Decision regions", ax=ax_regions)
+ax_regions.set(xlabel="$x_1$ (standardized)", ylabel="$x_2$ (standardized)")
+plt.show()
+
+# %% [markdown]
+# The boundary bends around both moons, which no linear model could do (section 2). The
+# engine is complete in principle; what it lacks is speed, because every scalar is a
+# Python object. From now on we work with whole matrices, as frameworks do.
+#
 # ## 7. Matrix gradients by shape matching
 #
-# Networks work with matrices, not scalars. For $D = W X$ with $W$ of shape (5, 10) and
-# $X$ of shape (10, 3) (examples are the *columns* of $X$), suppose the backward pass has
-# delivered $dD = \partial L/\partial D$, shaped like $D$, (5, 3). Each gradient has the
-# shape of what it is the gradient of, and there is only one product of $dD$ with $X$ or
-# $W$ that has that shape — **shape matching**:
+# For $D = W X$ with $W$ of shape (5, 10) and $X$ of shape (10, 3) (examples are the
+# *columns* of $X$), suppose the backward pass has delivered $dD = \partial L/\partial D$,
+# shaped like $D$, (5, 3). Each gradient has the shape of what it is the gradient of, and
+# only one product of $dD$ with $X$ or $W$ has that shape — **shape matching**:
 #
 # $$dW = dD\, X^\top \quad (5{\times}3)(3{\times}10) = (5{\times}10), \qquad
 # dX = W^\top dD \quad (10{\times}5)(5{\times}3) = (10{\times}3).$$
@@ -447,8 +615,7 @@ G = rng.standard_normal((5, 3))  # plays the role of dL/dD
 dW, dX = G @ X.T, W.T @ G
 err_W = rel_error(dW, numerical_gradient(lambda W_: np.sum((W_ @ X) * G), W))
 err_X = rel_error(dX, numerical_gradient(lambda X_: np.sum((W @ X_) * G), X))
-print(f"relative error dW = dD X^T: {format_bound(err_W, 1e-7)}")
-print(f"relative error dX = W^T dD: {format_bound(err_X, 1e-7)}")
+print(f"relative error of dW = dD X^T and dX = W^T dD: {format_bound(max(err_W, err_X), 1e-7)}")
 assert err_W < 1e-7 and err_X < 1e-7
 
 # %% [markdown]
@@ -464,12 +631,9 @@ lin.params["W"][...] = W.T
 lin.params["b"][...] = 0.0
 out = lin.forward(X.T)  # = (W X)^T
 dx = lin.backward(G.T)
-err_W = np.max(np.abs(lin.grads["W"] - dW.T))
-err_x = np.max(np.abs(dx - dX.T))
-print(
-    f"max |Linear.grads['W'] - dW^T| = {format_bound(err_W, 1e-12)}, max |Linear dx - dX^T| = {format_bound(err_x, 1e-12)}"
-)
-assert err_W < 1e-12 and err_x < 1e-12
+err = max(np.max(np.abs(lin.grads["W"] - dW.T)), np.max(np.abs(dx - dX.T)))
+print(f"max |Linear gradients - transposed dW, dX|: {format_bound(err, 1e-12)}")
+assert err < 1e-12
 
 # %% [markdown]
 # ## 8. A two-layer network, backward pass by hand
@@ -498,7 +662,7 @@ assert err_W < 1e-12 and err_x < 1e-12
 
 
 # %%
-def forward(params, X, y, reg):
+def forward_pass(params, X, y, reg):
     """Loss of X -> affine -> ReLU -> affine -> softmax loss + L2, and the cache (a, h, p)."""
     a = X @ params["W1"] + params["b1"]
     h = np.maximum(a, 0.0)
@@ -509,7 +673,7 @@ def forward(params, X, y, reg):
     return data_loss + reg * (np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2)), (a, h, p)
 
 
-def backward(params, X, y, reg, cache):
+def backward_pass(params, X, y, reg, cache):
     """Gradients of the loss with respect to W1, b1, W2, b2, from the stored (a, h, p)."""
     a, h, p = cache
     ds = p.copy()
@@ -531,14 +695,15 @@ reg = 0.05
 X, y = rng.standard_normal((N, D)), rng.integers(0, C, size=N)
 params = {"W1": 0.5 * rng.standard_normal((D, H)), "b1": 0.1 * rng.standard_normal(H),
           "W2": 0.5 * rng.standard_normal((H, C)), "b2": 0.1 * rng.standard_normal(C)}  # fmt: skip
-loss, cache = forward(params, X, y, reg)
-grads = backward(params, X, y, reg, cache)
+loss, cache = forward_pass(params, X, y, reg)
+grads = backward_pass(params, X, y, reg, cache)
+err = max(
+    rel_error(grads[k], numerical_gradient(lambda _: forward_pass(params, X, y, reg)[0], params[k]))
+    for k in params
+)
 print(f"loss = {loss:.6f}")
-for name in params:
-    numeric = numerical_gradient(lambda _: forward(params, X, y, reg)[0], params[name])
-    err = rel_error(grads[name], numeric)
-    print(f"d{name}: relative error vs numerical gradient {format_bound(err, 1e-7)}")
-    assert err < 1e-7
+print(f"max relative error of dW1, db1, dW2, db2 vs numerical gradient: {format_bound(err, 1e-7)}")
+assert err < 1e-7
 
 # %%
 X_t, y_t = torch.tensor(X), torch.tensor(y)
@@ -553,12 +718,10 @@ def torch_loss(W1, b1, W2, b2):
 inputs = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in params.values()]
 loss_t = torch_loss(*inputs)
 loss_t.backward()
-print(f"|loss - torch loss|: {format_bound(abs(loss - loss_t.item()), 1e-12)}")
-assert abs(loss - loss_t.item()) < 1e-12
-for name, tensor in zip(params, inputs, strict=True):
-    err = rel_error(grads[name], tensor.grad)
-    print(f"d{name}: relative error vs torch.autograd {format_bound(err, 1e-12)}")
-    assert err < 1e-12
+err = max(rel_error(grads[k], t.grad) for k, t in zip(params, inputs, strict=True))
+print(f"|loss - torch loss|: {format_bound(abs(loss - loss_t.item()), 1e-12)}, "
+      f"max relative error vs torch.autograd: {format_bound(err, 1e-12)}")  # fmt: skip
+assert abs(loss - loss_t.item()) < 1e-12 and err < 1e-12
 
 # %% [markdown]
 # ## 9. Numerical gradients: the reference for debugging
@@ -568,18 +731,19 @@ for name, tensor in zip(params, inputs, strict=True):
 # $$\frac{\partial f}{\partial x_i} \approx \frac{f(x + h e_i) - f(x - h e_i)}{2h}$$
 #
 # has error $O(h^2)$ and needs nothing but the function. It is *slow*: two evaluations of
-# $f$ per parameter, so $2P$ forward passes for $P$ parameters. We never train with it; we
-# use it to *debug* a hand-written backward pass on a tiny problem. Judge the match with
-# the **relative error** $\max|a - b| / \max(|a| + |b|)$ (`rel_error`): in float64, about
-# $10^{-7}$ or less means correct; above $10^{-3}$ is almost certainly a bug.
+# $f$ per parameter, so $2P$ forward passes for $P$ parameters, where backprop needs one
+# forward and one backward pass. We never train with it; we use it to *debug* a
+# hand-written backward pass on a tiny problem. Judge the match with the **relative error**
+# $\max|a - b| / \max(|a| + |b|)$ (`rel_error`): in float64, about $10^{-7}$ or less means
+# correct; above $10^{-3}$ is almost certainly a bug.
 #
 # A classic slip is dividing by $N$ twice, for example once in $ds$ and again in $db_2$.
 # The check catches it at once:
 
 # %%
-buggy = backward(params, X, y, reg, cache)
+buggy = backward_pass(params, X, y, reg, cache)
 buggy["b2"] = buggy["b2"] / N  # the bug: the 1/N is already inside ds
-numeric_b2 = numerical_gradient(lambda _: forward(params, X, y, reg)[0], params["b2"])
+numeric_b2 = numerical_gradient(lambda _: forward_pass(params, X, y, reg)[0], params["b2"])
 print(f"db2 with the bug: relative error {rel_error(buggy['b2'], numeric_b2):.2f}")
 print(f"db2 correct:      relative error {format_bound(rel_error(grads['b2'], numeric_b2), 1e-7)}")
 assert rel_error(grads["b2"], numeric_b2) < 1e-7 < rel_error(buggy["b2"], numeric_b2)
@@ -594,16 +758,18 @@ inputs = tuple(torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in
 print(f"gradcheck in float64: {torch.autograd.gradcheck(torch_loss, inputs)}")
 
 # %% [markdown]
-# Why not float32? It keeps only about 7 significant digits: near a loss of 1 the spacing
-# between neighbouring float32 numbers is $2^{-23} \approx 1.2 \times 10^{-7}$. With
-# $h = 10^{-6}$ the difference $f(x+h) - f(x-h)$ is only a few such steps, so the numerical
-# derivative can only take multiples of $2^{-23}/(2 \cdot 10^{-6}) \approx 0.06$ — useless
-# for gradients of size 0.1. The same check in float32 fails (PyTorch also warns; we
-# silence the warning and print the error's first line):
+# Why not float32? It keeps only about 7 significant digits: near the loss value of this
+# network the gap between neighbouring float32 numbers, `np.spacing`, is the power of two
+# that the cell below prints. With $h = 10^{-6}$ the difference $f(x+h) - f(x-h)$ is only a
+# few such gaps, so the numerical derivative can only take multiples of
+# $\text{gap}/(2h)$ — far too coarse for these gradients. The same check in float32 fails
+# (PyTorch also warns; we silence the warning and print the error's first line):
 
 # %%
+gap = float(np.spacing(np.float32(loss)))
+print(f"float32 gap near the loss {loss:.3f}: 2^{np.log2(gap):.0f}; "
+      f"resolution of a centered difference with h = 1e-6: {gap / 2e-6:.3f}")  # fmt: skip
 inputs32 = tuple(torch.tensor(v, dtype=torch.float32, requires_grad=True) for v in params.values())
-print(f"resolution of a float32 centered difference: {2**-23 / (2 * 1e-6):.3f}")
 try:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -613,17 +779,8 @@ except RuntimeError as error:  # torch's GradcheckError is a RuntimeError
     print(f"float32 gradcheck failed: {str(error).splitlines()[0]}")
 
 # %% [markdown]
-# ## 10. Why frameworks store the forward activations: a measurement
-#
-# Look back at the graph of section 6: the local derivative of `exp` is its own output $e$,
-# that of $1/d$ needs $d$, that of $w \cdot x$ needs $x$. If each gradient were computed from
-# a separately derived formula, every formula would recompute those intermediate values —
-# the forward pass again, once per parameter. Backpropagation instead *stores the forward
-# activations* (our `cache`) and reuses them, so all $P$ gradients cost about one forward
-# plus one backward pass, whatever $P$. Finite differences need $2P$ forward passes.
-#
-# We time both on the two-layer network of section 8 while the hidden width $H$ grows, so
-# the parameter count $P = D H + H + H C + C$ goes from 11 to about 3000.
+# How much slower are finite differences? We time all gradients of the same network with
+# 375 hidden units (the cell prints its parameter count $P$):
 
 
 # %%
@@ -637,66 +794,182 @@ def seconds(fn, repeat):
     return best
 
 
-def all_numerical_gradients(params):
-    """2P forward passes: a centered difference for every entry of every parameter."""
-
-    def loss_fn(_):
-        return forward(params, X, y, reg)[0]
-
-    return {k: numerical_gradient(loss_fn, v) for k, v in params.items()}
-
-
-def backprop(params):
-    """One forward pass (keeping the cache) and one backward pass."""
-    return backward(params, X, y, reg, forward(params, X, y, reg)[1])
+wide = {"W1": 0.5 * rng.standard_normal((D, 375)), "b1": np.zeros(375),
+        "W2": 0.5 * rng.standard_normal((375, C)), "b2": np.zeros(C)}  # fmt: skip
+P = sum(v.size for v in wide.values())
 
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-sizes, t_numeric, t_backprop = [], [], []
-for width in (1, 4, 16, 64, 375):
-    net_rng = np.random.default_rng(width)
-    ps = {"W1": 0.5 * net_rng.standard_normal((D, width)), "b1": np.zeros(width),
-          "W2": 0.5 * net_rng.standard_normal((width, C)), "b2": np.zeros(C)}  # fmt: skip
-    sizes.append(sum(v.size for v in ps.values()))
-    t_numeric.append(seconds(lambda ps=ps: all_numerical_gradients(ps), repeat=2))
-    t_backprop.append(seconds(lambda ps=ps: backprop(ps), repeat=50))
-for P, tn, tb in zip(sizes, t_numeric, t_backprop, strict=True):
-    print(f"P = {P:5d}: finite differences {tn:.2e} s, backprop {tb:.2e} s, ratio {tn / tb:6.0f}")
+def wide_loss(_):
+    return forward_pass(wide, X, y, reg)[0]
+
+
+t_numeric = seconds(lambda: [numerical_gradient(wide_loss, v) for v in wide.values()], repeat=1)
+t_backprop = seconds(lambda: backward_pass(wide, X, y, reg, forward_pass(wide, X, y, reg)[1]), 20)
+print(f"P = {P}: finite differences {t_numeric:.2e} s, backprop {t_backprop:.2e} s")
 
 # %%
-fig, ax = plt.subplots()
-ax.loglog(sizes, t_numeric, "o-", label="finite differences (2P forward passes)")
-ax.loglog(sizes, t_backprop, "s-", label="backprop (1 forward + 1 backward)")
-ax.set(xlabel="number of parameters P", ylabel="seconds for all P gradients",
-       title="Cost of all gradients: finite differences vs backprop")  # fmt: skip
-ax.legend()
-plt.show()
+assert t_numeric > 10 * t_backprop
+print(f"P = {P}: finite differences need {2 * P} forward passes; backprop > 10x faster ✓")
 
 # %% [markdown]
-# The finite-difference time grows in proportion to $P$ (slope 1 on the log-log plot, and
-# each forward pass also gets slower as the network grows); the backprop time grows far
-# more slowly, because at these sizes it is dominated by fixed per-call overheads. The timings depend on the machine, so only the robust facts are printed
-# as checks:
+# ## 10. Why frameworks store the forward activations: time and memory
+#
+# Every backward rule so far needed values of the forward pass: a product needs its inputs,
+# `tanh` and `exp` their outputs, the two-layer network its cache $(a, h, p)$. Take a chain
+# of tanh layers $h_k = \tanh(h_{k-1} W_k)$, $k = 1, \dots, K$, on a batch of $B = 128$ rows
+# of width 64 (float64), with $L = \sum h_K$. The backward step of layer $k$ needs $h_{k-1}$
+# (for $\partial L/\partial W_k$) and $h_k$ (for $\tanh' = 1 - h_k^2$). Three ways to have them:
+#
+# - *store* every $h_k$ during the forward pass: $K$ layer evaluations, $K + 1$
+#   activations held until the backward pass;
+# - *recompute* $h_{k-1}$ from the input $h_0$ whenever layer $k$'s backward step needs it:
+#   two activations at a time, but $K(K+1)/2$ layer evaluations;
+# - *gradient checkpointing* (`torch.utils.checkpoint`): keep only the input of each of
+#   about $\sqrt K$ segments and recompute one segment at a time during the backward pass:
+#   about $2\sqrt K$ activations for less than one extra forward pass.
+#
+# We count the bytes autograd keeps for the backward pass with
+# `torch.autograd.graph.saved_tensors_hooks` (which sees every saved tensor; we skip the
+# weights, which exist anyway) and the layer evaluations with a counter.
 
 # %%
-print(f"parameters: {sizes}")
-print(
-    f"forward passes for all gradients at P = {sizes[-1]}: finite differences {2 * sizes[-1]}, backprop 1 (+ 1 backward)"
+B_chain, width = 128, 64
+evaluations = [0]  # layer evaluations, counted by layer()
+
+
+def chain(depth, seed=0):
+    """Weights W_1..W_depth (64 x 64, requiring grad) and an input batch (128 x 64)."""
+    gen = torch.Generator().manual_seed(seed)
+    Ws = [torch.randn(width, width, generator=gen, dtype=torch.float64) / 8 for _ in range(depth)]
+    x = torch.randn(B_chain, width, generator=gen, dtype=torch.float64)
+    return [W.requires_grad_() for W in Ws], x
+
+
+def layer(W, h):
+    evaluations[0] += 1
+    return torch.tanh(h @ W)
+
+
+# %%
+class SavedBytes(torch.autograd.graph.saved_tensors_hooks):
+    """`with SavedBytes(params) as saved:` counts the bytes autograd saves, params excluded."""
+
+    def __init__(self, params):
+        skip, self.tensors = {p.data_ptr() for p in params}, {}
+
+        def pack(tensor):
+            if tensor.data_ptr() not in skip:  # a tensor saved twice counts once
+                self.tensors[tensor.data_ptr()] = tensor.nbytes
+            return tensor
+
+        super().__init__(pack, lambda tensor: tensor)
+
+    def __enter__(self):
+        super().__enter__()
+        return self
+
+    @property
+    def nbytes(self):
+        return sum(self.tensors.values())
+
+
+# %%
+def stored(Ws, x):
+    """Plain autograd; returns the bytes of activations held until the backward pass."""
+    with SavedBytes(Ws) as saved:
+        h = x
+        for W in Ws:
+            h = layer(W, h)
+    h.sum().backward()
+    return saved.nbytes
+
+
+def checkpointed(Ws, x):
+    """torch.utils.checkpoint with about sqrt(depth) segments; returns the bytes held."""
+    segments = round(math.sqrt(len(Ws)))
+    with SavedBytes(Ws) as saved:
+        functions = [functools.partial(layer, W) for W in Ws]
+        h = checkpoint_sequential(functions, segments, x, use_reentrant=False)
+    h.sum().backward()
+    return saved.nbytes
+
+
+# %%
+def recomputed(Ws, x):
+    """Backward one layer at a time, recomputing its input from x; returns the most bytes held."""
+    upstream, most = None, 0
+    for k in reversed(range(len(Ws))):
+        with torch.no_grad():  # recompute h_{k-1}, keeping nothing for backward
+            h = functools.reduce(lambda h, W: layer(W, h), Ws[:k], x)
+        h.requires_grad_()
+        with SavedBytes(Ws) as saved:
+            out = layer(Ws[k], h)
+        out.backward(torch.ones_like(out) if upstream is None else upstream)
+        upstream, most = h.grad, max(most, saved.nbytes)
+    return most
+
+
+strategies = {"stored": stored, "recomputed": recomputed, "checkpointed": checkpointed}
+activation = B_chain * width * 8  # bytes of one 128 x 64 float64 activation
+
+# %% [markdown]
+# All three must give the same gradients. The counts below are exact, computed from the
+# shapes, so they are the same on every machine:
+
+# %%
+table, err = {}, 0.0
+for depth in (9, 16, 36):
+    reference = None
+    for name, run in strategies.items():
+        Ws, x = chain(depth)
+        evaluations[0] = 0
+        held = run(Ws, x) // activation
+        table[depth, name] = (held, evaluations[0])
+        flat = torch.cat([W.grad.ravel() for W in Ws])
+        reference = flat if reference is None else reference
+        err = max(err, (flat - reference).abs().max().item())
+    row = ", ".join(f"{n} {table[depth, n][0]:2d} / {table[depth, n][1]:3d}" for n in strategies)
+    print(f"K = {depth:2d}: activations held / layer evaluations: {row}")
+print(f"max |gradient - stored gradient| over all runs: {format_bound(err, 1e-12)}")
+assert err < 1e-12
+for k in (9, 16, 36):
+    assert table[k, "stored"] == (k + 1, k) and table[k, "recomputed"] == (2, k * (k + 1) // 2)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+timings = {name: seconds(lambda run=run: run(*chain(36)), 3) for name, run in strategies.items()}
+print("K = 36: " + ", ".join(f"{name} {t * 1e3:.0f} ms" for name, t in timings.items()))
+
+# %%
+held = {name: table[36, name][0] * activation for name in strategies}
+assert (
+    timings["recomputed"] > 3 * timings["stored"]
+    and timings["checkpointed"] < timings["recomputed"]
 )
-print(f"backprop more than 10x faster at the largest P: {t_numeric[-1] > 10 * t_backprop[-1]}")
-assert t_numeric[-1] > 10 * t_backprop[-1]
+assert held["checkpointed"] < held["stored"] / 2 and held["stored"] > 36 * width * width * 8
+print("stored activations grow linearly with depth (K + 1) ✓; recomputing holds 2 at any K ✓")
+print("K = 36: the stored activations take more bytes than the 36 weight matrices ✓")
+print("K = 36: recomputing costs more than 3x the time of storing ✓")
+print("K = 36: checkpointing holds < half the memory of storing ✓, in less time than recomputing ✓")
 
 # %% [markdown]
+# Storing is the fastest strategy and the one frameworks use by default; its price is
+# memory that grows with depth and batch size, so for a large batch the activations, not
+# the weights, fill the memory. Recomputing everything keeps the memory constant but makes
+# the time quadratic in depth. Gradient checkpointing sits in between:
+# `torch.utils.checkpoint.checkpoint` (around any function) and `checkpoint_sequential`
+# are how models are trained when memory runs out.
+#
 # ## 11. PyTorch's view: `requires_grad`, `.backward()`, `.grad`
 #
 # In PyTorch a tensor created with `requires_grad=True` is a leaf of the graph; every
-# operation on it records its backward rule (as `Value` does). `loss.backward()` runs the
-# backward pass and stores $\partial\,\text{loss}/\partial\,\text{leaf}$ in `leaf.grad`.
+# operation on it records its backward rule (as our `Value` does). `loss.backward()` runs
+# the backward pass and stores $\partial\,\text{loss}/\partial\,\text{leaf}$ in `leaf.grad`.
 # One rule surprises everybody once: *gradients accumulate*. `backward()` *adds* to
 # `.grad`, so a second call without zeroing doubles it (it is meant for summing gradients
-# over several losses or mini-batches). On the linear model of section 1 at $w = 0$,
-# $\partial\,\text{cost}/\partial w = -56/3 \approx -18.67$:
+# over several losses or mini-batches). On the linear model of section 1 at $w = 0$:
 
 # %%
 x_t, y_t = torch.tensor(x_data), torch.tensor(y_data)
@@ -710,14 +983,14 @@ for call in range(1, 4):
 # In a training loop this is a bug: each step uses the sum of all past gradients. The fix
 # is to zero the gradients after (or before) every step, with `w.grad.zero_()` or, when
 # an optimizer holds the parameters, `optimizer.zero_grad()`. We train $\hat y = w x + b$
-# with $\alpha = 0.02$ three ways and compare with the NumPy gradient descent of section 1:
+# with $\eta = 0.02$ three ways and compare with the NumPy gradient descent of section 1:
 
 
 # %%
-def train_torch(mode, alpha=0.02, epochs=60):
+def train_torch(mode, eta=0.02, epochs=60):
     """Gradient descent on w, b with torch; mode is 'buggy', 'zero_' or 'optimizer'."""
     w, b = (torch.zeros((), dtype=torch.float64, requires_grad=True) for _ in range(2))
-    optimizer = torch.optim.SGD([w, b], lr=alpha)
+    optimizer = torch.optim.SGD([w, b], lr=eta)
     for _ in range(epochs):
         ((w * x_t + b - y_t) ** 2).mean().backward()
         if mode == "optimizer":
@@ -725,8 +998,8 @@ def train_torch(mode, alpha=0.02, epochs=60):
             optimizer.zero_grad()
             continue
         with torch.no_grad():  # the update itself must not be recorded in the graph
-            w -= alpha * w.grad
-            b -= alpha * b.grad
+            w -= eta * w.grad
+            b -= eta * b.grad
         if mode == "zero_":
             w.grad.zero_()
             b.grad.zero_()
@@ -739,15 +1012,14 @@ for mode in ("buggy", "zero_", "optimizer"):
     w_final, b_final = train_torch(mode)
     print(f"{mode:9s}: w = {w_final:.4g}, b = {b_final:.4g}")
 err = max(abs(np.array(train_torch(mode)) - [w_np, b_np]).max() for mode in ("zero_", "optimizer"))
-print(
-    f"NumPy gradient descent: w = {w_np:.4g}, b = {b_np:.4g}; max difference of the fixed loops {format_bound(err, 1e-12)}"
-)
+print(f"NumPy gradient descent: w = {w_np:.4g}, b = {b_np:.4g}; "
+      f"max difference of the fixed loops {format_bound(err, 1e-12)}")  # fmt: skip
 assert err < 1e-12
 
 # %% [markdown]
-# The buggy loop overshoots to $w \approx 3.7$: the accumulated gradient keeps pushing in
+# The buggy loop overshoots far past $w = 2$: the accumulated gradient keeps pushing in
 # old directions long after the current gradient has turned. Both fixes reproduce our
-# NumPy gradient descent exactly (still on its way to $w = 2$: $\alpha = 0.02$ is the slow
+# NumPy gradient descent exactly (still on its way to $w = 2$: $\eta = 0.02$ is the slow
 # rate of section 1).
 #
 # ## 12. The library version
@@ -756,7 +1028,7 @@ assert err < 1e-12
 #
 # | idea (this lecture) | where it lives |
 # |---|---|
-# | scalar autograd, graph drawing (sections 5–6) | `course_lib.autograd.Value`, `draw_graph` |
+# | scalar autograd engine, graph drawing (sections 4–6) | `course_lib.autograd.Value` (our engine plus `-`, `/`, `**`, `exp`, `log`, `relu`, input checks), `draw_graph` |
 # | centered differences, relative error (section 9) | `course_lib.gradcheck.numerical_gradient`, `rel_error` |
 # | affine layer and ReLU with forward / backward (sections 7–8) | `course_lib.layers.Linear`, `ReLU`, `Sequential` |
 # | softmax and cross-entropy with its gradient $(P - Y)/N$ (section 8) | `course_lib.losses.softmax`, `cross_entropy` |
@@ -767,36 +1039,112 @@ assert err < 1e-12
 # Loaded with the same weights, the library network must reproduce our gradients:
 
 # %%
-net = layers.Sequential(layers.Linear(D, H, rng=0), layers.ReLU(), layers.Linear(H, C, rng=0))
+net2 = layers.Sequential(layers.Linear(D, H, rng=0), layers.ReLU(), layers.Linear(H, C, rng=0))
 for i, k in [(0, "1"), (2, "2")]:
-    net[i].params["W"][...] = params["W" + k]
-    net[i].params["b"][...] = params["b" + k]
-data_loss, dscores = losses.cross_entropy(net.forward(X), y)
-net.backward(dscores)
-lib_grads = {"W1": net.grads["0.W"] + 2 * reg * params["W1"], "b1": net.grads["0.b"],
-             "W2": net.grads["2.W"] + 2 * reg * params["W2"], "b2": net.grads["2.b"]}  # fmt: skip
+    net2[i].params["W"][...] = params["W" + k]
+    net2[i].params["b"][...] = params["b" + k]
+data_loss, dscores = losses.cross_entropy(net2.forward(X), y)
+net2.backward(dscores)
+lib_grads = {"W1": net2.grads["0.W"] + 2 * reg * params["W1"], "b1": net2.grads["0.b"],
+             "W2": net2.grads["2.W"] + 2 * reg * params["W2"], "b2": net2.grads["2.b"]}  # fmt: skip
 lib_loss = data_loss + reg * (np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))
 err = max(rel_error(lib_grads[k], grads[k]) for k in grads)
-print(f"|library loss - our loss|: {format_bound(abs(lib_loss - loss), 1e-12)}")
-print(f"max relative error, library gradients vs our backward: {format_bound(err, 1e-12)}")
+print(f"|library loss - our loss|: {format_bound(abs(lib_loss - loss), 1e-12)}, "
+      f"max relative error of the library gradients: {format_bound(err, 1e-12)}")  # fmt: skip
 assert err < 1e-12 and abs(lib_loss - loss) < 1e-12
 
 # %% [markdown]
-# ## 13. Takeaways and homework
+# ## 13. Side note: smoothing a noisy cost curve
 #
-# - Gradient descent needs $\partial\,\text{cost}/\partial\theta$ for every parameter; the
-#   learning rate must be small enough, or the cost diverges. An EMA makes noisy cost
-#   curves readable.
-# - Without a nonlinearity, stacked linear layers collapse into one.
-# - Backpropagation = chain rule on the computational graph: the forward pass stores each
-#   layer's input and activations, the backward pass computes $\partial C/\partial z$
-#   recursively from the output. Sum at forks, multiply along layers.
-# - Matrix gradients follow from shapes: $D = W X \Rightarrow dW = dD\,X^\top$,
-#   $dX = W^\top dD$; with rows as examples, $dW = x^\top d\text{out}$.
-# - One backward pass gives all $P$ gradients for about the price of a forward pass; finite
-#   differences need $2P$ forward passes. They remain the reference for debugging: relative
-#   error below about $10^{-7}$, in float64.
-# - In PyTorch `.grad` accumulates: zero it every step (`optimizer.zero_grad()`).
+# **Stochastic gradient descent** (SGD) takes one step per randomly drawn example instead of
+# per pass over the data. Each step is cheap, but the loss of the current example jumps
+# around, so the curve is hard to read. An **exponential moving average** (EMA) smooths it.
+# With the course's convention, $\beta$ is the weight of the *past*:
+#
+# $$m_0 = L_0, \qquad m_t = \beta\, m_{t-1} + (1 - \beta)\, L_t ,$$
+#
+# so a larger $\beta$ smooths more. Unrolling the recursion shows what is being averaged:
+# geometrically decaying weights,
+#
+# $$m_T = \beta^T L_0 + \sum_{t=1}^{T} (1-\beta)\, \beta^{T-t} L_t .$$
+#
+# We run SGD on 30 noisy points from $y = 2x + 1$ and record each step's single-example loss.
+
+# %%
+ema_rng = np.random.default_rng(1)
+x_noisy = ema_rng.uniform(0.0, 3.0, size=30)
+y_noisy = 2.0 * x_noisy + 1.0 + 0.5 * ema_rng.standard_normal(30)
+w, b, step_costs = 0.0, 0.0, []
+for n in ema_rng.integers(0, 30, size=300):  # one random example per step
+    residual = w * x_noisy[n] + b - y_noisy[n]
+    step_costs.append(residual**2)
+    w, b = w - 0.03 * 2 * residual * x_noisy[n], b - 0.03 * 2 * residual
+print(f"after 300 SGD steps: w = {w:.4f}, b = {b:.4f}")
+
+
+# %%
+def smooth(costs, beta):
+    """Exponential moving average m_t = beta * m_{t-1} + (1 - beta) * L_t, m_0 = L_0."""
+    out = [costs[0]]
+    for c in costs[1:]:
+        out.append(beta * out[-1] + (1 - beta) * c)
+    return np.array(out)
+
+
+beta, raw = 0.9, np.array(step_costs)
+smoothed = smooth(raw, beta)
+T = len(raw) - 1
+unrolled = beta**T * raw[0] + np.sum((1 - beta) * beta ** (T - np.arange(1, T + 1)) * raw[1:])
+err = abs(smoothed[-1] - unrolled)
+print(f"|recursion - unrolled sum| at the last step: {format_bound(err, 1e-12)}")
+assert err < 1e-12
+
+# %%
+curves = {"single-example loss (raw)": raw, f"EMA, beta = {beta}": smoothed}
+title = "Smoothing a noisy SGD loss curve"
+ax = plots.loss_curves(curves, xlabel="SGD step", ylabel="loss", title=title)
+ax.get_lines()[0].set_alpha(0.4)
+ax.set_ylim(0.0, 3.0)  # the first few steps are off the top
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# The average shows the trend that the raw curve hides. The price is a *lag* of roughly
+# $1/(1 - \beta)$ steps: over the first few dozen steps the average still remembers the
+# large early losses. Lectures 03 and 04 use the same average, with the same $\beta$, for
+# momentum and Adam.
+#
+# ## 14. Takeaways, exercises and homework
+#
+# - Gradient descent needs $\partial L/\partial\theta$ for every parameter; the learning rate
+#   must be small enough, or the loss diverges. Without a nonlinearity, stacked linear
+#   layers collapse into one.
+# - Backpropagation = chain rule on the computational graph: the forward pass stores what
+#   the local derivatives need, the backward pass multiplies them from the output back.
+#   Sum at forks, multiply along layers; add distributes, multiply swaps, max routes.
+# - An autograd engine is a few dozen lines: each operation records its parents and local
+#   derivatives; `backward` walks a topological order in reverse. It trains a network.
+# - Matrix gradients follow from shapes: $D = W X \Rightarrow dW = dD\,X^\top$, $dX = W^\top dD$.
+# - One backward pass gives all $P$ gradients; finite differences need $2P$ forward passes
+#   and remain the reference for debugging (relative error below about $10^{-7}$, float64).
+# - Storing activations buys one-pass backprop with memory; checkpointing trades some
+#   recomputation for less memory. In PyTorch `.grad` accumulates: zero it every step.
+#
+# The key terms of this lecture, with their Chinese names, are in the
+# [glossary](glossary.md).
+
+# %% [markdown]
+# **Exercises.** Predict the answer before you run anything.
+#
+# 1. In section 4, change the bias $w_2$ from $-3$ to $7$. Will the gradients with respect
+#    to $w$ and $x$ grow or shrink, and why? Rerun the circuit cells to check.
+# 2. Give the moons network 2 hidden units instead of 8 (`new_layer(2, 2, ...)` and
+#    `new_layer(2, 1, ...)`). Will the decision boundary still bend around the moons?
+# 3. Call `maximum` with two equal inputs. Where does our engine send the gradient, and
+#    where does `torch.maximum`? Check both.
+# 4. Double the depth of section 10 to $K = 72$. By what factor do the stored activations,
+#    the recomputed layer evaluations and the checkpointed activations grow?
+# 5. In section 13, set $\beta = 0.99$. How many steps does the smoothed curve lag behind?
 #
 # **Homework.** `homework/hw01_backprop.ipynb`: implement the backward passes of the affine
 # layer, ReLU and the softmax loss, assemble the two-layer network's loss and gradients,
