@@ -30,7 +30,7 @@
 # 10. Why frameworks store the forward activations: time and memory
 # 11. PyTorch's view: `requires_grad`, `.backward()`, `.grad`
 # 12. The library version
-# 13. Side note: smoothing a noisy cost curve
+# 13. Side note: smoothing a noisy loss curve
 # 14. Takeaways, exercises and homework
 
 # %%
@@ -294,11 +294,12 @@ assert abs(df_ds - f * (1 - f)) < 1e-12
 #
 # Every gate did two things: compute its output (forward), and remember its local
 # derivatives so that it can later apply its **local rule**: pass *upstream gradient ×
-# local derivative* back to each input. An autograd engine does that for every operation, automatically. Our `Value`
-# wraps one number. Each operation returns a new `Value` that stores its `parents` (the
-# operands) and its `local_grads` ($\partial\,\text{result}/\partial\,\text{parent}$). Plain
-# numbers are wrapped as `Value`s too, so `2 * v` and `v + 1` work. Three operations
-# (`+`, `*`, `tanh`) are enough to start:
+# local derivative* back to each input. An autograd engine does that for every operation,
+# automatically. Our `Value` wraps one number. Each operation returns a new `Value` that
+# stores its `parents` (the operands) and its `local_grads`
+# ($\partial\,\text{result}/\partial\,\text{parent}$). Plain numbers are wrapped as
+# `Value`s too, so `2 * v` and `v + 1` work. Three operations (`+`, `*`, `tanh`) are enough
+# to start:
 
 
 # %%
@@ -956,8 +957,8 @@ print("K = 36: checkpointing holds < half the memory of storing ✓, in less tim
 
 # %% [markdown]
 # Storing is the fastest strategy and the one frameworks use by default; its price is
-# memory that grows with depth and batch size, so for a large batch the activations, not
-# the weights, fill the memory. Recomputing everything keeps the memory constant but makes
+# memory that grows with depth and with the batch size: here the stored activations
+# already outweigh the weights. Recomputing everything keeps the memory constant but makes
 # the time quadratic in depth. Gradient checkpointing sits in between:
 # `torch.utils.checkpoint.checkpoint` (around any function) and `checkpoint_sequential`
 # are how models are trained when memory runs out.
@@ -1054,7 +1055,7 @@ print(f"|library loss - our loss|: {format_bound(abs(lib_loss - loss), 1e-12)}, 
 assert err < 1e-12 and abs(lib_loss - loss) < 1e-12
 
 # %% [markdown]
-# ## 13. Side note: smoothing a noisy cost curve
+# ## 13. Side note: smoothing a noisy loss curve
 #
 # **Stochastic gradient descent** (SGD) takes one step per randomly drawn example instead of
 # per pass over the data. Each step is cheap, but the loss of the current example jumps
@@ -1111,8 +1112,7 @@ plt.show()
 # %% [markdown]
 # The average shows the trend that the raw curve hides. The price is a *lag* of roughly
 # $1/(1 - \beta)$ steps: over the first few dozen steps the average still remembers the
-# large early losses. Lectures 03 and 04 use the same average, with the same $\beta$, for
-# momentum and Adam.
+# large early losses. Adam (lecture 04) uses the same average, with the same $\beta$.
 #
 # ## 14. Takeaways, exercises and homework
 #
