@@ -70,9 +70,10 @@ def plan_pages(root: Path, solutions: bool = False) -> list[Page]:
         if solutions and solution.exists():
             title = f"Solution {lecture.number}: {lecture.title}"
             pages.append(Page(f"{lecture.homework}_solution.html", title, solution, "solution"))
-    glossary = root / "notebooks" / "glossary.md"
-    if glossary.exists():
-        pages.append(Page("glossary.html", "Glossary", glossary, "glossary"))
+    for stem, title in (("glossary", "Glossary"), ("notation", "Notation")):
+        source = root / "notebooks" / f"{stem}.md"
+        if source.exists():
+            pages.append(Page(f"{stem}.html", title, source, "glossary"))
     return pages
 
 
@@ -97,7 +98,7 @@ def build_book(
     out.mkdir(parents=True)
     (out / "style.css").write_text(_stylesheet(), encoding="utf-8")
     links = {page.source.stem: page.file for page in pages if page.kind in ("lecture", "homework")}
-    links["glossary"] = "glossary.html"
+    links.update(glossary="glossary.html", notation="notation.html")
     written = []
     for index, page in enumerate(pages):
         soup = _page_body(page, pages, execute, out)
@@ -205,6 +206,9 @@ def _front_page(pages: list[Page]) -> str:
         if "glossary" in files
         else ""
     )
+    if "notation" in files:
+        glossary += '<p>The symbols every lecture uses: <a href="notation.html">notation</a>.</p>'
+
     return (
         f"<h1>{COURSE_TITLE}</h1>"
         "<p>Seven lectures from the chain rule to a complete PyTorch project. Every idea is "
