@@ -26,6 +26,7 @@
 # 6. Experiment: the same network with and without BN
 # 7. Pitfalls: batch size 1 and small batches
 # 8. The library, takeaways and homework
+# 9. Exercises
 
 # %%
 import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
@@ -45,7 +46,7 @@ from torch import nn
 from course_lib.data import load_digits, make_regression, standardize, train_val_test_split
 from course_lib.gradcheck import format_bound, numerical_gradient, rel_error
 from course_lib.layers import BatchNorm1d, Linear, ReLU, Sequential
-from course_lib.plots import contour_with_paths, history_curves, use_style
+from course_lib.plots import color, color_of, contour_with_paths, use_style
 from course_lib.training import evaluate, fit, set_seed
 
 set_seed(0)
@@ -93,21 +94,15 @@ print(f"true weights for the raw features: w1 = {true_w[0]:.4f}, w2 = {true_w[1]
 
 # %%
 class LinearMSE:
-    """MSE of y ≈ w1 x1 + w2 x2 + b as a quadratic in theta = (w1, w2, b).
-
-    ``value`` takes (w1, w2) points of shape (..., 2) with b at its best value, for
-    ``contour_with_paths``; ``loss`` and ``grad`` take theta of shape (3,).
-    """
+    """MSE as a quadratic in theta = (w1, w2, b); ``value`` takes (w1, w2) with b at its best."""
 
     def __init__(self, X, y, name):
         A = np.column_stack([X, np.ones(len(X))])
-        self.A, self.y, self.name = A, y, name
+        self.A, self.y, self.name, self.axis_labels = A, y, name, ("$w_1$", "$w_2$")
         self.H, self.c = 2 * A.T @ A / len(y), 2 * A.T @ y / len(y)
         self.theta_star = np.linalg.lstsq(A, y, rcond=None)[0]
-        self.loss_min = self.loss(self.theta_star)
-        self.minimum, self.axis_labels = self.theta_star[:2], ("$w_1$", "$w_2$")
-        self.default_xlim = tuple(self.minimum[0] + np.array([-3.0, 3.0]))
-        self.default_ylim = tuple(self.minimum[1] + np.array([-3.0, 3.0]))
+        self.minimum, self.loss_min = self.theta_star[:2], self.loss(self.theta_star)
+        self.default_xlim, self.default_ylim = [(m - 3.0, m + 3.0) for m in self.minimum]
 
     def loss(self, theta):
         return np.mean((self.A @ theta - self.y) ** 2)
@@ -196,9 +191,9 @@ plt.show()
 # direction is multiplied by $1 - \eta^*\lambda_{\max} = -(\kappa - 1)/(\kappa + 1)
 # \approx -0.9998$ per step, so $w_2$ zig-zags across the valley the whole time, while
 # $w_1$ creeps along it at the same slow rate. On standardized features the contours are
-# almost circles and three steps suffice: 13 000 times fewer. For large $\kappa$ the step
-# count matches the estimate $\tfrac\kappa4 \ln(\cdot)$. The stability limit is sharp: 5%
-# above $2/\lambda_{\max}$ the raw model diverges.
+# almost circles and a handful of steps suffice (the step counts are printed above). For
+# large $\kappa$ the step count matches the estimate $\tfrac\kappa4 \ln(\cdot)$. The
+# stability limit is sharp: 5% above $2/\lambda_{\max}$ the raw model diverges.
 
 # %%
 s = surfaces["raw inputs"]
@@ -297,14 +292,14 @@ for name, nxt in placements.items():
 # examples, but the hidden values change after every update, so we would have to push the
 # whole training set through the network before each step; with a million examples that
 # does not fit in memory and would take far too long. **Batch normalization** (BN) uses the
-# mini-batch that the step already processes. For a batch $x_1, \dots, x_N$ of one unit
+# mini-batch that the step already processes. For a batch $x_1, \dots, x_B$ of one unit
 # (each of the $D$ units is handled separately):
 #
-# $$\mu = \frac1N \sum_{i=1}^N x_i, \qquad \sigma^2 = \frac1N \sum_{i=1}^N (x_i - \mu)^2,
+# $$\mu = \frac1B \sum_{i=1}^B x_i, \qquad \sigma^2 = \frac1B \sum_{i=1}^B (x_i - \mu)^2,
 # \qquad \hat x_i = \frac{x_i - \mu}{\sqrt{\sigma^2 + \epsilon}}, \qquad
 # y_i = \gamma \hat x_i + \beta .$$
 #
-# The variance is the biased one (divided by $N$), and the small $\epsilon = 10^{-5}$
+# The variance is the biased one (divided by $B$), and the small $\epsilon = 10^{-5}$
 # avoids dividing by zero. The learnable scale $\gamma$ and shift $\beta$ (one pair per
 # unit, starting at 1 and 0) give the network back the freedom to choose each unit's mean
 # and spread; with $\gamma = \sqrt{\sigma^2 + \epsilon}$ and $\beta = \mu$ the layer is
@@ -315,7 +310,7 @@ for name, nxt in placements.items():
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
     """Training-mode BN of a batch x of shape (N, D); returns out (N, D) and a cache."""
     mu = x.mean(axis=0)
-    var = x.var(axis=0)  # biased: divides by N
+    var = x.var(axis=0)  # biased: divides by B
     inv_sigma = 1.0 / np.sqrt(var + eps)
     x_hat = (x - mu) * inv_sigma
     return gamma * x_hat + beta, (x_hat, inv_sigma, gamma)
@@ -363,7 +358,8 @@ for name, layer in [
 # alone. BN turns the batch into one computation: the shift of example 0 moves $\mu$ and
 # $\sigma$, and with them every other output. The gradient is coupled the same way, which
 # is what the backward pass must handle.
-#
+
+# %% [markdown]
 # ## 4. The backward pass, derived and checked
 #
 # Take one unit (one column) and write $d_i = \partial L/\partial y_i$ for the gradient
@@ -375,20 +371,21 @@ for name, layer in [
 # g_i := \frac{\partial L}{\partial \hat x_i} = \gamma d_i .$$
 #
 # The input $x_j$ reaches $\hat x_i$ along three paths: directly (only when $i = j$),
-# through $\mu$, and through $s$. Using $\partial\mu/\partial x_j = 1/N$ and
+# through $\mu$, and through $s$. Using $\partial\mu/\partial x_j = 1/B$ and
 # $\sum_i (x_i - \mu) = 0$,
 #
-# $$\frac{\partial \sigma^2}{\partial x_j} = \frac2N (x_j - \mu), \qquad
+# $$\frac{\partial \sigma^2}{\partial x_j} = \frac2B (x_j - \mu), \qquad
 # \frac{\partial s}{\partial x_j} = \frac{1}{2s}\frac{\partial \sigma^2}{\partial x_j} =
-# \frac{\hat x_j}{N}, \qquad
-# \frac{\partial \hat x_i}{\partial x_j} = \frac{\delta_{ij} - 1/N}{s} - \frac{x_i - \mu}{s^2}
-# \frac{\hat x_j}{N} = \frac1s\Big(\delta_{ij} - \frac1N - \frac{\hat x_i \hat x_j}{N}\Big).$$
+# \frac{\hat x_j}{B}, \qquad
+# \frac{\partial \hat x_i}{\partial x_j} = \frac{\delta_{ij} - 1/B}{s} - \frac{x_i - \mu}{s^2}
+# \frac{\hat x_j}{B} = \frac1s\Big(\delta_{ij} - \frac1B - \frac{\hat x_i \hat x_j}{B}\Big).$$
 #
 # Summing over the paths (sum at forks, lecture 01) gives the compact formula
 #
 # $$\frac{\partial L}{\partial x_j} = \sum_i g_i \frac{\partial \hat x_i}{\partial x_j} =
-# \frac{1}{N s}\Big(N g_j - \sum_i g_i - \hat x_j \sum_i g_i \hat x_i\Big).$$
-#
+# \frac{1}{B s}\Big(B g_j - \sum_i g_i - \hat x_j \sum_i g_i \hat x_i\Big).$$
+
+# %% [markdown]
 # In words: take $g$, remove its mean and its component along $\hat x$, divide by $s$.
 # A consequence we can test: in every column $\sum_j \partial L/\partial x_j = 0$ and
 # $\sum_j \hat x_j\, \partial L/\partial x_j = 0$ (exactly for $\epsilon = 0$; with
@@ -419,10 +416,10 @@ gamma, beta, d = rng.normal(size=4), rng.normal(size=4), rng.normal(size=(6, 4))
 out, cache = batchnorm_forward(x, gamma, beta)
 dx, dgamma, dbeta = batchnorm_backward(d, cache)
 scalar = lambda: np.sum(batchnorm_forward(x, gamma, beta)[0] * d)  # noqa: E731
-for name, array, analytic in [("x", x, dx), ("gamma", gamma, dgamma), ("beta", beta, dbeta)]:
-    err = rel_error(analytic, numerical_gradient(lambda _: scalar(), array))
-    print(f"d{name:<5}: relative error vs centered differences {format_bound(err, 1e-8)}")
-    assert err < 1e-8
+pairs = [(dx, x), (dgamma, gamma), (dbeta, beta)]
+err = max(rel_error(ours, numerical_gradient(lambda _: scalar(), a)) for ours, a in pairs)
+print(f"dx, dgamma, dbeta: max relative error vs centered differences {format_bound(err, 1e-8)}")
+assert err < 1e-8
 _, cache0 = batchnorm_forward(x, gamma, beta, eps=0.0)
 dx0 = batchnorm_backward(d, cache0)[0]
 sums = np.abs(dx0.sum(axis=0)).max(), np.abs((dx0 * cache0[0]).sum(axis=0)).max()
@@ -443,15 +440,10 @@ with torch.no_grad():
 x_t = torch.tensor(x, requires_grad=True)
 out_t = bn(x_t)
 out_t.backward(torch.tensor(d))
-for name, ours, theirs in [
-    ("out", out, out_t),
-    ("dx", dx, x_t.grad),
-    ("dgamma", dgamma, bn.weight.grad),
-    ("dbeta", dbeta, bn.bias.grad),
-]:
-    err = rel_error(ours, theirs)
-    print(f"{name:<7} max relative error vs torch.nn.BatchNorm1d: {format_bound(err, 1e-12)}")
-    assert err < 1e-12
+pairs = [(out, out_t), (dx, x_t.grad), (dgamma, bn.weight.grad), (dbeta, bn.bias.grad)]
+err = max(rel_error(ours, theirs) for ours, theirs in pairs)
+print(f"out, dx, dgamma, dbeta: max relative error vs torch {format_bound(err, 1e-12)}")
+assert err < 1e-12
 
 # %% [markdown]
 # The from-scratch forward and backward passes agree with PyTorch to rounding error.
@@ -466,13 +458,16 @@ for name, ours, theirs in [
 # $$\bar\mu \leftarrow p\,\bar\mu + (1 - p)\,\mu_t ,$$
 #
 # where $\mu_t$ is the mean of batch $t$ and $p$ (for example 0.9 or 0.99) says how much
-# of the old estimate is kept; the same update tracks the variance. PyTorch's `momentum`
+# of the old estimate is kept; the same update tracks the variance.
+
+# %% [markdown]
+# PyTorch's `momentum`
 # argument is $1 - p$, the weight of the new batch (default 0.1), and it stores the
-# **unbiased variance** $\frac{N}{N-1}\sigma_t^2$ of the batch in the running variance,
+# **unbiased variance** $\frac{B}{B-1}\sigma_t^2$ of the batch in the running variance,
 # while the normalisation in training uses the biased $\sigma_t^2$:
 #
 # $$r_\mu \leftarrow (1 - m)\,r_\mu + m\,\mu_t, \qquad
-# r_{\sigma^2} \leftarrow (1 - m)\,r_{\sigma^2} + m\,\frac{N}{N-1}\sigma_t^2, \qquad
+# r_{\sigma^2} \leftarrow (1 - m)\,r_{\sigma^2} + m\,\frac{B}{B-1}\sigma_t^2, \qquad
 # m = 0.1,\; r_\mu = 0,\; r_{\sigma^2} = 1 \text{ at the start.}$$
 #
 # In **evaluation mode** BN uses the running statistics instead of the batch's:
@@ -491,18 +486,14 @@ for batch in stream:
     r_var = (1 - momentum) * r_var + momentum * batch.var(axis=0) * n / (n - 1)
     r_var_biased = (1 - momentum) * r_var_biased + momentum * batch.var(axis=0)
     bn(torch.tensor(batch))
+err = max(
+    np.abs(r_mean - bn.running_mean.numpy()).max(), np.abs(r_var - bn.running_var.numpy()).max()
+)
+biased = np.abs(r_var_biased - bn.running_var.numpy()).max()
 print(f"running mean {r_mean}, running var {r_var}")
-print(
-    f"running mean: max error vs torch {format_bound(np.abs(r_mean - bn.running_mean.numpy()).max(), 1e-12)}"
-)
-print(
-    f"running var:  max error vs torch {format_bound(np.abs(r_var - bn.running_var.numpy()).max(), 1e-12)}"
-)
-print(
-    f"(with the biased variance instead: error {np.abs(r_var_biased - bn.running_var.numpy()).max():.1e})"
-)
-assert np.abs(r_mean - bn.running_mean.numpy()).max() < 1e-12
-assert np.abs(r_var - bn.running_var.numpy()).max() < 1e-12
+print(f"running mean and var: max error vs torch {format_bound(err, 1e-12)}")
+print(f"(with the biased variance instead: error {biased:.1e})")
+assert err < 1e-12
 
 # %% [markdown]
 # After 30 batches the initial values still weigh $0.9^{30} \approx 0.04$, so the running
@@ -541,22 +532,18 @@ def make_mlp(batchnorm, width=64, hidden_layers=3):
     return nn.Sequential(*layers, nn.Linear(d_in, 10))
 
 
+def digit_loader(seed):
+    """The training images in shuffled batches of 32, the order fixed by the seed."""
+    gen = torch.Generator().manual_seed(seed)
+    return torch.utils.data.DataLoader(train_set, batch_size=32, shuffle=True, generator=gen)
+
+
+# %%
 set_seed(0)
 bn_model = make_mlp(batchnorm=True)
-loader = torch.utils.data.DataLoader(
-    train_set, batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(0)
-)
-history = fit(
-    bn_model,
-    loader,
-    nn.CrossEntropyLoss(),
-    torch.optim.SGD(bn_model.parameters(), lr=0.1),
-    epochs=4,
-    progress=False,
-)
-print(
-    f"final training loss {history.train_loss[-1]:.4f}; the model is in training mode: {bn_model.training}"
-)
+optimizer = torch.optim.SGD(bn_model.parameters(), lr=0.1)
+history = fit(bn_model, digit_loader(0), nn.CrossEntropyLoss(), optimizer, epochs=4, progress=False)
+print(f"final training loss {history.train_loss[-1]:.4f}; in training mode: {bn_model.training}")
 
 # %% [markdown]
 # First, one test image (number 0) classified in two different batches of four. In
@@ -634,62 +621,74 @@ print(f"one training-mode forward pass moved the running mean by up to {shift:.4
 #
 # ## 6. Experiment: the same network with and without BN
 #
-# The network of section 5 (three hidden layers of 64 units) with and without BN, trained
-# with plain SGD (batches of 32, 6 epochs) at a normal learning rate, 0.1, and at a high
-# one, 1.0. Every run starts from the same initial weights (BN adds no random numbers) and
-# sees the same batches.
+# The network of section 5 with and without BN, trained with plain SGD (batches of 32, 40
+# steps an epoch, 6 epochs) at a normal learning rate, 0.1, and a high one, 1.0, from three
+# seeds each (a seed fixes the initial weights and the batch order, shared by the runs with
+# and without BN). Every 10 steps we record the mean training loss of those steps and the
+# validation accuracy, and we note the first step whose loss is not finite.
+
+
+# %%
+def train_and_watch(batchnorm, lr, seed, epochs=6, every=10):
+    """SGD on the digits -> (mean training loss of each `every` steps, validation accuracy
+    after them, the first step whose loss is not finite or None)."""
+    set_seed(seed)
+    model, loss_fn = make_mlp(batchnorm), nn.CrossEntropyLoss()
+    optimizer, loader = torch.optim.SGD(model.parameters(), lr=lr), digit_loader(seed)
+    batch_losses, losses, accuracies, nan_step = [], [], [], None
+    for x, y in (batch for _ in range(epochs) for batch in loader):
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        batch_losses.append(loss.item())
+        if nan_step is None and not np.isfinite(batch_losses[-1]):
+            nan_step = len(batch_losses)
+        if len(batch_losses) % every == 0:  # evaluate() switches to eval mode and back
+            losses.append(np.mean(batch_losses[-every:]))
+            accuracies.append(evaluate(model, val_batches, loss_fn)["accuracy"])
+    return np.array(losses), np.array(accuracies), nan_step
+
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-val_batches = [(tensor(Xd_va), torch.tensor(yd_va))]
-histories = {}
-start = time.perf_counter()
-for lr in (0.1, 1.0):
-    for batchnorm in (False, True):
-        set_seed(0)
-        model = make_mlp(batchnorm)
-        loader = torch.utils.data.DataLoader(
-            train_set, batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(0)
-        )
-        opt = torch.optim.SGD(model.parameters(), lr=lr)
-        name = f"{'with' if batchnorm else 'without'} BN, lr {lr}"
-        histories[name] = fit(
-            model,
-            loader,
-            nn.CrossEntropyLoss(),
-            opt,
-            epochs=6,
-            val_loader=val_batches,
-            progress=False,
-        )
-print(f"4 runs trained in {time.perf_counter() - start:.1f} s")
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-# (the lr 1.0 runs amplify round-off: their numbers, even whether the run without BN
+# (the lr 1.0 runs amplify round-off: their numbers, even whether a run without BN
 # diverges, depend on the CPU; the next cell checks what holds on every machine)
-print(f"{'run':<20} {'final train loss':>16} {'val accuracy':>13} {'(after epoch 1)':>15}")
-for name, h in histories.items():
-    loss = "diverged" if not np.isfinite(h.train_loss[-1]) else f"{h.train_loss[-1]:.3f}"
-    print(f"{name:<20} {loss:>16} {h.val_accuracy[-1]:13.3f} {h.val_accuracy[0]:15.3f}")
+val_batches, runs, start = [(tensor(Xd_va), torch.tensor(yd_va))], {}, time.perf_counter()
+for lr in (0.1, 1.0):
+    for name in ("no BN", "BN"):
+        runs[name, lr] = [train_and_watch(name == "BN", lr, seed) for seed in range(3)]
+print(f"12 runs trained in {time.perf_counter() - start:.1f} s; per seed:")
+for (name, lr), seeds in runs.items():
+    end = [f"NaN from step {s}" if s else f"{loss[-4:].mean():.3f}" for loss, _, s in seeds]
+    acc = ", ".join(f"{a[-1]:.3f}" for _, a, _ in seeds)
+    print(f"{name:<5} lr {lr}: last-epoch training loss {', '.join(end)}; val accuracy {acc}")
+
 
 # %%
-final_loss = {name: np.nan_to_num(h.train_loss[-1], nan=np.inf) for name, h in histories.items()}
-final_acc = {name: h.val_accuracy[-1] for name, h in histories.items()}
+def per_seed(f):
+    """{(name, lr): array over the seeds of f(losses, accuracies)}."""
+    return {key: np.array([f(loss, acc) for loss, acc, _ in v]) for key, v in runs.items()}
+
+
+last = per_seed(lambda loss, _: np.nan_to_num(loss[-4:].mean(), nan=np.inf))  # last epoch
+after_1, final = per_seed(lambda _, acc: acc[3]), per_seed(lambda _, acc: acc[-1])
+
+# %%
 claims = {
-    "lr 0.1, after epoch 1: with BN ahead by > 0.2 in validation accuracy": (
-        histories["with BN, lr 0.1"].val_accuracy[0]
-        - histories["without BN, lr 0.1"].val_accuracy[0]
-        > 0.2
+    "lr 0.1, after epoch 1: BN ahead by > 0.2 in validation accuracy, every seed": (
+        after_1["BN", 0.1] - after_1["no BN", 0.1]
+    ).min()
+    > 0.2,
+    "lr 1.0: BN's last-epoch training loss < half of no BN's, every seed": (
+        2 * last["BN", 1.0] < last["no BN", 1.0]
+    ).all(),
+    "lr 1.0: BN ends with validation accuracy > 0.8, every seed": final["BN", 1.0].min() > 0.8,
+    "lr 1.0: BN ahead by > 0.2 in mean final validation accuracy": (
+        final["BN", 1.0].mean() - final["no BN", 1.0].mean() > 0.2
     ),
-    "lr 1.0: with BN a lower final training loss than without, by a factor > 2": (
-        2 * final_loss["with BN, lr 1.0"] < final_loss["without BN, lr 1.0"]
-    ),
-    "lr 1.0: with BN ahead by > 0.1 in final validation accuracy": (
-        final_acc["with BN, lr 1.0"] - final_acc["without BN, lr 1.0"] > 0.1
-    ),
-    "without BN: lr 1.0 ends > 0.1 behind lr 0.1 in validation accuracy": (
-        final_acc["without BN, lr 0.1"] - final_acc["without BN, lr 1.0"] > 0.1
+    "no BN: lr 1.0 ends > 0.1 behind lr 0.1 in mean validation accuracy": (
+        final["no BN", 0.1].mean() - final["no BN", 1.0].mean() > 0.1
     ),
 }
 for claim, holds in claims.items():
@@ -697,25 +696,70 @@ for claim, holds in claims.items():
 assert all(claims.values())
 
 # %%
-history_curves(histories, title="digits")
+per_epoch = len(digit_loader(0))  # steps per epoch
+fig, axes = plt.subplots(2, 2, figsize=(12, 7), layout="constrained")
+for (name, lr), seeds in runs.items():
+    row = axes[int(lr == 1.0)]
+    for seed, (losses, accuracies, nan_step) in enumerate(seeds):
+        t = np.arange(1, len(losses) + 1) * 10 / per_epoch
+        style = {"color": color_of(name), "linestyle": ("-", "--", ":")[seed]}
+        row[0].semilogy(t, losses, label=f"{name}, seed {seed}", **style)
+        row[1].plot(t, accuracies, **style)
+        if nan_step is not None:  # a diverged run: mark its last finite loss and the NaN step
+            k = max(np.isfinite(losses).argmin() - 1, 0)
+            label = f"{name}, seed {seed}: loss NaN from step {nan_step}"
+            row[0].plot(t[k], losses[k], "X", color=color("highlight"), ms=10, label=label)
+            for ax in row:
+                ax.axvline(nan_step / per_epoch, color=color("highlight"), lw=1)
+for row, lr in zip(axes, (0.1, 1.0), strict=True):
+    row[0].set(xlabel="epoch", ylabel="training loss", title=f"lr {lr}: training loss")
+    row[1].set(xlabel="epoch", ylabel="validation accuracy", title=f"lr {lr}: validation accuracy")
+fig.legend(*axes[1, 0].get_legend_handles_labels(), loc="outside right center", fontsize=8)
 plt.show()
 
 # %% [markdown]
-# At the normal learning rate the network without BN starts slowly: its loss stays near
-# that of guessing among 10 classes, $\ln 10 = 2.3$, for most of the first epoch, and
-# after it its validation accuracy is far behind that of the network with BN. At the high
-# rate the network without BN is unstable: depending on the last bits of the CPU's sums its
-# loss becomes NaN and it is left guessing, or it ends far behind its own run at lr 0.1
-# (the table shows this machine's run; the checks under it hold on every machine). With BN
-# it still trains.
+# At the normal learning rate the network without BN starts slowly in every seed: its loss
+# stays near that of guessing among 10 classes, $\ln 10 = 2.3$, for most of the first
+# epoch, and its validation accuracy lags far behind BN's. At the high rate the network
+# without BN is unstable. A run either diverges (the loss overflows, the gradients and then
+# all weights become NaN: the curve ends at the cross and the red line, and the accuracy
+# drops to that of a constant guess), or it survives with a loss far above BN's. Which seeds
+# diverge, and when, can change with the last bits of the CPU's sums (the table is this
+# machine's); the checks hold on every machine. With BN every seed trains at both rates.
 # One reason: BN's output does not change when the weights feeding it are scaled, so a
 # large step cannot blow up the scale of the hidden values, and each layer always sees
 # inputs with mean 0 and variance 1, whatever the layers below did.
 #
 # ## 7. Pitfalls: batch size 1 and small batches
 #
-# **Batch size 1 in training mode.** With one example, $x - \mu = 0$: the output is
-# $\beta$ whatever the input, and the gradient is zero. PyTorch refuses:
+# **Batch size 1 in training mode.** With one example, $\mu = x$, so $\hat x = 0$ and the
+# output is $\beta$ whatever the input. The formulas of section 4 then give
+# $\partial L/\partial x = 0$ and $\partial L/\partial\gamma = \sum_i d_i \hat x_i = 0$:
+# nothing below BN, and not its scale, can learn. But $\partial L/\partial\beta = \sum_i d_i$
+# is not zero: $\beta$ (and every layer above) still learns, only to fit a constant. Our
+# functions and PyTorch's kernel agree (`torch.batch_norm` is the operation under
+# `nn.BatchNorm1d`, without its batch-size check):
+
+# %%
+x1, d1 = rng.normal(size=(1, 4)), rng.normal(size=(1, 4))
+out1, cache1 = batchnorm_forward(x1, gamma, beta)
+dx1, dgamma1, dbeta1 = batchnorm_backward(d1, cache1)
+leaves = [torch.tensor(a, requires_grad=True) for a in (x1, gamma, beta)]
+out1_t = torch.batch_norm(*leaves, None, None, True, 0.1, 1e-5, False)  # training mode
+out1_t.backward(torch.tensor(d1))
+print(f"B = 1: output == beta: {np.array_equal(out1[0], beta)}")
+zero_ours, zero_torch = (
+    not (dx1.any() or dgamma1.any()),
+    not (leaves[0].grad.any() or leaves[1].grad.any()),
+)
+print(f"dL/dx == 0 and dL/dgamma == 0 exactly: ours {zero_ours}, torch {zero_torch}")
+print(f"dL/dbeta = sum of d = {dbeta1}, non-zero: {bool(np.all(dbeta1 != 0))}")
+err = max(rel_error(out1, out1_t), rel_error(dbeta1, leaves[2].grad))
+print(f"output and dL/dbeta: max relative error vs torch {format_bound(err, 1e-12)}")
+assert zero_ours and zero_torch and np.all(dbeta1 != 0) and err < 1e-12
+
+# %% [markdown]
+# PyTorch's layer refuses such a batch outright, while evaluation mode handles one image:
 
 # %%
 bn_model.train()
@@ -786,6 +830,7 @@ plt.show()
 
 # %% [markdown]
 # ## 8. The library, takeaways and homework
+# 9. Exercises
 #
 # **In `course_lib`.** `course_lib.layers.BatchNorm1d(num_features, eps=1e-5,
 # momentum=0.1)` holds the forward pass of section 3, the backward pass of section 4 and
@@ -802,7 +847,7 @@ lib_bn.params["gamma"][...], lib_bn.params["beta"][...] = gamma, beta
 with torch.no_grad():
     torch_bn.weight.copy_(torch.tensor(gamma))
     torch_bn.bias.copy_(torch.tensor(beta))
-errors = {}
+errors = []
 for k in range(3):
     xb, db = rng.normal(size=(6, 4)) * 2 + k, rng.normal(size=(6, 4))
     xb_t = torch.tensor(xb, requires_grad=True)
@@ -814,18 +859,18 @@ for k in range(3):
         (lib_bn.grads["gamma"], torch_bn.weight.grad),
         (lib_bn.grads["beta"], torch_bn.bias.grad),
     ]
-    errors[f"batch {k}"] = max(rel_error(a, b) for a, b in pairs)
-stats = [(lib_bn.running_mean, torch_bn.running_mean), (lib_bn.running_var, torch_bn.running_var)]
-errors["running statistics"] = max(rel_error(a, b) for a, b in stats)
+    errors += [rel_error(a, b) for a, b in pairs]
+
+# %%
+errors += [rel_error(lib_bn.running_mean, torch_bn.running_mean)]
+errors += [rel_error(lib_bn.running_var, torch_bn.running_var)]
 x_eval = rng.normal(size=(3, 4))
-errors["evaluation mode"] = rel_error(
-    lib_bn.eval().forward(x_eval), torch_bn.eval()(torch.tensor(x_eval))
+errors += [rel_error(lib_bn.eval().forward(x_eval), torch_bn.eval()(torch.tensor(x_eval)))]
+print(
+    "course_lib BatchNorm1d vs torch (3 training batches: forward, dx, dgamma, dbeta; running "
+    f"statistics; evaluation mode): max relative error {format_bound(max(errors), 1e-12)}"
 )
-for name, err in errors.items():
-    print(
-        f"course_lib BatchNorm1d vs torch, {name:<18}: max relative error {format_bound(err, 1e-12)}"
-    )
-assert max(errors.values()) < 1e-12
+assert max(errors) < 1e-12
 
 # %% [markdown]
 # With `Linear`, `ReLU` and `Sequential` from the same module, BN becomes one more layer in
@@ -846,32 +891,47 @@ print(f"evaluation mode, one image -> logits of shape {net.eval().forward(Xd_te[
 #
 # - Features on different scales make the error surface a narrow valley: the condition
 #   number grows with the square of the ratio of the scales, and gradient descent at its
-#   best fixed rate needs thousands of times more steps than after **standardization**
-#   (section 1).
-# - **Feature normalization** uses statistics of the training set only and reuses them for
-#   new data. Hidden values are features of the next layer, so we normalise again inside
-#   the network, before or after the activation.
-# - **Batch normalization** normalises each unit with the mean and the biased variance of
-#   the mini-batch, then scales by $\gamma$ and shifts by $\beta$. It makes the batch one
+#   best fixed rate needs thousands of times more steps than after standardization.
+# - Feature normalization uses statistics of the training set only and reuses them for new
+#   data. Hidden values are features of the next layer, so we normalise again inside the
+#   network, before or after the activation.
+# - Batch normalization normalises each unit with the mean and the biased variance of the
+#   mini-batch, then scales by $\gamma$ and shifts by $\beta$. The batch becomes one
 #   computation: one example's output depends on the others, and so does the gradient,
-#   $\partial L/\partial x = \frac{1}{Ns}\big(Ng - \sum g - \hat x \sum g\hat x\big)$ per
-#   unit.
-# - For inference BN keeps a **moving average** of the batch statistics; PyTorch's
-#   `momentum = 0.1` is the weight of the new batch ($1 - p$ in the lecture's formula), and
-#   the running variance is the **unbiased variance**. `model.eval()` switches to the
-#   running statistics (**evaluation mode**); forgetting it makes predictions depend on the
-#   batch (accuracy collapses on small batches or batches sorted by label, section 5) and
-#   overwrites the running statistics. `model.train()` switches back to **training mode**.
-# - Batch size 1 cannot be trained with BN, batches of 2 turn every unit into $\pm 1$, and
-#   the batch statistics are noisy like $1/\sqrt B$: keep BN's batches reasonably large.
-#
-# - In the experiment of section 6 BN makes the network train faster at a normal learning
-#   rate and keeps it training at a high one, where the network without BN is unstable.
-#
+#   $\partial L/\partial x = \frac{1}{Bs}\big(Bg - \sum g - \hat x \sum g\hat x\big)$.
+# - For inference BN keeps a moving average of the batch statistics; PyTorch's
+#   `momentum = 0.1` is the weight of the new batch ($1 - p$ above), and the running
+#   variance is the unbiased variance. Forgetting `model.eval()` (evaluation mode) makes
+#   predictions depend on the batch and overwrites the running statistics; `model.train()`
+#   switches back to training mode.
+# - In section 6, over three seeds, BN trains faster at a normal learning rate and keeps
+#   training at a high one, where the network without BN diverges or stalls.
+# - With batch size 1, BN passes no gradient to its input or to $\gamma$ (only $\beta$
+#   learns); batches of 2 turn every unit into $\pm 1$; the batch statistics are noisy like
+#   $1/\sqrt B$: keep BN's batches reasonably large.
+
+# %% [markdown]
 # **Homework.** `homework/hw06_batchnorm.ipynb`: write BN's training forward pass with the
 # running statistics, the evaluation-mode pass, and the backward pass in NumPy, and match
 # `torch.nn.BatchNorm1d`, including the running mean and variance after many batches.
 #
-# **Glossary.** error surface — 误差曲面; feature normalization — 特征归一化;
-# standardization — 标准化; batch normalization — 批次标准化; moving average — 滑动平均;
-# unbiased variance — 无偏方差; training mode — 训练模式; evaluation mode — 评估模式.
+# **Glossary.** The key terms of this lecture (error surface, feature normalization,
+# standardization, batch normalization, moving average, unbiased variance, training and
+# evaluation mode) are in the course glossary, [glossary.md](glossary.md), in English and
+# Chinese.
+#
+# ## 9. Exercises
+#
+# Predict the answer before you run the code.
+#
+# 1. In section 1, scale $x_2$ by 10 instead of 100. By what factor do the condition number
+#    and the number of GD steps on the raw inputs change?
+# 2. In `make_mlp`, put BN after the ReLU instead of before it and rerun section 6. Does
+#    the network still train at lr 1.0? Then try lr 3.0 with and without BN.
+# 3. With PyTorch's `momentum=0.01`, after how many batches does the initial running
+#    variance weigh less than 0.04? Check with the loop of section 5.
+# 4. For a batch of two, $\hat x = \pm 1$ (up to $\epsilon$). Use the formula of section 4
+#    to predict $\partial L/\partial x$ when $d_1 = d_2$, then check with
+#    `batchnorm_backward`.
+# 5. Classify the test set in training mode with batches of 64 sorted by label. Is the
+#    accuracy closer to the eval-mode number or to that of sorted batches of 32?
