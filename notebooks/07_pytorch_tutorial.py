@@ -9,12 +9,12 @@
 # %% [markdown]
 # # Lecture 07 — PyTorch tutorial
 #
-# Lectures 01–06 built gradients, optimizers and layers from scratch and used PyTorch as
-# the reference. This lecture turns the tables: it is about the PyTorch toolkit itself, the
-# pieces every training program is made of, and how they fit together. We go from tensors
-# to a complete small project: predicting the progression of diabetes from ten clinical
-# measurements, with a data pipeline, a model, a training loop with early stopping, honest
-# validation and test numbers, baselines to compare with, and predictions written to a file.
+# Lectures 01–06 built gradients, optimizers and layers from scratch, with PyTorch as the
+# reference. This lecture is about the PyTorch toolkit itself: the pieces every training
+# program is made of and how they fit together. We go from tensors to a small complete
+# project, predicting the progression of diabetes from ten clinical measurements: a data
+# pipeline, a model, a training loop with early stopping, baselines, honest validation and
+# test numbers, and predictions written to a file.
 #
 # 1. Tensors: creation, dtype, shape, device, NumPy
 # 2. Autograd, a recap of lecture 01
@@ -24,7 +24,7 @@
 # 6. Train mode, eval mode, saving, early stopping, seeding
 # 7. A complete project: diabetes progression
 # 8. A progress bar, and the library's `fit`
-# 9. Takeaways and homework
+# 9. Takeaways, homework and exercises
 
 # %%
 import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
@@ -34,8 +34,8 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "git+https://github.com/dl-fundamentals/course"], check=True)  # fmt: skip
 
 # %%
-import copy
 import tempfile
+import time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -43,11 +43,11 @@ import numpy as np
 import torch
 from sklearn import metrics
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from course_lib.data import load_diabetes, standardize, train_val_test_split
 from course_lib.gradcheck import format_bound
-from course_lib.plots import loss_curves, use_style
+from course_lib.plots import color, loss_curves, use_style
 from course_lib.training import evaluate, fit, get_device, set_seed
 
 set_seed(0)
@@ -58,11 +58,10 @@ use_style()
 # %% [markdown]
 # ## 1. Tensors: creation, dtype, shape, device, NumPy
 #
-# A **tensor** is PyTorch's array: an $n$-dimensional grid of numbers of one type, like a
-# NumPy array, that can also live on a GPU and record the operations applied to it for
-# automatic differentiation. Tensors are made from Python lists, or filled by a factory
-# function. Random tensors take a `torch.Generator`, so one seed fixes their values no
-# matter what else the program draws.
+# A **tensor** is PyTorch's array: an $n$-dimensional grid of numbers of one type that can
+# also live on a GPU and record the operations applied to it for automatic differentiation.
+# Tensors come from Python lists or factory functions; random ones take a
+# `torch.Generator`, so one seed fixes their values whatever else the program draws.
 
 # %%
 gen = torch.Generator().manual_seed(0)
@@ -82,13 +81,11 @@ print(
 )
 
 # %% [markdown]
-# Every tensor has a **dtype**, the type of its entries. Floating-point tensors default to
-# `float32` (4 bytes a number, about 7 significant digits): enough for training networks,
-# half the memory of `float64` and usually faster. Integers default to `int64`, the type class labels must
-# have for `nn.CrossEntropyLoss`. NumPy's default is `float64`, and `torch.tensor(array)`
-# keeps it. When two dtypes meet in one operation the result takes the wider one
-# (**type promotion**): float32 + float64 gives float64, int64 + float32 gives float32, and
-# true division of integers gives the default float type.
+# Every tensor has a **dtype**, the type of its entries. Floats default to `float32` (4
+# bytes, about 7 significant digits): enough for training, half the memory of `float64` and
+# usually faster. Integers default to `int64`, the type `nn.CrossEntropyLoss` wants for
+# labels. NumPy defaults to `float64`, and `torch.tensor(array)` keeps it. Mixed dtypes give
+# the wider one (**type promotion**); true division of integers gives the default float.
 
 # %%
 f32, f64, i64 = torch.ones(2), torch.ones(2, dtype=torch.float64), torch.tensor([3, 4])
@@ -116,10 +113,9 @@ print(f"after .float(): output shape {tuple(layer(x64.float()).shape)}")
 
 # %% [markdown]
 # **Shape** tells how the entries are arranged. `view` reinterprets the same memory with a
-# new shape (no copy) and works only when the entries are laid out in order in memory
-# (**contiguous**); `reshape` does the same when it can and copies when it must, for example
-# after a transpose. `unsqueeze(d)` inserts an axis of length 1 at position `d`;
-# `squeeze(d)` removes one.
+# new shape (no copy) and needs entries laid out in order (**contiguous**); `reshape` copies
+# when it must, e.g. after a transpose. `unsqueeze(d)` inserts an axis of length 1 at
+# position `d`; `squeeze(d)` removes one.
 
 # %%
 x = torch.arange(12.0)
@@ -153,11 +149,10 @@ print(f"max |broadcast - explicit loop| = {(table - loop).abs().max().item():.1e
 assert torch.equal(table, loop)
 
 # %% [markdown]
-# Broadcasting is also a classic silent bug. A model that outputs predictions of shape
-# $(B, 1)$ compared with targets of shape $(B,)$ gives a $(B, B)$ table of differences:
-# every prediction against every target. The mean of that table is a number, so nothing
-# crashes, but it is not the loss we meant. (`nn.MSELoss` prints a warning in this case.)
-# Make the shapes equal, e.g. with `squeeze(-1)`.
+# Broadcasting is also a classic silent bug. Predictions of shape $(B, 1)$ against targets
+# of shape $(B,)$ give a $(B, B)$ table, every prediction against every target; its mean is
+# a number, so nothing crashes, but it is not our loss (`nn.MSELoss` warns). Make the
+# shapes equal, e.g. with `squeeze(-1)`.
 
 # %%
 pred = torch.tensor([[1.0], [2.0], [3.0]])  # (B, 1), as nn.Linear(..., 1) returns
@@ -170,12 +165,11 @@ print(
 )
 
 # %% [markdown]
-# A tensor lives on a **device**: the CPU's memory or a GPU's. Operations need all their
-# tensors on the same device. The usual idiom picks a CUDA GPU when one is present and
-# falls back to the CPU; `course_lib.training.get_device()` also tries Apple's MPS. The
-# answer depends on the machine, so the cell below is excluded from the notebook checks.
-# This lecture keeps everything on the CPU: the data are tiny, and CPU results repeat
-# exactly from run to run.
+# A tensor lives on a **device**, the CPU's memory or a GPU's, and an operation needs all
+# its tensors on one device. The usual idiom picks a CUDA GPU when present, else the CPU
+# (`course_lib.training.get_device()` also tries Apple's MPS). The answer depends on the
+# machine, so the cell below is not checked. This lecture stays on the CPU, where the tiny
+# data run fast and results repeat exactly.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -189,11 +183,10 @@ assert device.type in ("cuda", "cpu") and torch.equal(round_trip, t)
 print("a tensor moved to the chosen device and back is unchanged")
 
 # %% [markdown]
-# **NumPy interoperability.** `torch.from_numpy(a)` wraps a NumPy array *without copying*:
-# the tensor and the array share memory, so writing into one changes the other (and the
-# dtype stays float64). `torch.tensor(a)` copies. In the other direction, `t.numpy()`
-# shares the memory of a CPU tensor, and `t.item()` turns a one-element tensor into a
-# Python number.
+# **NumPy interoperability.** `torch.from_numpy(a)` wraps an array *without copying*:
+# writing into one changes the other (and the dtype stays float64); `torch.tensor(a)`
+# copies. `t.numpy()` shares a CPU tensor's memory, and `t.item()` turns a one-element
+# tensor into a Python number.
 
 # %%
 a = np.zeros(3)
@@ -210,17 +203,14 @@ assert a[0] == shared[0] == 5.0 and copied[0] == 0.0
 # %% [markdown]
 # ## 2. Autograd, a recap of lecture 01
 #
-# Lecture 01 ([01_backprop.ipynb](01_backprop.ipynb)) built a scalar autograd engine and
-# then met PyTorch's: a tensor created with `requires_grad=True` records every operation
-# applied to it, `loss.backward()` runs the backward pass, and the gradient lands in
-# `.grad`. Take a linear model with weights $\mathbf w$ and the mean squared error over
-# $N$ examples,
+# In [lecture 01](01_backprop.ipynb) a tensor created with `requires_grad=True` recorded
+# every operation applied to it, `loss.backward()` ran the backward pass, and the gradient
+# landed in `.grad`. For a linear model with the mean squared error over $N$ examples,
 #
 # $$L(\mathbf w) = \frac1N \lVert X\mathbf w - \mathbf y \rVert^2, \qquad
-# \nabla_{\mathbf w} L = \frac2N X^\top (X\mathbf w - \mathbf y).$$
+# \nabla_{\mathbf w} L = \frac2N X^\top (X\mathbf w - \mathbf y),$$
 #
-# PyTorch's gradient must match the formula derived by hand (float64, so the match is to
-# rounding error).
+# and PyTorch's gradient must match the formula (in float64, to rounding error).
 
 # %%
 gen = torch.Generator().manual_seed(0)
@@ -235,13 +225,12 @@ print(f"w.grad = {w.grad.numpy()}\nmax |autograd - 2/N X^T (Xw - y)| = {format_b
 assert err < 1e-12
 
 # %% [markdown]
-# Two rules from lecture 01 matter in every training loop. First, `backward()` *adds* to
-# `.grad` (**gradient accumulation**), so the gradients must be reset before the next
-# backward pass: `w.grad.zero_()` for one tensor, `optimizer.zero_grad()` or
-# `model.zero_grad()` for all parameters (they set `.grad` to `None`, which counts as
-# zero). Second, code inside `with torch.no_grad():` is not recorded, which is what we
-# want for parameter updates and for evaluation: no graph is built, so it is faster and
-# uses less memory.
+# Two rules matter in every training loop. `backward()` *adds* to `.grad` (**gradient
+# accumulation**), so gradients must be reset before the next backward pass:
+# `w.grad.zero_()`, or `optimizer.zero_grad()` / `model.zero_grad()` for all parameters
+# (they set `.grad` to `None`, which counts as zero). And code inside
+# `with torch.no_grad():` is not recorded, as we want for updates and evaluation: no graph,
+# so faster and less memory.
 
 # %%
 ((X_toy @ w - y_toy) ** 2).mean().backward()  # a second backward without zeroing
@@ -258,10 +247,9 @@ print(
 # %% [markdown]
 # ## 3. `Dataset` and `DataLoader`
 #
-# The project of this lecture uses the diabetes data that ship with scikit-learn (no
-# download): 442 patients, 10 measurements each (age, sex, body-mass index, blood pressure
-# and six blood serum values), and a target: a measure of disease progression one year
-# later. `course_lib.data.load_diabetes` returns the features in their original units.
+# The project uses the diabetes data that ship with scikit-learn (no download): 442
+# patients, 10 measurements each (age, sex, body-mass index, blood pressure, six blood
+# serum values), and a measure of disease progression one year later as the target.
 
 # %%
 X_all, y_all, feature_names = load_diabetes()
@@ -270,15 +258,13 @@ print(f"feature means: {X_all.mean(axis=0).round(1)}")
 print(f"target: min {y_all.min():.0f}, mean {y_all.mean():.1f}, max {y_all.max():.0f}")
 
 # %% [markdown]
-# Before any model sees the data we split it, once and with a seed: 70 % for training,
-# 15 % for validation, 15 % for a test set we touch only at the very end (section 5 says
-# why). The features live on very different scales (age in years, sex coded 1/2, serum
-# values in the hundreds), so we standardise each one to mean 0 and standard deviation 1,
-# and do the same to the target. The mean and standard deviation come from the *training*
-# set only, and are then applied unchanged to validation and test data. Computing them on
-# all the data would let information about the held-out sets leak into training
-# (**data leakage**), and the held-out scores would no longer measure what a new patient
-# would see.
+# We split the data once, with a seed: 70 % for training, 15 % for validation, 15 % for a
+# test set touched only at the very end (section 5 says why). The features live on very
+# different scales (age in years, sex coded 1/2, serum values in the hundreds), so we
+# standardise each one, and the target, to mean 0 and standard deviation 1, with the
+# *training* set's statistics applied unchanged to the other sets. Statistics computed on
+# all the data would let the held-out sets leak into training (**data leakage**), and their
+# scores would no longer measure what a new patient would see.
 
 # %%
 split = train_val_test_split(X_all, y_all, val_fraction=0.15, test_fraction=0.15, seed=0)
@@ -293,11 +279,10 @@ print(f"validation features (not exactly 0 / 1): max |mean| {np.abs(X_val.mean(0
 assert np.abs(X_train.mean(0)).max() < 1e-12 and np.allclose(X_train.std(0), 1)
 
 # %% [markdown]
-# A **dataset** in PyTorch is an object that answers two questions: how many examples are
-# there (`__len__`), and what is example $i$ (`__getitem__`, returning the input and its
-# target). `__init__` receives or loads the data. Here the arrays are already in memory, so
-# `__init__` converts them once to float32 tensors; for images on disk, `__getitem__` would
-# read file $i$ instead.
+# A **dataset** in PyTorch answers two questions: how many examples there are (`__len__`),
+# and what example $i$ is (`__getitem__`, returning the input and its target). Our arrays
+# are in memory, so `__init__` converts them once to float32 tensors; for images on disk,
+# `__getitem__` would read file $i$.
 
 
 # %%
@@ -332,9 +317,9 @@ print(
 # %% [markdown]
 # A **data loader** (`DataLoader`) turns a dataset into mini-batches: it draws indices,
 # calls `__getitem__` for each, and stacks the results along a new first axis. With
-# `shuffle=True` it draws a new random order every epoch; passing a seeded
-# `torch.Generator` makes that order repeat exactly from run to run. The validation and test
-# loaders keep the order: shuffling cannot change a mean.
+# `shuffle=True` it draws a new order every epoch; a seeded `torch.Generator` makes the
+# orders repeat from run to run. Validation loaders need no shuffling: it cannot change a
+# mean.
 
 # %%
 batch_size = 32
@@ -350,9 +335,8 @@ print(
 )
 
 # %% [markdown]
-# To see the order, we load the indices themselves: a `range` is a valid dataset (it has a
-# length and an item $i$). Two loaders built with the same seed give the same order; the
-# second epoch of one loader gives a new one.
+# To see the order we load indices: a `range` is a valid dataset. Two loaders with the same
+# seed give the same order; the second epoch of one loader gives a new one.
 
 
 # %%
@@ -374,11 +358,10 @@ print(f"loader B: epoch 1 {orders[1][0]}, epoch 2 {orders[1][1]}")
 assert orders[0] == orders[1] and orders[0][0] != orders[0][1]
 
 # %% [markdown]
-# For images the batch has more axes. The seed's example is a batch of shape
-# $[128, 1, 224, 224]$: 128 images (the batch size), 1 channel (grayscale; colour would be
-# 3), 224 rows and 224 columns of pixels. The dataset below stands in for image files on
-# disk: `__getitem__` produces image $i$ only when asked (here from a seeded generator, in a
-# real project by reading and decoding file $i$).
+# For images the batch has more axes: a batch of shape $[128, 1, 224, 224]$ holds 128
+# images of 1 channel (grayscale; colour has 3), 224 rows and 224 columns. The dataset
+# below stands in for image files: `__getitem__` makes image $i$ only when asked (here
+# from a seeded generator, in a real project by decoding file $i$).
 
 
 # %%
@@ -402,39 +385,67 @@ print(
 )
 
 # %% [markdown]
-# `DataLoader` also takes `num_workers`, the number of separate processes that prepare
-# batches in parallel. We keep the default `num_workers=0`: the main process loads the
-# batches itself. Workers cost start-up time (each is a new process with its own copy of
-# the dataset), which dwarfs the work on a small in-memory table like ours; they also make
-# seeding harder (each worker has its own random state) and can hang in notebooks on some
-# systems. They pay off when loading is slow, for example decoding thousands of images
-# from disk while the GPU trains on the previous batch.
+# **Workers.** `DataLoader(..., num_workers=k)` starts $k$ processes that prepare batches
+# in parallel while the main process trains; the default, 0, loads them in the main
+# process. The order still comes from the loader's generator, so a seeded loader gives the
+# same batches either way. Each worker is a new process with its own copy of the dataset:
+# they cost start-up time and pay off only when loading is slow (decoding images from
+# disk), not for an in-memory table. (On Windows and macOS a worker must import the
+# dataset's class, so use one from a module, such as `TensorDataset`.) One epoch with and
+# without two workers:
+
+
+# %%
+def one_epoch(num_workers):
+    """All batches of one seeded, shuffled epoch over the training table, and the seconds."""
+    table = TensorDataset(train_set.X, train_set.y)  # importable by a freshly started worker
+    gen = torch.Generator().manual_seed(0)
+    loader = DataLoader(table, batch_size=32, shuffle=True, num_workers=num_workers, generator=gen)
+    start = time.perf_counter()
+    batches = list(loader)
+    return batches, time.perf_counter() - start
+
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+(batches_0, seconds_0), (batches_2, seconds_2) = one_epoch(0), one_epoch(2)
+print(f"one epoch: num_workers=0 {seconds_0:.3f} s, num_workers=2 {seconds_2:.3f} s")
+
+# %%
+same = len(batches_0) == len(batches_2) and all(
+    torch.equal(xa, xb) and torch.equal(ya, yb)
+    for (xa, ya), (xb, yb) in zip(batches_0, batches_2, strict=True)
+)
+print(f"{len(batches_0)} batches, identical with and without workers: {same}")
+assert same
 
 # %% [markdown]
 # ## 4. Model, loss, optimizer and the training loop
 #
-# A model is a subclass of `nn.Module`, PyTorch's **module**: `__init__` creates the
-# layers (and so their parameters), `forward` says how an input flows through them. We
-# never call `forward` directly: `model(x)` calls it (and runs any hooks). Our model is a
-# small **multilayer perceptron** (MLP): a hidden layer of 32 ReLU units, dropout
-# (section 6), and one output. `forward` returns shape $(B,)$ to match the targets, avoiding
-# the broadcasting bug of section 1. In a project this class lives in its own file, usually
-# `model.py` (or a file named after the network), next to `dataset.py` and `train.py`; the
-# training script imports it, and so can the script that later loads the saved weights.
+# A model is a subclass of `nn.Module`, PyTorch's **module**: `__init__` creates the layers
+# (and so their parameters), `forward` says how an input flows through them; `model(x)`
+# calls `forward` (and any hooks). Our model is a **multilayer perceptron** (MLP) with two
+# hidden layers of 256 ReLU units, each followed by dropout (section 6), and one output. It
+# has far more parameters than we have patients, on purpose: section 7 watches it overfit.
+# `forward` returns shape $(B,)$ to match the targets, avoiding the broadcasting bug of
+# section 1. In a project this class lives in its own file, `model.py`, which the training
+# script imports, and so does the script that later loads the saved weights.
 
 
 # %%
 class MLP(nn.Module):
-    """x (B, in_features) -> prediction (B,): Linear, ReLU, Dropout, Linear."""
+    """x (B, in_features) -> prediction (B,): two hidden ReLU layers with dropout, a Linear."""
 
-    def __init__(self, in_features, hidden=32, dropout=0.1):
+    def __init__(self, in_features, hidden=256, dropout=0.1):
         super().__init__()
-        self.hidden = nn.Linear(in_features, hidden)
+        self.hidden1 = nn.Linear(in_features, hidden)
+        self.hidden2 = nn.Linear(hidden, hidden)
         self.dropout = nn.Dropout(dropout)
         self.out = nn.Linear(hidden, 1)
 
     def forward(self, x):
-        h = self.dropout(torch.relu(self.hidden(x)))
+        h = self.dropout(torch.relu(self.hidden1(x)))
+        h = self.dropout(torch.relu(self.hidden2(h)))
         return self.out(h).squeeze(-1)
 
 
@@ -444,22 +455,24 @@ model = MLP(in_features=10)
 for name, p in model.named_parameters():
     print(f"{name:14s} {tuple(p.shape)}")
 n_params = sum(p.numel() for p in model.parameters())
-print(f"parameters: {n_params} = (10 + 1) * 32 + (32 + 1) * 1")
-assert n_params == 11 * 32 + 33
+print(f"parameters: {n_params} = (10 + 1) * 256 + (256 + 1) * 256 + (256 + 1) * 1")
+print(
+    f"training patients: {len(train_set)}, parameters per patient: {n_params / len(train_set):.0f}"
+)
+assert n_params == 11 * 256 + 257 * 256 + 257
 print(f"output for one batch: {tuple(model(xb).shape)}")
 
 # %% [markdown]
 # **Choosing the loss by task.** The loss turns "how wrong is the model" into one number
-# to minimise, and the right choice depends on the task:
+# to minimise:
 #
-# - regression (a real-valued target, as here): the mean squared error,
-#   `nn.MSELoss()`, $\frac1N\sum_i (\hat y_i - y_i)^2$;
-# - classification: the cross-entropy of the softmax of the outputs,
-#   `nn.CrossEntropyLoss()`, which takes raw scores of shape $(B, C)$ and int64 labels of
-#   shape $(B,)$ and applies the softmax itself (lecture 05);
+# - regression (a real-valued target, as here): the mean squared error, `nn.MSELoss()`,
+#   $\frac1N\sum_i (\hat y_i - y_i)^2$;
+# - classification: `nn.CrossEntropyLoss()`, which takes raw scores of shape $(B, C)$ and
+#   int64 labels of shape $(B,)$ and applies the softmax itself (lecture 05);
 # - other tasks have their own losses. A model that predicts a 3-D shape as a point cloud
-#   outputs a *set* of points in no particular order, so comparing point $i$ with point
-#   $i$ makes no sense; the **Chamfer distance** matches every point with its nearest
+#   outputs a *set* of points in no particular order, so comparing point $i$ with point $i$
+#   makes no sense; the **Chamfer distance** matches every point with its nearest
 #   neighbour in the other set instead.
 #
 # First, `nn.MSELoss` against its formula:
@@ -481,10 +494,8 @@ assert abs(mse_torch - mse_formula) < 1e-6
 # $$d_{\mathrm{CD}}(A, B) = \frac1{|A|}\sum_{a\in A}\min_{b\in B}\lVert a-b\rVert^2
 # + \frac1{|B|}\sum_{b\in B}\min_{a\in A}\lVert a-b\rVert^2 .$$
 #
-# With `torch.cdist` (all pairwise distances, shape $(|A|, |B|)$) it is two lines, and it is
-# differentiable, so it can train a network. We check it against a plain double loop, and
-# show that, unlike the MSE between the two arrays, it does not care how the points are
-# ordered.
+# With `torch.cdist` (all pairwise distances) it is two differentiable lines. We check it
+# against a double loop, and show that, unlike the MSE, it ignores the order of the points.
 
 
 # %%
@@ -509,21 +520,20 @@ assert abs(chamfer(A, B) - loop) < 1e-12 and abs(chamfer(A, shuffled) - chamfer(
 
 # %% [markdown]
 # **The optimizer.** `torch.optim` holds the update rules of lectures 03 and 04. An
-# **optimizer** object receives the parameters it updates, `model.parameters()`, and the
-# hyperparameters; `optimizer.step()` applies one update using each parameter's `.grad`,
-# and `optimizer.zero_grad()` clears them. Plain gradient descent is
-# `torch.optim.SGD(model.parameters(), lr=0.01)`; the common default today is
-# `torch.optim.Adam(model.parameters(), lr=1e-3)`.
+# **optimizer** receives the parameters it updates, `model.parameters()`, and the
+# hyperparameters, e.g. `torch.optim.SGD(model.parameters(), lr=0.01)` or the common
+# default `torch.optim.Adam(model.parameters(), lr=1e-3)`; `optimizer.step()` applies one
+# update from each parameter's `.grad`, `optimizer.zero_grad()` clears them.
 #
-# **The training loop.** Training repeats four steps for every mini-batch:
+# **The training loop.** For every mini-batch:
 #
-# 1. `optimizer.zero_grad()`: clear the gradients of the previous batch (they accumulate);
-# 2. forward: `pred = model(x)`, then `loss = loss_fn(pred, y)`, which also records the graph;
+# 1. `optimizer.zero_grad()`: clear the previous batch's gradients (they accumulate);
+# 2. forward: `pred = model(x)`, then `loss = loss_fn(pred, y)`, which records the graph;
 # 3. `loss.backward()`: fill every parameter's `.grad` with $\partial L/\partial\theta$;
 # 4. `optimizer.step()`: update the parameters.
 #
-# Here it is, once by hand, for one epoch. It returns the training loss averaged over the
-# examples (each batch weighted by its size, since the last batch is smaller).
+# Here it is for one epoch. It returns the training loss averaged over the examples (each
+# batch weighted by its size, since the last batch is smaller).
 
 
 # %%
@@ -576,28 +586,24 @@ assert err < 1e-6
 # %% [markdown]
 # ## 5. Training, validation and test data
 #
-# The three parts of the split have three different jobs.
+# The three parts of the split have three jobs.
 #
-# - Training data have labels and drive the parameter updates: loss, backward, step.
-# - Validation data also have labels, and we compute the loss on them, but we never update
-#   the parameters with them. We use that loss to *choose*: the epoch to stop at, the size
-#   of the network, the learning rate.
-# - Test data are what the finished model is for. In a competition, or in use, they come
-#   *without* labels: the model predicts, someone else scores. In our project we do keep
-#   test labels, to report at the very end one honest number for unseen data.
+# - Training data have labels and drive the updates: loss, backward, step.
+# - Validation data have labels too, but never update the parameters. Their loss is used to
+#   *choose*: the epoch to stop at, the size of the network, the learning rate.
+# - Test data are what the finished model is for. In use, or in a competition, they come
+#   *without* labels. Our project keeps test labels to report, once, at the end, one honest
+#   number for unseen data.
 #
-# Beware of the names. Much of the literature and many libraries say "test set" for what
-# is really a validation set: "we split the data into training and test sets" usually
-# means a labelled held-out part used to compare models. Judge from the context which one
-# is meant. The rule is about usage: any data that helped you choose is no longer unseen.
+# Beware of the names: much of the literature says "test set" for what is really a
+# validation set, a labelled held-out part used to compare models. The rule is about use:
+# data that helped you choose are no longer unseen.
 #
-# Lecture 02 met Kaggle's public and private leaderboards. A competition scores every
-# submission on part of the hidden test set and shows the result on the public board; the
-# private board, revealed only at the end, scores the rest and decides the ranking.
-# Tuning against the public board means choosing with it, and the score of the winner of
-# many tries is optimistic. A tiny simulation shows how much: 500 submissions that guess
-# 400 binary labels at random (true accuracy 50 %), 200 of them scored publicly, 200
-# privately. We keep the submission with the best public score.
+# A competition (Kaggle, lecture 02) shows each submission's score on part of the hidden
+# test set, the public board; the private board, revealed at the end, scores the rest and
+# decides. Choosing by the public board makes the winner's score optimistic. A simulation:
+# 500 submissions guess 400 binary labels at random (true accuracy 50 %), 200 scored
+# publicly, 200 privately; we keep the best public one.
 
 # %%
 rng = np.random.default_rng(0)
@@ -616,9 +622,14 @@ assert public[best] > 0.55 and abs(private[best] - 0.5) < 0.07
 fig, ax = plt.subplots(figsize=(5.6, 4.2))
 ax.scatter(public, private, s=10, alpha=0.5, label="500 random submissions")
 ax.scatter(
-    public[best], private[best], s=90, marker="*", color="tab:red", label="best on the public board"
+    public[best],
+    private[best],
+    s=90,
+    marker="*",
+    color=color("highlight"),
+    label="best on the public board",
 )
-ax.axhline(0.5, color="gray", linestyle="--", linewidth=1, label="true accuracy 0.5")
+ax.axhline(0.5, color=color("reference"), linestyle="--", linewidth=1, label="true accuracy 0.5")
 ax.set_xlabel("public leaderboard accuracy")
 ax.set_ylabel("private leaderboard accuracy")
 ax.set_title("choosing by the public board overfits it")
@@ -627,23 +638,20 @@ ax.legend(loc="lower right", frameon=True, framealpha=0.9)
 plt.show()
 
 # %% [markdown]
-# The public winner looks more than ten points better than chance; on the private board it
-# is back near chance. It was selected for its luck on those 200 examples. The same happens
-# to a validation set that we use for very many decisions, which is why the test set is
-# used once, at the end, and never to choose.
+# The public winner looks far better than chance; on the private board it is back near
+# chance, selected for its luck on 200 examples. A validation set used for very many
+# decisions overfits the same way, which is why the test set is used once, at the end.
 
 # %% [markdown]
 # ## 6. Train mode, eval mode, saving, early stopping, seeding
 #
-# Some layers behave differently while training and while predicting. **Dropout** sets
-# each activation to zero with probability $p$ during training and multiplies the
-# survivors by $1/(1-p)$, so the expected value is unchanged; at prediction time it does
-# nothing. Batch normalization (lecture 06) normalises with the statistics of the current
-# batch during training and with running averages afterwards. `model.train()` switches a
-# model and all its submodules to training mode, `model.eval()` to evaluation mode (the
-# two modes of lecture 06); `model.training` tells which one is on. Forgetting
-# `model.eval()` before predicting is a common bug: the predictions become random
-# (dropout) or depend on the other examples in the batch (batch norm).
+# Some layers behave differently while training and while predicting. **Dropout** sets each
+# activation to zero with probability $p$ during training and multiplies the survivors by
+# $1/(1-p)$, keeping the expected value; at prediction time it does nothing. Batch
+# normalization (lecture 06) uses batch statistics in training and running averages
+# afterwards. `model.train()` and `model.eval()` switch a model and all its submodules
+# between the two modes (`model.training` tells which is on). Forgetting `model.eval()`
+# before predicting makes predictions random (dropout) or batch-dependent (BN).
 
 # %%
 drop = nn.Dropout(p=0.5)
@@ -659,10 +667,9 @@ print(f"train mode, mean over 100000 ones: {mean_train:.4f} (expected 1)")
 assert torch.equal(drop.eval()(ones), ones) and abs(mean_train - 1) < 0.01
 
 # %% [markdown]
-# Evaluation therefore does two things: `model.eval()`, and `torch.no_grad()` because no
-# gradient is needed. Our evaluation function averages the loss over examples, like the
-# training loss; it must give exactly what `course_lib.training.evaluate` gives, which does
-# the same and also restores the mode the model was in.
+# Evaluation therefore means `model.eval()` and `torch.no_grad()`. Our function averages
+# the loss over examples and must give exactly what `course_lib.training.evaluate` gives
+# (which also restores the model's mode).
 
 
 # %%
@@ -685,12 +692,10 @@ print(
 assert ours == library
 
 # %% [markdown]
-# **Saving and loading.** A model's **state dict** (`model.state_dict()`) is an ordered
-# dictionary from parameter (and buffer) names to tensors: everything learned, nothing
-# else. We save that rather than the whole model object: the file then holds only tensors,
-# and loading needs the class (from `model.py`) to rebuild the architecture, then
-# `load_state_dict`. We write into a temporary directory, which is deleted afterwards, and
-# check that the reloaded model predicts exactly the same numbers.
+# **Saving and loading.** A model's **state dict** (`model.state_dict()`) maps parameter
+# (and buffer) names to tensors: everything learned, nothing else. We save it rather than
+# the model object; loading rebuilds the architecture from the class (in `model.py`), then
+# calls `load_state_dict`. The reloaded model must predict exactly the same numbers.
 
 # %%
 X_val_t = torch.tensor(X_val, dtype=torch.float32)
@@ -712,11 +717,10 @@ assert diff == 0.0
 # training set: the training loss keeps falling while the validation loss turns up.
 # **Early stopping** watches the validation loss after every epoch, remembers the weights
 # of the best epoch so far, and stops once the validation loss has not improved for
-# `patience` epochs in a row (**patience** absorbs the epoch-to-epoch noise). At the end
-# it restores the best weights. A copy of the state dict must be a *deep* copy: the state
-# dict's tensors are the live parameters and would keep changing. Epochs are counted from
-# 0 here, as Python counts (and as `History.best_epoch` of section 8 does); the library's
-# progress bar counts from 1.
+# `patience` epochs in a row (the **patience** absorbs epoch-to-epoch noise); then it
+# restores the best weights. The saved weights must be copies (`clone()`): the state dict's
+# tensors are the live parameters. Epochs count from 0 here (as `History.best_epoch` of
+# section 8 does); the library's progress bar counts from 1.
 
 
 # %%
@@ -729,7 +733,7 @@ def train_early_stopping(model, train_loader, val_loader, loss_fn, optimizer, ep
         history["val"].append(evaluate_loss(model, val_loader, loss_fn))
         if history["val"][-1] < best_loss:
             best_loss, best_epoch = history["val"][-1], epoch
-            best_state = copy.deepcopy(model.state_dict())
+            best_state = {k: v.clone() for k, v in model.state_dict().items()}
         elif epoch - best_epoch >= patience:
             break
     model.load_state_dict(best_state)
@@ -737,12 +741,11 @@ def train_early_stopping(model, train_loader, val_loader, loss_fn, optimizer, ep
 
 
 # %% [markdown]
-# **Seeding.** A run is random in three places: the initial weights, the shuffling order,
+# **Seeding.** A run is random in three places: the initial weights, the shuffling order
 # and the dropout masks. For **reproducibility** we seed them all: `set_seed(0)` seeds
-# Python, NumPy and PyTorch's global generator (weights and dropout); the loader's own
-# generator fixes the order. Then two runs give identical losses, digit for digit; a
-# different seed gives a different run. (On a GPU some operations are not bit-for-bit
-# repeatable; on the CPU they are.)
+# Python, NumPy and PyTorch's global generator (weights, dropout), the loader's generator
+# fixes the order. Two runs then give identical losses; another seed gives another run. (On
+# a GPU some operations are not bit-for-bit repeatable.)
 
 
 # %%
@@ -765,17 +768,15 @@ assert run_a == run_b and run_a != run_c
 # %% [markdown]
 # ## 7. A complete project: diabetes progression
 #
-# Everything is now in place: the split and the training-set standardisation (section 3),
-# the datasets and loaders, the model, the loop with early stopping. A model's error means
-# little on its own, so we first set up two **baselines**, simple predictors that any
-# model worth its training must beat:
+# Everything is in place: the split and standardisation (section 3), the loaders, the model,
+# the loop with early stopping. An error means little on its own, so we first set up two
+# **baselines**, simple predictors that a model worth its training must beat:
 #
 # - the mean baseline predicts the training set's mean target for every patient;
 # - linear regression, $\hat y = \mathbf x^\top\mathbf w + b$, fitted to the training set
-#   by least squares in closed form (`np.linalg.lstsq` on the features with a column of
-#   ones appended). The least-squares solution makes the residual orthogonal to every
-#   column: $A^\top(A\mathbf w - \mathbf y) = \mathbf 0$ (the normal equations), which we
-#   check.
+#   by least squares (`np.linalg.lstsq` on the features with a column of ones $A$). Its
+#   residual is orthogonal to every column, $A^\top(A\mathbf w - \mathbf y) = \mathbf 0$
+#   (the normal equations), which we check.
 
 
 # %%
@@ -792,17 +793,16 @@ print(f"normal equations hold to rounding error, max |A^T (A w - y)| < 1e-8: {ok
 assert ok
 
 # %% [markdown]
-# We report errors in the target's own units (disease-progression points). With
-# predictions $\hat y_i$ for $n$ patients:
+# We report errors in the target's own units. With predictions $\hat y_i$ for $n$
+# patients:
 #
 # $$\mathrm{RMSE} = \sqrt{\tfrac1n\textstyle\sum_i(\hat y_i - y_i)^2}, \qquad
 # \mathrm{MAE} = \tfrac1n\textstyle\sum_i|\hat y_i - y_i|, \qquad
 # R^2 = 1 - \frac{\sum_i(\hat y_i - y_i)^2}{\sum_i(y_i - \bar y)^2}.$$
 #
-# The **coefficient of determination** $R^2$ is the fraction of the target's variance that
-# the model explains: 1 is perfect, 0 is as good as predicting the mean $\bar y$ of the
-# evaluated set, and it is negative when the model does worse than that. We check our
-# three formulas against scikit-learn's.
+# The **coefficient of determination** $R^2$ is the fraction of the target's variance the
+# model explains: 1 is perfect, 0 is as good as predicting the mean $\bar y$ of the
+# evaluated set, negative is worse. We check the formulas against scikit-learn's.
 
 
 # %%
@@ -827,8 +827,8 @@ assert err < 1e-10
 # %% [markdown]
 # Now the MLP: Adam with learning rate $10^{-3}$, batches of 32, at most 300 epochs, early
 # stopping with patience 20. The loss is the MSE of the *standardised* target; predictions
-# are mapped back to the original units with $\hat y = \hat y_{\text{std}}\cdot s_y + m_y$,
-# using the training set's mean $m_y$ and standard deviation $s_y$.
+# go back to the original units as $\hat y = \hat y_{\text{std}}\cdot s_y + m_y$, with the
+# training set's mean $m_y$ and standard deviation $s_y$.
 
 # %%
 set_seed(0)
@@ -840,9 +840,31 @@ train_loader = DataLoader(
 history, best_epoch = train_early_stopping(
     mlp, train_loader, val_loader, loss_fn, optimizer, epochs=300, patience=20
 )
-print(
-    f"ran {len(history['val'])} epochs; best validation MSE {min(history['val']):.4f} at epoch {best_epoch}"
-)
+print(f"ran {len(history['val'])} epochs; best validation MSE {min(history['val']):.3f}")
+
+# %% [markdown]
+# Is the best epoch meaningful? Neighbouring epochs differ by noise, so we look at the band
+# of epochs within 2 % of the minimum, and check that the rise after it is far larger than
+# that: the validation loss at the stop, and its lowest value from 10 epochs after the best
+# on, against the minimum; and the training loss over the same epochs.
+
+# %%
+val, train = np.array(history["val"]), np.array(history["train"])
+band = np.flatnonzero(val < 1.02 * val.min())  # the bottom of the curve
+later = val[best_epoch + 10 :].min()  # the lowest from 10 epochs after the best on
+claims = {
+    f"the best epoch lies in the band of epochs within 2 % of the minimum, {band.tolist()}": (
+        best_epoch in band
+    ),
+    "validation MSE at the stop > 15 % above its minimum": val[-1] > 1.15 * val.min(),
+    "every epoch from best + 10 on > 5 % above the minimum": later > 1.05 * val.min(),
+    "training loss at the stop < 75 % of its value at the best epoch": (
+        train[-1] < 0.75 * train[best_epoch]
+    ),
+}
+for claim, holds in claims.items():
+    print(f"{claim}: {holds}")
+assert all(claims.values())
 
 
 # %%
@@ -872,9 +894,9 @@ assert table["MLP, early stopping"][1] < 0.85 * table["mean of training targets"
 
 # %% [markdown]
 # The MLP clearly beats the mean baseline, which explains none of the variance. Against
-# linear regression it is only slightly better (the table above), on 66
-# test patients. Is that difference real? We resample the test patients with replacement
-# (a bootstrap) and look at the spread of the RMSE difference.
+# linear regression the difference is small, on 66 test patients. Is it real? We resample
+# the test patients with replacement (a bootstrap), 2000 times, and look at the spread of
+# the RMSE differences; the same for the MLP against the mean baseline.
 
 # %%
 rng = np.random.default_rng(0)
@@ -883,27 +905,28 @@ boot_rmse = {
     name: np.sqrt(np.mean((test_pred[idx] - split.y_test[idx]) ** 2, axis=1))
     for name, (_, test_pred) in predictions.items()
 }
-diffs = boot_rmse["MLP, early stopping"] - boot_rmse["linear regression (lstsq)"]
-low, high = np.percentile(diffs, [2.5, 97.5])
-observed = table["MLP, early stopping"][1] - table["linear regression (lstsq)"][1]
-print(
-    f"test RMSE, MLP minus linear: {observed:.1f}, 95 % bootstrap interval [{low:.1f}, {high:.1f}]"
-)
-assert low < 0 < high
+intervals = {}
+for other in ("linear regression (lstsq)", "mean of training targets"):
+    diffs = boot_rmse["MLP, early stopping"] - boot_rmse[other]
+    intervals[other] = low, high = np.percentile(diffs, [2.5, 97.5])
+    observed = table["MLP, early stopping"][1] - table[other][1]
+    print(f"test RMSE, MLP minus {other}: {observed:.1f}, 95 % interval [{low:.1f}, {high:.1f}]")
+low, high = intervals["linear regression (lstsq)"]
+print(f"vs linear regression: contains 0: {low < 0 < high}; width {high - low:.1f} points")
+assert low < 0 < high and intervals["mean of training targets"][1] < 0
 
 # %% [markdown]
-# The interval contains zero: on this data the MLP and linear regression are equally good.
-# That is no failure of the pipeline. The diabetes set is small (310 training patients)
-# and known to be close to linear in its features, so there is little nonlinear structure
-# for a network to find, and too few examples to find it reliably. Extra capacity pays off
-# with more data and with inputs whose relation to the target is strongly nonlinear
-# (images, sound, text).
-# The baselines told us this; without them the MLP's RMSE of 50 would have been
-# impossible to judge.
+# The interval for the MLP against linear regression contains zero: these 66 patients
+# cannot tell the two models apart. That is not "equally good": the data are compatible with
+# either being better by a few points (the interval's ends), and more test patients would
+# narrow the interval (roughly like $1/\sqrt n$). The same patients do separate the MLP from
+# the mean baseline. The diabetes set is small and close to linear, so a network has little
+# to add; extra capacity pays off with more data and strongly nonlinear inputs (images,
+# sound, text). Only the baselines make the MLP's error interpretable.
 #
-# **Writing predictions.** A competition (or a colleague) expects the test predictions as
-# a file, one row per test example. We write a CSV with an id column and the prediction,
-# into a temporary directory, and read it back.
+# **Writing predictions.** A competition (or a colleague) expects the test predictions as a
+# file, one row per example. We write a CSV with an id and the prediction into a temporary
+# directory and read it back.
 
 # %%
 mlp_pred = predictions["MLP, early stopping"][1]
@@ -922,46 +945,38 @@ assert back.shape == (len(X_test), 2) and rounding <= 0.005 + 1e-9
 
 # %% [markdown]
 # **Learning curves.** The training and validation loss per epoch show what early stopping
-# did. The training loss is measured in training mode, with dropout on and while the
-# weights change, so it can sit above the validation loss early on.
+# did. The training loss is measured in training mode, with dropout on and while the weights
+# change, so early on it can sit above the validation loss.
 
 # %%
 ax = loss_curves(
-    {"training loss": history["train"], "validation loss": history["val"]},
+    {"train loss": history["train"], "validation loss": history["val"]},
     ylabel="MSE (standardised target)",
     title="MLP on diabetes: early stopping keeps the best epoch",
 )
-ax.axvline(
-    best_epoch, color="tab:red", linestyle="--", linewidth=1, label=f"best epoch ({best_epoch})"
-)
+ax.axvspan(band[0] - 0.5, band[-1] + 0.5, color=color("minimum"), alpha=0.2, label="within 2 %")
+ax.axvline(best_epoch, color=color("highlight"), linestyle="--", linewidth=1, label="best epoch")
 ax.legend()
 plt.show()
 
 # %% [markdown]
-# The validation loss falls quickly, flattens after about 15 epochs and reaches its
-# minimum at the marked epoch; after it the validation loss stays flat or creeps up while
-# the training loss keeps falling, a sign that the network starts to fit noise. Training
-# ran 20 more epochs (the patience), then the weights of the best epoch came back.
+# The validation loss bottoms out within the first few epochs (shaded: the epochs within
+# 2 % of its minimum), then climbs while the training loss keeps falling: the network fits
+# the noise of its 310 patients. Which epoch of the band is "best" is noise; the rise after
+# it is not. After the patience's 20 more epochs the best weights came back.
 
 # %% [markdown]
 # ## 8. A progress bar, and the library's `fit`
 #
-# The loop of sections 4 and 6 is the one every PyTorch program writes, so it lives in the
-# library: `course_lib.training.fit(model, train_loader, loss_fn, optimizer, epochs=,
-# val_loader=, patience=, restore_best=)` runs `train_one_epoch` and `evaluate_loss` each
-# epoch, stops early and restores the best weights, and returns a `History` with the
-# per-epoch losses (and accuracies, for classification). `course_lib.training.evaluate`
-# is our `evaluate_loss`. From now on the course uses them.
-#
-# A long run should show its progress. `fit(progress=True)` redraws one line on stderr
-# after every epoch (the course does not depend on `tqdm`, which is not installed here).
-# A progress bar's text changes from run to run, so the training cell starts with
-# `# NBVAL_IGNORE_OUTPUT`, which tells the notebook checks not to compare its output; the
-# numbers we want to keep are printed, rounded, in the next cell.
-#
-# `fit` draws exactly the random numbers our loop draws (the initial weights, each
-# epoch's shuffle, one seed per pass over a loader), so from the same seed and the same
-# loaders it must repeat the run of section 7 exactly, epoch for epoch.
+# This loop is the one every PyTorch program writes, so it lives in the library:
+# `course_lib.training.fit(model, train_loader, loss_fn, optimizer, epochs=, val_loader=,
+# patience=, restore_best=)` runs `train_one_epoch` and `evaluate_loss` every epoch, stops
+# early, restores the best weights and returns a `History` of per-epoch losses (and
+# accuracies, for classification); `course_lib.training.evaluate` is our `evaluate_loss`.
+# `fit(progress=True)` redraws one progress line on stderr per epoch; its text changes from
+# run to run, so that cell starts with `# NBVAL_IGNORE_OUTPUT` and the next prints the
+# rounded results. `fit` draws exactly the random numbers our loop draws, so from the same
+# seeds it must repeat the run of section 7 epoch for epoch.
 
 
 # %%
@@ -996,34 +1011,40 @@ print(
 assert same and fit_history.best_epoch == best_epoch and rmse_fit == rmse_hand
 
 # %% [markdown]
-# ## 9. Takeaways and homework
+# ## 9. Takeaways, homework and exercises
 #
 # - A tensor has a shape, a dtype and a device. Models want float32 inputs and int64 class
-#   labels; NumPy gives float64, so convert. Watch broadcasting: $(B, 1)$ against $(B,)$
-#   silently becomes $(B, B)$. `torch.from_numpy` and `.numpy()` share memory;
-#   `torch.tensor` copies.
+#   labels; NumPy gives float64, so convert. $(B, 1)$ against $(B,)$ silently broadcasts to
+#   $(B, B)$. `torch.from_numpy` and `.numpy()` share memory; `torch.tensor` copies.
 # - Autograd: `requires_grad`, `backward()`, `.grad`; gradients accumulate, so zero them
 #   every step; `torch.no_grad()` for updates and evaluation.
-# - A `Dataset` says how many examples there are and what example $i$ is; a `DataLoader`
-#   batches, shuffles (with a seeded generator), and can use worker processes when loading
-#   is slow.
-# - A model is an `nn.Module`: layers in `__init__`, computation in `forward`, kept in
-#   `model.py`. Choose the loss by task: MSE for regression, cross-entropy for
-#   classification, special losses such as the Chamfer distance for point sets.
-# - The loop: `zero_grad`, forward, loss, `backward`, `step`. `model.train()` for
-#   training, `model.eval()` with `torch.no_grad()` for evaluation. Save and load the
-#   `state_dict`. Stop early on the validation loss and restore the best weights. Seed the
-#   weights, the shuffling and the dropout, and runs repeat exactly.
-# - Training data update the parameters, validation data choose, test data are used once.
-#   Choosing by a score (a public leaderboard, or one validation set used too often) makes
-#   that score optimistic.
-# - On the diabetes data an MLP beats the mean baseline by far (test RMSE 50 vs 67) but
-#   only ties with linear regression (51): the data are small and nearly linear. Always
-#   compare with baselines.
-# - `course_lib.training.fit` and `evaluate` are the loop of this lecture, with a progress
-#   bar; they give identical results.
+# - A `Dataset` gives the number of examples and example $i$; a `DataLoader` batches and
+#   shuffles (seeded by its generator, with or without worker processes).
+# - A model is an `nn.Module` in `model.py`. The loss depends on the task: MSE, cross-entropy,
+#   special losses such as the Chamfer distance.
+# - The loop: `zero_grad`, forward, loss, `backward`, `step`; `model.eval()` and
+#   `torch.no_grad()` to evaluate; save the `state_dict`; stop early on the validation loss
+#   and restore the best weights; seed weights, shuffling and dropout.
+# - Training data update, validation data choose, test data are used once.
+# - Compare with baselines, and ask whether the test set can resolve the difference: on
+#   66 patients the MLP and linear regression cannot be told apart.
 #
-# **Homework.** `homework/hw07_pytorch_pipeline.ipynb`: build the whole pipeline yourself
-# for a classification task, the 8 × 8 handwritten digits: a `Dataset`, seeded
-# `DataLoader`s, and a trained network whose test predictions must beat two stated
-# baselines.
+# **Homework.** `homework/hw07_pytorch_pipeline.ipynb`: build the whole pipeline for the
+# 8 × 8 handwritten digits: a `Dataset`, seeded `DataLoader`s, and a trained network whose
+# test predictions must beat two stated baselines.
+#
+# **Glossary.** Every term set in bold above is in [glossary.md](glossary.md), in English
+# and Chinese.
+
+# %% [markdown]
+# **Exercises.** Predict the answer before you run the code.
+#
+# 1. Give the MLP one hidden layer of 32 units. Does the validation loss still rise
+#    clearly after its minimum, and does the test RMSE change?
+# 2. Set `patience=5` in section 7. Which epoch is restored, and why is a small patience
+#    risky on a noisy validation curve?
+# 3. Bootstrap with only the first 33 test patients. How does the width of the interval
+#    for MLP minus linear regression change (think $1/\sqrt n$)?
+# 4. Time `one_epoch(num_workers)` for 0, 1, 2 and 4 workers. When would workers win?
+# 5. Remove `.squeeze(-1)` from `MLP.forward`. What does `nn.MSELoss` do, and what happens
+#    to the training?
