@@ -239,7 +239,7 @@ def test_bwrap_is_available_on_linux():
 def test_every_submission_has_an_entry_and_the_victim_keeps_full_marks(attacked):
     names = {p for p in attacked["before"]}
     assert set(attacked["by_name"]) == names
-    assert attacked["by_name"]["victim_solution.ipynb"]["score"] == 10
+    assert attacked["by_name"]["victim_solution.ipynb"]["score"] == 14
     assert attacked["status"] == 2  # some files could not be graded
 
 
@@ -285,7 +285,7 @@ def test_instructor_secrets_and_classmates_are_not_visible(attacked):
 def test_killing_the_driver_costs_only_that_submission(attacked):
     s = attacked["by_name"]["killer.ipynb"]
     assert s["score"] == 0 and "error" not in s
-    assert attacked["by_name"]["victim_solution.ipynb"]["score"] == 10
+    assert attacked["by_name"]["victim_solution.ipynb"]["score"] == 14
 
 
 def test_no_process_outlives_grading(attacked):
@@ -329,7 +329,7 @@ def test_malformed_notebooks_get_an_error_entry(attacked, name, words):
 
 def test_another_assignment_is_flagged_and_scores_zero(attacked):
     s = attacked["by_name"]["bob_hw01.ipynb"]
-    assert s["assignment"] == "hw01" and s["score"] == 0 and s["max_score"] == 10
+    assert s["assignment"] == "hw01" and s["score"] == 0 and s["max_score"] == 14
     assert any("answers hw03, not hw01" in f for f in s["flags"])
 
 

@@ -188,7 +188,7 @@ def test_unknown_question_and_assignment_names_raise_value_error():
 
 
 def test_points_add_up_and_every_registered_assignment_has_a_solution():
-    assert HW01.max_score == 10
+    assert HW01.max_score == 14
     assert sorted(REGISTRY) == [p.name[:4] for p in SOLUTIONS]
     for name in REGISTRY:
         assignment = load_assignment(name)

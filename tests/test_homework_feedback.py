@@ -24,7 +24,7 @@ WRITTEN = "Saturated softmax: p(1 - p) is tiny.\n<script>alert('x')</script>"
 HUGE = 5_000_000
 
 #: The gradebook header of hw01: who, what, totals, then one column per question.
-HEADER = ["student", "assignment", "total", "max_total"] + [f"q{k}" for k in range(1, 7)]
+HEADER = ["student", "assignment", "total", "max_total"] + [f"q{k}" for k in range(1, 9)] + ["w1"]
 
 
 def _cell(nb: nbformat.NotebookNode, grade_id: str) -> nbformat.NotebookNode:
@@ -120,7 +120,7 @@ def test_gradebook_has_a_row_per_student_and_a_column_per_question(graded):
         "1",
         "1",
     )
-    assert alice["max_total"] == "10" and bob["total"] == "0"
+    assert alice["max_total"] == "16" and bob["total"] == "0"
 
 
 def test_manual_scores_merge_into_the_gradebook_and_the_json(written):

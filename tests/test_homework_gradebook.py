@@ -33,7 +33,7 @@ from tests.notebook_files import ROOT
 HW01, HW05 = load_assignment("hw01"), load_assignment("hw05")
 
 #: The gradebook header of hw01: who, what, totals, then one column per question.
-HEADER = ["student", "assignment", "total", "max_total"] + [f"q{k}" for k in range(1, 7)]
+HEADER = ["student", "assignment", "total", "max_total"] + [f"q{k}" for k in range(1, 9)] + ["w1"]
 
 
 def _submission(path: str, scores: dict[str, float], assignment: str = "hw01") -> dict:
@@ -76,8 +76,8 @@ def test_gradebook_has_one_row_per_student_and_a_column_per_question():
         HW01,
     )
     assert rows[0] == HEADER
-    assert rows[1] == ["alice", "hw01", "4.33", "10", "1.33", "1", "2", "0", "0", "0"]
-    assert rows[2][:5] == ["bob", "hw01", "0", "10", "0"]
+    assert rows[1] == ["alice", "hw01", "4.33", "16", "1.33", "1", "2", "0", "0", "0", "0", "0", ""]
+    assert rows[2][:5] == ["bob", "hw01", "0", "16", "0"]
     parsed = list(csv.reader(io.StringIO(to_csv(rows))))
     assert parsed == rows
 

@@ -122,13 +122,13 @@ def _statuses(submission: dict) -> dict[str, str]:
 
 def test_solution_gets_full_marks(graded):
     s = graded["by_name"]["solution.ipynb"]
-    assert s["score"] == s["max_score"] == 10
+    assert s["score"] == s["max_score"] == 14
     assert set(_statuses(s).values()) == {"passed"}
 
 
 def test_unfilled_student_notebook_gets_zero_with_not_implemented(graded):
     s = graded["by_name"]["unfilled.ipynb"]
-    assert s["score"] == 0 and s["max_score"] == 10
+    assert s["score"] == 0 and s["max_score"] == 14
     assert set(_statuses(s).values()) == {"not implemented"}
 
 
@@ -136,7 +136,7 @@ def test_one_solved_question_gets_its_points_only(graded):
     s = graded["by_name"]["one_solved.ipynb"]
     assert s["score"] == 1
     assert _statuses(s)["q2"] == "passed"
-    assert [v for k, v in _statuses(s).items() if k != "q2"] == ["not implemented"] * 5
+    assert [v for k, v in _statuses(s).items() if k != "q2"] == ["not implemented"] * 7
 
 
 def test_raising_looping_and_broken_answers_fail_one_by_one(graded):
@@ -150,6 +150,8 @@ def test_raising_looping_and_broken_answers_fail_one_by_one(graded):
         "q4": "not implemented",
         "q5": "timeout",
         "q6": "passed",
+        "q7": "not implemented",
+        "q8": "not implemented",
     }
     assert "ValueError: boom" in messages["q1"]
     assert f"{float(TIMEOUT):g} s limit" in messages["q2"]

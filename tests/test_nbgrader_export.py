@@ -67,7 +67,7 @@ def test_assert_case_passes_silently_and_raises_the_diagnosis_on_a_failing_case(
         warnings.simplefilter("error")  # a warning reaching stderr would cost the points
         assert HW01.assert_case("q2", 0, relu) is None
         assert HW01.assert_case("q2", 0, noisy) is None
-    with pytest.raises(AssertionError, match="exactly 0: dx is wrong"):
+    with pytest.raises(AssertionError, match="exactly 0: your dx lets the gradient through"):
         HW01.assert_case("q2", 0, lambda d, x: d * (x >= 0))
 
     def stub(*args):
@@ -139,8 +139,8 @@ def test_nbgrader_round_trip_gives_the_graders_scores(tmp_path):
             for s in ("solution", "blank", "partial")
         }
         max_code = gb.find_submission_notebook("hw01_backprop", "hw01", "blank").max_code_score
-    assert max_code == pytest.approx(10)
-    assert scores["solution"] == pytest.approx(10)
+    assert max_code == pytest.approx(14)
+    assert scores["solution"] == pytest.approx(14)
     assert scores["blank"] == 0
 
     # Our grader on the same partly solved notebook (the nbgrader version of it).

@@ -2,19 +2,29 @@
 
 The student writes, in ``homework/hw01_backprop.ipynb``:
 
-====  =========================================  ======  ===================================
-key   function                                   points  checked against
-====  =========================================  ======  ===================================
-q1    ``affine_backward(dout, x, W)``                 2  ``torch.autograd`` on ``x @ W + b``
-q2    ``relu_backward(dout, x)``                      1  ``torch.relu``
-q3    ``softmax_loss(scores, y)``                     2  ``torch.nn.functional.cross_entropy``
-q4    ``two_layer_loss(params, X, y, reg)``           3  ``torch.autograd`` on the same net
-q5    ``sin(x)`` for ``autograd.Value``               1  ``torch.sin`` in three graphs
-q6    ``power(a, b)`` for ``autograd.Value``          1  ``torch.pow`` in three graphs
-====  =========================================  ======  ===================================
+====  ===================================  ======  ==================  =============================
+key   function                             points  kind                checked against
+====  ===================================  ======  ==================  =============================
+q1    ``affine_backward(dout, x, W)``           2  derive by shapes    torch.autograd, ``x @ W + b``
+q2    ``relu_backward(dout, x)``                1  implement           ``torch.relu``
+q3    ``softmax_loss(scores, y)``               2  implement, stable   ``F.cross_entropy``
+q4    ``two_layer_loss(params, X, y, reg)``     3  compose             torch.autograd, same net
+q5    ``sin(x)`` for ``Value``                  1  new operation       ``torch.sin``, three graphs
+q6    ``power(a, b)`` for ``Value``             1  new operation       ``torch.pow``, three graphs
+q7    ``silu_backward(dout, x)``                2  derive, then code   ``F.silu``
+q8    ``train_two_layer(X, y, rng)``            2  experiment, judged  held-out digits' accuracy
+====  ===================================  ======  ==================  =============================
+
+Written (graded by hand, in the review file): ``w1``, what the training and held-out
+accuracies of q8 say.
 
 Every case maker takes a ``seed``: the public cases use the default, the grader adds cases
-made from the instructor's secret seed (``course_tools.grading.instructor``).
+made from the instructor's secret seed (``course_tools.grading.instructor``). For q8 that is
+another split of the digits: the held-out rows the network is judged on are never given to
+the student's function (they are the case's ``secret``).
+
+Each question lists its common mistakes (:class:`~course_lib.homework.checking.Mistake`): the
+self-check names them ("your db is the mean of dout over the examples …").
 
 In the notebook: ``from course_lib.homework.hw01 import check``, then after each answer
 ``check("q1", affine_backward)``.
@@ -32,8 +42,8 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.homework.assignment import Assignment
-from course_lib.homework.checking import Case, Question
+from course_lib.homework.assignment import Assignment, WrittenQuestion
+from course_lib.homework.checking import Case, Mistake, Question
 
 
 def _torch():
@@ -210,6 +220,279 @@ def _power_cases(seed: int | None = None) -> list[Case]:
     ]
 
 
+# ----- q7 silu_backward -----------------------------------------------------------------
+
+
+def _silu_cases(seed: int = 707) -> list[Case]:
+    r = _normal(seed)
+    names = ("dout", "x")
+    return [
+        Case("3 x 4 input", (r(3, 4), 2 * r(3, 4)), names),
+        Case("large inputs of both signs", (r(2, 3), 8 * r(2, 3)), names),
+        Case("a single row", (r(1, 5), r(1, 5)), names),
+    ]
+
+
+def _silu_reference(dout, x):
+    x_t = _leaf(x)
+    _torch().nn.functional.silu(x_t).backward(_torch().tensor(dout))
+    return x_t.grad.numpy()
+
+
+def _sigmoid(x):
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=float)))
+
+
+# ----- q8 train the two-layer net on the digits -----------------------------------------
+
+#: Digits given to the student's training function; the rest of the 1797 are held out.
+TRAIN_ROWS = 1297
+#: Held-out accuracy for all the points of q8, and for half of them.
+FULL_ACCURACY, HALF_ACCURACY = 0.93, 0.85
+
+
+def _digits_cases(seed: int = 808) -> list[Case]:
+    from course_lib.data import load_digits
+
+    X, y = load_digits()
+    order = np.random.default_rng(seed).permutation(len(X))
+    train, held = order[:TRAIN_ROWS], order[TRAIN_ROWS:]
+    label = f"{TRAIN_ROWS} training digits, judged on {len(held)} held-out digits"
+    args = (X[train], y[train], np.random.default_rng(seed + 1))
+    return [Case(label, args, ("X", "y", "rng"), secret=(X[held], y[held]))]
+
+
+def _predict(params: dict, X: np.ndarray) -> np.ndarray:
+    hidden = np.maximum(X @ params["W1"] + params["b1"], 0.0)
+    return np.argmax(hidden @ params["W2"] + params["b2"], axis=1)
+
+
+def _shape_problem(params: Any, d: int, c: int) -> str | None:
+    if not isinstance(params, dict) or not {"W1", "b1", "W2", "b2"} <= set(params):
+        return "train_two_layer must return a dict with the keys W1, b1, W2, b2"
+    try:
+        shapes = {k: np.asarray(params[k], dtype=float).shape for k in ("W1", "b1", "W2", "b2")}
+    except (TypeError, ValueError):
+        return "the parameters must be arrays of numbers"
+    h = shapes["b1"][0] if len(shapes["b1"]) == 1 else -1  # the width, from the hidden bias
+    wanted = {"W1": (d, h), "b1": (h,), "W2": (h, c), "b2": (c,)}
+    wrong = [f"{k} {shapes[k]} (expected {wanted[k]})" for k in wanted if shapes[k] != wanted[k]]
+    if wrong:
+        return "wrong parameter shapes: " + ", ".join(wrong) + f", with D = {d}, C = {c}"
+    if not all(np.all(np.isfinite(params[k])) for k in wanted):
+        return "the parameters contain NaN or inf: the training diverged (learning rate?)"
+    return None
+
+
+def _judge_training(case: Case, params: Any) -> tuple[float, str]:
+    """Full points at held-out accuracy >= FULL_ACCURACY, half at >= HALF_ACCURACY."""
+    X, y, _ = case.args
+    X_held, y_held = case.secret
+    problem = _shape_problem(params, X.shape[1], 10)
+    if problem:
+        return 0.0, problem
+    params = {k: np.asarray(v, dtype=float) for k, v in params.items()}
+    train_acc = float(np.mean(_predict(params, X) == y))
+    held_acc = float(np.mean(_predict(params, X_held) == y_held))
+    said = f"held-out accuracy {held_acc:.3f} (training {train_acc:.3f})"
+    if held_acc >= FULL_ACCURACY:
+        return 1.0, f"{said} >= {FULL_ACCURACY}"
+    if train_acc < 0.5:
+        why = (
+            "the net did not even fit its training digits: check that each step moves "
+            "against the gradient and that the learning rate is neither tiny nor huge"
+        )
+    elif train_acc - held_acc > 0.08:
+        why = "it fits the training digits far better than new ones: overfitting (lecture 02, §1)"
+    else:
+        why = "train longer, or with a better learning rate or width"
+    fraction = 0.5 if held_acc >= HALF_ACCURACY else 0.0
+    return fraction, f"{said} < {FULL_ACCURACY}: {why}"
+
+
+# ----- common mistakes, each computed from the trusted references -----------------------
+
+
+def _twist(reference: Callable, change: Callable) -> Callable:
+    """A wrong answer: the reference's output, then ``change(output, *args)``."""
+    return lambda *args: change(reference(*args), *args)
+
+
+def _softmax_parts(scores, y):
+    loss, dscores = _softmax_reference(scores, y)
+    return loss, dscores, len(y)
+
+
+def _penalised(params, X, y, reg, on_loss: bool, on_grad: float, on_bias: bool):
+    loss, grads = _two_layer_reference(params, X, y, 0.0)
+    keys = ("W1", "b1", "W2", "b2") if on_bias else ("W1", "W2")
+    penalty = sum(float(np.sum(params[k] ** 2)) for k in keys)
+    grads = {k: g + (on_grad * reg * params[k] if k in keys else 0.0) for k, g in grads.items()}
+    return (loss + (reg * penalty if on_loss else 0.0), grads)
+
+
+def _wrong_sin(derivative: Callable[[float, float], float]) -> Callable:
+    """The outputs of q5's graphs when sin's local rule is ``derivative(g, x)``."""
+
+    def sin(x):
+        from course_lib.autograd import Value
+
+        return Value.from_op(np.sin(x.data), "sin", (x,), lambda g: (derivative(g, x.data),))
+
+    return lambda label, x: _call_on_values(_SIN_GRAPHS)(sin, (label, x))
+
+
+def _wrong_power(rule: Callable[[float, float, float], tuple]) -> Callable:
+    """The outputs of q6's graphs when power's local rule is ``rule(g, a, b)``."""
+
+    def power(a, b):
+        from course_lib.autograd import Value
+
+        return Value.from_op(a.data**b.data, "pow", (a, b), lambda g: rule(g, a.data, b.data))
+
+    return lambda label, a, b: _call_on_values(_POWER_GRAPHS)(power, (label, a, b))
+
+
+AFFINE_MISTAKES = (
+    Mistake(
+        "db averaged",
+        "your db is the mean of dout over the examples: every example adds its own "
+        "contribution to the shared bias, and contributions add up (lecture 01, §5: sum at forks)",
+        _twist(_affine_reference, lambda o, dout, x, W: (o[0], o[1], dout.mean(axis=0))),
+    ),
+    Mistake(
+        "dW divided by N",
+        "your dW is divided by the number of examples: the 1/N of a mean loss is already "
+        "inside dout, this layer must not add it again",
+        _twist(_affine_reference, lambda o, dout, x, W: (o[0], o[1] / len(x), o[2])),
+    ),
+)
+
+RELU_MISTAKES = (
+    Mistake(
+        "gradient 1 at x == 0",
+        "your dx lets the gradient through where x is exactly 0; PyTorch's ReLU derivative "
+        "there is 0, and the check follows it",
+        lambda dout, x: dout * (x >= 0),
+    ),
+    Mistake(
+        "forgot dout",
+        "your dx is the ReLU's local derivative alone: the chain rule multiplies it by the "
+        "upstream gradient dout (lecture 01, §4)",
+        lambda dout, x: (x > 0).astype(float),
+    ),
+    Mistake(
+        "gated by dout",
+        "your dx is gated by the sign of dout; what opens the ReLU's gate is the sign of its "
+        "input x",
+        lambda dout, x: dout * (dout > 0),
+    ),
+)
+
+SOFTMAX_MISTAKES = (
+    Mistake(
+        "gradient of the summed loss",
+        "your dscores is N times too large: the loss is a mean over the N examples, so its "
+        "gradient is one over N times the gradient of the sum",
+        _twist(_softmax_parts, lambda o, s, y: (o[0], o[1] * o[2])),
+    ),
+    Mistake(
+        "summed loss",
+        "your loss is the sum over the examples; the loss asked for is their mean",
+        _twist(_softmax_parts, lambda o, s, y: (o[0] * o[2], o[1])),
+    ),
+    Mistake(
+        "true class not subtracted",
+        "your dscores is the softmax divided by N: the one-hot target of the true class is "
+        "missing from the gradient (lecture 01, §8)",
+        lambda s, y: (
+            _softmax_reference(s, y)[0],
+            _softmax_reference(s, y)[1] + np.eye(s.shape[1])[y] / len(y),
+        ),
+    ),
+)
+
+TWO_LAYER_MISTAKES = (
+    Mistake(
+        "penalty derivative without its factor 2",
+        "your weight gradients carry reg times W, half the derivative of the squared penalty "
+        "(differentiate w**2)",
+        lambda p, X, y, reg: _penalised(p, X, y, reg, True, 1.0, False),
+    ),
+    Mistake(
+        "biases regularised",
+        "your loss and gradients penalise the biases too; the penalty is on W1 and W2 only",
+        lambda p, X, y, reg: _penalised(p, X, y, reg, True, 2.0, True),
+    ),
+    Mistake(
+        "penalty only in the loss",
+        "your loss includes the penalty but your weight gradients do not: every term of the "
+        "loss contributes to the gradient",
+        lambda p, X, y, reg: _penalised(p, X, y, reg, True, 0.0, False),
+    ),
+    Mistake(
+        "penalty only in the gradients",
+        "your gradients include the penalty but your loss does not",
+        lambda p, X, y, reg: _penalised(p, X, y, reg, False, 2.0, False),
+    ),
+)
+
+SIN_MISTAKES = (
+    Mistake(
+        "local rule ignores g",
+        "your local rule returns the local derivative without multiplying by g, the gradient "
+        "arriving from above: right for f = sin(x) alone, wrong inside a bigger graph",
+        _wrong_sin(lambda g, x: np.cos(x)),
+    ),
+    Mistake(
+        "derivative of cos",
+        "your local derivative is -sin(x), the derivative of cos; differentiate sin",
+        _wrong_sin(lambda g, x: -g * np.sin(x)),
+    ),
+)
+
+POWER_MISTAKES = (
+    Mistake(
+        "df/db without log a",
+        "your df/db treats the exponent like a base: a**b grows in b exponentially, which "
+        "brings a factor ln a",
+        _wrong_power(lambda g, a, b: (g * b * a ** (b - 1), g * a**b)),
+    ),
+    Mistake(
+        "power rule for b too",
+        "your df/db uses the power rule, which holds for the base only; for the exponent, "
+        "write a**b = exp(b ln a) and differentiate",
+        _wrong_power(lambda g, a, b: (g * b * a ** (b - 1), g * b * a ** (b - 1))),
+    ),
+    Mistake(
+        "local rule ignores g",
+        "your local rule returns the local derivatives without multiplying them by g, the "
+        "gradient arriving from above",
+        _wrong_power(lambda g, a, b: (b * a ** (b - 1), a**b * np.log(a))),
+    ),
+)
+
+SILU_MISTAKES = (
+    Mistake(
+        "product rule: first term only",
+        "your dx is dout times sigmoid(x): x * sigmoid(x) is a product of two functions of x, "
+        "and the product rule adds a second term",
+        lambda dout, x: dout * _sigmoid(x),
+    ),
+    Mistake(
+        "product rule: second term only",
+        "your dx keeps only x times the sigmoid's derivative: the product rule also "
+        "differentiates the factor x",
+        lambda dout, x: dout * x * _sigmoid(x) * (1 - _sigmoid(x)),
+    ),
+    Mistake(
+        "forgot dout",
+        "your dx is the local derivative alone: multiply it by the upstream gradient dout",
+        lambda dout, x: _silu_reference(np.ones_like(dout), x),
+    ),
+)
+
+
 #: Modules an answer may not use; hidden from the kernel while grading (see the docstring).
 FORBIDDEN: tuple[str, ...] = ("torch", "course_lib.layers", "course_lib.losses")
 
@@ -225,8 +508,10 @@ ASSIGNMENT = Assignment(
             _affine_cases,
             _affine_reference,
             ("dx", "dW", "db"),
-            "match shapes: dx = dout @ W.T has the shape of x (N, D), dW has the shape of W "
-            "(D, M), and db sums dout over the examples (axis 0).",
+            "lecture 01, §7 (matrix gradients by shape matching): each gradient has the shape "
+            "of what it is the gradient of, and a bias shared by all examples collects the "
+            "gradient of every one of them.",
+            mistakes=AFFINE_MISTAKES,
         ),
         Question(
             "q2",
@@ -235,8 +520,9 @@ ASSIGNMENT = Assignment(
             _relu_cases,
             _relu_reference,
             ("dx",),
-            "ReLU passes dout through where x > 0 and blocks it elsewhere; "
-            "at x == 0 use 0, as PyTorch does.",
+            "lecture 01, §4: a gate passes the upstream gradient where it is open and blocks "
+            "it where it is closed; at exactly 0 PyTorch counts the gate as closed.",
+            mistakes=RELU_MISTAKES,
         ),
         Question(
             "q3",
@@ -245,9 +531,11 @@ ASSIGNMENT = Assignment(
             _softmax_cases,
             _softmax_reference,
             ("loss", "dscores"),
-            "subtract each row's max z first; then log p = z - log(sum(exp(z))) stays finite, "
-            "while log of a probability that rounded to 0 is -inf. The loss is the mean of "
-            "-log p[i, y[i]]; dscores = (p - one_hot(y)) / N.",
+            "lecture 01, §8: the loss is a mean over examples, and its gradient with respect "
+            "to the scores is the probabilities minus the target, scaled by the mean. For "
+            "huge scores: a constant added to a row changes no probability, and a log of a "
+            "probability that rounded to 0 is -inf, so compute log p without forming p first.",
+            mistakes=SOFTMAX_MISTAKES,
         ),
         Question(
             "q4",
@@ -256,9 +544,10 @@ ASSIGNMENT = Assignment(
             _two_layer_cases,
             _two_layer_reference,
             ("loss", "grads"),
-            "forward: h = relu(X @ W1 + b1), scores = h @ W2 + b2; loss = softmax loss + "
-            "reg * (sum(W1**2) + sum(W2**2)). Backward: chain softmax_loss, affine_backward, "
-            "relu_backward, affine_backward, then add 2 * reg * W to each weight gradient.",
+            "lecture 01, §8: run the forward pass keeping what the backward pass needs, then "
+            "walk back through your q3, q1, q2 and q1 again; the penalty is one more term of "
+            "the loss, differentiated on its own and added.",
+            mistakes=TWO_LAYER_MISTAKES,
         ),
         Question(
             "q5",
@@ -267,9 +556,11 @@ ASSIGNMENT = Assignment(
             _sin_cases,
             _reference_on_tensors(_SIN_GRAPHS, lambda x: _torch().sin(x)),
             ("f", "df/dx"),
-            "build the result with Value.from_op(data, 'sin', (x,), local_rule); the local "
-            "rule gets g = d(out)/d(result) and returns a 1-tuple: g times d sin(x)/dx.",
+            "lecture 01, §6: an operation is its value plus a local rule that turns g, the "
+            "gradient of the output with respect to the result, into one gradient per parent "
+            "(a 1-tuple here).",
             call=_call_on_values(_SIN_GRAPHS),
+            mistakes=SIN_MISTAKES,
         ),
         Question(
             "q6",
@@ -278,9 +569,44 @@ ASSIGNMENT = Assignment(
             _power_cases,
             _reference_on_tensors(_POWER_GRAPHS, lambda a, b: _torch().pow(a, b)),
             ("f", "df/da", "df/db"),
-            "a ** b depends on both operands: d/da = b * a**(b - 1) and "
-            "d/db = a**b * log(a); the local rule returns both, in the order of the parents.",
+            "lecture 01, §6: with two parents the local rule returns two gradients, in the "
+            "order of the parents; a**b depends on a as a power and on b as an exponential.",
             call=_call_on_values(_POWER_GRAPHS),
+            mistakes=POWER_MISTAKES,
+        ),
+        Question(
+            "q7",
+            "silu_backward",
+            2,
+            _silu_cases,
+            _silu_reference,
+            ("dx",),
+            "derive it on paper first: SiLU is a product of two functions of x, and the "
+            "lecture's sigmoid (§4) has a derivative you can write with the sigmoid itself; "
+            "then check your formula at one point with a centered difference (§9).",
+            mistakes=SILU_MISTAKES,
+        ),
+        Question(
+            "q8",
+            "train_two_layer",
+            2,
+            _digits_cases,
+            None,
+            ("params",),
+            "initialise small random weights (with rng), then repeat mini-batch steps against "
+            "the gradient of your two_layer_loss; watch the training loss fall before you "
+            "look at accuracy.",
+            judge=_judge_training,
+        ),
+    ),
+    written=(
+        WrittenQuestion(
+            "w1",
+            "hw01-answer-9",
+            2,
+            "Part D: compare the training and held-out accuracies the notebook printed. What "
+            "does the gap tell you, and why is the net graded on digits it never saw rather "
+            "than on its training digits? (two or three sentences)",
         ),
     ),
 )

@@ -10,7 +10,8 @@
 # # Homework 01 — Backpropagation
 #
 # In lecture 01 you derived the gradients of a two-layer network by hand and built a scalar
-# autograd engine. Here you write them yourself:
+# autograd engine. Here you write them yourself, derive one layer the lecture did not, and
+# train your network on real handwritten digits:
 #
 # | question | you write | points |
 # |---|---|---|
@@ -20,12 +21,15 @@
 # | Q4 | `two_layer_loss(params, X, y, reg)`: the loss and all four gradients of the net | 3 |
 # | Q5 | `sin(x)`: a new operation for `course_lib.autograd.Value` | 1 |
 # | Q6 | `power(a, b)`: `a ** b` for two `Value`s | 1 |
+# | Q7 | `silu_backward(dout, x)`: derive, then implement, a layer the lecture skipped | 2 |
+# | Q8 | `train_two_layer(X, y, rng)`: train the net; judged on digits it never sees | 2 |
+# | W1 | a written answer about Q8's experiment (graded by hand) | 2 |
 #
 # **How to work.** Replace each `# YOUR CODE HERE` / `raise NotImplementedError` with your
 # code, then run the `check(...)` cell below it. The check compares your function with
 # PyTorch on several inputs and prints what passed or, for a failing case, the input, the
-# expected and the actual output, and a hint. Part C gradient-checks your network against
-# centered differences, the way you would debug without PyTorch.
+# expected and the actual output, what mistake it looks like, and a hint. The grader also
+# runs hidden cases of the same kinds, so code that only fits the printed cases earns nothing.
 # Cells that use your functions raise `NotImplementedError` until you have answered;
 # *Run All* carries on past them.
 #
@@ -47,6 +51,7 @@ import math
 import numpy as np
 
 from course_lib.autograd import Value
+from course_lib.data import load_digits
 from course_lib.gradcheck import format_bound, numerical_gradient, rel_error
 from course_lib.homework.hw01 import check
 
@@ -66,14 +71,10 @@ rng = np.random.default_rng(0)
 #
 # ### Q1 (2 points): the affine layer
 #
-# For `out = x @ W + b` with `x` of shape (N, D), `W` (D, M), `b` (M,) and `dout` (N, M):
-#
-# $$\frac{\partial L}{\partial x} = \texttt{dout}\, W^\top, \qquad
-# \frac{\partial L}{\partial W} = x^\top \texttt{dout}, \qquad
-# \frac{\partial L}{\partial b} = \sum_{i} \texttt{dout}_i .$$
-#
-# You do not need to memorise these: each gradient has the shape of what it is the gradient
-# of, and there is only one way to multiply `dout` with `x` or `W` that gives that shape.
+# The layer computes `out = x @ W + b` with `x` of shape (N, D), `W` (D, M) and `b` (M,);
+# you receive `dout` = ∂L/∂out, shape (N, M). Return ∂L/∂x, ∂L/∂W and ∂L/∂b, each with the
+# shape of what it is the gradient of. Lecture 01, §7 (matrix gradients by shape matching)
+# shows how the shapes alone decide each product; the bias is shared by all N examples (§5).
 
 # %%
 def affine_backward(dout, x, W):
@@ -101,8 +102,9 @@ check("q1", affine_backward)
 # %% [markdown]
 # ### Q2 (1 point): ReLU
 #
-# `out = max(x, 0)` element-wise, so ∂out/∂x is 1 where `x > 0` and 0 elsewhere. PyTorch
-# uses 0 at exactly `x == 0`; do the same.
+# `out = max(x, 0)` element-wise. Given `dout` = ∂L/∂out and the input `x` (same shape),
+# return ∂L/∂x. Where `x` is exactly 0 the derivative is undefined: use the value PyTorch
+# uses (its ReLU counts 0 as inactive). Lecture 01, §4 shows a gate's backward pass.
 
 # %%
 def relu_backward(dout, x):
@@ -126,16 +128,14 @@ check("q2", relu_backward)
 # %% [markdown]
 # ### Q3 (2 points): softmax cross-entropy
 #
-# For scores `s` of shape (N, C) and integer labels `y` of shape (N,):
+# For scores `s` of shape (N, C) and integer labels `y` of shape (N,), the loss is
 #
 # $$p_{ij} = \frac{e^{s_{ij}}}{\sum_k e^{s_{ik}}}, \qquad
-# L = -\frac{1}{N}\sum_i \log p_{i y_i}, \qquad
-# \frac{\partial L}{\partial s_{ij}} = \frac{p_{ij} - [j = y_i]}{N}.$$
+# L = -\frac{1}{N}\sum_i \log p_{i y_i}.$$
 #
-# Real scores can be large: `np.exp(1000.0)` overflows. Subtracting each row's maximum
-# changes no probability, and computing $\log p_{ij} = s_{ij} - \log\sum_k e^{s_{ik}}$
-# directly avoids taking the log of a probability that rounded to zero. One check case
-# uses scores in the thousands.
+# Return `L` (a float) and `dscores` = ∂L/∂s, shape (N, C). Derive the gradient yourself or
+# follow lecture 01, §8. Real scores can be large: `np.exp(1000.0)` overflows, and one check
+# case has scores in the thousands, so your function must stay finite there too.
 
 # %%
 def softmax_loss(scores, y):
@@ -166,9 +166,9 @@ check("q3", softmax_loss)
 # ### Q4 (3 points): the whole network
 #
 # Put the pieces together. `params` is a dict with `W1` (D, H), `b1` (H,), `W2` (H, C) and
-# `b2` (C,). The regularisation term is $\lambda(\sum W_1^2 + \sum W_2^2)$, so it adds
-# $2\lambda W$ to each weight gradient and nothing to the biases. Return the loss and a dict
-# of gradients with the same keys as `params`. Reuse your functions from Q1–Q3.
+# `b2` (C,); `reg` is the λ of the loss above (the penalty is on the weights, not the
+# biases). Return the loss and a dict of gradients with the same keys and shapes as
+# `params`. Reuse your functions from Q1–Q3.
 
 # %%
 def two_layer_loss(params, X, y, reg):
@@ -224,7 +224,9 @@ print(f"f = {f.data:g}, df/dx = {x.grad:g} (expected {2 * 3.0 + 1:g})")
 # %% [markdown]
 # ### Q5 (1 point): `sin`
 #
-# Write `sin(x)` for a `Value` `x`. Its local derivative is $\cos x$.
+# Write `sin(x)` for a `Value` `x`: a new `Value` holding $\sin$ of `x.data`, wired into the
+# graph so that `backward()` gives `x` the right gradient. The check builds three graphs
+# with it: alone, with `x` used twice, and `sin` of `sin`.
 
 # %%
 def sin(x):
@@ -234,7 +236,7 @@ def sin(x):
         x: a Value.
 
     Returns:
-        a Value with data sin(x.data) whose local rule sends g * cos(x.data) to x.
+        a Value with data sin(x.data) and x as its parent.
     """
     ### BEGIN SOLUTION
     return Value.from_op(math.sin(x.data), "sin", (x,), lambda g: (g * math.cos(x.data),))
@@ -248,9 +250,8 @@ check("q5", sin)
 # ### Q6 (1 point): `power` with a `Value` exponent
 #
 # The engine's `v ** c` only accepts a constant exponent. Write `power(a, b)` $= a^b$ for two
-# `Value`s with `a.data > 0`. It has two parents, so the local rule returns two gradients:
-#
-# $$\frac{\partial a^b}{\partial a} = b\,a^{b-1}, \qquad \frac{\partial a^b}{\partial b} = a^b \ln a .$$
+# `Value`s with `a.data > 0`, with gradients for both. Derive the two partial derivatives
+# first: as a function of `a` it is a power, as a function of `b` an exponential.
 
 # %%
 def power(a, b):
@@ -305,6 +306,132 @@ for a0, b0 in [(1.7, 2.5), (0.6, -1.5)]:
     db = a0 ** (b0 + h) - a0 ** (b0 - h)
     print(f"a={a0}, b={b0}: rel error da {format_bound(rel_error(a.grad, da / (2 * h)), 1e-7)}, "
           f"db {format_bound(rel_error(b.grad, db / (2 * h)), 1e-7)}")
+
+# %% [markdown]
+# ### Q7 (2 points): derive a layer the lecture skipped
+#
+# The SiLU activation (also called swish) is $\mathrm{SiLU}(x) = x\,\sigma(x)$, element-wise,
+# with $\sigma$ the sigmoid of lecture 01, §4. Derive $d\,\mathrm{SiLU}/dx$ on paper and
+# write it using $\sigma(x)$ only (no new exponentials needed), then implement the backward
+# pass: given `dout` = ∂L/∂out and the input `x` (same shape), return ∂L/∂x. Test your
+# formula at one point with a centered difference before you run the check; the cell after
+# the check does it for many points.
+
+# %%
+def silu_backward(dout, x):
+    """Backward pass of out = x * sigmoid(x), element-wise.
+
+    Args:
+        dout: upstream gradient, any shape.
+        x: the SiLU's input, same shape as dout.
+
+    Returns:
+        dx, same shape as x.
+    """
+    ### BEGIN SOLUTION
+    gate = 1.0 / (1.0 + np.exp(-x))
+    return dout * gate * (1.0 + x * (1.0 - gate))
+    ### END SOLUTION
+
+
+# %%
+check("q7", silu_backward)
+
+# %%
+x_test = np.linspace(-6, 6, 25)
+
+
+def silu(x):
+    return x / (1.0 + np.exp(-x))
+
+
+numeric = (silu(x_test + 1e-6) - silu(x_test - 1e-6)) / 2e-6
+err = rel_error(silu_backward(np.ones_like(x_test), x_test), numeric)
+print(f"silu_backward vs centered differences at 25 points: {format_bound(err, 1e-7)}")
+
+# %% [markdown]
+# ## Part D: train it on handwritten digits
+#
+# Your `two_layer_loss` is all a network needs to learn. The 8×8 digits of
+# `course_lib.data.load_digits` have D = 64 pixels in [0, 1] and C = 10 classes.
+#
+# ### Q8 (2 points): train the net, judged on digits it never sees
+#
+# Write `train_two_layer(X, y, rng)`: from the training digits `X` (N, 64) and labels `y`
+# (N,), train the two-layer network of Q4 with mini-batch gradient descent using your
+# `two_layer_loss`, and return its `params` (the dict of Q4, any hidden width H). Draw
+# every random number (initial weights, batch order) from `rng`. Choose the width, the
+# learning rate, the batch size, the number of epochs and `reg` yourself.
+#
+# The check does not compare your parameters with anything: it predicts the class of
+# 500 digits your function never received and scores the accuracy: full points from 0.93,
+# half from 0.85. The grader does the same on another split. Keep the training under about
+# two seconds.
+
+# %%
+def train_two_layer(X, y, rng):
+    """Train affine -> ReLU -> affine on (X, y) with mini-batch gradient descent.
+
+    Args:
+        X: training inputs, shape (N, D).
+        y: integer labels in [0, C), shape (N,).
+        rng: numpy Generator for every random choice.
+
+    Returns:
+        params: dict with W1 (D, H), b1 (H,), W2 (H, C), b2 (C,).
+    """
+    ### BEGIN SOLUTION
+    width, lr, batch_size, epochs, reg = 64, 0.4, 50, 12, 1e-4
+    n_in, n_out = X.shape[1], int(y.max()) + 1
+    params = {"W1": rng.standard_normal((n_in, width)) * np.sqrt(2 / n_in),
+              "b1": np.zeros(width),
+              "W2": rng.standard_normal((width, n_out)) * np.sqrt(1 / width),
+              "b2": np.zeros(n_out)}
+    for _ in range(epochs):
+        shuffled = rng.permutation(len(X))
+        for first in range(0, len(X), batch_size):
+            rows = shuffled[first : first + batch_size]
+            _, grads = two_layer_loss(params, X[rows], y[rows], reg)
+            for key in params:
+                params[key] -= lr * grads[key]
+    return params
+    ### END SOLUTION
+
+
+# %%
+check("q8", train_two_layer)
+
+# %% [markdown]
+# Now measure what the check measured, on a split of your own: train on 1297 digits and
+# compare the accuracy on them with the accuracy on the 500 others.
+
+# %%
+def accuracy(params, X, y):
+    hidden = np.maximum(X @ params["W1"] + params["b1"], 0.0)
+    return np.mean(np.argmax(hidden @ params["W2"] + params["b2"], axis=1) == y)
+
+
+X_all, y_all = load_digits()
+order = np.random.default_rng(2026).permutation(len(X_all))
+train, held = order[:1297], order[1297:]
+trained = train_two_layer(X_all[train], y_all[train], np.random.default_rng(0))
+print(f"training accuracy {accuracy(trained, X_all[train], y_all[train]):.2f}, "
+      f"held-out accuracy {accuracy(trained, X_all[held], y_all[held]):.2f}")
+
+# %% [markdown]
+# **Question W1 (2 points, written, graded by hand).** Compare the two accuracies printed
+# above. What does the gap between them tell you about your network, and why is the net
+# graded on digits it never saw rather than on its training digits? Answer in two or three
+# sentences in the cell below.
+
+# %% [markdown]
+# ### BEGIN SOLUTION
+# The training accuracy is higher than the held-out one: part of what the net learned is
+# specific to the digits it was trained on (a small amount of overfitting). A score on the
+# training digits would reward memorising them, which a large enough network can do
+# perfectly; what we want is the accuracy on new digits, and only data the training never
+# touched estimates it without bias.
+# ### END SOLUTION
 
 # %% [markdown]
 # **Done?** Restart the kernel, run all cells, and check that every `check` reports all
