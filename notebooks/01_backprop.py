@@ -355,7 +355,7 @@ def backward(self):
 
 
 Value.backward = backward
-Value.__sub__ = lambda self, other: self + (-1.0) * other
+Value.__sub__ = lambda self, other: self + (-1.0) * other  # a - b = a + (-1) b: no new rule
 
 # %% [markdown]
 # In $g = \tanh(ab + a)$ the input $a$ is used twice, so by the two rules
@@ -369,16 +369,18 @@ def fork(a, b):
     return (a * b + a).tanh()
 
 
+a0, b0 = 0.5, -2.0
 leaves = {
-    "ours": [Value(0.5), Value(-2.0)],
-    "course_lib": [autograd.Value(0.5), autograd.Value(-2.0)],
-    "torch": [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (0.5, -2.0)],
+    "ours": [Value(a0), Value(b0)],
+    "course_lib": [autograd.Value(a0), autograd.Value(b0)],
+    "torch": [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (a0, b0)],
 }
 for pair in leaves.values():
     fork(*pair).backward()
 grads = {name: np.array([float(v.grad) for v in pair]) for name, pair in leaves.items()}
-rule = (1 - math.tanh(0.5 * -2.0 + 0.5) ** 2) * (-2.0 + 1)
-errs = [abs(grads["ours"][0] - rule)] + [np.max(np.abs(grads["ours"] - grads[k])) for k in leaves]
+rule = (1 - math.tanh(a0 * b0 + a0) ** 2) * (b0 + 1)  # (1 - g^2)(b + 1)
+errs = [abs(grads["ours"][0] - rule)]
+errs += [np.max(np.abs(grads["ours"] - grads[k])) for k in ("course_lib", "torch")]
 print(f"dg/da = {grads['ours'][0]:.6f} (rule: {rule:.6f}), dg/db = {grads['ours'][1]:.6f}")
 print(f"max |ours - rule|, |ours - course_lib|, |ours - torch|: {format_bound(max(errs), 1e-12)}")
 assert max(errs) < 1e-12
@@ -843,9 +845,9 @@ evaluations = [0]  # layer evaluations, counted by layer()
 def chain(depth, seed=0):
     """Weights W_1..W_depth (64 x 64, requiring grad) and an input batch (128 x 64)."""
     gen = torch.Generator().manual_seed(seed)
-    Ws = [torch.randn(width, width, generator=gen, dtype=torch.float64) / 8 for _ in range(depth)]
+    Ws = [torch.randn(width, width, generator=gen, dtype=torch.float64) for _ in range(depth)]
     x = torch.randn(B_chain, width, generator=gen, dtype=torch.float64)
-    return [W.requires_grad_() for W in Ws], x
+    return [(W / math.sqrt(width)).requires_grad_() for W in Ws], x
 
 
 def layer(W, h):
