@@ -11,12 +11,10 @@
 #
 # A classifier outputs one score per class. Which loss should turn those scores into a
 # training signal? This lecture encodes classes as one-hot vectors, turns scores into
-# probabilities with softmax (computed so that it never overflows), and compares two losses
-# on them: mean squared error and cross-entropy. Cross-entropy wins, and we see exactly why
-# on its error surface. We then cover the PyTorch details that trip people up (the
-# double-softmax bug, binary losses with logits), the hinge loss, and close with a question
-# of a different kind: why does a classifier that is good on its training data tend to be
-# good on all data?
+# probabilities with a stable softmax, and compares mean squared error with cross-entropy:
+# cross-entropy wins, and its error surface shows why. Then the PyTorch details that trip
+# people up (double softmax, binary losses with logits), the hinge loss, and a different
+# question: why does a classifier good on its training data tend to be good on all data?
 #
 # 1. Classes as one-hot vectors
 # 2. Softmax, computed stably
@@ -26,7 +24,7 @@
 # 6. Two classes, and the hinge loss
 # 7. Why more data or a smaller hypothesis set generalises
 # 8. Every loss against PyTorch
-# 9. The library, takeaways and homework
+# 9. The library, takeaways, glossary and exercises
 
 # %%
 import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
@@ -36,13 +34,15 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "git+https://github.com/dl-fundamentals/course"], check=True)  # fmt: skip
 
 # %%
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib import losses
+from course_lib import losses, plots
 from course_lib.data import load_digits, make_blobs, standardize, train_val_test_split
 from course_lib.gradcheck import format_bound, numerical_gradient, rel_error
 from course_lib.plots import decision_boundary, loss_curves, use_style
@@ -106,7 +106,7 @@ fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True, layout="constrained
 grid = np.linspace(-3.5, 3.5, 2)
 for ax, (name, (target, w, b, acc)) in zip(axes, fits.items(), strict=True):
     ax.scatter(x_line, target, s=12, alpha=0.5, label="examples (class number)")
-    ax.plot(grid, w * grid + b, color="tab:red", label="least-squares line")
+    ax.plot(grid, w * grid + b, color=plots.color("highlight"), label="least-squares line")
     ax.set(xlabel="input x", ylabel="class number", title=f"{name}: accuracy {acc:.2f}")
     ax.legend(loc="upper left")
 plt.show()
@@ -407,9 +407,31 @@ for name, (value, norm) in at_bad.items():
 assert at_bad["MSE"][1] < 1e-7 and abs(at_bad["cross-entropy"][1] - np.sqrt(2)) < 1e-6
 
 # %% [markdown]
-# At the badly wrong point the MSE is at its largest possible value 2, yet its gradient has
-# norm $1.2 \times 10^{-8}$: gradient descent would not move. The cross-entropy gradient has
-# norm $\sqrt 2$, the bound of section 3. The whole surfaces tell the same story:
+# At the badly wrong point the MSE is near its largest possible value 2, yet its gradient
+# (printed above) is of order $10^{-8}$: gradient descent would not move. The
+# cross-entropy gradient has norm $\sqrt 2$, the bound of section 3.
+#
+# **Only the difference of the logits matters.** With $p_3 = 0$, and since softmax ignores
+# a shift of all logits (section 2), $p_1 = \sigma(d)$ with $d = z_1 - z_2$ (the
+# sigmoid of section 6). Both surfaces are therefore functions of $d$ alone,
+# $L_{\text{CE}} = \log(1 + e^{-d})$ and $L_{\text{MSE}} = 2\,\sigma(-d)^2$: constant along
+# every diagonal $z_1 - z_2 = \text{const}$, and their gradients point along $(1, -1)$. The
+# cell checks both formulas and the shift invariance on 1000 random points of the square.
+
+# %%
+z12 = np.random.default_rng(5).uniform(-10, 10, size=(1000, 2))
+d = z12[:, 0] - z12[:, 1]
+in_d = {"MSE": 2 / (1 + np.exp(d)) ** 2, "cross-entropy": np.logaddexp(0.0, -d)}
+errs = []
+for name, fn in surface_losses.items():
+    value, _ = loss_and_grad_norm(fn, z12)
+    shifted, _ = loss_and_grad_norm(fn, z12 + 3.0)  # add 3 to both free logits
+    errs += [rel_error(value, in_d[name]), rel_error(shifted, value)]
+print(f"both surfaces vs their formulas in d = z1 - z2, and after shifting (z1, z2) by 3: {format_bound(max(errs), 1e-12)}")  # fmt: skip
+assert max(errs) < 1e-12
+
+# %% [markdown]
+# The whole surfaces tell the same story:
 
 # %%
 g1, g2 = np.meshgrid(np.linspace(-10, 10, 161), np.linspace(-10, 10, 161))
@@ -418,32 +440,18 @@ norm_levels = np.linspace(-17, 1, 19)  # one colour scale for both gradient norm
 fig, axes = plt.subplots(2, 2, figsize=(11, 8.5), layout="constrained")
 for col, (name, fn) in enumerate(surface_losses.items()):
     value, norm = loss_and_grad_norm(fn, grid_points)
-    panels = [
-        (value, 20, f"{name} loss"),
-        (np.log10(norm), norm_levels, f"log10 {name} gradient norm"),
-    ]
-    for row, (field, levels, title) in enumerate(panels):
-        ax = axes[row, col]
+    panels = [(value, 20, f"{name} loss"), (np.log10(norm), norm_levels, f"log10 {name} gradient norm")]  # fmt: skip
+    for ax, (field, levels, title) in zip(axes[:, col], panels, strict=True):
         fig.colorbar(ax.contourf(g1, g2, field, levels=levels, cmap="viridis"), ax=ax)
-        ax.plot(
-            *bad_start,
-            "o",
-            color="tab:red",
-            markersize=10,
-            clip_on=False,
-            zorder=5,
-            label="badly wrong (-10, 10)",
-        )
+        ax.plot(*bad_start, "o", color=plots.color("highlight"), markersize=10, clip_on=False, zorder=5, label="badly wrong (-10, 10)")  # fmt: skip
         ax.set(xlabel="$z_1$ (logit of the correct class)", ylabel="$z_2$", title=title)
         ax.legend(loc="lower left", frameon=True)
 plt.show()
 
 # %% [markdown]
-# The MSE surface is a plateau at 2 over the whole upper-left half, where the prediction is
-# wrong. Its gradient norm is large only along the diagonal, where $z_1 \approx z_2$, and
-# falls to $10^{-8}$ towards the badly wrong corner: the loss is large exactly where it is
-# flat. The cross-entropy surface is a ramp. Its gradient norm is close to
-# $\sqrt 2$ on the whole wrong half and shrinks only as the prediction becomes right.
+# The MSE surface is a plateau over the whole wrong half (upper left); its gradient is
+# large only near the diagonal $z_1 = z_2$: the loss is large exactly where it is flat. The
+# cross-entropy surface is a ramp, its gradient norm near $\sqrt 2$ on the whole wrong half.
 #
 # **Why the MSE surface is flat.** The MSE gradient passes through the softmax. Its
 # Jacobian is
@@ -454,11 +462,10 @@ plt.show()
 # At $(-10, 10)$ the softmax is saturated: $p_2 \approx 1$ and $p_1 \approx e^{-20}$, so
 # every entry of the Jacobian is of size $p_1 p_2 \approx 2 \times 10^{-9}$ or 0. The error
 # $p_i - y_i$ is large, but it is multiplied by a vanishing Jacobian. Cross-entropy takes
-# the log of the softmax; $\log p_1 = z_1 - \mathrm{LSE}(\mathbf z)$ undoes the exponential,
-# and the gradient $\mathbf p - \mathbf y$ contains no Jacobian factor at all. We check the
-# Jacobian formula against `torch.autograd.functional.jacobian`. (At the saturated point
-# both compute $p_2(1 - p_2)$ with $1 - p_2 \approx 2 \times 10^{-9}$, which keeps only
-# about seven significant digits, so the tolerance there is looser.)
+# the log of the softmax, which undoes the exponential: its gradient $\mathbf p - \mathbf y$
+# contains no Jacobian factor at all. We check the
+# Jacobian formula against `torch.autograd.functional.jacobian` (with a looser tolerance:
+# at the saturated point $1 - p_2$ keeps only about seven significant digits).
 
 
 # %%
@@ -478,84 +485,80 @@ for z in (np.r_[bad_start, Z3], rng.normal(size=3)):
     assert rel_error(J, J_torch) < 1e-6
 
 # %% [markdown]
-# **Training from the bad start.** Now we train the two free logits themselves, with plain
-# gradient descent (`torch.optim.SGD`, learning rate 1, 200 steps), once under each loss,
-# from $(-10, 10)$. A third run starts MSE from the milder $(-3, 3)$.
+# **Training a model from a bad start.** The surfaces are about one example. Now a real
+# model: softmax regression ($\mathbf z = W\mathbf x + \mathbf b$, one output per class) on
+# 300 points in three clusters. We start it *confidently wrong*: row $k$ of $W$ is
+# $-s\,\mathbf c_k$, minus $s$ times the centre of cluster $k$, so each point's own class
+# gets the lowest score. From the same start, plain gradient descent (`torch.optim.SGD`,
+# full batch, learning rate 1, 300 steps) minimises either the mean cross-entropy or the
+# mean of MSE on the softmax probabilities. A third run uses MSE from the milder
+# start $s = 2$ instead of $s = 3$.
+
+# %%
+centers = np.array([[-2.0, 0.0], [2.0, 0.0], [0.0, 2.5]])
+X3, y3 = make_blobs(n_samples=300, centers=centers, std=0.8, seed=0)
+X3_t, y3_t = torch.tensor(X3), torch.tensor(y3)
+Y3 = F.one_hot(y3_t, 3).double()
+model_losses = {
+    "cross-entropy": lambda z: F.cross_entropy(z, y3_t),
+    "MSE": lambda z: ((torch.softmax(z, dim=1) - Y3) ** 2).sum(dim=1).mean(),
+}
 
 
 # %%
-def train_logits(loss_fn, start, steps=200, lr=1.0):
-    """Gradient descent on (z1, z2); returns loss, p1 and gradient norm at every step."""
-    z12 = torch.tensor(start, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.SGD([z12], lr=lr)
-    record = {"loss": [], "p1": [], "grad norm": []}
+def train_from_bad_start(loss_fn, scale, steps=300, lr=1.0):
+    """Softmax regression with W = -scale * centers, b = 0; accuracy and gradient norm per step."""
+    model = nn.Linear(2, 3).double()
+    with torch.no_grad():
+        model.weight.copy_(-scale * torch.tensor(centers))
+        model.bias.zero_()
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    record = {"accuracy": [], "grad norm": []}
     for _ in range(steps + 1):
         opt.zero_grad()
-        loss = loss_fn(z12)
-        loss.backward()
-        record["loss"].append(loss.item())
-        record["p1"].append(torch.softmax(logits3(z12), dim=-1)[0].item())
-        record["grad norm"].append(z12.grad.norm().item())
+        z = model(X3_t)
+        loss_fn(z).backward()
+        record["accuracy"].append((z.argmax(dim=1) == y3_t).double().mean().item())
+        record["grad norm"].append(torch.cat([q.grad.ravel() for q in model.parameters()]).norm().item())  # fmt: skip
         opt.step()
     return {key: np.array(values) for key, values in record.items()}
 
 
 # %%
 runs = {
-    "cross-entropy from (-10, 10)": train_logits(surface_losses["cross-entropy"], bad_start),
-    "MSE from (-10, 10)": train_logits(surface_losses["MSE"], bad_start),
-    "MSE from (-3, 3)": train_logits(surface_losses["MSE"], [-3.0, 3.0]),
+    "cross-entropy, s = 3": train_from_bad_start(model_losses["cross-entropy"], 3.0),
+    "MSE, s = 3": train_from_bad_start(model_losses["MSE"], 3.0),
+    "MSE, s = 2 (milder start)": train_from_bad_start(model_losses["MSE"], 2.0),
 }
+for name, r in runs.items():
+    reached = np.flatnonzero(r["accuracy"] >= 0.9)
+    when = f"at step {reached[0]}" if reached.size else "never in 300 steps"
+    print(f"{name:<26} accuracy: start {r['accuracy'][0]:.3f}, after 300 steps {r['accuracy'][-1]:.3f}; reaches 0.9 {when}")  # fmt: skip
+ce, mse, mild = runs.values()
+assert ce["accuracy"][10] > 0.9 > 0.1 > mse["accuracy"][-1] and mild["accuracy"][-1] > 0.9
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
-loss_curves(
-    {k: r["p1"] for k, r in runs.items()},
-    xlabel="step",
-    ylabel="$p_1$ (probability of the correct class)",
-    title="same model, same optimizer, different loss",
-    ax=ax1,
-)
-loss_curves(
-    {k: r["grad norm"] for k, r in runs.items()},
-    xlabel="step",
-    ylabel="gradient norm",
-    logy=True,
-    title="gradient norm",
-    ax=ax2,
-)
+for ax, key in ((ax1, "accuracy"), (ax2, "grad norm")):
+    for i, (name, r) in enumerate(runs.items()):
+        style = "--" if "milder" in name else "-"
+        ax.plot(r[key], style, color=plots.color_of(name, i), label=name)
+    ax.set(xlabel="step", ylabel=f"training {key}", title=f"same model and optimizer, different loss: {key}")  # fmt: skip
+    ax.legend()
+ax2.set_yscale("log")
 plt.show()
 
-# %%
-for name, r in runs.items():
-    print(
-        f"{name:<29} loss: start {r['loss'][0]:7.4f}, after 200 steps {r['loss'][-1]:.4f}; "
-        f"p1 after 200 steps {r['p1'][-1]:.4f}"
-    )
-for name, r in runs.items():
-    right = np.flatnonzero(r["p1"] > 0.5)
-    print(f"{name:<29} first step with p1 > 0.5: {right[0] if right.size else 'never'}")
-assert (
-    runs["MSE from (-10, 10)"]["loss"][-1]
-    > 1.99
-    > 0.01
-    > runs["cross-entropy from (-10, 10)"]["loss"][-1]
-)
-
 # %% [markdown]
-# Cross-entropy gets the example right within about ten steps. MSE from the same start does
-# not move at all: after 200 steps $p_1$ is still $2 \times 10^{-9}$ and the loss is still
-# 2. At a gradient norm of $10^{-8}$ it would need on the order of $10^9$ steps to cross the
-# plateau. From the milder start MSE does escape, but only after a plateau of about 50
-# steps, where the gradient is small because the softmax is partly saturated
-# ($p_2 \approx 0.998$ at the start).
+# Cross-entropy fixes the confidently wrong model within a few steps. MSE from the same
+# start does not fix a single point in 300 steps: its gradient starts orders of magnitude
+# smaller (right panel) and stays small. From the milder start MSE does escape, but only
+# after long plateaus.
 #
-# This is the general lesson of seed 001. A softmax output that is confidently wrong is
-# **saturation**: the softmax sits in its flat region, where its derivatives are
-# exponentially small. Any loss that compares probabilities directly (like MSE) inherits
-# the vanishing gradient and training stalls on a plateau. Cross-entropy's logarithm
+# This is seed 001's lesson. A confidently wrong softmax is in **saturation**: its
+# derivatives are exponentially small, any loss that compares probabilities directly (like
+# MSE) inherits the vanishing gradient, and training stalls. Cross-entropy's logarithm
 # cancels the exponential, so its gradient is large exactly when the prediction is
-# confidently wrong. That is why cross-entropy is the standard loss for classification.
+# confidently wrong: the standard loss for classification.
 
 # %% [markdown]
 # ## 5. PyTorch's `CrossEntropyLoss` takes logits
@@ -571,7 +574,7 @@ assert (
 # \mathbf e_c$ gives $\mathrm{softmax}(\mathbf e_c)_c = e / (e + C - 1)$, so the loss can
 # never go below the floor
 #
-# $$L_{\text{floor}} = \log\!\left(1 + \frac{C-1}{e}\right) \approx 1.4612 \quad\text{for } C = 10 .$$
+# $$L_{\text{floor}} = \log\!\left(1 + \frac{C-1}{e}\right) \quad\text{(the cell evaluates it for } C = 10\text{)}.$$
 
 # %%
 C = 10
@@ -664,15 +667,15 @@ ax = loss_curves(
     ylabel="training loss",
     title="digits: the double-softmax bug",
 )
-ax.axhline(floor, color="gray", linestyle="--", label=f"floor {floor:.4f}")
+ax.axhline(floor, color=plots.color("reference"), linestyle="--", label=f"floor {floor:.4f}")
 ax.legend()
 plt.show()
 
 # %% [markdown]
-# With SGD the buggy network learns slowly (its gradients are about ten times smaller) and
+# With SGD the buggy network learns slowly (its gradients are smaller, as printed above) and
 # reaches a much lower accuracy. With Adam, which rescales every gradient by its own size,
 # the buggy network's accuracy looks fine, which is why the bug often goes unnoticed; but
-# its loss stalls just above the floor 1.4612 and says nothing about how confident the
+# its loss stalls just above the floor and says nothing about how confident the
 # model is. The fix: leave the softmax out of the model, pass the logits to
 # `CrossEntropyLoss`, and call `torch.softmax(logits, dim=1)` only where you need
 # probabilities (for example to report them).
@@ -746,9 +749,34 @@ print(
 # The stable form gives the exact losses 40, 800 and 0. PyTorch's
 # `BCEWithLogitsLoss` (`F.binary_cross_entropy_with_logits`) uses the same formula.
 # Its sibling `BCELoss` takes probabilities and clamps each log at $-100$: no inf, but both
-# 40 and 800 come out as 100, and a clamped log passes no gradient back. So in PyTorch, as with
-# `CrossEntropyLoss`, give the loss the logits. The gradient $\sigma(z) - t$ of our stable
-# version agrees with autograd:
+# 40 and 800 come out as 100. Worse, its gradient vanishes, and not because of the clamp.
+# `BCELoss` only sees $p = \sigma(z)$, so autograd computes
+# $\partial L/\partial z = \partial L/\partial p \cdot \sigma'(z)$ with
+# $\sigma'(z) = \sigma(z)(1 - \sigma(z))$. Once $\sigma(z)$ has rounded to exactly 1 (or 0),
+# that factor is 0, whatever $\partial L/\partial p$ is: the saturated sigmoid stops the
+# gradient. The true $\sigma'(z) \approx e^{-|z|}$ is tiny but representable; it is the
+# rounding of $\sigma(z)$ that kills it. In float32, the default dtype of a network, this
+# happens early. The cell finds, in each dtype, the first $z$ at which $\sigma(z)$ rounds to
+# 1 and the gradient of `BCELoss` with target 0 becomes 0, while `BCEWithLogitsLoss` still
+# passes $\sigma(z) - t \approx 1$. (In float64 the gradient fades even before that: the
+# backward of `BCELoss` divides by $\max(p(1-p), 10^{-12})$, which is too large once
+# $p(1-p) < 10^{-12}$.)
+
+# %%
+for dtype in (torch.float32, torch.float64):
+    z = torch.arange(0.0, 60.0, 0.01, dtype=dtype).requires_grad_()
+    F.binary_cross_entropy(torch.sigmoid(z), torch.zeros_like(z), reduction="sum").backward()
+    z_one = z[torch.sigmoid(z) == 1][0].item()  # sigma(z) rounds to 1 from here on
+    z_dead = z[z.grad == 0][0].item()
+    with_logits = torch.autograd.grad(F.binary_cross_entropy_with_logits(z, torch.zeros_like(z), reduction="sum"), z)[0]  # fmt: skip
+    before = z.grad[z.detach() < z_dead][-1].item()  # BCELoss gradient one grid step earlier
+    print(f"{dtype!s:<13}: σ(z) == 1 from z ≈ {z_one:.0f}; BCELoss gradient {before:.1e} just before, 0 from there on; BCEWithLogitsLoss {with_logits[z.detach() >= z_dead].min():.3f}")  # fmt: skip
+    assert abs(z_one - z_dead) < 0.02 and with_logits[z.detach() >= z_dead].min() > 0.99
+    assert 16 < z_dead < 18 if dtype == torch.float32 else 36 < z_dead < 38
+
+# %% [markdown]
+# So in PyTorch, as with `CrossEntropyLoss`, give the loss the logits. The gradient
+# $\sigma(z) - t$ of our stable version agrees with autograd:
 
 # %%
 z_rand, t_rand = 10 * rng.normal(size=8), rng.uniform(size=8)  # soft targets are allowed
@@ -941,13 +969,14 @@ assert max_gap <= 2 * eps
 # %%
 fig, ax = plt.subplots(figsize=(7.5, 4.6))
 N_grid = np.array(sizes)
-for size, color in zip(hypothesis_sets, ("tab:blue", "tab:orange", "tab:green"), strict=True):
+for i, size in enumerate(hypothesis_sets):
+    color = plots.color_of(f"|H| = {size}", i)
     freq = np.array([sim[N, size][0] for N in sizes])
     seen = freq > 0  # a frequency of 0 has no place on a log axis
     ax.plot(N_grid[seen], freq[seen], "o-", color=color, label=f"|H| = {size}: frequency")
     bound = hoeffding_bound(N_grid, size)
     ax.plot(N_grid, bound, "--", color=color, label=f"|H| = {size}: bound")
-ax.axhline(1, color="gray", linewidth=0.8, label="probability 1")
+ax.axhline(1, color=plots.color("reference"), linewidth=0.8, label="probability 1")
 ax.set(xscale="log", yscale="log", xlabel="training set size N", ylabel="P(D_train is bad)")
 ax.set_title(f"bad training sets vs the Hoeffding bound (eps = {eps})")
 ax.legend(ncol=2, fontsize=8)
@@ -956,9 +985,36 @@ plt.show()
 # %% [markdown]
 # The frequency of bad training sets stays under the bound everywhere and falls
 # exponentially with $N$; the larger hypothesis sets need more data for the same guarantee.
-# The bound is loose (above 1, where it says nothing, for small $N$) because the union
-# bound counts neighbouring thresholds, which err on almost the same examples, as if they
-# were independent.
+# But the bound is loose, and already for $|\mathcal H| = 1$, where no union bound is
+# involved. For one fixed $h$ the number of mistakes on $D_{\text{train}}$ is binomial
+# with $N$ trials and $p = L(h, D_{\text{all}})$, so $P(D_{\text{train}}\text{ is bad})$ can
+# be computed exactly. Hoeffding's inequality must hold for *every* variable with values in
+# $[0, 1]$, including the worst one, of variance $1/4$; it ignores that our mistakes have
+# the smaller variance $p(1 - p)$, whose tail is much thinner:
+
+# %%
+p_h1 = L_all[hypothesis_sets[1][0]]  # L(h, D_all) of the single threshold 0.5
+print(f"|H| = 1: p = {p_h1:.3f}, variance p(1 - p) = {p_h1 * (1 - p_h1):.3f} (Hoeffding allows 0.25)")  # fmt: skip
+print("   N   exact P(bad)  simulated  Hoeffding  Hoeffding / exact")
+exact_h1 = {}
+for N in sizes:
+    k = np.arange(N + 1)
+    pmf = np.array([math.comb(N, j) for j in k], dtype=float) * p_h1**k * (1 - p_h1) ** (N - k)
+    exact = pmf[np.abs(k / N - p_h1) > eps].sum()
+    exact_h1[N] = exact
+    print(f"{N:4d}  {exact:12.2e}  {sim[N, 1][0]:9.4f}  {hoeffding_bound(N, 1):9.4f}  {hoeffding_bound(N, 1) / exact:17.0f}")  # fmt: skip
+assert all(hoeffding_bound(N, 1) / exact_h1[N] > 10 for N in (80, 160))
+assert all(
+    abs(sim[N, 1][0] - e) < 4 * np.sqrt(e * (1 - e) / trials) + 1e-3 for N, e in exact_h1.items()
+)
+
+# %% [markdown]
+# For $|\mathcal H| > 1$ the union bound adds slack of its own. It needs no independence:
+# the sum of the probabilities is exact when the events never happen together, and loose
+# when they overlap. Neighbouring thresholds err on almost the same examples, so their
+# events "$h$ is misjudged" mostly happen together, and the sum counts the same bad training
+# sets again and again: the frequencies for $|\mathcal H| = 100$ are far below 100 times
+# those for $|\mathcal H| = 1$.
 #
 # **The trade-off.** A smaller $\mathcal H$ is safer, but its best member is worse: seed 001
 # calls it "鱼与熊掌不可兼得" (you cannot have both): $L(h^{\text{all}}, D_{\text{all}})$ (the
@@ -989,10 +1045,10 @@ assert best_all[0] > best_all[1] > best_all[2]
 # %% [markdown]
 # ## 8. Every loss against PyTorch
 #
-# One table for all the losses of this lecture: the from-scratch version and the
+# One check for all the losses of this lecture: the from-scratch version and the
 # `course_lib.losses` version, each compared with `torch.nn.functional` on the same inputs
-# (float64; some logits in the thousands to test stability). "grad" compares the returned
-# gradient with autograd's. The MSE from scratch is the one-liner
+# (float64; some logits in the thousands to test stability), the returned gradient with
+# autograd's; one line reports the worst error. The MSE from scratch is the one-liner
 # $\frac{1}{n}\sum (\text{pred} - \text{target})^2$ of lecture 01, with gradient
 # $2(\text{pred} - \text{target})/n$.
 
@@ -1051,19 +1107,15 @@ for name, (scratch, library, reference, inputs) in loss_cases.items():
         )
 
 # %%
-print(
-    f"{'function':<34} {'from scratch':>13} {'course_lib':>11}   (relative error vs torch, value and grad)"
-)
-for name, (err_scratch, err_lib) in table.items():
-    print(f"{name:<34} {format_bound(err_scratch, 1e-12):>13} {format_bound(err_lib, 1e-12):>11}")
-assert max(max(errs) for errs in table.values()) < 1e-12
+worst = max(max(errs) for errs in table.values())
+print(f"{len(table)} functions ({', '.join(table)}), from scratch and in course_lib, vs torch, value and gradient: max relative error {format_bound(worst, 1e-12)}")  # fmt: skip
+assert worst < 1e-12
 
 # %% [markdown]
-# Every from-scratch loss agrees with PyTorch to rounding error, and so does
-# `course_lib.losses`. From now on the course uses `course_lib.losses` for NumPy code and
+# From now on the course uses `course_lib.losses` for NumPy code and the
 # `torch.nn.functional` / `torch.nn` losses for PyTorch models.
 #
-# ## 9. The library, takeaways and homework
+# ## 9. The library, takeaways, glossary and exercises
 #
 # **In `course_lib`.** `course_lib.losses` holds `softmax` and `log_softmax` (stable for
 # huge logits) and four losses that each return `(loss, gradient with respect to the first
@@ -1085,29 +1137,38 @@ assert np.allclose(dlogits.sum(axis=1), 0)
 # %% [markdown]
 # **Takeaways.**
 #
-# - Classes are one-hot vectors, not numbers: numbering them imposes an order and a
-#   distance that the data do not have, and a regression on the numbers lost most of its
-#   accuracy when two classes were renamed (section 1).
-# - Softmax turns logits into probabilities. Subtract the largest logit first (it changes
-#   nothing mathematically) and compute $\log p$ as $z - \mathrm{LSE}(z)$; the naive
-#   versions give nan and $-\infty$.
-# - Cross-entropy $-\log p_c$ has the gradient $\mathbf p - \mathbf y$ with respect to the
-#   logits, of norm at most $\sqrt 2$; minimising it is maximum likelihood.
-# - MSE on softmax probabilities saturates. Target $[1, 0, 0]$, $z_3 = -1000$, at
-#   $(z_1, z_2) = (-10, 10)$: gradient norm $1.2 \times 10^{-8}$ for MSE against
-#   $\sqrt 2 \approx 1.4142$ for cross-entropy. Trained from there with the same gradient
-#   descent (learning rate 1, 200 steps), cross-entropy fell close to 0 while MSE did not
-#   move (section 4).
-# - `nn.CrossEntropyLoss` and `nn.BCEWithLogitsLoss` take logits. A softmax in front of
-#   `CrossEntropyLoss` puts a floor of $\log(1 + (C-1)/e) = 1.4612$ ($C = 10$) under the
-#   loss and shrinks the gradients; sigmoid followed by a log overflows where the
-#   with-logits form stays exact.
+# - Classes are one-hot vectors, not numbers (section 1).
+# - Stable softmax subtracts the largest logit; $\log p = z - \mathrm{LSE}(z)$.
+# - Cross-entropy $-\log p_c$ has the gradient $\mathbf p - \mathbf y$, of norm at most
+#   $\sqrt 2$; minimising it is maximum likelihood.
+# - MSE on softmax probabilities saturates: a confidently wrong softmax regression did not
+#   move under MSE, while cross-entropy fixed it in a few steps.
+# - Give PyTorch's losses logits: a softmax before `CrossEntropyLoss` puts a floor under
+#   the loss; `BCELoss` on $\sigma(z)$ passes no gradient once $\sigma(z)$ rounds to 1, in
+#   float32 already near $|z| = 17$.
 # - The hinge loss stops caring once every margin is met; cross-entropy never does.
 # - $P(D_{\text{train}}\text{ is bad}) \le |\mathcal H| \cdot 2\exp(-2N\varepsilon^2)$: more
-#   data or a smaller hypothesis set makes a misleading training set rarer, but a smaller
-#   set has a worse best member.
-#
+#   data or a smaller $\mathcal H$ help, but a smaller $\mathcal H$ has a worse best member.
+#   The bound is loose twice: Hoeffding ignores the variance, the union bound the overlap.
+
+# %% [markdown]
 # **Homework.** `homework/hw05_classification.ipynb`: write a stable log-softmax, the
 # cross-entropy with label smoothing and its gradient, and MSE on softmax probabilities
 # with its gradient (through the softmax Jacobian); then train the same softmax regression
 # by gradient descent under both losses from a bad start and explain the difference.
+#
+# **Glossary.** Every term in bold is in the course [glossary](glossary.md), in English and
+# Chinese (e.g. cross-entropy — 交叉熵, softmax — 归一化指数函数, saturation — 饱和).
+
+# %% [markdown]
+# **Exercises.** Predict the answer before you run the code.
+#
+# 1. In section 2, at which logit does `np.exp` overflow in float32 instead of float64?
+#    Try `naive_softmax(big.astype(np.float32) - 920)`.
+# 2. In section 4, start the softmax regression with $s = 1$. Will MSE still be stuck, and
+#    how many steps will it need to reach accuracy 0.9?
+# 3. In section 6, repeat the `BCELoss` experiment with `torch.float16`. Where does
+#    $\sigma(z)$ round to 1 now? (The spacing of float16 just below 1 is $2^{-11}$.)
+# 4. In section 7, set the label-noise rate to 0 (no flipped labels). How does the exact
+#    $P(D_{\text{train}}\text{ is bad})$ for $|\mathcal H| = 1$ change, and the Hoeffding
+#    bound? Explain with the variance $p(1 - p)$.
