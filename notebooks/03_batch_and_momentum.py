@@ -253,8 +253,8 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# At $B = 1$ the noise is several times the gradient itself; from $B = 128$ on it is
-# smaller than the gradient; at $B = N$ it is zero (left out of the log-log plot).
+# At $B = 1$ the noise is several times the gradient itself; around $B = 32$ it is about as
+# large as the gradient; at $B = N$ it is zero (left out of the log-log plot).
 #
 # ## 3. Time per update and time per epoch
 #
@@ -329,9 +329,9 @@ plt.show()
 
 # %% [markdown]
 # Read the figure from left to right. For small $B$ the fixed cost dominates: a 4 times
-# larger $B$ barely changes the time of an update, so an epoch takes about a quarter as long. For large
-# $B$ the arithmetic shows: the time per update grows and the time per epoch stops
-# falling. Big batches are *cheaper per epoch* because they pay the fixed cost fewer times.
+# larger $B$ barely changes the time of an update, so an epoch takes about a quarter as
+# long. For large $B$ the arithmetic shows: the time per update grows and the time per
+# epoch stops falling. Big batches are *cheaper per epoch* because they pay the fixed cost fewer times.
 # Two facts robust enough to check on every machine:
 
 # %%
@@ -459,7 +459,7 @@ plt.show()
 #   the same number of *updates* (100: the same number of steps).
 #
 # Why these rules? An epoch makes about $N/B$ steps, each of mean $-\eta g$ and noise
-# variance $\eta^2\sigma^2/B$ (section 2), so over the epoch the drift adds up to
+# variance about $\eta^2\sigma^2/B$ (section 2), so over the epoch the drift adds up to
 # $(N/B)\,\eta\,g$ and the variance to $(N/B)\,\eta^2\sigma^2/B$. Linear scaling keeps both
 # fixed per epoch (while $g$ changes little over a few steps); square-root scaling keeps the
 # noise *per update* fixed. The cell prints both sums, relative to $B_0$.
@@ -472,13 +472,13 @@ rules = {
     "√B": lambda B: ETA0 * math.sqrt(B / B0),
     "linear": lambda B: ETA0 * B / B0,
 }
-print(f"{'rule':>8} {'B':>4} {'η':>6} {'drift per epoch':>16} {'noise per epoch':>16}")
+print(f"{'rule':>8} {'B':>4} {'η':>6} {'drift per epoch':>16} {'variance per epoch':>19}")
 for name, rule in rules.items():
     for B in study_sizes:
         eta = rule(B)
         drift = (N / B * eta) / (N / B0 * ETA0)
         noise_var = (N / B * eta**2 / B) / (N / B0 * ETA0**2 / B0)
-        print(f"{name:>8} {B:4d} {eta:6.3f} {drift:16.3f} {noise_var:16.3f}")
+        print(f"{name:>8} {B:4d} {eta:6.3f} {drift:16.3f} {noise_var:19.3f}")
 
 # %% [markdown]
 # At small $B$ Python's overhead per update dominates, so we train the nine runs of one
@@ -649,7 +649,7 @@ axes[0, 0].legend()
 plt.show()
 
 # %% [markdown]
-# Reading the claims and the figure row by row:
+# Reading the claims, and the figure column by column (one learning-rate rule each):
 #
 # - *Constant $\eta$* reproduces the naive finding: after the same epochs, larger batches
 #   are worse on the training *and* the validation set. But after the same number of
