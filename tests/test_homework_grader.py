@@ -163,7 +163,7 @@ def test_tampering_and_deleted_check_cells_cannot_raise_the_score(graded):
     tampered = graded["by_name"]["tampered.ipynb"]
     assert tampered["score"] == 0
     assert set(_statuses(tampered).values()) == {"not implemented"}
-    assert graded["by_name"]["deleted_cells.ipynb"]["score"] == 10
+    assert graded["by_name"]["deleted_cells.ipynb"]["score"] == 14
 
 
 def test_unreadable_file_is_reported_and_the_exit_status_is_2(graded):
@@ -192,9 +192,9 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 def test_command_line_exit_status_is_0_for_the_solution_and_1_for_the_unfilled_notebook():
     solved, unfilled = _cli(str(SOLUTION)), _cli(str(STUDENT))
     assert solved.returncode == 0, solved.stdout + solved.stderr
-    assert "total 10/10" in solved.stdout
+    assert "total 14/14" in solved.stdout
     assert unfilled.returncode == 1, unfilled.stdout + unfilled.stderr
-    assert "total 0/10" in unfilled.stdout and "not implemented" in unfilled.stdout
+    assert "total 0/14" in unfilled.stdout and "not implemented" in unfilled.stdout
 
 
 def test_command_line_exit_status_is_2_for_a_missing_path(tmp_path):

@@ -11,20 +11,24 @@
 #
 # Lecture 02 read the shape of a loss surface from its second derivatives. Here you compute
 # Hessians by hand and with autograd, classify critical points, leave a saddle point along
-# its direction of negative curvature, and take Newton steps.
+# its direction of negative curvature, take Newton steps, and finally hunt down every
+# critical point of a surface and of a small network.
 #
 # | question | you write | points |
 # |---|---|---|
-# | Q1 | `hessian_of_f(p)`: the Hessian of f(x, y) = x³ + y³ − 3xy by hand | 2 |
+# | Q1 | `hessian_of_f(p)`: the Hessian of Himmelblau's function, derived by hand | 2 |
 # | Q2 | `autograd_hessian(f, x)`: any function's Hessian with `torch.autograd.grad` | 2 |
 # | Q3 | `classify(H, tol)`: minimum, maximum, saddle point or degenerate | 2 |
 # | Q4 | `escape_direction(H)`: the most negative eigenvalue and its unit eigenvector | 2 |
-# | Q5 | `newton_step(x, g, H)`: one Newton step | 2 |
+# | Q5 | `newton_step(x, g, H)`: one Newton step, derived from the quadratic model | 2 |
+# | Q6 | `find_critical_points(grad, hess, starts, tol)`: all critical points, classified | 3 |
+# | W1 | a written answer about the network's critical points (graded by hand) | 2 |
 #
 # **How to work.** Replace each `# YOUR CODE HERE` / `raise NotImplementedError` with your
 # code, then run the `check(...)` cell below it: it compares your function with a reference
 # on several inputs and prints what passed or, for a failing case, the input, the expected
-# and the actual value, and a hint.
+# and the actual value, what mistake it looks like, and a hint. The grader also runs hidden
+# cases of the same kinds (other points, matrices, starts and data).
 # Cells that use your functions raise `NotImplementedError` until you have answered;
 # *Run All* carries on past them.
 #
@@ -44,28 +48,36 @@ if "google.colab" in sys.modules:
 import numpy as np
 import torch
 
-from course_lib.homework.hw02 import check, f_xy
+from course_lib.gradcheck import format_bound, rel_error
+from course_lib.homework.hw02 import check, f_xy, himmelblau, tanh_net, tanh_net_data
 
 torch.set_num_threads(1)
 np.set_printoptions(precision=4, suppress=True)
 
+
+def gradient(f, p):
+    """The gradient of a scalar torch function f at the point p (a NumPy array), by autograd."""
+    point = torch.tensor(p, dtype=torch.float64, requires_grad=True)
+    return torch.autograd.grad(f(point), point)[0].numpy()
+
 # %% [markdown]
 # ## Part A: Hessians
 #
-# Our running example is
+# Our running example is **Himmelblau's function**, a classic test surface:
 #
-# $$f(x, y) = x^3 + y^3 - 3xy, \qquad \nabla f = \begin{pmatrix} 3x^2 - 3y \\ 3y^2 - 3x \end{pmatrix}.$$
+# $$f(x, y) = (x^2 + y - 11)^2 + (x + y^2 - 7)^2 .$$
 #
-# Its gradient vanishes where $y = x^2$ and $x = y^2$: at $(0, 0)$ and $(1, 1)$.
+# It has several minima, a maximum and saddle points between them; you will find them all
+# in Part D. (Lecture 02, §2 used $x^3 + y^3 - 3xy$, available here as `f_xy`.)
 #
 # ### Q1 (2 points): the Hessian by hand
 #
-# Differentiate once more. The **Hessian** is the matrix $H_{ij} = \partial^2 f / \partial
-# p_i \partial p_j$; for a smooth function it is symmetric.
+# Derive the gradient of $f$ and then the **Hessian**, $H_{ij} = \partial^2 f / \partial
+# p_i \partial p_j$, on paper, and return it at the point `p = (x, y)` as a (2, 2) array.
 
 # %%
 def hessian_of_f(p):
-    """Hessian of f(x, y) = x**3 + y**3 - 3*x*y, in closed form.
+    """Hessian of Himmelblau's function, in closed form.
 
     Args:
         p: array of shape (2,), the point (x, y).
@@ -74,7 +86,9 @@ def hessian_of_f(p):
         array of shape (2, 2).
     """
     ### BEGIN SOLUTION
-    return np.array([[6.0 * p[0], -3.0], [-3.0, 6.0 * p[1]]])
+    x, y = p
+    cross = 4.0 * (x + y)
+    return np.array([[12.0 * x**2 + 4.0 * y - 42.0, cross], [cross, 12.0 * y**2 + 4.0 * x - 26.0]])
     ### END SOLUTION
 
 
@@ -84,9 +98,9 @@ check("q1", hessian_of_f)
 # %% [markdown]
 # ### Q2 (2 points): any Hessian with autograd
 #
-# By hand does not scale. Autograd differentiates twice: first
-# `g = torch.autograd.grad(f(x), x, create_graph=True)[0]` keeps the graph of the gradient
-# itself, then the gradient of each component `g[i]` is row `i` of the Hessian.
+# By hand does not scale. Write `autograd_hessian(f, x)`: the Hessian of a scalar torch
+# function `f` at the point `x` (a float64 tensor of shape (n,)), shape (n, n), using
+# `torch.autograd.grad` twice (lecture 02, §3 shows how autograd differentiates a gradient).
 
 # %%
 def autograd_hessian(f, x):
@@ -116,17 +130,16 @@ check("q2", autograd_hessian)
 # %%
 p = np.array([0.7, -1.3])
 by_hand = hessian_of_f(p)
-by_autograd = np.asarray(autograd_hessian(f_xy, torch.tensor(p)))
-print(f"max |by hand - by autograd| = {np.max(np.abs(by_hand - by_autograd)):.1e}")
+by_autograd = np.asarray(autograd_hessian(himmelblau, torch.tensor(p)))
+print(f"by hand vs by autograd: relative error {format_bound(rel_error(by_hand, by_autograd), 1e-12)}")
 
 # %% [markdown]
 # ### Q3 (2 points): classify a critical point
 #
-# Near a critical point $\theta'$, $L(\theta) \approx L(\theta') + \tfrac12 v^\top H v$ with
-# $v = \theta - \theta'$. If every eigenvalue of $H$ is positive, every direction goes up: a
-# **local minimum**. All negative: a **local maximum**. Both signs: a **saddle point**. Treat
-# $|\lambda| \le$ `tol` as zero; with zeros and no mixed signs the Hessian cannot decide:
-# return `"degenerate"`.
+# Write `classify(H, tol)`: from the Hessian `H` at a critical point, return `"local
+# minimum"`, `"local maximum"`, `"saddle point"`, or `"degenerate"` when the second-order
+# test cannot decide (lecture 02, §2: what the eigenvalues of $H$ say). Treat eigenvalues
+# with $|\lambda| \le$ `tol` as zero.
 
 # %%
 def classify(H, tol=1e-6):
@@ -156,19 +169,19 @@ def classify(H, tol=1e-6):
 check("q3", classify)
 
 # %%
-for point in [(0.0, 0.0), (1.0, 1.0)]:
-    print(f"f at {point}: {classify(hessian_of_f(np.array(point)))}")
+p = np.array([3.0, 2.0])
+print(f"f at {p}: gradient {gradient(himmelblau, p)}, a {classify(hessian_of_f(p))}")
 
 # %% [markdown]
 # ## Part B: escaping a saddle point
 #
 # At a saddle the gradient is zero, so gradient descent does not move. The Hessian still
-# shows the way out: along a unit eigenvector $u$ with eigenvalue $\lambda < 0$,
-# $L(\theta' + \eta u) \approx L(\theta') + \tfrac12 \lambda \eta^2 < L(\theta')$.
+# shows the way out (lecture 02, §4).
 #
 # ### Q4 (2 points): the escape direction
 #
-# Return the smallest eigenvalue and its unit eigenvector (either sign is accepted).
+# Write `escape_direction(H)`: return the smallest eigenvalue of `H` (a float) and a unit
+# eigenvector for it, shape (n,) (either sign is accepted).
 
 # %%
 def escape_direction(H):
@@ -191,11 +204,11 @@ def escape_direction(H):
 check("q4", escape_direction)
 
 # %% [markdown]
-# Step away from the saddle of $f$ at the origin and compare the loss change with the
+# Step away from the saddle of `f_xy` at the origin and compare the loss change with the
 # second-order prediction $\tfrac12\lambda\eta^2$ (the cubic terms make up the difference).
 
 # %%
-lam, u = escape_direction(hessian_of_f(np.zeros(2)))
+lam, u = escape_direction(np.asarray(autograd_hessian(f_xy, torch.zeros(2, dtype=torch.float64))))
 for eta in [0.1, 0.01]:
     change = f_xy(eta * u) - f_xy(np.zeros(2))
     print(f"eta = {eta}: f changes by {change:.3e}, prediction {0.5 * lam * eta**2:.3e}")
@@ -203,11 +216,12 @@ for eta in [0.1, 0.01]:
 # %% [markdown]
 # ## Part C: Newton's method
 #
-# Newton's method jumps to the minimum of the local quadratic model:
-# $x_{\text{new}} = x - H^{-1} g$. On a quadratic function that is the exact minimum in one
-# step; elsewhere it converges fast once close. Solve $H d = g$ instead of inverting $H$.
-#
 # ### Q5 (2 points): one Newton step
+#
+# Newton's method jumps to the stationary point of the local quadratic model of the loss
+# around `x` (the second-order Taylor expansion, lecture 02, §7). Derive that point from
+# the model, then write `newton_step(x, g, H)`: given the point `x` (n,), the gradient `g`
+# (n,) and the Hessian `H` (n, n, invertible) there, return the new point (n,).
 
 # %%
 def newton_step(x, g, H):
@@ -219,7 +233,7 @@ def newton_step(x, g, H):
         H: the Hessian at x, shape (n, n), invertible.
 
     Returns:
-        the new point x - H^{-1} g, shape (n,).
+        the stationary point of the quadratic model around x, shape (n,).
     """
     ### BEGIN SOLUTION
     return x - np.linalg.solve(H, g)
@@ -230,22 +244,97 @@ def newton_step(x, g, H):
 check("q5", newton_step)
 
 # %% [markdown]
-# Newton's method looks for a zero of the gradient, not for a minimum: started near the
-# minimum it converges to $(1, 1)$ in a few steps, started near the saddle it converges to
-# the saddle. That is one reason it is not used naively for neural networks, whose critical
-# points are mostly saddles.
+# Newton's method looks for a zero of the gradient, not for a minimum: from some starts it
+# converges to a minimum of Himmelblau's function, from others to a saddle or the maximum.
 
 # %%
-def grad_f(p):
-    x, y = p
-    return np.array([3 * x**2 - 3 * y, 3 * y**2 - 3 * x])
-
-
-for start in [(1.5, 0.7), (0.2, -0.1)]:
+for start in [(2.5, 2.5), (0.0, 0.0), (-3.0, 0.0)]:
     p = np.array(start)
-    for _ in range(6):
-        p = newton_step(p, grad_f(p), hessian_of_f(p))
-    print(f"from {start}: after 6 steps at {np.round(p, 6) + 0.0}, a {classify(hessian_of_f(p))}")
+    for _ in range(8):
+        p = newton_step(p, gradient(himmelblau, p), hessian_of_f(p))
+    print(f"from {start}: after 8 steps at {np.round(p, 4) + 0.0}, a {classify(hessian_of_f(p))}")
+
+# %% [markdown]
+# ## Part D: every critical point, then a network's
+#
+# ### Q6 (3 points): find and classify all critical points
+#
+# Write `find_critical_points(grad, hess, starts, tol)`. `grad(p)` and `hess(p)` return the
+# gradient (n,) and the Hessian (n, n) at a point `p` (n,); `starts` is an array (S, n) of
+# starting points. From every start, run Newton's method (your Q5) for at most 50 steps,
+# until the gradient norm is below `tol`; drop a start that does not get there (or whose
+# Hessian is singular). Return `(points, kinds)`: the distinct points reached, an array
+# (K, n), each once (points closer than 1e-6 are the same), and their kinds (your Q3), a
+# list of K strings. The check judges your list: every point must be critical and rightly
+# classified, none repeated, and none that Newton reaches from these starts missing.
+
+# %%
+def find_critical_points(grad, hess, starts, tol=1e-10):
+    """All critical points Newton's method reaches from the starts, each once, classified.
+
+    Args:
+        grad: callable, point (n,) -> gradient (n,).
+        hess: callable, point (n,) -> Hessian (n, n).
+        starts: array (S, n) of starting points.
+        tol: a point is critical when the gradient norm is below tol.
+
+    Returns:
+        tuple (points, kinds): array (K, n) and a list of K strings.
+    """
+    ### BEGIN SOLUTION
+    points = []
+    for start in np.asarray(starts, dtype=float):
+        p = start
+        for _ in range(50):
+            if np.linalg.norm(grad(p)) < tol:
+                break
+            try:
+                p = newton_step(p, grad(p), hess(p))
+            except np.linalg.LinAlgError:
+                break
+            if np.abs(p).max() > 1e6:  # diverging
+                break
+        if np.linalg.norm(grad(p)) < tol and all(np.linalg.norm(p - q) >= 1e-6 for q in points):
+            points.append(p)
+    return np.array(points), [classify(hess(p)) for p in points]
+    ### END SOLUTION
+
+
+# %%
+check("q6", find_critical_points)
+
+# %% [markdown]
+# **The smallest tanh network.** The network $\hat y = w_2 \tanh(w_1 x)$ has two weights.
+# On 20 noisy samples of $1.5\tanh(0.8x)$ its loss is the mean squared error plus the weight
+# decay $10^{-2}\lVert w\rVert^2$ of lecture 02, §5. `tanh_net(data)` returns its loss,
+# gradient and Hessian in closed form; first check the Hessian against your Q2, then find
+# every critical point from a grid of starts and print the kind and the loss of each.
+
+# %%
+loss, grad, hess = tanh_net(tanh_net_data(seed=0))
+w_test = np.array([0.7, -1.2])
+err = rel_error(hess(w_test), np.asarray(autograd_hessian(loss, torch.tensor(w_test))))
+print(f"closed-form Hessian vs your autograd_hessian: {format_bound(err, 1e-12)}")
+axis = np.linspace(-3, 3, 7)
+points, kinds = find_critical_points(grad, hess, np.array([(a, b) for a in axis for b in axis]))
+for w, kind in sorted(zip(np.round(points, 3) + 0.0, kinds), key=lambda item: item[0][0]):
+    print(f"w = ({w[0]:+.3f}, {w[1]:+.3f}): {kind:13s} loss {loss(w):.4f}")
+
+# %% [markdown]
+# **Question W1 (2 points, written, graded by hand).** Look at the printed critical points.
+# Why do the two minima have the same loss, and why must any path from one minimum to the
+# other climb to at least the loss of the saddle's region? Answer in two or three sentences
+# in the cell below.
+
+# %% [markdown]
+# ### BEGIN SOLUTION
+# The network is symmetric: tanh is odd, so (w₁, w₂) and (−w₁, −w₂) compute the same
+# function and have the same loss; the two minima are one solution written twice. The
+# saddle at the origin sits between them: every path from one minimum to its mirror image
+# must change the signs of both weights, and on the way the network passes near the
+# origin-like region where it outputs almost nothing, so the loss must rise, and the
+# lowest such pass is the saddle.
+# ### END SOLUTION
 
 # %% [markdown]
 # **Done?** Restart the kernel, run all cells, and check that every `check` reports all
