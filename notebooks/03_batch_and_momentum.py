@@ -1153,8 +1153,8 @@ assert abs(x[0] - c.global_minimum[0]) < 1e-3
 #
 # 1. In section 2, what noise does the formula predict at $B = N/2$, relative to $B = 1$?
 #    Measure it with 200 random batches.
-# 2. In section 3, time the MLP with `hidden=1024`. Does the time per update start to grow
-#    with $B$ at a smaller batch size than before? Why?
+# 2. In section 3, time a wider MLP (`mlp(0, hidden=1024)` in `seconds_per_update`). Does
+#    the time per update start to grow with $B$ at a smaller batch size than before? Why?
 # 3. In section 5, set `ETA0 = 0.2`. Which run fails first, and why? (Look at $\eta$ for
 #    linear scaling at $B = 512$ and recall the stability limit of lecture 02.)
 # 4. In section 5, train the constant-$\eta$ runs for 20 epochs instead of 5. Does the gap
