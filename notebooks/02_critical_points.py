@@ -546,7 +546,8 @@ def net_grad(theta):
 # saddle, which is what we want here. A full step can overshoot, so we halve it until it
 # lowers $\lVert g\rVert$. Some halving always works: the gradient of
 # $\tfrac12\lVert g\rVert^2$ is $Hg$, and $(Hg)^\top s = g^\top H H^{-1} g = \lVert g
-# \rVert^2 > 0$, so $-s$ points downhill on $\lVert g\rVert^2$.
+# \rVert^2 > 0$, so $-s$ points downhill on $\lVert g\rVert^2$. (Damping the step instead
+# of halving it gives the Levenberg–Marquardt method, a common alternative.)
 #
 # We run many searches at once, one per row of `theta`. Rows are independent, so entry $k$
 # of the gradient, summed over the rows, has as its gradient row $k$ of every row's
