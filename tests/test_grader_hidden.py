@@ -36,7 +36,8 @@ def test_graded_digits_cannot_be_looked_up_in_scikit_learn(graded_split):
     from sklearn.datasets import load_digits
 
     X_train, y_train, X_test, _ = graded_split.args
-    y_test = graded_split.secret
+    y_test, board = graded_split.secret
+    assert board == "test"
     reference = load_digits()
     rows = reference.data / 16
     distances = ((X_test[:, None, :] - rows[None]) ** 2).sum(axis=2)

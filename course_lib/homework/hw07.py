@@ -1,30 +1,52 @@
-"""Homework hw07 (lecture 07, PyTorch tutorial): a complete pipeline that must beat baselines.
+"""Homework hw07 (lecture 07, PyTorch tutorial): a complete pipeline, judged like a competition.
 
-The task: classify the 8 x 8 handwritten digits that ship with scikit-learn. The student
-gets a training pool and the test inputs (never the test labels) and writes, in
+The task: classify 8 x 8 handwritten digits (scikit-learn's, each image moved by a small
+random warp: :func:`warp_digits`). The student writes, in
 ``homework/hw07_pytorch_pipeline.ipynb``:
 
-====  ==========================================================  ======  =====================
+====  ==========================================================  ======  ======================
 key   function                                                    points  checked against
-====  ==========================================================  ======  =====================
+====  ==========================================================  ======  ======================
 q1    ``DigitsDataset(X, y)``                                          2  items, length, dtypes
 q2    ``make_loaders(X_train, y_train, X_val, y_val, batch, seed)``    2  batches and order
-q3    ``run_pipeline(X_train, y_train, X_test, seed)``                 6  test accuracy
-====  ==========================================================  ======  =====================
+q3    ``run_pipeline(X_train, y_train, X_test, seed)``                 8  accuracy tiers
+====  ==========================================================  ======  ======================
 
-q3 earns 2 points for beating the simple baseline (always the most frequent class) and all
-6 for beating the strong one (nearest class mean on standardised pixels); both numbers are
-computed on the same split and printed by the check.
+q3 is a small competition in the way of Hung-yi Lee's homeworks. The student's data
+(:func:`split`) are a training pool of 1437 labelled digits and 360 test digits without
+labels. The self-check (the *public leaderboard*) trains ``run_pipeline`` on the first
+:data:`CHECK_TRAIN` rows of the pool and scores its predictions for the other 360, whose
+labels the pool holds: a validation score. The grader (the *private leaderboard*) trains it
+on the graded training digits and scores the graded test digits, both made from the
+instructor's secret seed (:mod:`course_tools.grading.hidden`); the student never sees their
+labels, and the graded images are warped copies that match no row of scikit-learn's data.
 
-The test labels are not here. The self-check of q3 trains on the first 1077 rows of the
-training pool and scores the predictions for the other 360, whose labels the pool holds
-anyway. The grader scores ``run_pipeline`` on digits it makes with the instructor's secret
-seed (every image moved by a small random affine warp plus noise, requantised to 0..16, the
-test rows in a secret order), so matching rows against scikit-learn's copy of the digits
-recovers no labels (see ``course_tools.grading.hidden``).
+Each tier is set by a model the course trains, all in PyTorch on one CPU thread with seed 0
+(``course_tools.grading.hidden.tier_predictions``; ``tests/test_hw07_competition.py``
+re-trains them and checks that each reaches its tier and the model below does not):
+
+=======  ==================================================  ===========  ===========  ======
+tier     model that sets it                                  measured     threshold    points
+                                                             val   test   val   test
+=======  ==================================================  ===========  ===========  ======
+simple   logistic regression, 10 epochs                      0.753 0.817  0.72  0.78        2
+medium   an MLP, one hidden layer of 64, 30 epochs           0.825 0.900  0.79  0.86        4
+strong   an MLP, two hidden layers of 256, dropout, weight   0.875 0.950  0.85  0.92        6
+         decay, a warm-up and cosine schedule, 60 epochs
+boss     a small CNN (3 x 3 convolutions, 32 and 64          0.947 0.989  0.91  0.97        8
+         channels, max pooling), 20 epochs
+=======  ==================================================  ===========  ===========  ======
+
+The thresholds are accuracies (validation: the self-check's 360 rows; test: the grader's
+360 for the demonstration instructor seed), each at least 0.013 (5 digits) below its model's
+accuracy over seeds 0, 1 and 2, and at least 0.017 above the best of the model one tier
+below (:data:`MEASURED`). Reaching a tier earns its points; the validation thresholds sit
+lower because the self-check trains on 1077 digits, not 1437, and its 360 validation digits
+happen to be harder ones.
 
 The case makers of q1 and q2 take a ``seed``: the grader adds cases made from the
-instructor's secret seed (other rows, batch size and loader seed).
+instructor's secret seed (other rows, batch size and loader seed). Their mistakes
+(:data:`DATASET_MISTAKES`, :data:`LOADER_MISTAKES`) name the common slips.
 
 Forbidden modules: none (the assignment is about PyTorch).
 """
@@ -33,17 +55,61 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from course_lib.data import load_digits
 from course_lib.homework.assignment import Assignment
-from course_lib.homework.checking import Case, Question
+from course_lib.homework.checking import Case, Mistake, Question
 
 TEST_SIZE = 360
 #: Rows of the training pool the self-check of q3 trains on; it scores the rest.
 CHECK_TRAIN = 1077
+#: The seed of the public warp (the student's data); the graded data use the secret one.
+PUBLIC_SEED = 2026
+#: The warp: max rotation (degrees), max relative scale change, max shift (pixels), and the
+#: standard deviation of the added noise (in grey levels of 0..16).
+WARP = {"rotation": 12.0, "scale": 0.1, "shift": 0.8, "noise": 0.5}
+
+
+def warp_digits(X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each row of ``X`` (N, 64), an 8 x 8 image with values in [0, 1], warped (N, 64).
+
+    Every image gets its own random rotation (up to ``WARP["rotation"]`` degrees), scale
+    change and shift, sampled bilinearly (zero outside the image), plus Gaussian noise,
+    then is requantised to the 17 grey levels 0..16 and divided by 16 again.
+    """
+    X = np.asarray(X, dtype=float)
+    n = len(X)
+    angle = np.deg2rad(rng.uniform(-WARP["rotation"], WARP["rotation"], n))[:, None]
+    scale = 1 + rng.uniform(-WARP["scale"], WARP["scale"], n)[:, None]
+    shift = rng.uniform(-WARP["shift"], WARP["shift"], (n, 2))
+    noise = rng.normal(0, WARP["noise"], (n, 64))
+    r, c = (
+        g.reshape(1, 64) - 3.5 for g in np.meshgrid(np.arange(8.0), np.arange(8.0), indexing="ij")
+    )
+    cos, sin = np.cos(angle), np.sin(angle)
+    # Where each output pixel reads the input, in the coordinates of the zero-padded image.
+    rows = (cos * r - sin * c) / scale + 3.5 + shift[:, :1] + 1
+    cols = (sin * r + cos * c) / scale + 3.5 + shift[:, 1:] + 1
+    padded = np.pad(16 * X.reshape(n, 8, 8), ((0, 0), (1, 1), (1, 1)))
+    r0, c0 = np.floor(rows).astype(int), np.floor(cols).astype(int)
+    fr, fc = rows - r0, cols - c0
+    image_index = np.arange(n)[:, None]
+
+    def at(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        inside = (i >= 0) & (i <= 9) & (j >= 0) & (j <= 9)
+        return np.where(inside, padded[image_index, i.clip(0, 9), j.clip(0, 9)], 0.0)
+
+    image = (
+        at(r0, c0) * (1 - fr) * (1 - fc)
+        + at(r0 + 1, c0) * fr * (1 - fc)
+        + at(r0, c0 + 1) * (1 - fr) * fc
+        + at(r0 + 1, c0 + 1) * fr * fc
+    )
+    return np.clip(np.round(image + noise), 0, 16) / 16 + 0.0
 
 
 @functools.cache
@@ -54,27 +120,26 @@ def split_indices() -> tuple[np.ndarray, np.ndarray]:
 
 
 @functools.cache
-def split() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The public split of the digits: (X_train, y_train, X_test), 1437 / 360 rows.
-
-    The test labels stay with the grader, which grades on transformed copies (module
-    docstring)."""
+def _public() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     X, y = load_digits()
     pool, test = split_indices()
-    return X[pool], y[pool], X[test]
+    rng = np.random.default_rng(PUBLIC_SEED)
+    X_train = warp_digits(X[pool], rng)
+    X_test = warp_digits(X[test], rng)
+    for array in (X_train, X_test):
+        array.flags.writeable = False
+    return X_train, y[pool], X_test
 
 
-def baselines(X_train, y_train, X_test, y_test) -> dict[str, float]:
-    """Accuracy on (X_test, y_test) of the simple (majority class) and strong (nearest class
-    mean on standardised pixels) baselines fitted on (X_train, y_train): arrays (N, 64), (N,)."""
-    majority = np.bincount(y_train).argmax()
-    mean, std = X_train.mean(axis=0), X_train.std(axis=0) + 1e-8
-    centroids = np.stack([((X_train - mean) / std)[y_train == c].mean(axis=0) for c in range(10)])
-    distances = (((X_test - mean) / std)[:, None, :] - centroids[None]) ** 2
-    return {
-        "simple": float(np.mean(y_test == majority)),
-        "strong": float(np.mean(distances.sum(axis=2).argmin(axis=1) == y_test)),
-    }
+def split() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The student's data: (X_train (1437, 64), y_train (1437,), X_test (360, 64)).
+
+    Warped digits (:func:`warp_digits`, public seed) with pixel values k / 16, k = 0..16.
+    The test labels are nowhere on the student's side; the grader grades on other warped
+    copies, made from the instructor's secret seed.
+    """
+    X_train, y_train, X_test = _public()
+    return X_train.copy(), y_train.copy(), X_test.copy()
 
 
 # ----- q1 the Dataset -------------------------------------------------------------------
@@ -101,6 +166,52 @@ def _call_dataset(cls: Callable, args: tuple) -> tuple:
 
 def _dataset_reference(X, y) -> tuple:
     return (len(X), X[0], int(y[0]), "torch.float32", "torch.int64", X[-1])
+
+
+def _dataset_with(x_dtype: str = "torch.float32", y_dtype: str = "torch.int64", shape=None):
+    """The observations of a dataset with these dtypes (and items of this shape)."""
+
+    def wrong(X, y) -> tuple:
+        first, last = (
+            (X[0], X[-1]) if shape is None else (X[0].reshape(shape), X[-1].reshape(shape))
+        )
+        return (len(X), first, int(y[0]), x_dtype, y_dtype, last)
+
+    return wrong
+
+
+DATASET_MISTAKES = (
+    Mistake(
+        "pixels float64",
+        "your pixels are float64 tensors, NumPy's default kept by the conversion: the "
+        "weights of nn.Linear are float32 and will not multiply them (lecture 07, section 1, "
+        "on dtypes)",
+        _dataset_with(x_dtype="torch.float64"),
+    ),
+    Mistake(
+        "labels float32",
+        "your labels are float tensors: cross-entropy takes the class of each example as an "
+        "integer index, int64 (lecture 07, section 1, on dtypes)",
+        _dataset_with(y_dtype="torch.float32"),
+    ),
+    Mistake(
+        "labels float64",
+        "your labels are float64 tensors: cross-entropy takes the class of each example as "
+        "an integer index, int64 (lecture 07, section 1, on dtypes)",
+        _dataset_with(y_dtype="torch.float64"),
+    ),
+    Mistake(
+        "labels int32",
+        "your labels are int32: cross-entropy wants its class indices as int64 (torch.long)",
+        _dataset_with(y_dtype="torch.int32"),
+    ),
+    Mistake(
+        "items as images",
+        "your items have shape (8, 8): an MLP's first nn.Linear takes the 64 pixels as one "
+        "flat vector, the shape the rows of X already have",
+        _dataset_with(shape=(8, 8)),
+    ),
+)
 
 
 # ----- q2 the DataLoaders ---------------------------------------------------------------
@@ -139,8 +250,8 @@ def _epoch_labels(loader) -> tuple[list[int], np.ndarray]:
     sizes, labels = [], []
     for _, yb in loader:
         sizes.append(len(yb))
-        labels.append(np.asarray(yb))
-    return sizes, np.concatenate(labels)
+        labels.append(np.asarray(yb).reshape(-1))
+    return sizes, np.concatenate(labels) if labels else np.zeros(0, dtype=np.int64)
 
 
 def _call_loaders(fn: Callable, args: tuple) -> tuple:
@@ -155,54 +266,227 @@ def _call_loaders(fn: Callable, args: tuple) -> tuple:
 
 
 def _interpret_loaders(case: Case, observed: tuple) -> tuple:
-    y_train = case.args[1]
+    y_train, y_val = case.args[1], case.args[3]
     sizes, first, second, again, val_sizes, val_labels = observed
     first, second, again = (np.asarray(a).reshape(-1) for a in (first, second, again))
+    val_labels = np.asarray(val_labels).reshape(-1)
     return (
         list(sizes),
         bool(np.array_equal(np.sort(first), np.sort(y_train))),
         bool(first.shape != second.shape or not np.array_equal(first, second)),
         bool(np.array_equal(first, again)),
         list(val_sizes),
-        np.asarray(val_labels),
+        bool(np.array_equal(val_labels, y_val)),
     )
 
 
+def _batch_sizes(n: int, batch_size: int, drop_last: bool = False) -> list[int]:
+    if drop_last:
+        return [batch_size] * (n // batch_size)
+    return [min(batch_size, n - i) for i in range(0, n, batch_size)]
+
+
+def _loaders_with(
+    *,
+    drop_last: bool = False,
+    drop_last_val: bool = False,
+    shuffles: bool = True,
+    seeded: bool = True,
+    val_in_order: bool = True,
+    val_one_batch: bool = False,
+) -> Callable:
+    """The interpreted observations of a pair of loaders built this way."""
+
+    def observations(X_train, y_train, X_val, y_val, batch_size, seed) -> tuple:
+        n, m = len(y_train), len(y_val)
+        val_sizes = [m] if val_one_batch else _batch_sizes(m, batch_size, drop_last_val)
+        return (
+            _batch_sizes(n, batch_size, drop_last),
+            not drop_last or n % batch_size == 0,
+            shuffles,
+            seeded,
+            val_sizes,
+            val_in_order and (not drop_last_val or m % batch_size == 0),
+        )
+
+    return observations
+
+
 def _loaders_reference(X_train, y_train, X_val, y_val, batch_size, seed) -> tuple:
-    def sizes(n: int) -> list[int]:
-        return [min(batch_size, n - i) for i in range(0, n, batch_size)]
-
-    return (sizes(len(y_train)), True, True, True, sizes(len(y_val)), y_val)
+    return _loaders_with()(X_train, y_train, X_val, y_val, batch_size, seed)
 
 
-# ----- q3 the whole pipeline ------------------------------------------------------------
+LOADER_MISTAKES = (
+    Mistake(
+        "validation shuffled",
+        "your validation loader shuffles: a validation pass visits every example once in the "
+        "given order, so that predictions line up with y_val (lecture 07, section 3)",
+        _loaders_with(val_in_order=False),
+    ),
+    Mistake(
+        "generator not seeded",
+        "two loaders built with the same seed give different orders: the shuffling does not "
+        "come from a random generator seeded with seed (lecture 07, section 3, on repeatable "
+        "orders)",
+        _loaders_with(seeded=False),
+    ),
+    Mistake(
+        "training not shuffled",
+        "your training loader gives the same order every epoch: it does not shuffle, so "
+        "every epoch takes the same steps in the same order (lecture 07, section 3)",
+        _loaders_with(shuffles=False),
+    ),
+    Mistake(
+        "drop_last",
+        "your training loader drops the last, smaller batch: the examples that fall in it are "
+        "never trained on in that epoch; keep every example (a smaller last batch is fine)",
+        _loaders_with(drop_last=True),
+    ),
+    Mistake(
+        "drop_last on both",
+        "your loaders drop the last, smaller batch: the validation pass then skips examples "
+        "and the training epoch too; keep every example in both",
+        _loaders_with(drop_last=True, drop_last_val=True),
+    ),
+    Mistake(
+        "validation in one batch",
+        "your validation loader yields all its examples in one batch: use batch_size for "
+        "both loaders, as asked",
+        _loaders_with(val_one_batch=True),
+    ),
+)
+
+
+# ----- q3 the competition ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One rung of q3's leaderboard.
+
+    Attributes:
+        name: ``"simple"``, ``"medium"``, ``"strong"`` or ``"boss"``.
+        model: the model that sets it (trained by ``course_tools.grading.hidden``).
+        validation: the accuracy to reach on the self-check's validation rows.
+        test: the accuracy to reach on the grader's hidden test rows.
+        points: q3's points for reaching it.
+        idea: what the model of this tier does that the one below does not (a pointer for
+            the student, never code).
+    """
+
+    name: str
+    model: str
+    validation: float
+    test: float
+    points: float
+    idea: str
+
+
+TIERS = (
+    Tier(
+        "simple",
+        "logistic regression, 10 epochs",
+        0.72,
+        0.78,
+        2,
+        "a linear model on standardised pixels, trained with cross-entropy (lecture 07, "
+        "sections 3 and 4)",
+    ),
+    Tier(
+        "medium",
+        "an MLP with one hidden layer of 64 ReLU units, 30 epochs",
+        0.79,
+        0.86,
+        4,
+        "a hidden layer (lecture 07, section 4)",
+    ),
+    Tier(
+        "strong",
+        "an MLP with two hidden layers of 256, dropout 0.2, weight decay, a warm-up and "
+        "cosine learning-rate schedule, 60 epochs",
+        0.85,
+        0.92,
+        6,
+        "a wider and deeper network, regularised (dropout, weight decay, lecture 07 section "
+        "6) and trained longer with a schedule (lecture 04), on every training row",
+    ),
+    Tier(
+        "boss",
+        "a small CNN: two 3 x 3 convolutions (32 and 64 channels), max pooling, dropout, a "
+        "hidden layer of 128, 20 epochs",
+        0.91,
+        0.97,
+        8,
+        "a model that knows an image's pixels have neighbours: convolutions (nn.Conv2d) "
+        "on the 8 x 8 image",
+    ),
+)
+
+#: Accuracies of the tier models measured when the thresholds were set (one thread, the
+#: demonstration instructor seed), over training seeds 0, 1, 2: tier -> board -> (seed 0,
+#: lowest, highest).
+MEASURED: dict[str, dict[str, tuple[float, float, float]]] = {
+    "simple": {"validation": (0.753, 0.753, 0.761), "test": (0.817, 0.806, 0.817)},
+    "medium": {"validation": (0.825, 0.825, 0.828), "test": (0.900, 0.894, 0.903)},
+    "strong": {"validation": (0.875, 0.875, 0.878), "test": (0.950, 0.947, 0.950)},
+    "boss": {"validation": (0.947, 0.942, 0.953), "test": (0.989, 0.983, 0.989)},
+}
+
+#: q3's points: the points of the highest tier reached.
+PIPELINE_POINTS = TIERS[-1].points
+
+
+def tier_reached(accuracy: float, board: str) -> Tier | None:
+    """The highest tier whose ``board`` threshold (``"validation"`` or ``"test"``) the
+    accuracy reaches, or None below the simple tier."""
+    if board not in ("validation", "test"):
+        raise ValueError(f"board must be 'validation' or 'test', got {board!r}")
+    reached = [t for t in TIERS if accuracy >= getattr(t, board)]
+    return reached[-1] if reached else None
 
 
 def _pipeline_cases() -> list[Case]:
     X, y, _ = split()
     k = CHECK_TRAIN
     names = ("X_train", "y_train", "X_test", "seed")
-    label = f"{k} training digits, the other {len(X) - k} of the pool as test digits"
-    return [Case(label, (X[:k], y[:k], X[k:], 0), names, secret=y[k:])]
+    label = f"{k} training digits, the other {len(X) - k} of the pool as validation digits"
+    return [Case(label, (X[:k], y[:k], X[k:], 0), names, secret=(y[k:], "validation"))]
 
 
 def _judge_pipeline(case: Case, predictions: Any) -> tuple[float, str]:
-    """Score predictions against ``case.secret`` (the labels only the checker holds)."""
-    y_test = np.asarray(case.secret)
-    predictions = np.asarray(predictions).reshape(-1)
-    if predictions.shape != y_test.shape:
-        return 0.0, f"expected {len(y_test)} predictions, got shape {predictions.shape}"
-    accuracy = float(np.mean(predictions == y_test))
-    base = baselines(case.args[0], case.args[1], case.args[2], y_test)
-    text = (
-        f"test accuracy {accuracy:.3f} (simple baseline {base['simple']:.3f}, "
-        f"strong baseline {base['strong']:.3f})"
-    )
-    if accuracy > base["strong"]:
-        return 1.0, text + ": beats both"
-    if accuracy > base["simple"]:
-        return 1 / 3, text + ": beats the simple baseline only"
-    return 0.0, text + ": beats neither"
+    """Score predictions against ``case.secret``: (the labels only the checker holds, the
+    board: ``"validation"`` for the self-check, ``"test"`` for the grader)."""
+    labels, board = case.secret
+    labels = np.asarray(labels)
+    predictions = np.asarray(predictions)
+    if predictions.shape == (len(labels), 10):
+        return 0.0, (
+            f"you returned one score per class, shape {predictions.shape}: return one "
+            f"predicted label per digit, shape ({len(labels)},)"
+        )
+    predictions = predictions.reshape(-1)
+    if predictions.shape != labels.shape:
+        return 0.0, f"expected {len(labels)} predictions, got shape {predictions.shape}"
+    accuracy = float(np.mean(predictions == labels))
+    tier = tier_reached(accuracy, board)
+    text = f"{board} accuracy {accuracy:.3f}"
+    if tier is None:
+        first = TIERS[0]
+        return 0.0, (
+            f"{text}: below the simple tier ({getattr(first, board):.2f}, {first.model}); "
+            f"it needs {first.idea}"
+        )
+    needed, total = getattr(tier, board), PIPELINE_POINTS
+    text += f": tier {tier.name} (needs {needed:.2f}), {tier.points:g} of {total:g} points"
+    index = TIERS.index(tier)
+    if index + 1 < len(TIERS):
+        up = TIERS[index + 1]
+        text += f"; next: {up.name} at {getattr(up, board):.2f}, set by {up.model}: {up.idea}"
+    else:
+        text += ", the top tier"
+    if board == "validation":
+        text += " (public board: the grader scores hidden test digits against the test thresholds)"
+    return tier.points / PIPELINE_POINTS, text
 
 
 #: Modules an answer may not use: none (the assignment is about PyTorch).
@@ -220,9 +504,11 @@ ASSIGNMENT = Assignment(
             _dataset_cases,
             _dataset_reference,
             ("len", "x[0]", "y[0]", "x dtype", "y dtype", "x[-1]"),
-            "__len__ returns the number of rows; __getitem__(i) returns (torch.tensor(X[i], "
-            "dtype=torch.float32), torch.tensor(y[i], dtype=torch.int64)).",
+            "a dataset answers two questions, how many examples and what is example i; the "
+            "dtypes are the ones nn.Linear and cross-entropy expect (lecture 07, sections 1 "
+            "and 3).",
             call=_call_dataset,
+            mistakes=DATASET_MISTAKES,
         ),
         Question(
             "q2",
@@ -236,23 +522,24 @@ ASSIGNMENT = Assignment(
                 "a new order each epoch",
                 "same order for the same seed",
                 "validation batch sizes",
-                "validation labels",
+                "validation labels in the given order",
             ),
-            "train: DataLoader(DigitsDataset(X_train, y_train), batch_size, shuffle=True, "
-            "generator=torch.Generator().manual_seed(seed)); validation: shuffle=False.",
+            "the training loader draws a new order every epoch, and the same orders again "
+            "when it is rebuilt with the same seed; the validation loader keeps the order "
+            "(lecture 07, section 3).",
             call=_call_loaders,
             interpret=_interpret_loaders,
+            mistakes=LOADER_MISTAKES,
         ),
         Question(
             "q3",
             "run_pipeline",
-            6,
+            PIPELINE_POINTS,
             _pipeline_cases,
             None,
             ("predictions",),
-            "hold out part of X_train for validation, standardise with training "
-            "statistics, train a small MLP with early stopping on the validation loss, "
-            "then predict X_test in eval mode under torch.no_grad().",
+            "the tier table names what each model adds to the one below; choose with the "
+            "validation score, not with many tries against it (lecture 07, sections 5 and 6).",
             judge=_judge_pipeline,
         ),
     ),

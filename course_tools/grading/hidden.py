@@ -1,4 +1,4 @@
-"""Hidden grading data the student side never holds: hw07's graded digits.
+"""Hidden grading material the student side never holds: hw07's graded digits and tier models.
 
 :func:`cases` returns, for a question with hidden data, the whole list of cases the grader
 runs instead of the public ones; None for every other question.
@@ -7,10 +7,16 @@ hw07 q3 is graded on digits made from the instructor's seed: every image of the 
 training pool and of the 360 test rows (:func:`course_lib.homework.hw07.split_indices`) gets
 a small random affine warp (rotation up to 12 degrees, scale within 10 %, shift up to 0.8
 pixel, bilinear), Gaussian noise (0.5 of the 0..16 grey levels) and is requantised to the
-integers 0..16 (then divided by 16, like ``course_lib.data.load_digits``); the test rows come
-in a secret order. No graded image equals a row of scikit-learn's digits, so looking rows up
+integers 0..16 (then divided by 16, like ``course_lib.data.load_digits``): the same
+:func:`~course_lib.homework.hw07.warp_digits` that makes the student's data from the public
+seed, so the self-check's validation score estimates the graded one. The test rows come in a
+secret order. No graded image equals a row of scikit-learn's digits, so looking rows up
 recovers no labels: a nearest-row lookup scores below an honest nearest-neighbour model
 trained on the graded training split (``tests/test_grader_hidden.py``).
+
+:func:`tier_predictions` trains the models that set hw07's leaderboard tiers
+(:data:`course_lib.homework.hw07.TIERS`); they live here, with the instructor, because the
+best of them is a full-marks answer.
 """
 
 from __future__ import annotations
@@ -19,46 +25,9 @@ import numpy as np
 
 from course_lib.data import load_digits
 from course_lib.homework.checking import Case
+from course_lib.homework.hw07 import WARP, split, split_indices, warp_digits
 
-#: The warp: max rotation (degrees), max relative scale change, max shift (pixels), noise sd.
-WARP = {"rotation": 12.0, "scale": 0.1, "shift": 0.8, "noise": 0.5}
-
-
-def _bilinear(image: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``image`` (8, 8) sampled at fractional (rows, cols), zero outside."""
-    padded = np.pad(image, 1)
-    r, c = rows + 1, cols + 1
-    r0, c0 = np.floor(r).astype(int), np.floor(c).astype(int)
-    fr, fc = r - r0, c - c0
-    limit = padded.shape[0] - 1
-
-    def at(i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        inside = (i >= 0) & (i <= limit) & (j >= 0) & (j <= limit)
-        return np.where(inside, padded[i.clip(0, limit), j.clip(0, limit)], 0.0)
-
-    return (
-        at(r0, c0) * (1 - fr) * (1 - fc)
-        + at(r0 + 1, c0) * fr * (1 - fc)
-        + at(r0, c0 + 1) * (1 - fr) * fc
-        + at(r0 + 1, c0 + 1) * fr * fc
-    )
-
-
-def warp_digits(X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Each row of ``X`` (N, 64), values in [0, 1], warped, noised and requantised (N, 64)."""
-    grid = np.stack(np.meshgrid(np.arange(8.0), np.arange(8.0), indexing="ij")).reshape(2, -1)
-    center = np.array([[3.5], [3.5]])
-    out = np.empty_like(X, dtype=float)
-    for n, row in enumerate(np.asarray(X, dtype=float)):
-        angle = np.deg2rad(rng.uniform(-WARP["rotation"], WARP["rotation"]))
-        scale = 1 + rng.uniform(-WARP["scale"], WARP["scale"])
-        rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-        shift = rng.uniform(-WARP["shift"], WARP["shift"], size=(2, 1))
-        source = rotation @ (grid - center) / scale + center + shift
-        image = _bilinear(16 * row.reshape(8, 8), source[0], source[1])
-        image = image + rng.normal(0, WARP["noise"], image.shape)
-        out[n] = np.clip(np.round(image), 0, 16) / 16
-    return out
+__all__ = ["WARP", "cases", "hw07_graded", "hw07_indices", "tier_predictions", "warp_digits"]
 
 
 def hw07_graded(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -71,8 +40,6 @@ def hw07_graded(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
 
 
 def hw07_indices() -> tuple[np.ndarray, np.ndarray]:
-    from course_lib.homework.hw07 import split_indices
-
     return split_indices()
 
 
@@ -83,4 +50,100 @@ def cases(assignment: str, key: str, seed: int) -> list[Case] | None:
     X_train, y_train, X_test, y_test = hw07_graded(seed)
     names = ("X_train", "y_train", "X_test", "seed")
     label = f"{len(X_train)} training digits, {len(X_test)} graded test digits"
-    return [Case(label, (X_train, y_train, X_test, 0), names, secret=y_test)]
+    return [Case(label, (X_train, y_train, X_test, 0), names, secret=(y_test, "test"))]
+
+
+# ----- hw07's tier models -----------------------------------------------------------------
+
+#: Each tier's recipe: epochs, peak learning rate, weight decay (AdamW, batch 64, a warm-up
+#: and cosine schedule: OneCycleLR).
+TIER_RECIPES = {
+    "simple": {"epochs": 10, "lr": 1e-2, "weight_decay": 0.0},
+    "medium": {"epochs": 30, "lr": 3e-3, "weight_decay": 0.0},
+    "strong": {"epochs": 60, "lr": 3e-3, "weight_decay": 1e-2},
+    "boss": {"epochs": 20, "lr": 3e-3, "weight_decay": 1e-2},
+}
+
+
+def _tier_network(tier: str):
+    from torch import nn
+
+    if tier == "simple":
+        return nn.Linear(64, 10)
+    if tier == "medium":
+        return nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
+    if tier == "strong":
+        return nn.Sequential(
+            nn.Linear(64, 256), nn.ReLU(), nn.Dropout(0.2),
+            nn.Linear(256, 256), nn.ReLU(), nn.Dropout(0.2),
+            nn.Linear(256, 10),
+        )  # fmt: skip
+    return nn.Sequential(
+        nn.Unflatten(1, (1, 8, 8)),
+        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Dropout(0.3), nn.Linear(64 * 4 * 4, 128), nn.ReLU(),
+        nn.Linear(128, 10),
+    )  # fmt: skip
+
+
+def tier_predictions(
+    tier: str, X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, seed: int = 0
+) -> np.ndarray:
+    """Train the model of hw07's ``tier`` on (X_train (N, 64), y_train (N,)) and predict the
+    labels of X_test (M, 64): shape (M,).
+
+    Pixels are standardised with the training statistics (a floor of 0.05 on each
+    pixel's standard deviation); training is seeded by ``seed`` and runs on one thread
+    (the caller's thread count is restored).
+    """
+    import torch
+    from torch import nn
+
+    if tier not in TIER_RECIPES:
+        raise ValueError(f"tier must be one of {', '.join(TIER_RECIPES)}, got {tier!r}")
+    recipe = TIER_RECIPES[tier]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        torch.manual_seed(seed)
+        mean, std = X_train.mean(axis=0), X_train.std(axis=0) + 0.05
+
+        def tensor(X: np.ndarray) -> torch.Tensor:
+            return torch.tensor((X - mean) / std, dtype=torch.float32)
+
+        x, y = tensor(X_train), torch.tensor(y_train, dtype=torch.int64)
+        model = _tier_network(tier)
+        optimizer = torch.optim.AdamW(
+            model.parameters(), lr=recipe["lr"], weight_decay=recipe["weight_decay"]
+        )
+        batches = -(-len(x) // 64)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, recipe["lr"], total_steps=recipe["epochs"] * batches
+        )
+        generator = torch.Generator().manual_seed(seed)
+        model.train()
+        for _ in range(recipe["epochs"]):
+            for rows in torch.randperm(len(x), generator=generator).split(64):
+                optimizer.zero_grad()
+                nn.functional.cross_entropy(model(x[rows]), y[rows]).backward()
+                optimizer.step()
+                schedule.step()
+        model.eval()
+        with torch.no_grad():
+            return model(tensor(X_test)).argmax(dim=1).numpy()
+    finally:
+        torch.set_num_threads(threads)
+
+
+def tier_boards(instructor_seed: int) -> dict[str, tuple[np.ndarray, ...]]:
+    """hw07's two boards as (X_train, y_train, X_test, y_test): ``"validation"`` (the
+    self-check's split of the public pool) and ``"test"`` (the grader's split for the
+    instructor folder whose master seed is ``instructor_seed``)."""
+    from course_lib.homework.hw07 import CHECK_TRAIN
+    from course_tools.grading.instructor import Secrets, case_seed
+
+    X, y, _ = split()
+    k = CHECK_TRAIN
+    graded = hw07_graded(case_seed(Secrets(instructor_seed), "hw07", "q3"))
+    return {"validation": (X[:k], y[:k], X[k:], y[k:]), "test": graded}

@@ -1,0 +1,203 @@
+"""hw07 as a competition: the tiers are earned by the models named, and the mistakes named.
+
+The tier test re-trains every tier model (``course_tools.grading.hidden.tier_predictions``,
+seed 0, one thread) on both boards, the self-check's validation split of the public pool and
+the grader's hidden split for the demonstration instructor seed, and checks that each model
+reaches its own tier while the model one tier below does not. The planted mistakes are
+written the way a student would write them (PyTorch, not the Mistake's ``wrong``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from course_lib.data import load_digits
+from course_lib.homework import hw07, load_assignment
+from course_tools.grading import hidden, instructor
+
+HW07 = load_assignment("hw07")
+NAMES = [t.name for t in hw07.TIERS]
+
+
+@pytest.fixture(scope="module")
+def accuracies() -> dict[tuple[str, str], float]:
+    """(tier, board) -> accuracy of the tier's model, seed 0."""
+    boards = hidden.tier_boards(instructor.load(instructor.default_dir()).seed)
+    found = {}
+    for name in NAMES:
+        for board, (X_train, y_train, X_test, y_test) in boards.items():
+            predictions = hidden.tier_predictions(name, X_train, y_train, X_test, seed=0)
+            found[name, board] = float(np.mean(predictions == y_test))
+    return found
+
+
+def test_tiers_are_ordered_and_q3_is_worth_the_top_tier():
+    for board in ("validation", "test"):
+        thresholds = [getattr(t, board) for t in hw07.TIERS]
+        assert thresholds == sorted(thresholds) and len(set(thresholds)) == len(thresholds)
+    points = [t.points for t in hw07.TIERS]
+    assert points == sorted(points) and HW07.question("q3").points == points[-1]
+    assert NAMES == ["simple", "medium", "strong", "boss"]
+
+
+@pytest.mark.parametrize("board", ["validation", "test"])
+@pytest.mark.parametrize("index", range(4), ids=NAMES)
+def test_each_tier_is_earned_by_its_model_and_not_by_the_one_below(accuracies, index, board):
+    tier = hw07.TIERS[index]
+    accuracy = accuracies[tier.name, board]
+    assert accuracy >= getattr(tier, board), (tier.name, board, accuracy)
+    assert hw07.tier_reached(accuracy, board) == tier or index == len(NAMES) - 1
+    if index > 0:
+        below = accuracies[NAMES[index - 1], board]
+        assert below < getattr(tier, board), (NAMES[index - 1], board, below)
+    assert abs(accuracy - hw07.MEASURED[tier.name][board][0]) < 0.012  # the table is current
+
+
+def _judged(predictions_for, board: str = "validation"):
+    """The judge's verdict on predictions made from the true labels by ``predictions_for``."""
+    (case,) = HW07.question("q3").make_cases()
+    labels, _ = case.secret
+    case = type(case)(case.label, case.args, case.arg_names, secret=(labels, board))
+    return hw07._judge_pipeline(case, predictions_for(labels))
+
+
+def _with_accuracy(accuracy: float):
+    def make(labels):
+        wrong = np.random.default_rng(0).permutation(len(labels))[
+            : round((1 - accuracy) * len(labels))
+        ]
+        out = labels.copy()
+        out[wrong] = (out[wrong] + 1) % 10
+        return out
+
+    return make
+
+
+@pytest.mark.parametrize("board", ["validation", "test"])
+def test_the_judge_names_the_tier_reached_and_the_next(board):
+    strong, boss = hw07.TIERS[2], hw07.TIERS[3]
+    between = (getattr(strong, board) + getattr(boss, board)) / 2
+    fraction, message = _judged(_with_accuracy(between), board)
+    assert fraction == pytest.approx(strong.points / boss.points)
+    assert "tier strong" in message and "next: boss" in message
+    assert f"{getattr(boss, board):.2f}" in message
+    assert ("public board" in message) == (board == "validation")
+    fraction, message = _judged(lambda labels: labels, board)
+    assert fraction == 1 and "tier boss" in message and "top tier" in message
+    fraction, message = _judged(lambda labels: (labels + 1) % 10, board)
+    assert fraction == 0 and "below the simple tier" in message
+
+
+def test_the_judge_names_scores_returned_instead_of_labels():
+    fraction, message = _judged(lambda labels: np.eye(10)[labels])
+    assert fraction == 0 and "one score per class" in message
+    fraction, message = _judged(lambda labels: labels[:10])
+    assert fraction == 0 and "expected 360 predictions" in message
+
+
+def test_the_self_check_scores_validation_rows_and_the_grader_hidden_test_rows():
+    (public,) = HW07.question("q3").make_cases()
+    assert public.secret[1] == "validation"
+    assert len(public.args[0]) == hw07.CHECK_TRAIN and len(public.args[2]) == 360
+    seed = instructor.case_seed(instructor.Secrets(20261201), "hw07", "q3")
+    (graded,) = hidden.cases("hw07", "q3", seed)
+    assert graded.secret[1] == "test" and len(graded.args[0]) == 1437
+    assert not np.array_equal(graded.args[0], hw07.split()[0])  # other warps than the public ones
+
+
+def test_the_public_digits_are_warped_copies_and_split_has_no_test_labels():
+    X, _ = load_digits()
+    X_train, y_train, X_test = hw07.split()
+    pool, _ = hw07.split_indices()
+    assert len(hw07.split()) == 3 and np.array_equal(y_train, load_digits()[1][pool])
+    assert X_train.shape == (1437, 64) and X_test.shape == (360, 64)
+    assert not np.any(np.all(X_train == X[pool], axis=1))
+    assert np.array_equal(np.round(X_train * 16), X_train * 16)  # 17 grey levels
+    assert np.array_equal(hw07.split()[0], X_train)  # the same every call
+
+
+# ----- planted mistakes of q1 and q2 -----------------------------------------------------
+
+
+def _message(key: str, answer) -> str:
+    result = HW07.evaluate(key, answer)
+    assert result.status == "failed", result.message
+    return result.message
+
+
+def _dataset(x_of, y_of):
+    class Digits(Dataset):
+        def __init__(self, X, y):
+            self.X, self.y = x_of(X), y_of(y)
+
+        def __len__(self):
+            return len(self.X)
+
+        def __getitem__(self, i):
+            return self.X[i], self.y[i]
+
+    return Digits
+
+
+DATASETS = {
+    "pixels float64": _dataset(torch.from_numpy, torch.from_numpy),
+    "labels float32": _dataset(
+        lambda X: torch.tensor(X, dtype=torch.float32),
+        lambda y: torch.tensor(y, dtype=torch.float32),
+    ),
+    "labels int32": _dataset(
+        lambda X: torch.tensor(X, dtype=torch.float32),
+        lambda y: torch.tensor(y, dtype=torch.int32),
+    ),
+    "items as images": _dataset(
+        lambda X: torch.tensor(X, dtype=torch.float32).reshape(-1, 8, 8),
+        torch.from_numpy,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_a_planted_dataset_mistake_gets_its_message(name):
+    (mistake,) = [m for m in hw07.DATASET_MISTAKES if m.name == name]
+    assert mistake.message in _message("q1", DATASETS[name])
+
+
+def _loaders(train_kwargs, val_kwargs, seeded=True):
+    def make_loaders(X_train, y_train, X_val, y_val, batch_size, seed):
+        train_set = hw07_dataset(X_train, y_train)
+        if seeded:
+            train_kwargs["generator"] = torch.Generator().manual_seed(seed)
+        train = DataLoader(train_set, batch_size, **train_kwargs)
+        return train, DataLoader(hw07_dataset(X_val, y_val), batch_size, **val_kwargs)
+
+    return make_loaders
+
+
+def hw07_dataset(X, y):
+    return torch.utils.data.TensorDataset(
+        torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.int64)
+    )
+
+
+LOADERS = {
+    "validation shuffled": _loaders({"shuffle": True}, {"shuffle": True}),
+    "generator not seeded": _loaders({"shuffle": True}, {}, seeded=False),
+    "training not shuffled": _loaders({"shuffle": False}, {}),
+    "drop_last": _loaders({"shuffle": True, "drop_last": True}, {}),
+    "drop_last on both": _loaders({"shuffle": True, "drop_last": True}, {"drop_last": True}),
+}
+
+
+@pytest.mark.parametrize("name", LOADERS)
+def test_a_planted_loader_mistake_gets_its_message(name):
+    (mistake,) = [m for m in hw07.LOADER_MISTAKES if m.name == name]
+    assert mistake.message in _message("q2", LOADERS[name])
+
+
+def test_a_correct_dataset_and_loaders_pass():
+    dataset = _dataset(lambda X: torch.tensor(X, dtype=torch.float32), lambda y: torch.tensor(y))
+    assert HW07.evaluate("q1", dataset).status == "passed"
+    assert HW07.evaluate("q2", _loaders({"shuffle": True}, {})).status == "passed"
