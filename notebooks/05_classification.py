@@ -321,11 +321,11 @@ assert abs(-np.log(likelihood) / 20 - mean_ce) < 1e-12
 # Back to the line of section 1. Softmax regression (lecture 03: logits
 # $z_k = w_k x + b_k$, one output per class) trained with cross-entropy on one-hot targets
 # does not care how the classes are numbered: renaming classes just swaps outputs. We train
-# it from zero weights with both numberings, 500 full-batch gradient steps in PyTorch.
+# it from zero weights with both numberings, 200 full-batch gradient steps in PyTorch.
 
 
 # %%
-def train_on_line(labels, steps=500, lr=1.0):
+def train_on_line(labels, steps=200, lr=1.0):
     """Softmax regression on x_line with cross-entropy; returns (model, accuracy)."""
     model = nn.Linear(1, 3).double()
     nn.init.zeros_(model.weight)
@@ -434,7 +434,7 @@ assert max(errs) < 1e-12
 # The whole surfaces tell the same story:
 
 # %%
-g1, g2 = np.meshgrid(np.linspace(-10, 10, 161), np.linspace(-10, 10, 161))
+g1, g2 = np.meshgrid(np.linspace(-10, 10, 101), np.linspace(-10, 10, 101))
 grid_points = np.stack([g1, g2], axis=-1)
 norm_levels = np.linspace(-17, 1, 19)  # one colour scale for both gradient norms
 fig, axes = plt.subplots(2, 2, figsize=(11, 8.5), layout="constrained")
