@@ -6,10 +6,16 @@ The student writes, in ``homework/hw03_batch_and_momentum.ipynb``:
 key   function                                         points  checked against
 ====  ===============================================  ======  ==============================
 q1    ``minibatches(X, y, batch_size, rng)``                2  ``course_lib.data.minibatches``
-q2    ``momentum_step(theta, grad, velocity, lr, m)``       3  ``torch.optim.SGD(momentum=m)``
-q3    ``nesterov_step(theta, grad_fn, velocity, lr, m)``    3  ``SGD(..., nesterov=True)``
+q2    ``momentum_step(theta, grad, velocity, lr, m)``       2  ``torch.optim.SGD(momentum=m)``
+q3    ``nesterov_step(theta, grad_fn, velocity, lr, m)``    2  ``SGD(..., nesterov=True)``
 q4    ``linear_regression_epoch(w, X, y, B, lr, rng)``      2  ``torch.autograd`` + SGD
+q5    ``updates_to_target(X, y, B, lr, target, rng)``       3  the same count, NumPy
 ====  ===============================================  ======  ==============================
+
+q4 asks for the gradient derived by the student (not given); q5 is the experiment: how many
+updates (and epochs) mini-batch SGD needs to reach a target loss for a batch size, with the
+learning rate scaled with it. Written (graded by hand, in the review file): ``w1``, what
+the table of batch sizes says.
 
 Optimizer questions are checked on whole trajectories (``STEPS`` steps from a start point),
 so an error anywhere in the recursion shows up.
@@ -30,8 +36,8 @@ import numpy as np
 
 from course_lib.data import make_regression
 from course_lib.data import minibatches as reference_minibatches
-from course_lib.homework.assignment import Assignment
-from course_lib.homework.checking import Case, Question
+from course_lib.homework.assignment import Assignment, WrittenQuestion
+from course_lib.homework.checking import Case, Mistake, Question
 from course_lib.homework.trajectories import QUADRATIC, ROSENBROCK, SURFACES, torch_path
 
 STEPS = 30
@@ -194,6 +200,209 @@ def _call_epochs(fn: Callable, args: tuple) -> tuple:
     return (w1, w2)
 
 
+# ----- q5 updates to a target loss --------------------------------------------------------
+
+#: The most updates q5 runs before it gives up (and returns this number).
+MAX_UPDATES = 3000
+
+
+def _target_cases(seed: int = 0) -> list[Case]:
+    names = ("X", "y", "batch_size", "lr", "target", "rng")
+    X, y, _ = make_regression(n_samples=256, n_features=5, noise=0.1, seed=seed, bias=0.0)
+    return [
+        Case(
+            f"256 examples, batch_size {b}, lr {lr}, target MSE 0.05",
+            (X, y, b, lr, 0.05, np.random.default_rng(seed + b)),
+            names,
+        )
+        for b, lr in [(4, 0.016), (32, 0.128), (256, 0.2)]
+    ]
+
+
+def _count_updates(X, y, batch_size, lr, target, rng, judge_on_batch=False, after=True):
+    """Updates of mini-batch SGD on the MSE until the full-data MSE <= target (trusted)."""
+    w, updates = np.zeros(X.shape[1]), 0
+    while updates < MAX_UPDATES:
+        for xb, yb in reference_minibatches(X, y, batch_size, rng=rng):
+            before = np.mean((xb @ w - yb) ** 2) if judge_on_batch else None
+            w = w - lr * 2 * xb.T @ (xb @ w - yb) / len(yb)
+            updates += 1
+            loss = before if judge_on_batch else np.mean((X @ w - y) ** 2)
+            if loss <= target:
+                return updates + (0 if after else 1)
+            if updates >= MAX_UPDATES:
+                break
+    return updates
+
+
+def _updates_reference(X, y, batch_size, lr, target, rng) -> int:
+    return _count_updates(X, y, batch_size, lr, target, rng)
+
+
+def _epochs_of(X, y, batch_size, lr, target, rng) -> int:
+    per_epoch = -(-len(X) // batch_size)
+    return -(-_count_updates(X, y, batch_size, lr, target, rng) // per_epoch)
+
+
+# ----- common mistakes ------------------------------------------------------------------
+
+
+MINIBATCH_MISTAKES = (
+    Mistake(
+        "one order for both epochs",
+        "your second epoch repeats the first one's order: shuffle again at the start of "
+        "every epoch (every call), from the generator you are given",
+        lambda X, y, b, rng: (lambda first: (first, first))(
+            _reference_minibatches(X, y, b, rng)[0]
+        ),
+    ),
+    Mistake(
+        "no shuffling",
+        "your batches come in the original order: an epoch visits the examples in a fresh "
+        "random order (lecture 03, §1)",
+        lambda X, y, b, rng: tuple(
+            tuple(np.arange(len(X))[i : i + b] for i in range(0, len(X), b)) for _ in range(2)
+        ),
+    ),
+    Mistake(
+        "last batch dropped",
+        "your epoch leaves out the last, smaller batch: every example is visited once per "
+        "epoch, so the last batch may be smaller",
+        lambda X, y, b, rng: tuple(
+            tuple(batch for batch in epoch if len(batch) == b)
+            for epoch in _reference_minibatches(X, y, b, rng)
+        ),
+    ),
+)
+
+
+def _momentum_path(fn_kind: str):
+    def path(surface, start, lr, momentum):
+        grad = SURFACES[surface].grad
+        theta, velocity = np.array(start, dtype=float), np.zeros(2)
+        points = [theta.copy()]
+        for _ in range(STEPS):
+            g = grad(theta)
+            if fn_kind == "gradient step on top":
+                velocity = momentum * velocity - lr * g
+                theta = theta + velocity - lr * g
+            elif fn_kind == "velocity not decayed":
+                velocity = velocity - lr * g
+                theta = theta + velocity
+            points.append(theta.copy())
+        return np.array(points)
+
+    return path
+
+
+MOMENTUM_MISTAKES = (
+    Mistake(
+        "velocity never decays",
+        "your velocity adds up every past gradient with full weight: the momentum "
+        "coefficient must shrink the old velocity at every step (lecture 03, §5)",
+        _momentum_path("velocity not decayed"),
+    ),
+    Mistake(
+        "gradient applied twice",
+        "your step adds a plain gradient step on top of the velocity: the velocity already "
+        "contains this step's gradient",
+        _momentum_path("gradient step on top"),
+    ),
+)
+
+
+def _nesterov_wrong(kind: str):
+    def path(surface, start, lr, momentum):
+        grad = SURFACES[surface].grad
+        theta, velocity = np.array(start, dtype=float), np.zeros(2)
+        points = [theta.copy()]
+        for _ in range(STEPS):
+            at = theta if kind == "no look-ahead" else theta - momentum * velocity
+            velocity = momentum * velocity - lr * grad(at)
+            theta = theta + velocity
+            points.append(theta + momentum * velocity)
+        return np.array(points)
+
+    return path
+
+
+NESTEROV_MISTAKES = (
+    Mistake(
+        "no look-ahead",
+        "your path is plain momentum: Nesterov evaluates the gradient at the point momentum "
+        "is about to carry the parameters to, not where they are (lecture 03, §6)",
+        _nesterov_wrong("no look-ahead"),
+    ),
+    Mistake(
+        "look-ahead backwards",
+        "your look-ahead point goes against the velocity: look ahead in the direction the "
+        "velocity is moving",
+        _nesterov_wrong("backwards"),
+    ),
+)
+
+
+def _epoch_wrong(kind: str):
+    def weights(w, X, y, batch_size, lr, rng):
+        w = np.asarray(w, dtype=float)
+        out = []
+        for _ in range(2):
+            for xb, yb in reference_minibatches(X, y, batch_size, rng=rng):
+                residual = xb @ w - yb
+                if kind == "factor 2 missing":
+                    w = w - lr * xb.T @ residual / len(yb)
+                elif kind == "sum, not mean":
+                    w = w - lr * 2 * xb.T @ residual
+                elif kind == "divided by N":
+                    w = w - lr * 2 * xb.T @ residual / len(X)
+            out.append(w.copy())
+        return tuple(out)
+
+    return weights
+
+
+EPOCH_MISTAKES = (
+    Mistake(
+        "factor 2 missing",
+        "your steps are half as long as expected: the derivative of a square brings a factor 2",
+        _epoch_wrong("factor 2 missing"),
+    ),
+    Mistake(
+        "sum, not mean",
+        "your gradient is the gradient of the batch's summed loss: the loss is a mean over "
+        "the batch, so its gradient carries one over the batch size",
+        _epoch_wrong("sum, not mean"),
+    ),
+    Mistake(
+        "divided by N",
+        "your gradient divides by the number of examples of the whole data set: the batch "
+        "loss is a mean over the batch (the last batch can be smaller)",
+        _epoch_wrong("divided by N"),
+    ),
+)
+
+TARGET_MISTAKES = (
+    Mistake(
+        "epochs, not updates",
+        "your count is the number of epochs: the question counts updates (one per "
+        "mini-batch); the notebook converts them to epochs later",
+        _epochs_of,
+    ),
+    Mistake(
+        "loss checked before the update",
+        "your count is one more than expected: check the loss after each update, and stop "
+        "at the first update that reaches the target",
+        lambda X, y, b, lr, target, rng: _count_updates(X, y, b, lr, target, rng, after=False),
+    ),
+    Mistake(
+        "batch loss",
+        "your count stops on the mini-batch's loss: that is a noisy estimate; the target is "
+        "for the loss on all of X",
+        lambda X, y, b, lr, target, rng: _count_updates(X, y, b, lr, target, rng, True),
+    ),
+)
+
+
 #: Modules an answer may not use; hidden from the kernel while grading (see the docstring).
 FORBIDDEN: tuple[str, ...] = ("torch", "course_lib.optim")
 
@@ -209,34 +418,37 @@ ASSIGNMENT = Assignment(
             _minibatch_cases,
             _reference_minibatches,
             ("labels per batch, epoch 1", "labels per batch, epoch 2"),
-            "draw order = rng.permutation(len(X)) once per call (so each epoch has a new "
-            "order), then yield X[order[i:i + batch_size]], y[order[i:i + batch_size]] for "
-            "i = 0, batch_size, ...; the last batch may be smaller.",
+            "lecture 03, §1 (batches, epochs and shuffling): each call is one epoch with its "
+            "own random order, drawn from the generator you are given exactly as the prompt "
+            "says, and every example appears in exactly one batch.",
             call=_call_minibatches,
             interpret=lambda case, observed: _labels_per_epoch(case.args[0], observed),
+            mistakes=MINIBATCH_MISTAKES,
         ),
         Question(
             "q2",
             "momentum_step",
-            3,
+            2,
             _optimizer_cases,
             lambda s, x, lr, m: torch_path("SGD", s, x, STEPS, lr=lr, momentum=m),
             ("path",),
-            "velocity = momentum * velocity - lr * grad, then theta = theta + velocity; "
-            "return both (new arrays or updated ones).",
+            "lecture 03, §5: the velocity is a decaying memory of the past steps plus this "
+            "step's gradient step, and the parameters move by the new velocity.",
             call=_call_momentum,
+            mistakes=MOMENTUM_MISTAKES,
         ),
         Question(
             "q3",
             "nesterov_step",
-            3,
+            2,
             _optimizer_cases,
             lambda s, x, lr, m: torch_path("SGD", s, x, STEPS, lr=lr, momentum=m, nesterov=True),
             ("path",),
-            "evaluate the gradient at the look-ahead point theta + momentum * velocity, "
-            "then velocity = momentum * velocity - lr * that gradient and theta = theta + "
-            "velocity. (The check compares your look-ahead points with torch's iterates.)",
+            "lecture 03, §6: the same recursion as momentum, with the gradient taken at the "
+            "look-ahead point. (The check compares your look-ahead points with torch's "
+            "iterates.)",
             call=_call_nesterov,
+            mistakes=NESTEROV_MISTAKES,
         ),
         Question(
             "q4",
@@ -245,10 +457,36 @@ ASSIGNMENT = Assignment(
             _epoch_cases,
             _reference_epochs,
             ("w after epoch 1", "w after epoch 2"),
-            "for each (X_b, y_b) in minibatches(X, y, batch_size, rng): the gradient of "
-            "mean((X_b @ w - y_b)**2) is 2 * X_b.T @ (X_b @ w - y_b) / len(y_b); take "
-            "w = w - lr * gradient. Use your q1 iterator with the rng you are given.",
+            "differentiate the batch's mean squared error with respect to w (lecture 01, §7 "
+            "shape matching helps), take one plain gradient step per mini-batch of your q1 "
+            "iterator, and pass it the generator you are given.",
             call=_call_epochs,
+            mistakes=EPOCH_MISTAKES,
+        ),
+        Question(
+            "q5",
+            "updates_to_target",
+            3,
+            _target_cases,
+            _updates_reference,
+            ("updates",),
+            "lecture 03, §3 (time per update and per epoch): start from w = 0, take mini-batch "
+            "steps as in q4 epoch after epoch, and after every update measure the loss on all "
+            "of X; count updates, not epochs.",
+            rtol=0.0,
+            atol=0.5,
+            mistakes=TARGET_MISTAKES,
+        ),
+    ),
+    written=(
+        WrittenQuestion(
+            "w1",
+            "hw03-answer-6",
+            2,
+            "Part C: in the table of batch sizes, where do the updates to the target fall in "
+            "proportion to the batch size and where do they stop falling? Why, and what does "
+            "that mean for the epochs (the computation) each batch size needs? "
+            "(two or three sentences)",
         ),
     ),
 )

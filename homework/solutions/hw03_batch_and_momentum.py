@@ -10,19 +10,23 @@
 # # Homework 03 — Batch size and momentum
 #
 # Lecture 03 trained with mini-batches and added momentum to gradient descent. Here you
-# build both from scratch, check them against PyTorch, and compare them.
+# build both from scratch, check them against PyTorch, and measure how the batch size
+# changes the number of updates and the computation needed to reach a target loss.
 #
 # | question | you write | points |
 # |---|---|---|
 # | Q1 | `minibatches(X, y, batch_size, rng)`: one shuffled epoch of mini-batches | 2 |
-# | Q2 | `momentum_step(theta, grad, velocity, lr, momentum)`: SGD with momentum | 3 |
-# | Q3 | `nesterov_step(theta, grad_fn, velocity, lr, momentum)`: Nesterov momentum | 3 |
-# | Q4 | `linear_regression_epoch(w, X, y, batch_size, lr, rng)`: one epoch of mini-batch SGD | 2 |
+# | Q2 | `momentum_step(theta, grad, velocity, lr, momentum)`: SGD with momentum | 2 |
+# | Q3 | `nesterov_step(theta, grad_fn, velocity, lr, momentum)`: Nesterov momentum | 2 |
+# | Q4 | `linear_regression_epoch(w, X, y, batch_size, lr, rng)`: one epoch, gradient derived | 2 |
+# | Q5 | `updates_to_target(X, y, batch_size, lr, target, rng)`: the experiment's measurement | 3 |
+# | W1 | a written answer about the batch-size experiment (graded by hand) | 2 |
 #
 # **How to work.** Replace each `# YOUR CODE HERE` / `raise NotImplementedError` with your
 # code, then run the `check(...)` cell below it. The optimizer checks run your step function
 # for 30 steps and compare the whole path with `torch.optim.SGD`; a failing case prints the
-# input, the expected and the actual path, and a hint. Part C compares the methods.
+# input, the expected and the actual path, what mistake it looks like, and a hint. The
+# grader also runs hidden cases of the same kinds (other starts, data and generators).
 # Cells that use your functions raise `NotImplementedError` until you have answered;
 # *Run All* carries on past them.
 #
@@ -55,11 +59,11 @@ np.set_printoptions(precision=4, suppress=True)
 #
 # ### Q1 (2 points): a shuffling mini-batch iterator
 #
-# One **epoch** visits every example once. Shuffle at the start of every epoch, so that the
-# batches differ from epoch to epoch: draw `order = rng.permutation(len(X))` once per call,
-# then yield consecutive slices of `order`. The last batch is smaller when `batch_size`
-# does not divide `len(X)`. Use exactly `rng.permutation`, so that your order matches the
-# check's.
+# Write `minibatches(X, y, batch_size, rng)`: a generator that yields one **epoch** of
+# shuffled mini-batches `(X_batch, y_batch)`, every example exactly once, in batches of
+# `batch_size` (the last one smaller when `batch_size` does not divide `len(X)`). Each call
+# is a new epoch with a new random order. So that your order matches the check's, draw the
+# order with a single call of `rng.permutation` per epoch, and use it front to back.
 
 # %%
 def minibatches(X, y, batch_size, rng):
@@ -90,10 +94,11 @@ check("q1", minibatches)
 #
 # ### Q2 (3 points): SGD with momentum
 #
-# The **velocity** $v$ remembers past movement: $v \leftarrow m v - \eta g$, then
-# $\theta \leftarrow \theta + v$. Unrolled, $v$ is a weighted sum of all past gradients with
-# weights $m^k$. (PyTorch stores $b = -v/\eta$ instead; for a constant learning rate the
-# points visited are the same.)
+# Write one step of SGD with momentum in the velocity form of lecture 03, §5: the
+# **velocity** is the step the parameters take (it includes the learning rate), and it
+# remembers past steps through the momentum coefficient. Return the new parameters and the
+# new velocity. (PyTorch stores the velocity divided by −η instead; for a constant learning
+# rate the points visited are the same, and the check compares those.)
 
 # %%
 def momentum_step(theta, grad, velocity, lr, momentum):
@@ -121,9 +126,10 @@ check("q2", momentum_step)
 # %% [markdown]
 # ### Q3 (3 points): Nesterov momentum
 #
-# Nesterov evaluates the gradient where momentum is about to carry us, the **look-ahead**
-# point: $v \leftarrow m v - \eta \nabla f(\theta + m v)$, then $\theta \leftarrow \theta + v$.
-# That is why this function receives the gradient *function* `grad_fn`.
+# Nesterov momentum (lecture 03, §6) is momentum with the gradient evaluated at the
+# **look-ahead** point, where momentum alone is about to carry the parameters. Write one
+# step in the same velocity form as Q2. That is why this function receives the gradient
+# *function* `grad_fn`.
 
 # %%
 def nesterov_step(theta, grad_fn, velocity, lr, momentum):
@@ -151,9 +157,10 @@ check("q3", nesterov_step)
 # %% [markdown]
 # ### Q4 (2 points): one epoch of mini-batch SGD
 #
-# For linear regression with loss $\frac1B\sum_{i \in \text{batch}} (x_i^\top w - y_i)^2$ the
-# gradient is $\frac2B X_b^\top (X_b w - y_b)$. Take one plain SGD step per mini-batch from
-# your `minibatches`, passing it the `rng` you receive.
+# For linear regression, each mini-batch's loss is its mean squared error
+# $\frac1B\sum_{i \in \text{batch}} (x_i^\top w - y_i)^2$. Derive its gradient with respect
+# to `w` (shape (D,)), then write one epoch: one plain SGD step per mini-batch of your
+# `minibatches`, passing it the `rng` you receive. Return the weights after the epoch.
 
 # %%
 def linear_regression_epoch(w, X, y, batch_size, lr, rng):
@@ -211,17 +218,78 @@ plt.title("the first 60 steps on a quadratic with condition number 50")
 plt.show()
 
 # %% [markdown]
-# And the batch size: with the same number of epochs, smaller batches make more updates.
+# ## Part D: batch size and the updates to a target loss
+#
+# ### Q5 (3 points): count the updates
+#
+# Write `updates_to_target(X, y, batch_size, lr, target, rng)`: start from `w = 0`, run
+# mini-batch SGD on the linear regression of Q4, epoch after epoch, and return the number of
+# updates (an int) after which the mean squared error on all of `X` first is at most
+# `target`. Measure that loss after every update. Give up after `MAX_UPDATES` = 3000
+# updates and return 3000.
+
+# %%
+MAX_UPDATES = 3000
+
+
+def updates_to_target(X, y, batch_size, lr, target, rng):
+    """Updates of mini-batch SGD from w = 0 until the full-data MSE is <= target.
+
+    Args:
+        X: inputs, shape (N, D).
+        y: targets, shape (N,).
+        batch_size: examples per batch.
+        lr: learning rate.
+        target: the loss to reach.
+        rng: numpy Generator passed to minibatches.
+
+    Returns:
+        the number of updates (an int), at most MAX_UPDATES.
+    """
+    ### BEGIN SOLUTION
+    w, updates = np.zeros(X.shape[1]), 0
+    while updates < MAX_UPDATES:
+        for X_b, y_b in minibatches(X, y, batch_size, rng):
+            w = w - lr * 2 * X_b.T @ (X_b @ w - y_b) / len(y_b)
+            updates += 1
+            if np.mean((X @ w - y) ** 2) <= target or updates == MAX_UPDATES:
+                return updates
+    return updates
+    ### END SOLUTION
+
+
+# %%
+check("q5", updates_to_target)
+
+# %% [markdown]
+# **The experiment.** For batch sizes from 1 to the whole data set, scale the learning rate
+# with the batch size (the linear scaling rule of lecture 03, §4), up to a cap above which
+# full-batch gradient descent would become unstable, and count the updates and the epochs
+# each run needs to reach an MSE of 0.05. Each row is the median of three seeds.
 
 # %%
 X, y, true_w = make_regression(n_samples=256, n_features=5, noise=0.1, seed=0, bias=0.0)
-print("batch size  updates  final MSE")
-for batch_size in [1, 16, 256]:
-    rng, w = np.random.default_rng(0), np.zeros(5)
-    for _ in range(5):
-        w = linear_regression_epoch(w, X, y, batch_size, 0.01, rng)
-    mse = np.mean((X @ w - y) ** 2)
-    print(f"{batch_size:10d} {5 * -(-256 // batch_size):8d} {mse:10.4f}")
+print("batch size      lr  updates  epochs")
+for batch_size in [1, 4, 16, 64, 256]:
+    lr = min(0.004 * batch_size, 0.2)
+    runs = [updates_to_target(X, y, batch_size, lr, 0.05, np.random.default_rng(s)) for s in range(3)]
+    updates = int(np.median(runs))
+    print(f"{batch_size:10d} {lr:7.3f} {updates:8d} {updates * batch_size / 256:7.2f}")
+
+# %% [markdown]
+# **Question W1 (2 points, written, graded by hand).** In the table, over which batch sizes
+# do the updates fall in proportion to the batch size, and where do they stop falling? Why
+# there, and what does it mean for the computation (the epochs) each batch size needs?
+# Answer in two or three sentences in the cell below.
+
+# %% [markdown]
+# ### BEGIN SOLUTION
+# While the learning rate can grow with the batch size, each update of a B times larger
+# batch does about the work of B small updates, so the updates fall like 1/B and the epochs
+# stay about the same. Once the learning rate hits its cap (stability of the full-batch
+# step), larger batches only reduce the noise of a step whose size cannot grow: the updates
+# stop falling and the epochs, the computation, grow in proportion to the batch size.
+# ### END SOLUTION
 
 # %% [markdown]
 # **Done?** Restart the kernel, run all cells, and check that every `check` reports all

@@ -1,0 +1,121 @@
+"""hw03: planted mistakes, written the way a student would, each get their named message."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_lib.homework import load_assignment
+from tests.test_homework_checks import solution_namespace
+
+HW03 = load_assignment("hw03")
+
+
+def _message(key: str, fn) -> str:
+    with np.errstate(all="ignore"):
+        result = HW03.evaluate(key, fn)
+    assert result.status == "failed", result.message
+    return result.message
+
+
+# q1 minibatches
+def batches_one_order(X, y, batch_size, rng, _orders={}):  # noqa: B006 - the bug: cached order
+    key = id(rng)
+    if key not in _orders:
+        _orders[key] = rng.permutation(len(X))
+    order = _orders[key]
+    for i in range(0, len(X), batch_size):
+        yield X[order[i : i + batch_size]], y[order[i : i + batch_size]]
+
+
+def batches_in_order(X, y, batch_size, rng):
+    for i in range(0, len(X), batch_size):
+        yield X[i : i + batch_size], y[i : i + batch_size]
+
+
+def batches_full_only(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    for i in range(0, len(X) - batch_size + 1, batch_size):
+        yield X[order[i : i + batch_size]], y[order[i : i + batch_size]]
+
+
+# q2 momentum
+def momentum_no_decay(theta, grad, velocity, lr, momentum):
+    velocity = velocity - lr * grad
+    return theta + velocity, velocity
+
+
+def momentum_double_gradient(theta, grad, velocity, lr, momentum):
+    velocity = momentum * velocity - lr * grad
+    return theta + velocity - lr * grad, velocity
+
+
+# q3 Nesterov
+def nesterov_plain(theta, grad_fn, velocity, lr, momentum):
+    velocity = momentum * velocity - lr * grad_fn(theta)
+    return theta + velocity, velocity
+
+
+def nesterov_backwards(theta, grad_fn, velocity, lr, momentum):
+    velocity = momentum * velocity - lr * grad_fn(theta - momentum * velocity)
+    return theta + velocity, velocity
+
+
+# q4 one epoch: the student's own loop with one slip each
+def _epoch(scale):
+    minibatches = solution_namespace("hw03")["minibatches"]
+
+    def epoch(w, X, y, batch_size, lr, rng):
+        for xb, yb in minibatches(X, y, batch_size, rng):
+            w = w - lr * scale(len(yb), len(X)) * xb.T @ (xb @ w - yb)
+        return w
+
+    return epoch
+
+
+# q5 updates to a target
+def _count(X, y, batch_size, lr, target, rng, batch_loss=False, epochs=False, before=False):
+    minibatches = solution_namespace("hw03")["minibatches"]
+    w, updates, passes = np.zeros(X.shape[1]), 0, 0
+    while updates < 3000:
+        passes += 1
+        for xb, yb in minibatches(X, y, batch_size, rng):
+            if before and np.mean((X @ w - y) ** 2) <= target:
+                return updates
+            loss_b = np.mean((xb @ w - yb) ** 2)
+            w = w - lr * 2 * xb.T @ (xb @ w - yb) / len(yb)
+            updates += 1
+            loss = loss_b if batch_loss else np.mean((X @ w - y) ** 2)
+            if loss <= target:
+                return passes if epochs else updates + (1 if before else 0)
+    return updates
+
+
+PLANTED = [
+    ("q1", batches_one_order, "repeats the first one's order"),
+    ("q1", batches_in_order, "come in the original order"),
+    ("q1", batches_full_only, "leaves out the last, smaller batch"),
+    ("q2", momentum_no_decay, "adds up every past gradient with full weight"),
+    ("q2", momentum_double_gradient, "adds a plain gradient step on top of the velocity"),
+    ("q3", nesterov_plain, "your path is plain momentum"),
+    ("q3", nesterov_backwards, "goes against the velocity"),
+    ("q4", _epoch(lambda b, n: 1 / b), "the derivative of a square brings a factor 2"),
+    ("q4", _epoch(lambda b, n: 2), "the gradient of the batch's summed loss"),
+    ("q4", _epoch(lambda b, n: 2 / n), "divides by the number of examples of the whole data"),
+    ("q5", lambda *a: _count(*a, epochs=True), "your count is the number of epochs"),
+    ("q5", lambda *a: _count(*a, before=True), "your count is one more than expected"),
+    ("q5", lambda *a: _count(*a, batch_loss=True), "stops on the mini-batch's loss"),
+]
+
+
+@pytest.mark.parametrize(
+    "key, fn, named", PLANTED, ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(PLANTED)]
+)
+def test_planted_mistake_gets_its_named_message(key, fn, named):
+    assert named in _message(key, fn)
+
+
+def test_the_solution_earns_full_marks_on_every_question():
+    for question in HW03.questions:
+        result = HW03.evaluate(question.key, solution_namespace("hw03")[question.function])
+        assert result.score == question.points, result.message
