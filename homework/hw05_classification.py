@@ -10,23 +10,25 @@
 # # Homework 05 — Classification losses
 #
 # Lecture 05 compared losses for classification. Here you write the numerically stable
-# pieces yourself, add label smoothing, and see with your own training loop why
-# cross-entropy trains where mean squared error on probabilities stalls.
+# pieces yourself, derive the gradient of a loss the lecture did not differentiate (label
+# smoothing), and see on a real network why cross-entropy trains where mean squared error
+# on probabilities stalls.
 #
 # | question | you write | points |
 # |---|---|---|
 # | Q1 | `log_softmax(z)`: stable for any logits | 2 |
-# | Q2 | `cross_entropy(logits, labels, label_smoothing)`: loss and gradient | 3 |
+# | Q2 | `cross_entropy(logits, labels, label_smoothing)`: derive the gradient, then implement | 3 |
 # | Q3 | `mse_on_softmax(logits, labels)`: MSE between probabilities and one-hot, with gradient | 2 |
-# | Q4 | `train_softmax_regression(X, y, loss_fn, lr, steps)`: full-batch gradient descent | 3 |
+# | Q4 | `train_softmax_regression(X, y, loss_fn, lr, steps)`: full-batch gradient descent | 2 |
+# | Q5 | `bad_start_experiment(seed)`: an MLP from a saturated start, with each loss | 2 |
 #
-# Part C asks a written question (not graded by the checks; your instructor reads it).
+# Part C also asks a written question (2 points, read by your instructor).
 #
 # **How to work.** Replace each `# YOUR CODE HERE` / `raise NotImplementedError` with your
 # code, then run the `check(...)` cell below it: it compares your function with PyTorch on
 # several inputs and prints what passed or, for a failing case, the input, the expected and
-# the actual output, and a hint. Cells that use your functions raise `NotImplementedError`
-# until you have answered; *Run All* carries on past them.
+# the actual output, the mistake it recognises and a hint. The grader also runs hidden
+# cases of the same kinds.
 #
 # **Rules.** Use NumPy only: not `torch`, and not `course_lib.losses` (it contains the
 # answers). Keep the function names and arguments; you may add cells. Before you submit, run
@@ -44,7 +46,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course_lib.data import make_blobs
-from course_lib.homework.hw05 import check
+from course_lib.homework.hw05 import EXPERIMENT, check, mlp_problem
 from course_lib.plots import use_style
 
 use_style()
@@ -55,9 +57,11 @@ np.set_printoptions(precision=4, suppress=True)
 #
 # ### Q1 (2 points): log-softmax
 #
-# $\log \mathrm{softmax}(z)_j = z_j - \log\sum_k e^{z_k}$. Computed naively, $e^{1000}$
-# overflows. Subtracting the row maximum $m$ first changes nothing mathematically,
-# $z_j - m - \log\sum_k e^{z_k - m}$, and keeps every exponent $\le 0$.
+# Return the log of the softmax of each row of `z` (shape (N, C) in, (N, C) out), without
+# overflow or `log(0)` for any finite logits: one check case has logits in the thousands.
+# Lecture 05, section 2 shows how to compute the softmax stably; carry the idea over to
+# its log.
+
 
 # %% nbgrader={"grade": false, "grade_id": "hw05-answer-1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def log_softmax(z):
@@ -77,12 +81,20 @@ def log_softmax(z):
 check("q1", log_softmax)
 
 # %% [markdown]
-# ### Q2 (3 points): cross-entropy with label smoothing
+# ### Q2 (3 points): label smoothing, derived then implemented
 #
-# **Label smoothing** trains against a softened target: with $C$ classes and smoothing $s$,
-# $t = (1 - s)\,\text{one\_hot}(y) + s / C$. The loss is the mean over examples of
-# $-\sum_c t_c \log p_c$, and its gradient with respect to the logits is $(p - t)/N$, the
-# same form as with hard labels. PyTorch: `F.cross_entropy(..., label_smoothing=s)`.
+# *Label smoothing* trains against a softened target instead of the one-hot vector:
+# with smoothing $s$ and $C$ classes, PyTorch's target $t$ (`label_smoothing=s`) keeps
+# $1 - s$ of the one-hot vector and spreads the remaining $s$ evenly over all $C$ classes
+# (the true one included). The loss is the mean over the $N$ examples of the cross-entropy
+# between $t$ and $p = \mathrm{softmax}(z)$.
+#
+# 1. On paper: write $t$, then derive $\partial L / \partial z$ for one example and then for
+#    the batch mean. Lecture 05, section 3 derived it for a one-hot target; here the target
+#    is soft, so redo the derivation, using only that the entries of $t$ sum to 1.
+# 2. Implement it: return the loss (a float) and `dlogits` (shape (N, C)). Use your
+#    `log_softmax`.
+
 
 # %% nbgrader={"grade": false, "grade_id": "hw05-answer-2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def cross_entropy(logits, labels, label_smoothing=0.0):
@@ -106,9 +118,11 @@ check("q2", cross_entropy)
 # %% [markdown]
 # ### Q3 (2 points): mean squared error on probabilities
 #
-# The alternative the lecture warns about: $L = \frac1N\sum_i \sum_c (p_{ic} - y_{ic})^2$
-# with $p = \mathrm{softmax}(z)$. Its gradient passes through the softmax Jacobian,
-# $\partial p_c / \partial z_j = p_c([c = j] - p_j)$.
+# The alternative lecture 05, section 4 warns about: the squared distance between the
+# probabilities $p = \mathrm{softmax}(z)$ and the one-hot target, summed over the classes
+# and averaged over the examples. Return the loss and its gradient with respect to the
+# logits, shape (N, C). The gradient must pass through the softmax.
+
 
 # %% nbgrader={"grade": false, "grade_id": "hw05-answer-3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def mse_on_softmax(logits, labels):
@@ -129,8 +143,7 @@ def mse_on_softmax(logits, labels):
 check("q3", mse_on_softmax)
 
 # %% [markdown]
-# At a badly wrong, confident prediction the difference is stark: the cross-entropy gradient
-# is large, the MSE gradient almost zero.
+# At a badly wrong, confident prediction, the two gradients:
 
 # %% tags=["raises-exception"]
 z, y = np.array([[12.0, -3.0, 0.5]]), np.array([1])
@@ -141,11 +154,13 @@ for name, loss_fn in [("cross-entropy", cross_entropy), ("MSE on softmax", mse_o
 # %% [markdown]
 # ## Part B: training
 #
-# ### Q4 (3 points): softmax regression by gradient descent
+# ### Q4 (2 points): softmax regression by gradient descent
 #
-# Logits are $XW + b$. Start from zeros, and at every step compute the loss and its gradient
-# with `loss_fn`, record the loss, and update $W \leftarrow W - \eta X^\top \partial L/\partial z$,
-# $b \leftarrow b - \eta \sum_i \partial L/\partial z_i$.
+# A linear classifier, logits $XW + b$ with $W$ of shape (D, C) and $b$ of shape (C,),
+# $C$ = `y.max() + 1`, both starting at zero. Run `steps` steps of full-batch gradient
+# descent at rate `lr`, using `loss_fn(logits, y) -> (loss, dlogits)` for the loss and its
+# gradient at the logits. Return $W$, $b$ and the loss at each step before its update.
+
 
 # %% nbgrader={"grade": false, "grade_id": "hw05-answer-4", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def train_softmax_regression(X, y, loss_fn, lr, steps):
@@ -169,36 +184,60 @@ def train_softmax_regression(X, y, loss_fn, lr, steps):
 check("q4", train_softmax_regression)
 
 # %% [markdown]
-# ## Part C: cross-entropy vs MSE from a bad start
+# ## Part C: cross-entropy vs MSE from a bad start, on a real network
 #
-# Train the same classifier with each loss, starting from a deliberately bad point: we add
-# a large constant to the logits of class 0, so every example is confidently predicted as
-# class 0.
+# `mlp_problem(seed)` gives a 64 → 32 → 10 ReLU network on 600 digits, started badly: its
+# output bias makes every digit a confident 0. It returns the parameters (a dict), the
+# digits `X`, `y`, and `network(params, X) -> (logits, backward)`, where
+# `backward(dlogits)` returns the gradients of the parameters (its docstring has the
+# shapes).
+#
+# ### Q5 (2 points): the experiment
+#
+# From this start, train the network once with your `cross_entropy` and once with your
+# `mse_on_softmax`: full-batch gradient descent on all parameters with `EXPERIMENT`'s
+# `lr` and `steps`. Return the training accuracy (on `X`, `y`) reached with each loss, as a
+# dict with keys `"cross-entropy"` and `"MSE on softmax"`. The check asks for each to be on
+# the right side of a threshold measured over many seeds.
+
+
+# %% nbgrader={"grade": false, "grade_id": "hw05-answer-5", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def bad_start_experiment(seed):
+    """Training accuracy of mlp_problem(seed)'s network after EXPERIMENT's steps, per loss.
+
+    Returns:
+        dict {"cross-entropy": float, "MSE on softmax": float}.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# %%
+check("q5", bad_start_experiment)
+
+# %% [markdown]
+# The same comparison with the linear classifier of Q4, drawn: the loss relative to its
+# start, from a start that adds a large constant to the logits of class 0.
 
 # %% tags=["raises-exception"]
 X, y = make_blobs(n_samples=150, centers=3, seed=0)
 bad_bias = np.array([8.0, 0.0, 0.0])
-curves = {}
 for name, loss_fn in [("cross-entropy", cross_entropy), ("MSE on softmax", mse_on_softmax)]:
     shifted_loss = lambda z, t, f=loss_fn: f(z + bad_bias, t)  # noqa: E731
     W, b, losses = train_softmax_regression(X, y, shifted_loss, 0.5, 200)
-    accuracy = np.mean(np.argmax(X @ W + b + bad_bias, axis=1) == y)
-    curves[name] = losses / losses[0]
-    print(f"{name:15s} accuracy after 200 steps: {accuracy:.3f}")
-for name, curve in curves.items():
-    plt.plot(curve, label=name)
+    plt.plot(losses / losses[0], label=name)
 plt.xlabel("step")
 plt.ylabel("loss / initial loss")
-plt.title("the same model from a bad start")
+plt.title("a linear classifier from a bad start")
 plt.legend()
 plt.show()
 
 # %% [markdown]
-# **Question (written, not auto-graded).** Why does MSE on softmax probabilities make
-# almost no progress at first while cross-entropy does? Answer in two or three sentences,
-# using the gradient norms printed in Part A.
+# **Question (written, 2 points).** Why does MSE on softmax probabilities make no progress
+# from this start while cross-entropy trains? Answer in two or three sentences, using the
+# gradient norms printed in Part A.
 
-# %% [markdown] nbgrader={"grade": false, "grade_id": "hw05-answer-5", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% [markdown] nbgrader={"grade": false, "grade_id": "hw05-answer-6", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR ANSWER HERE
 
 # %% [markdown]

@@ -74,7 +74,7 @@ def graded(tmp_path_factory) -> dict:
 def written(tmp_path_factory) -> dict:
     folder = tmp_path_factory.mktemp("hw05")
     alice = nbformat.read(HW05, as_version=4)
-    _cell(alice, "hw05-answer-5").source = WRITTEN
+    _cell(alice, "hw05-answer-6").source = WRITTEN
     nbformat.write(alice, folder / "alice_hw05.ipynb")
     nbformat.write(nbformat.read(HW05, as_version=4), folder / "bob_hw05.ipynb")
     out = tmp_path_factory.mktemp("out")
@@ -126,9 +126,9 @@ def test_gradebook_has_a_row_per_student_and_a_column_per_question(graded):
 def test_manual_scores_merge_into_the_gradebook_and_the_json(written):
     with (written["out"] / "g.csv").open(encoding="utf-8") as f:
         alice, bob = list(csv.DictReader(f))
-    auto = sum(float(alice[q]) for q in ("q1", "q2", "q3", "q4"))
+    auto = sum(float(alice[q]) for q in ("q1", "q2", "q3", "q4", "q5"))
     assert alice["w1"] == "1.5" and float(alice["total"]) == pytest.approx(auto + 1.5)
-    assert alice["max_total"] == "12" and bob["w1"] == ""
+    assert alice["max_total"] == "13" and bob["w1"] == ""
     merged = written["by_student"]["alice"]
     assert merged["written"] == [{"name": "w1", "score": 1.5, "max_score": 2.0}]
     assert merged["total"] == pytest.approx(merged["score"] + 1.5)

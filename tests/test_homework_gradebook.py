@@ -125,7 +125,7 @@ def test_every_markdown_answer_cell_is_a_written_question_with_points(name):
 def _hw05_with_answer(text: str) -> nbformat.NotebookNode:
     nb = _student_notebook("hw05")
     (cell,) = [
-        c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "hw05-answer-5"
+        c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "hw05-answer-6"
     ]
     cell.source = text
     return nb
@@ -188,11 +188,11 @@ def test_manual_scores_merge_into_the_json_and_the_gradebook(tmp_path):
     merge_manual(batch, _manual(tmp_path, "student,question,points\nalice,w1,1.5\n"), HW05)
     alice, bob = batch
     assert alice["written"] == [{"name": "w1", "score": 1.5, "max_score": 2.0}]
-    assert alice["total"] == 3.5 and alice["max_total"] == 12
+    assert alice["total"] == 3.5 and alice["max_total"] == 13
     assert bob["written"][0]["score"] is None and bob["total"] == 0
     rows = gradebook_rows(batch, HW05)
     assert rows[0][-1] == "w1"
-    assert rows[1] == ["alice", "hw05", "3.5", "12", "2", "0", "0", "0", "1.5"]
+    assert rows[1] == ["alice", "hw05", "3.5", "13", "2", "0", "0", "0", "0", "1.5"]
     assert rows[2][-1] == ""  # not graded yet
 
 

@@ -10,23 +10,25 @@
 # # Homework 05 — Classification losses
 #
 # Lecture 05 compared losses for classification. Here you write the numerically stable
-# pieces yourself, add label smoothing, and see with your own training loop why
-# cross-entropy trains where mean squared error on probabilities stalls.
+# pieces yourself, derive the gradient of a loss the lecture did not differentiate (label
+# smoothing), and see on a real network why cross-entropy trains where mean squared error
+# on probabilities stalls.
 #
 # | question | you write | points |
 # |---|---|---|
 # | Q1 | `log_softmax(z)`: stable for any logits | 2 |
-# | Q2 | `cross_entropy(logits, labels, label_smoothing)`: loss and gradient | 3 |
+# | Q2 | `cross_entropy(logits, labels, label_smoothing)`: derive the gradient, then implement | 3 |
 # | Q3 | `mse_on_softmax(logits, labels)`: MSE between probabilities and one-hot, with gradient | 2 |
-# | Q4 | `train_softmax_regression(X, y, loss_fn, lr, steps)`: full-batch gradient descent | 3 |
+# | Q4 | `train_softmax_regression(X, y, loss_fn, lr, steps)`: full-batch gradient descent | 2 |
+# | Q5 | `bad_start_experiment(seed)`: an MLP from a saturated start, with each loss | 2 |
 #
-# Part C asks a written question (not graded by the checks; your instructor reads it).
+# Part C also asks a written question (2 points, read by your instructor).
 #
 # **How to work.** Replace each `# YOUR CODE HERE` / `raise NotImplementedError` with your
 # code, then run the `check(...)` cell below it: it compares your function with PyTorch on
 # several inputs and prints what passed or, for a failing case, the input, the expected and
-# the actual output, and a hint. Cells that use your functions raise `NotImplementedError`
-# until you have answered; *Run All* carries on past them.
+# the actual output, the mistake it recognises and a hint. The grader also runs hidden
+# cases of the same kinds.
 #
 # **Rules.** Use NumPy only: not `torch`, and not `course_lib.losses` (it contains the
 # answers). Keep the function names and arguments; you may add cells. Before you submit, run
@@ -44,7 +46,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course_lib.data import make_blobs
-from course_lib.homework.hw05 import check
+from course_lib.homework.hw05 import EXPERIMENT, check, mlp_problem
 from course_lib.plots import use_style
 
 use_style()
@@ -55,9 +57,11 @@ np.set_printoptions(precision=4, suppress=True)
 #
 # ### Q1 (2 points): log-softmax
 #
-# $\log \mathrm{softmax}(z)_j = z_j - \log\sum_k e^{z_k}$. Computed naively, $e^{1000}$
-# overflows. Subtracting the row maximum $m$ first changes nothing mathematically,
-# $z_j - m - \log\sum_k e^{z_k - m}$, and keeps every exponent $\le 0$.
+# Return the log of the softmax of each row of `z` (shape (N, C) in, (N, C) out), without
+# overflow or `log(0)` for any finite logits: one check case has logits in the thousands.
+# Lecture 05, section 2 shows how to compute the softmax stably; carry the idea over to
+# its log.
+
 
 # %%
 def log_softmax(z):
@@ -70,8 +74,9 @@ def log_softmax(z):
         array (N, C) of log-probabilities; each row's exp sums to 1.
     """
     ### BEGIN SOLUTION
-    shifted = z - z.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    top = np.max(z, axis=1, keepdims=True)
+    log_norm = top + np.log(np.sum(np.exp(z - top), axis=1, keepdims=True))
+    return z - log_norm
     ### END SOLUTION
 
 
@@ -79,12 +84,20 @@ def log_softmax(z):
 check("q1", log_softmax)
 
 # %% [markdown]
-# ### Q2 (3 points): cross-entropy with label smoothing
+# ### Q2 (3 points): label smoothing, derived then implemented
 #
-# **Label smoothing** trains against a softened target: with $C$ classes and smoothing $s$,
-# $t = (1 - s)\,\text{one\_hot}(y) + s / C$. The loss is the mean over examples of
-# $-\sum_c t_c \log p_c$, and its gradient with respect to the logits is $(p - t)/N$, the
-# same form as with hard labels. PyTorch: `F.cross_entropy(..., label_smoothing=s)`.
+# *Label smoothing* trains against a softened target instead of the one-hot vector:
+# with smoothing $s$ and $C$ classes, PyTorch's target $t$ (`label_smoothing=s`) keeps
+# $1 - s$ of the one-hot vector and spreads the remaining $s$ evenly over all $C$ classes
+# (the true one included). The loss is the mean over the $N$ examples of the cross-entropy
+# between $t$ and $p = \mathrm{softmax}(z)$.
+#
+# 1. On paper: write $t$, then derive $\partial L / \partial z$ for one example and then for
+#    the batch mean. Lecture 05, section 3 derived it for a one-hot target; here the target
+#    is soft, so redo the derivation, using only that the entries of $t$ sum to 1.
+# 2. Implement it: return the loss (a float) and `dlogits` (shape (N, C)). Use your
+#    `log_softmax`.
+
 
 # %%
 def cross_entropy(logits, labels, label_smoothing=0.0):
@@ -99,12 +112,10 @@ def cross_entropy(logits, labels, label_smoothing=0.0):
         tuple (loss, dlogits): a float and an array of shape (N, C).
     """
     ### BEGIN SOLUTION
-    n, c = logits.shape
-    target = np.full((n, c), label_smoothing / c)
-    target[np.arange(n), labels] += 1.0 - label_smoothing
+    n_examples, n_classes = logits.shape
+    soft = np.eye(n_classes)[labels] * (1.0 - label_smoothing) + label_smoothing / n_classes
     log_p = log_softmax(logits)
-    loss = -(target * log_p).sum() / n
-    return loss, (np.exp(log_p) - target) / n
+    return float(-np.sum(soft * log_p) / n_examples), (np.exp(log_p) - soft) / n_examples
     ### END SOLUTION
 
 
@@ -114,9 +125,11 @@ check("q2", cross_entropy)
 # %% [markdown]
 # ### Q3 (2 points): mean squared error on probabilities
 #
-# The alternative the lecture warns about: $L = \frac1N\sum_i \sum_c (p_{ic} - y_{ic})^2$
-# with $p = \mathrm{softmax}(z)$. Its gradient passes through the softmax Jacobian,
-# $\partial p_c / \partial z_j = p_c([c = j] - p_j)$.
+# The alternative lecture 05, section 4 warns about: the squared distance between the
+# probabilities $p = \mathrm{softmax}(z)$ and the one-hot target, summed over the classes
+# and averaged over the examples. Return the loss and its gradient with respect to the
+# logits, shape (N, C). The gradient must pass through the softmax.
+
 
 # %%
 def mse_on_softmax(logits, labels):
@@ -130,12 +143,12 @@ def mse_on_softmax(logits, labels):
         tuple (loss, dlogits): a float and an array of shape (N, C).
     """
     ### BEGIN SOLUTION
-    n, c = logits.shape
-    p = np.exp(log_softmax(logits))
-    diff = p - np.eye(c)[labels]
-    dp = 2 * diff / n
-    dz = p * (dp - (dp * p).sum(axis=1, keepdims=True))
-    return (diff**2).sum() / n, dz
+    count = logits.shape[0]
+    probs = np.exp(log_softmax(logits))
+    residual = probs - np.eye(logits.shape[1])[labels]
+    d_probs = 2.0 * residual / count
+    inner = np.sum(d_probs * probs, axis=1, keepdims=True)
+    return float(np.sum(residual**2) / count), probs * (d_probs - inner)
     ### END SOLUTION
 
 
@@ -143,8 +156,7 @@ def mse_on_softmax(logits, labels):
 check("q3", mse_on_softmax)
 
 # %% [markdown]
-# At a badly wrong, confident prediction the difference is stark: the cross-entropy gradient
-# is large, the MSE gradient almost zero.
+# At a badly wrong, confident prediction, the two gradients:
 
 # %%
 z, y = np.array([[12.0, -3.0, 0.5]]), np.array([1])
@@ -155,11 +167,13 @@ for name, loss_fn in [("cross-entropy", cross_entropy), ("MSE on softmax", mse_o
 # %% [markdown]
 # ## Part B: training
 #
-# ### Q4 (3 points): softmax regression by gradient descent
+# ### Q4 (2 points): softmax regression by gradient descent
 #
-# Logits are $XW + b$. Start from zeros, and at every step compute the loss and its gradient
-# with `loss_fn`, record the loss, and update $W \leftarrow W - \eta X^\top \partial L/\partial z$,
-# $b \leftarrow b - \eta \sum_i \partial L/\partial z_i$.
+# A linear classifier, logits $XW + b$ with $W$ of shape (D, C) and $b$ of shape (C,),
+# $C$ = `y.max() + 1`, both starting at zero. Run `steps` steps of full-batch gradient
+# descent at rate `lr`, using `loss_fn(logits, y) -> (loss, dlogits)` for the loss and its
+# gradient at the logits. Return $W$, $b$ and the loss at each step before its update.
+
 
 # %%
 def train_softmax_regression(X, y, loss_fn, lr, steps):
@@ -176,15 +190,14 @@ def train_softmax_regression(X, y, loss_fn, lr, steps):
         tuple (W, b, losses): W (D, C), b (C,), and the loss before each update, shape (steps,).
     """
     ### BEGIN SOLUTION
-    c = int(y.max()) + 1
-    W, b = np.zeros((X.shape[1], c)), np.zeros(c)
-    losses = []
-    for _ in range(steps):
-        loss, dz = loss_fn(X @ W + b, y)
-        losses.append(loss)
-        W = W - lr * X.T @ dz
-        b = b - lr * dz.sum(axis=0)
-    return W, b, np.array(losses)
+    n_classes = int(np.max(y)) + 1
+    weights, bias = np.zeros((X.shape[1], n_classes)), np.zeros(n_classes)
+    history = np.empty(steps)
+    for k in range(steps):
+        history[k], d_logits = loss_fn(X @ weights + bias, y)
+        weights -= lr * (X.T @ d_logits)
+        bias -= lr * np.sum(d_logits, axis=0)
+    return weights, bias, history
     ### END SOLUTION
 
 
@@ -192,34 +205,67 @@ def train_softmax_regression(X, y, loss_fn, lr, steps):
 check("q4", train_softmax_regression)
 
 # %% [markdown]
-# ## Part C: cross-entropy vs MSE from a bad start
+# ## Part C: cross-entropy vs MSE from a bad start, on a real network
 #
-# Train the same classifier with each loss, starting from a deliberately bad point: we add
-# a large constant to the logits of class 0, so every example is confidently predicted as
-# class 0.
+# `mlp_problem(seed)` gives a 64 → 32 → 10 ReLU network on 600 digits, started badly: its
+# output bias makes every digit a confident 0. It returns the parameters (a dict), the
+# digits `X`, `y`, and `network(params, X) -> (logits, backward)`, where
+# `backward(dlogits)` returns the gradients of the parameters (its docstring has the
+# shapes).
+#
+# ### Q5 (2 points): the experiment
+#
+# From this start, train the network once with your `cross_entropy` and once with your
+# `mse_on_softmax`: full-batch gradient descent on all parameters with `EXPERIMENT`'s
+# `lr` and `steps`. Return the training accuracy (on `X`, `y`) reached with each loss, as a
+# dict with keys `"cross-entropy"` and `"MSE on softmax"`. The check asks for each to be on
+# the right side of a threshold measured over many seeds.
+
+
+# %%
+def bad_start_experiment(seed):
+    """Training accuracy of mlp_problem(seed)'s network after EXPERIMENT's steps, per loss.
+
+    Returns:
+        dict {"cross-entropy": float, "MSE on softmax": float}.
+    """
+    ### BEGIN SOLUTION
+    accuracy = {}
+    for name, loss_fn in (("cross-entropy", cross_entropy), ("MSE on softmax", mse_on_softmax)):
+        params, X, y, network = mlp_problem(seed)
+        for _ in range(EXPERIMENT["steps"]):
+            logits, backward = network(params, X)
+            grads = backward(loss_fn(logits, y)[1])
+            params = {k: params[k] - EXPERIMENT["lr"] * grads[k] for k in params}
+        accuracy[name] = float(np.mean(np.argmax(network(params, X)[0], axis=1) == y))
+    return accuracy
+    ### END SOLUTION
+
+
+# %%
+check("q5", bad_start_experiment)
+
+# %% [markdown]
+# The same comparison with the linear classifier of Q4, drawn: the loss relative to its
+# start, from a start that adds a large constant to the logits of class 0.
 
 # %%
 X, y = make_blobs(n_samples=150, centers=3, seed=0)
 bad_bias = np.array([8.0, 0.0, 0.0])
-curves = {}
 for name, loss_fn in [("cross-entropy", cross_entropy), ("MSE on softmax", mse_on_softmax)]:
     shifted_loss = lambda z, t, f=loss_fn: f(z + bad_bias, t)  # noqa: E731
     W, b, losses = train_softmax_regression(X, y, shifted_loss, 0.5, 200)
-    accuracy = np.mean(np.argmax(X @ W + b + bad_bias, axis=1) == y)
-    curves[name] = losses / losses[0]
-    print(f"{name:15s} accuracy after 200 steps: {accuracy:.3f}")
-for name, curve in curves.items():
-    plt.plot(curve, label=name)
+    plt.plot(losses / losses[0], label=name)
 plt.xlabel("step")
 plt.ylabel("loss / initial loss")
-plt.title("the same model from a bad start")
+plt.title("a linear classifier from a bad start")
 plt.legend()
 plt.show()
 
 # %% [markdown]
-# **Question (written, not auto-graded).** Why does MSE on softmax probabilities make
-# almost no progress at first while cross-entropy does? Answer in two or three sentences,
-# using the gradient norms printed in Part A.
+# **Question (written, 2 points).** Why does MSE on softmax probabilities make no progress
+# from this start while cross-entropy trains? Answer in two or three sentences, using the
+# gradient norms printed in Part A.
 
 # %% [markdown]
 # ### BEGIN SOLUTION
