@@ -347,7 +347,7 @@ def _judge_critical(case: Case, output: Any) -> tuple[float, str]:
     wanted = newton_search(grad, hess, starts, tol)
     problems, right, wrong = [], 0, 0
     for i, (p, kind) in enumerate(zip(points, kinds, strict=True)):
-        where = np.array2string(np.round(p, 3), separator=", ")
+        where = np.array2string(np.round(p, 3) + 0.0, separator=", ")
         norm = float(np.linalg.norm(grad(p))) if np.all(np.isfinite(p)) else np.inf
         if norm > CRITICAL:
             wrong += 1
@@ -364,7 +364,7 @@ def _judge_critical(case: Case, output: Any) -> tuple[float, str]:
     for q in wanted:
         listed = [i for i, p in enumerate(points) if np.linalg.norm(p - q) < 1e-6]
         if not listed:
-            where = np.array2string(np.round(q, 3), separator=", ")
+            where = np.array2string(np.round(q, 3) + 0.0, separator=", ")
             kind = classify_critical_point(hess(q))
             problems.append(f"missed the {kind} at {where}: run the search from every start")
         elif kinds[listed[0]] == classify_critical_point(hess(q)):
