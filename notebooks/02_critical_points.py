@@ -488,7 +488,7 @@ plt.show()
 
 # %% [markdown]
 # Gradient descent started exactly at the saddle never moves. Started at $(-1.5, 1.48)$ it
-# first slides towards the saddle (the loss sits near 1, the saddle's value, for about ten
+# first slides towards the saddle (the loss sits near 1, the saddle's value, for several
 # steps), then leaves along the negative-curvature direction. After the escape
 # step, the linearised update $p \leftarrow p - \eta H p$ multiplies the component along
 # $u$ by $1 - \eta\lambda = 1 + 0.1 \cdot 2 = 1.2$ per step, as printed: escaping is
@@ -739,7 +739,8 @@ for kappa in (3, 10, 30, 100, 300, 1000):
 
 # %% [markdown]
 # The count grows in proportion to κ, as predicted. Real losses are far from this
-# friendly: the Rosenbrock valley of lectures 03–04 has κ ≈ 2500 at its minimum.
+# friendly: the Rosenbrock valley of lectures 03–04 has a condition number in the
+# thousands at its minimum (printed below).
 
 # %%
 rosen = Rosenbrock()
