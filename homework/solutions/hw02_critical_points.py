@@ -63,7 +63,7 @@ def gradient(f, p):
 # %% [markdown]
 # ## Part A: Hessians
 #
-# Our running example is **Himmelblau's function**, a classic test surface:
+# Our running example is *Himmelblau's function*, a classic test surface:
 #
 # $$f(x, y) = (x^2 + y - 11)^2 + (x + y^2 - 7)^2 .$$
 #
