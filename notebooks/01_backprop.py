@@ -257,7 +257,7 @@ assert err < 1e-12
 #
 # A neuron with two inputs computes $f = \sigma(w_0 x_0 + w_1 x_1 + w_2)$: the sigmoid of a
 # weighted sum plus a bias $w_2$. Take the example of the CS231n notes, $w = (2, -3, -3)$
-# and $x = (-1, -2)$, and split $f$ into *gates*, primitive operations each with a
+# and $x = (-1, -2)$, and split $f$ into **gates**, primitive operations each with a
 # **local derivative** that needs only its own inputs and output:
 #
 # | gate | forward | local derivative |
@@ -829,7 +829,7 @@ print(f"P = {P}: finite differences need {2 * P} forward passes; backprop > 10x 
 #   activations held until the backward pass;
 # - *recompute* $h_{k-1}$ from the input $h_0$ whenever layer $k$'s backward step needs it:
 #   two activations at a time, but $K(K+1)/2$ layer evaluations;
-# - *gradient checkpointing* (`torch.utils.checkpoint`): keep only the input of each of
+# - **gradient checkpointing** (`torch.utils.checkpoint`): keep only the input of each of
 #   about $\sqrt K$ segments and recompute one segment at a time during the backward pass:
 #   about $2\sqrt K$ activations for less than one extra forward pass.
 #

@@ -452,7 +452,7 @@ plt.show()
 #
 # - the MLP of section 3 with $B$ = 8, 32, 128, 512;
 # - three learning-rate rules from $\eta_0 = 0.1$ at $B_0 = 32$: *constant* $\eta = \eta_0$,
-#   *square-root scaling* $\eta = \eta_0\sqrt{B/B_0}$, *linear scaling* $\eta = \eta_0 B/B_0$;
+#   **square-root scaling** $\eta = \eta_0\sqrt{B/B_0}$, **linear scaling** $\eta = \eta_0 B/B_0$;
 # - three seeds per setting (initialisation and batch order, shared by the three rules),
 #   reported as mean and range;
 # - judged twice: after the same number of *epochs* (5: the same examples seen) and after

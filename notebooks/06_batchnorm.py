@@ -825,8 +825,9 @@ plt.show()
 # or 4 every training step normalises with statistics that are off by half a standard
 # deviation or more, so the network trains on noisy inputs and the running averages fit
 # its test-time behaviour poorly. Keep BN's batches at a few dozen examples or more; for
-# tiny batches, normalisations that do not use the batch (layer or group normalization)
-# are the usual replacement.
+# tiny batches, normalisations that do not use the batch are the usual replacement:
+# **layer normalization** normalises each example over its own features (Transformers use
+# it), group normalization over groups of channels.
 
 # %% [markdown]
 # ## 8. The library, takeaways and homework

@@ -895,7 +895,7 @@ assert table["MLP, early stopping"][1] < 0.85 * table["mean of training targets"
 # %% [markdown]
 # The MLP clearly beats the mean baseline, which explains none of the variance. Against
 # linear regression the difference is small, on 66 test patients. Is it real? We resample
-# the test patients with replacement (a bootstrap), 2000 times, and look at the spread of
+# the test patients with replacement (a **bootstrap**), 2000 times, and look at the spread of
 # the RMSE differences; the same for the MLP against the mean baseline.
 
 # %%
