@@ -158,7 +158,7 @@ check("q2", make_loaders)
 # | simple | logistic regression, 10 epochs | 0.72 | 0.78 | 2 |
 # | medium | an MLP, one hidden layer of 64, 30 epochs | 0.79 | 0.86 | 4 |
 # | strong | an MLP, two hidden layers of 256, dropout, weight decay, warm-up and cosine schedule, 60 epochs | 0.85 | 0.92 | 6 |
-# | boss | a small CNN: two 3 × 3 convolutions, 32 and 64 channels, max pooling, 20 epochs | 0.91 | 0.97 | 8 |
+# | boss | a small CNN: two 3 × 3 convolutions, 32 and 64 channels, max pooling, 20 epochs | 0.91 | 0.965 | 8 |
 #
 # Each threshold sits a margin below the accuracy of its model (trained with seed 0) and
 # above that of the model one tier below. The validation thresholds are lower: the check

@@ -33,14 +33,14 @@ simple   logistic regression, 10 epochs                      0.753 0.817  0.72  
 medium   an MLP, one hidden layer of 64, 30 epochs           0.825 0.900  0.79  0.86        4
 strong   an MLP, two hidden layers of 256, dropout, weight   0.875 0.950  0.85  0.92        6
          decay, a warm-up and cosine schedule, 60 epochs
-boss     a small CNN (3 x 3 convolutions, 32 and 64          0.947 0.989  0.91  0.97        8
+boss     a small CNN (3 x 3 convolutions, 32 and 64          0.947 0.989  0.91  0.965       8
          channels, max pooling), 20 epochs
 =======  ==================================================  ===========  ===========  ======
 
 The thresholds are accuracies (validation: the self-check's 360 rows; test: the grader's
-360 for the demonstration instructor seed), each at least 0.013 (5 digits) below its model's
-accuracy over seeds 0, 1 and 2, and at least 0.017 above the best of the model one tier
-below (:data:`MEASURED`). Reaching a tier earns its points; the validation thresholds sit
+360 for the demonstration instructor seed), each at least 0.018 (6 digits) below its model's
+lowest accuracy over seeds 0, 1 and 2, and at least 0.015 above the highest of the model one
+tier below (:data:`MEASURED`). Reaching a tier earns its points; the validation thresholds sit
 lower because the self-check trains on 1077 digits, not 1437, and its 360 validation digits
 happen to be harder ones.
 
@@ -415,7 +415,7 @@ TIERS = (
         "a small CNN: two 3 x 3 convolutions (32 and 64 channels), max pooling, dropout, a "
         "hidden layer of 128, 20 epochs",
         0.91,
-        0.97,
+        0.965,
         8,
         "a model that knows an image's pixels have neighbours: convolutions (nn.Conv2d) "
         "on the 8 x 8 image",
