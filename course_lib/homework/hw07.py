@@ -407,8 +407,8 @@ TIERS = (
         0.85,
         0.92,
         6,
-        "a wider and deeper network, regularised (dropout, weight decay, lecture 07 section "
-        "6) and trained longer with a schedule (lecture 04), on every training row",
+        "width and depth, regularised by dropout (lecture 07, section 6) and weight decay, "
+        "and trained longer with a learning-rate schedule (lecture 04) on every training row",
     ),
     Tier(
         "boss",
@@ -417,8 +417,8 @@ TIERS = (
         0.91,
         0.965,
         8,
-        "a model that knows an image's pixels have neighbours: convolutions (nn.Conv2d) "
-        "on the 8 x 8 image",
+        "convolutions (nn.Conv2d) on the 8 x 8 image: a model that knows which pixels are "
+        "neighbours",
     ),
 )
 
@@ -473,15 +473,15 @@ def _judge_pipeline(case: Case, predictions: Any) -> tuple[float, str]:
     if tier is None:
         first = TIERS[0]
         return 0.0, (
-            f"{text}: below the simple tier ({getattr(first, board):.2f}, {first.model}); "
-            f"it needs {first.idea}"
+            f"{text}: below the simple tier ({getattr(first, board):.2f}), whose model is "
+            f"{first.idea}"
         )
     needed, total = getattr(tier, board), PIPELINE_POINTS
     text += f": tier {tier.name} (needs {needed:.2f}), {tier.points:g} of {total:g} points"
     index = TIERS.index(tier)
     if index + 1 < len(TIERS):
         up = TIERS[index + 1]
-        text += f"; next: {up.name} at {getattr(up, board):.2f}, set by {up.model}: {up.idea}"
+        text += f"; next: {up.name} at {getattr(up, board):.2f}, whose model adds {up.idea}"
     else:
         text += ", the top tier"
     if board == "validation":
