@@ -224,6 +224,7 @@ def transposed_W1(X, y, rng):
         (untrained, "did not even fit its training digits"),
         (gradient_ascent, "moves against the gradient"),
         (wrong_keys, "must return a dict with the keys W1, b1, W2, b2"),
+        (lambda X, y, rng: X[len(X)], "your function raised IndexError"),
         (transposed_W1, "wrong parameter shapes: W1 (16, 64) (expected (64, 16))"),
     ],
 )

@@ -284,9 +284,22 @@ def _shape_problem(params: Any, d: int, c: int) -> str | None:
     return None
 
 
+def _call_training(fn: Callable, args: tuple) -> Any:
+    """The student's params, or ``("raised", message)``: judged like a wrong answer, so
+    that a run raising on one split still lets the other splits count."""
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        raise
+    except Exception as exc:
+        return ("raised", f"{type(exc).__name__}: {exc}"[:300])
+
+
 def _judge_training(case: Case, params: Any) -> tuple[float, str]:
     """Full points at held-out accuracy >= FULL_ACCURACY, half at >= HALF_ACCURACY."""
     X, y, _ = case.args
+    if isinstance(params, tuple | list) and len(params) == 2 and params[0] == "raised":
+        return 0.0, f"your function raised {params[1]}"
     X_held, y_held = case.secret
     problem = _shape_problem(params, X.shape[1], 10)
     if problem:
@@ -596,6 +609,7 @@ ASSIGNMENT = Assignment(
             "initialise small random weights (with rng), then repeat mini-batch steps against "
             "the gradient of your two_layer_loss; watch the training loss fall before you "
             "look at accuracy.",
+            call=_call_training,
             judge=_judge_training,
         ),
     ),

@@ -307,7 +307,12 @@ def _critical_cases(seed: int | None = None) -> list[Case]:
 def _call_critical(fn: Callable, args: tuple) -> tuple:
     name, data, starts, tol = args
     grad, hess = _surface(name, data)
-    result = fn(grad, hess, starts, tol)
+    try:
+        result = fn(grad, hess, starts, tol)
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # judged like a wrong answer, so that other cases still count
+        return ("raised", f"{type(exc).__name__}: {exc}"[:300])
     if not isinstance(result, tuple | list) or len(result) != 2:
         raise TypeError("find_critical_points must return a tuple (points, kinds)")
     points, kinds = result
@@ -341,6 +346,8 @@ def _judge_critical(case: Case, output: Any) -> tuple[float, str]:
     those found rightly, less one share per wrong or repeated point."""
     name, data, starts, tol = case.args
     grad, hess = _surface(name, data)
+    if isinstance(output[0], str):  # ("raised", message) from _call_critical
+        return 0.0, f"{name}: your function raised {output[1]}"
     points, kinds = output
     if len(points) != len(kinds):
         return 0.0, f"{name}: {len(points)} points but {len(kinds)} kinds"
