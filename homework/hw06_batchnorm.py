@@ -10,23 +10,27 @@
 # # Homework 06 — Batch normalization
 #
 # Lecture 06 normalised activations inside the network. Here you implement batch
-# normalization completely: the training forward pass with running statistics, the
-# inference pass, and the backward pass, each matching `torch.nn.BatchNorm1d`.
+# normalization completely (the training forward pass with running statistics, the
+# inference pass, and a backward pass you derive yourself), each matching
+# `torch.nn.BatchNorm1d`, and then repeat CS231n's study: how much does BN protect a deep
+# network from a badly chosen weight-initialisation scale?
 #
 # | question | you write | points |
 # |---|---|---|
 # | Q1 | `batchnorm_train(x, gamma, beta, running_mean, running_var)` | 3 |
 # | Q2 | `batchnorm_eval(x, gamma, beta, running_mean, running_var)` | 2 |
-# | Q3 | `batchnorm_backward(dout, x, gamma)` | 4 |
+# | Q3 | `batchnorm_backward(dout, x, gamma)`: derive it, then implement | 4 |
 # | Q4 | `running_statistics(batches)` | 1 |
+# | Q5 | `init_scale_study(seed)`: with and without BN over initialisation scales | 2 |
 #
-# All questions use PyTorch's defaults `eps = 1e-5` and `momentum = 0.1` (defined below).
+# Part D also asks a written question (2 points, read by your instructor). All questions
+# use PyTorch's defaults `eps = 1e-5` and `momentum = 0.1` (defined below).
 #
 # **How to work.** Replace each `# YOUR CODE HERE` / `raise NotImplementedError` with your
 # code, then run the `check(...)` cell below it: it compares your function with PyTorch on
 # several inputs and prints what passed or, for a failing case, the input, the expected and
-# the actual output, and a hint. Cells that use your functions raise `NotImplementedError`
-# until you have answered; *Run All* carries on past them.
+# the actual output, the mistake it recognises and a hint. The grader also runs hidden
+# cases of the same kinds.
 #
 # **Rules.** Use NumPy only: not `torch`, and not `course_lib.layers` (it contains the
 # answers). Keep the function names and arguments; you may add cells. Before you submit,
@@ -43,7 +47,7 @@ if "google.colab" in sys.modules:
 import numpy as np
 
 from course_lib.gradcheck import format_bound, numerical_gradient, rel_error
-from course_lib.homework.hw06 import check
+from course_lib.homework.hw06 import EXPERIMENT, check, train_network
 
 EPS, MOMENTUM = 1e-5, 0.1
 np.set_printoptions(precision=4, suppress=True)
@@ -54,12 +58,13 @@ rng = np.random.default_rng(0)
 #
 # ### Q1 (3 points): training mode
 #
-# For a batch $x$ of shape (N, D), per feature: $\mu = \frac1N\sum_i x_i$,
-# $\sigma^2 = \frac1N\sum_i (x_i - \mu)^2$ (biased), $\hat x = (x - \mu)/\sqrt{\sigma^2 +
-# \epsilon}$ and $y = \gamma \hat x + \beta$. The running statistics move towards the
-# batch's: $r_\mu \leftarrow (1 - m) r_\mu + m\mu$ and $r_{\sigma^2} \leftarrow (1 - m)
-# r_{\sigma^2} + m \frac{N}{N-1}\sigma^2$: PyTorch stores the **unbiased** variance.
+# For a batch `x` of shape (N, D), return what `BatchNorm1d` in training mode returns and
+# stores: the output (N, D), normalised per feature with the batch's statistics and then
+# scaled by `gamma` and shifted by `beta`; and the running mean and variance (D,) after
+# this batch. Lecture 06, section 3 has the forward pass, section 5 the running statistics.
+# One detail to get right: which variance goes where (the **unbiased** one is stored).
 # Return new arrays for the statistics (do not rely on in-place updates).
+
 
 # %% nbgrader={"grade": false, "grade_id": "hw06-answer-1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def batchnorm_train(x, gamma, beta, running_mean, running_var):
@@ -83,8 +88,10 @@ check("q1", batchnorm_train)
 # %% [markdown]
 # ### Q2 (2 points): evaluation mode
 #
-# At inference a prediction must not depend on which other examples share its batch, so
-# the running statistics replace the batch's.
+# Return what `BatchNorm1d` returns in evaluation mode for inputs of shape (N, D), any
+# N >= 1 (lecture 06, section 5: at inference a prediction must not depend on which other
+# examples share its batch).
+
 
 # %% nbgrader={"grade": false, "grade_id": "hw06-answer-2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def batchnorm_eval(x, gamma, beta, running_mean, running_var):
@@ -106,20 +113,22 @@ def batchnorm_eval(x, gamma, beta, running_mean, running_var):
 check("q2", batchnorm_eval)
 
 # %% [markdown]
-# ## Part B: the backward pass
+# ## Part B: the backward pass, derived
 #
 # ### Q3 (4 points)
 #
-# In training mode every output depends on every input of its column through $\mu$ and
-# $\sigma$. With $\sigma = \sqrt{\sigma^2 + \epsilon}$, summing over the batch:
+# Given the upstream gradient `dout` $= \partial L/\partial y$ (N, D) of the training-mode
+# output, return $\partial L/\partial x$ (N, D), $\partial L/\partial \gamma$ (D,) and
+# $\partial L/\partial \beta$ (D,).
 #
-# $$\frac{\partial L}{\partial \beta} = \sum_i d_i, \qquad
-# \frac{\partial L}{\partial \gamma} = \sum_i d_i \hat x_i, \qquad
-# \frac{\partial L}{\partial x_i} = \frac{\gamma}{N\sigma}\Big(N d_i - \sum_j d_j
-# - \hat x_i \sum_j d_j \hat x_j\Big),$$
-#
-# where $d$ = `dout`. Derive it on paper first: follow $x \to \mu, \sigma^2 \to \hat x \to
-# y$ backwards, adding the gradient along every path (sum at forks).
+# 1. On paper: write the forward pass as a graph, $x \to \mu_B,\ \sigma^2_B \to \hat x \to
+#    y$. Every $x_i$ reaches every $y_j$ of its column through $\mu_B$ and $\sigma^2_B$, so
+#    go backwards node by node and add the gradients where paths meet (lecture 01: sum at
+#    forks). Simplify until $\partial L/\partial x$ is written with $\hat x$, $\sigma$ and
+#    sums over the batch only: no loop over examples.
+# 2. Implement your result. The check compares it with autograd; the cell after it checks
+#    it against centered differences too.
+
 
 # %% nbgrader={"grade": false, "grade_id": "hw06-answer-3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def batchnorm_backward(dout, x, gamma):
@@ -158,8 +167,9 @@ for name, array, analytic in [("x", x, dx), ("gamma", gamma, dgamma), ("beta", b
 #
 # ### Q4 (1 point)
 #
-# Starting from $r_\mu = 0$ and $r_{\sigma^2} = 1$ (PyTorch's initial values), feed the
-# batches one by one through your Q1 update and return the final statistics.
+# Return the running mean and variance (each (D,)) that a fresh `BatchNorm1d` holds after
+# seeing `batches` in training mode, one after the other. Start where PyTorch starts.
+
 
 # %% nbgrader={"grade": false, "grade_id": "hw06-answer-4", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def running_statistics(batches):
@@ -179,14 +189,53 @@ def running_statistics(batches):
 check("q4", running_statistics)
 
 # %% [markdown]
-# The running statistics approach the data's true mean (2) and variance (9) geometrically:
-# after $k$ batches the initial values still weigh $0.9^k$.
+# The running statistics approach the data's true mean and variance geometrically; the
+# cell prints them after 1, 10 and 60 batches of data with mean 2 and variance 9.
 
 # %% tags=["raises-exception"]
 batches = [2.0 + 3.0 * rng.standard_normal((32, 1)) for _ in range(60)]
 for k in [1, 10, 60]:
     mean, var = running_statistics(batches[:k])
     print(f"after {k:2d} batches: running mean {mean[0]:.3f}, running var {var[0]:.3f}")
+
+# %% [markdown]
+# ## Part D: BN vs the weight-initialisation scale
+#
+# `train_network(seed, weight_scale, batchnorm)` trains a 64 → 32 → 32 → 32 → 10 ReLU
+# network on digits with full-batch gradient descent, every weight drawn with standard
+# deviation `weight_scale`, and returns its training accuracy at the last step. With
+# `batchnorm=(batchnorm_train, batchnorm_backward)` each hidden layer normalises with your
+# functions before its ReLU; with `batchnorm=None` it is the plain network.
+#
+# ### Q5 (2 points): the study
+#
+# For each scale in `EXPERIMENT["scales"]` (in order), train once with your BN and once
+# without. Return a dict with keys `"bn"` and `"no bn"`, each an array of the accuracies,
+# one per scale. The check asks for them to be on the right side of thresholds measured
+# over several seeds.
+
+
+# %% nbgrader={"grade": false, "grade_id": "hw06-answer-5", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def init_scale_study(seed):
+    """Training accuracies with and without BN, one per scale of EXPERIMENT["scales"].
+
+    Returns:
+        dict {"bn": array (len(scales),), "no bn": array (len(scales),)}.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# %%
+check("q5", init_scale_study)
+
+# %% [markdown]
+# **Question (written, 2 points).** Why does the plain network fail at the smallest and the
+# largest weight scale while the BN network trains at all of them? Answer in three or four
+# sentences, about the size of the activations layer after layer.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "hw06-answer-6", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
 
 # %% [markdown]
 # **Done?** Restart the kernel, run all cells, and check that every `check` reports all

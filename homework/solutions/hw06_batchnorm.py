@@ -10,23 +10,27 @@
 # # Homework 06 — Batch normalization
 #
 # Lecture 06 normalised activations inside the network. Here you implement batch
-# normalization completely: the training forward pass with running statistics, the
-# inference pass, and the backward pass, each matching `torch.nn.BatchNorm1d`.
+# normalization completely (the training forward pass with running statistics, the
+# inference pass, and a backward pass you derive yourself), each matching
+# `torch.nn.BatchNorm1d`, and then repeat CS231n's study: how much does BN protect a deep
+# network from a badly chosen weight-initialisation scale?
 #
 # | question | you write | points |
 # |---|---|---|
 # | Q1 | `batchnorm_train(x, gamma, beta, running_mean, running_var)` | 3 |
 # | Q2 | `batchnorm_eval(x, gamma, beta, running_mean, running_var)` | 2 |
-# | Q3 | `batchnorm_backward(dout, x, gamma)` | 4 |
+# | Q3 | `batchnorm_backward(dout, x, gamma)`: derive it, then implement | 4 |
 # | Q4 | `running_statistics(batches)` | 1 |
+# | Q5 | `init_scale_study(seed)`: with and without BN over initialisation scales | 2 |
 #
-# All questions use PyTorch's defaults `eps = 1e-5` and `momentum = 0.1` (defined below).
+# Part D also asks a written question (2 points, read by your instructor). All questions
+# use PyTorch's defaults `eps = 1e-5` and `momentum = 0.1` (defined below).
 #
 # **How to work.** Replace each `# YOUR CODE HERE` / `raise NotImplementedError` with your
 # code, then run the `check(...)` cell below it: it compares your function with PyTorch on
 # several inputs and prints what passed or, for a failing case, the input, the expected and
-# the actual output, and a hint. Cells that use your functions raise `NotImplementedError`
-# until you have answered; *Run All* carries on past them.
+# the actual output, the mistake it recognises and a hint. The grader also runs hidden
+# cases of the same kinds.
 #
 # **Rules.** Use NumPy only: not `torch`, and not `course_lib.layers` (it contains the
 # answers). Keep the function names and arguments; you may add cells. Before you submit,
@@ -43,7 +47,7 @@ if "google.colab" in sys.modules:
 import numpy as np
 
 from course_lib.gradcheck import format_bound, numerical_gradient, rel_error
-from course_lib.homework.hw06 import check
+from course_lib.homework.hw06 import EXPERIMENT, check, train_network
 
 EPS, MOMENTUM = 1e-5, 0.1
 np.set_printoptions(precision=4, suppress=True)
@@ -54,12 +58,13 @@ rng = np.random.default_rng(0)
 #
 # ### Q1 (3 points): training mode
 #
-# For a batch $x$ of shape (N, D), per feature: $\mu = \frac1N\sum_i x_i$,
-# $\sigma^2 = \frac1N\sum_i (x_i - \mu)^2$ (biased), $\hat x = (x - \mu)/\sqrt{\sigma^2 +
-# \epsilon}$ and $y = \gamma \hat x + \beta$. The running statistics move towards the
-# batch's: $r_\mu \leftarrow (1 - m) r_\mu + m\mu$ and $r_{\sigma^2} \leftarrow (1 - m)
-# r_{\sigma^2} + m \frac{N}{N-1}\sigma^2$: PyTorch stores the **unbiased** variance.
+# For a batch `x` of shape (N, D), return what `BatchNorm1d` in training mode returns and
+# stores: the output (N, D), normalised per feature with the batch's statistics and then
+# scaled by `gamma` and shifted by `beta`; and the running mean and variance (D,) after
+# this batch. Lecture 06, section 3 has the forward pass, section 5 the running statistics.
+# One detail to get right: which variance goes where (the **unbiased** one is stored).
 # Return new arrays for the statistics (do not rely on in-place updates).
+
 
 # %%
 def batchnorm_train(x, gamma, beta, running_mean, running_var):
@@ -74,12 +79,12 @@ def batchnorm_train(x, gamma, beta, running_mean, running_var):
         tuple (out, running_mean, running_var): out (N, D) and the updated statistics (D,).
     """
     ### BEGIN SOLUTION
-    mu, var = x.mean(axis=0), x.var(axis=0)
-    out = gamma * (x - mu) / np.sqrt(var + EPS) + beta
     n = x.shape[0]
-    new_mean = (1 - MOMENTUM) * running_mean + MOMENTUM * mu
-    new_var = (1 - MOMENTUM) * running_var + MOMENTUM * var * n / (n - 1)
-    return out, new_mean, new_var
+    mean, biased = np.mean(x, axis=0), np.var(x, axis=0)
+    normalised = (x - mean) / np.sqrt(biased + EPS)
+    new_mean = running_mean + MOMENTUM * (mean - running_mean)
+    new_var = running_var + MOMENTUM * (biased * n / (n - 1) - running_var)
+    return gamma * normalised + beta, new_mean, new_var
     ### END SOLUTION
 
 
@@ -89,8 +94,10 @@ check("q1", batchnorm_train)
 # %% [markdown]
 # ### Q2 (2 points): evaluation mode
 #
-# At inference a prediction must not depend on which other examples share its batch, so
-# the running statistics replace the batch's.
+# Return what `BatchNorm1d` returns in evaluation mode for inputs of shape (N, D), any
+# N >= 1 (lecture 06, section 5: at inference a prediction must not depend on which other
+# examples share its batch).
+
 
 # %%
 def batchnorm_eval(x, gamma, beta, running_mean, running_var):
@@ -105,7 +112,8 @@ def batchnorm_eval(x, gamma, beta, running_mean, running_var):
         out, shape (N, D).
     """
     ### BEGIN SOLUTION
-    return gamma * (x - running_mean) / np.sqrt(running_var + EPS) + beta
+    scale = gamma / np.sqrt(running_var + EPS)
+    return (x - running_mean) * scale + beta
     ### END SOLUTION
 
 
@@ -113,20 +121,22 @@ def batchnorm_eval(x, gamma, beta, running_mean, running_var):
 check("q2", batchnorm_eval)
 
 # %% [markdown]
-# ## Part B: the backward pass
+# ## Part B: the backward pass, derived
 #
 # ### Q3 (4 points)
 #
-# In training mode every output depends on every input of its column through $\mu$ and
-# $\sigma$. With $\sigma = \sqrt{\sigma^2 + \epsilon}$, summing over the batch:
+# Given the upstream gradient `dout` $= \partial L/\partial y$ (N, D) of the training-mode
+# output, return $\partial L/\partial x$ (N, D), $\partial L/\partial \gamma$ (D,) and
+# $\partial L/\partial \beta$ (D,).
 #
-# $$\frac{\partial L}{\partial \beta} = \sum_i d_i, \qquad
-# \frac{\partial L}{\partial \gamma} = \sum_i d_i \hat x_i, \qquad
-# \frac{\partial L}{\partial x_i} = \frac{\gamma}{N\sigma}\Big(N d_i - \sum_j d_j
-# - \hat x_i \sum_j d_j \hat x_j\Big),$$
-#
-# where $d$ = `dout`. Derive it on paper first: follow $x \to \mu, \sigma^2 \to \hat x \to
-# y$ backwards, adding the gradient along every path (sum at forks).
+# 1. On paper: write the forward pass as a graph, $x \to \mu_B,\ \sigma^2_B \to \hat x \to
+#    y$. Every $x_i$ reaches every $y_j$ of its column through $\mu_B$ and $\sigma^2_B$, so
+#    go backwards node by node and add the gradients where paths meet (lecture 01: sum at
+#    forks). Simplify until $\partial L/\partial x$ is written with $\hat x$, $\sigma$ and
+#    sums over the batch only: no loop over examples.
+# 2. Implement your result. The check compares it with autograd; the cell after it checks
+#    it against centered differences too.
+
 
 # %%
 def batchnorm_backward(dout, x, gamma):
@@ -141,13 +151,12 @@ def batchnorm_backward(dout, x, gamma):
         tuple (dx, dgamma, dbeta) with shapes (N, D), (D,), (D,).
     """
     ### BEGIN SOLUTION
-    n = x.shape[0]
-    sigma = np.sqrt(x.var(axis=0) + EPS)
-    x_hat = (x - x.mean(axis=0)) / sigma
-    dbeta = dout.sum(axis=0)
-    dgamma = (dout * x_hat).sum(axis=0)
-    dx = gamma / (n * sigma) * (n * dout - dbeta - x_hat * dgamma)
-    return dx, dgamma, dbeta
+    inv_std = 1.0 / np.sqrt(np.var(x, axis=0) + EPS)
+    xhat = (x - np.mean(x, axis=0)) * inv_std
+    d_beta = np.sum(dout, axis=0)
+    d_gamma = np.sum(dout * xhat, axis=0)
+    d_xhat_centered = dout - d_beta / x.shape[0] - xhat * d_gamma / x.shape[0]
+    return gamma * inv_std * d_xhat_centered, d_gamma, d_beta
     ### END SOLUTION
 
 
@@ -172,8 +181,9 @@ for name, array, analytic in [("x", x, dx), ("gamma", gamma, dgamma), ("beta", b
 #
 # ### Q4 (1 point)
 #
-# Starting from $r_\mu = 0$ and $r_{\sigma^2} = 1$ (PyTorch's initial values), feed the
-# batches one by one through your Q1 update and return the final statistics.
+# Return the running mean and variance (each (D,)) that a fresh `BatchNorm1d` holds after
+# seeing `batches` in training mode, one after the other. Start where PyTorch starts.
+
 
 # %%
 def running_statistics(batches):
@@ -186,11 +196,11 @@ def running_statistics(batches):
         tuple (running_mean, running_var), each of shape (D,).
     """
     ### BEGIN SOLUTION
-    d = batches[0].shape[1]
-    mean, var = np.zeros(d), np.ones(d)
+    width = batches[0].shape[1]
+    stats = (np.zeros(width), np.ones(width))
     for batch in batches:
-        _, mean, var = batchnorm_train(batch, np.ones(d), np.zeros(d), mean, var)
-    return mean, var
+        stats = batchnorm_train(batch, np.ones(width), np.zeros(width), *stats)[1:]
+    return stats
     ### END SOLUTION
 
 
@@ -198,14 +208,65 @@ def running_statistics(batches):
 check("q4", running_statistics)
 
 # %% [markdown]
-# The running statistics approach the data's true mean (2) and variance (9) geometrically:
-# after $k$ batches the initial values still weigh $0.9^k$.
+# The running statistics approach the data's true mean and variance geometrically; the
+# cell prints them after 1, 10 and 60 batches of data with mean 2 and variance 9.
 
 # %%
 batches = [2.0 + 3.0 * rng.standard_normal((32, 1)) for _ in range(60)]
 for k in [1, 10, 60]:
     mean, var = running_statistics(batches[:k])
     print(f"after {k:2d} batches: running mean {mean[0]:.3f}, running var {var[0]:.3f}")
+
+# %% [markdown]
+# ## Part D: BN vs the weight-initialisation scale
+#
+# `train_network(seed, weight_scale, batchnorm)` trains a 64 → 32 → 32 → 32 → 10 ReLU
+# network on digits with full-batch gradient descent, every weight drawn with standard
+# deviation `weight_scale`, and returns its training accuracy at the last step. With
+# `batchnorm=(batchnorm_train, batchnorm_backward)` each hidden layer normalises with your
+# functions before its ReLU; with `batchnorm=None` it is the plain network.
+#
+# ### Q5 (2 points): the study
+#
+# For each scale in `EXPERIMENT["scales"]` (in order), train once with your BN and once
+# without. Return a dict with keys `"bn"` and `"no bn"`, each an array of the accuracies,
+# one per scale. The check asks for them to be on the right side of thresholds measured
+# over several seeds.
+
+
+# %%
+def init_scale_study(seed):
+    """Training accuracies with and without BN, one per scale of EXPERIMENT["scales"].
+
+    Returns:
+        dict {"bn": array (len(scales),), "no bn": array (len(scales),)}.
+    """
+    ### BEGIN SOLUTION
+    pair = (batchnorm_train, batchnorm_backward)
+    runs = {"bn": pair, "no bn": None}
+    scales = EXPERIMENT["scales"]
+    return {k: np.array([train_network(seed, s, bn) for s in scales]) for k, bn in runs.items()}
+    ### END SOLUTION
+
+
+# %%
+check("q5", init_scale_study)
+
+# %% [markdown]
+# **Question (written, 2 points).** Why does the plain network fail at the smallest and the
+# largest weight scale while the BN network trains at all of them? Answer in three or four
+# sentences, about the size of the activations layer after layer.
+
+# %% [markdown]
+# ### BEGIN SOLUTION
+# Without BN each layer multiplies the size of the activations by about the weight scale
+# times the square root of the layer width (halved by the ReLU): at 0.01 the signal and the
+# gradients shrink layer after layer until the last layers see almost nothing, at 1 they
+# grow until the logits are huge and the softmax is saturated, so gradient descent makes no
+# progress in either case. BN divides each hidden layer's output by its own batch standard
+# deviation, so whatever the weight scale, every layer passes on activations of unit size
+# and the gradients neither vanish nor explode; the scale of the weights no longer matters.
+# ### END SOLUTION
 
 # %% [markdown]
 # **Done?** Restart the kernel, run all cells, and check that every `check` reports all

@@ -1,0 +1,162 @@
+"""hw06: each question's planted mistakes get their named message; the solution full marks.
+
+Every buggy function below is what a student might write (NumPy, as in the notebook); it
+runs through ``ASSIGNMENT.evaluate`` and must fail with the message that names its mistake.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_lib.homework.hw06 import ASSIGNMENT, EPS, EXPERIMENT, MOMENTUM, train_network
+from tests.test_homework_checks import solution_namespace
+
+
+@pytest.fixture(scope="module")
+def solution() -> dict:
+    return solution_namespace("hw06")
+
+
+def failed_with(key: str, fn, named: str) -> None:
+    with np.errstate(all="ignore"):
+        result = ASSIGNMENT.evaluate(key, fn)
+    assert result.status == "failed", result.message
+    assert named in result.message, result.message
+
+
+# ----- q1 training mode -----------------------------------------------------------------
+
+
+def bn_train_with(norm_ddof=0, run_ddof=1, weight_new=MOMENTUM, eps_after=False):
+    def batchnorm_train(x, gamma, beta, running_mean, running_var):
+        mu = x.mean(axis=0)
+        var = x.var(axis=0, ddof=norm_ddof)
+        std = np.sqrt(var) + EPS if eps_after else np.sqrt(var + EPS)
+        out = gamma * (x - mu) / std + beta
+        new_mean = (1 - weight_new) * running_mean + weight_new * mu
+        new_var = (1 - weight_new) * running_var + weight_new * x.var(axis=0, ddof=run_ddof)
+        return out, new_mean, new_var
+
+    return batchnorm_train
+
+
+@pytest.mark.parametrize(
+    "fn, named",
+    [
+        (bn_train_with(run_ddof=0), "running_var averages the BIASED batch variance"),
+        (bn_train_with(norm_ddof=1), "normalised with the UNBIASED variance"),
+        (bn_train_with(weight_new=1 - MOMENTUM), "give weight momentum to the past"),
+        (bn_train_with(eps_after=True), "adds eps after the square root"),
+    ],
+)
+def test_q1_mistakes_are_named(fn, named):
+    failed_with("q1", fn, named)
+
+
+# ----- q2 evaluation mode ---------------------------------------------------------------
+
+
+def bn_eval_batch_stats(x, gamma, beta, running_mean, running_var):
+    return gamma * (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + EPS) + beta
+
+
+def bn_eval_no_root(x, gamma, beta, running_mean, running_var):
+    return gamma * (x - running_mean) / (running_var + EPS) + beta
+
+
+@pytest.mark.parametrize(
+    "fn, named",
+    [
+        (bn_eval_batch_stats, "uses the batch's own mean and variance"),
+        (bn_eval_no_root, "divides by running_var itself"),
+    ],
+)
+def test_q2_mistakes_are_named(fn, named):
+    failed_with("q2", fn, named)
+
+
+# ----- q3 backward ----------------------------------------------------------------------
+
+
+def bn_backward_with(kind):
+    def batchnorm_backward(dout, x, gamma):
+        n = x.shape[0]
+        var = x.var(axis=0, ddof=1 if kind == "unbiased" else 0)
+        sigma = np.sqrt(var + EPS)
+        x_hat = (x - x.mean(axis=0)) / sigma
+        dbeta = dout.sum(axis=0)
+        dgamma = (dout * (x if kind == "x" else x_hat)).sum(axis=0)
+        if kind == "local":
+            return gamma * dout / sigma, dgamma, dbeta
+        if kind == "mean only":
+            return gamma / sigma * (dout - dbeta / n), dgamma, dbeta
+        if kind == "unbiased":  # staged backprop of a forward pass that divides by N - 1
+            xc = x - x.mean(axis=0)
+            dx_hat = dout * gamma
+            dvar = -(dx_hat * xc).sum(axis=0) / sigma**2 * 0.5 / sigma
+            dxc = dx_hat / sigma + dvar * 2 * xc / (n - 1)
+            return dxc - dxc.sum(axis=0) / n, dgamma, dbeta
+        dgamma_hat = (dout * x_hat).sum(axis=0)
+        return gamma / (n * sigma) * (n * dout - dbeta - x_hat * dgamma_hat), dgamma, dbeta
+
+    return batchnorm_backward
+
+
+@pytest.mark.parametrize(
+    "fn, named",
+    [
+        (bn_backward_with("local"), "treats the batch mean and variance as constants"),
+        (bn_backward_with("mean only"), "not the one through the batch variance"),
+        (bn_backward_with("unbiased"), "use the UNBIASED variance"),
+        (bn_backward_with("x"), "dgamma multiplies dout by x"),
+    ],
+)
+def test_q3_mistakes_are_named(fn, named):
+    failed_with("q3", fn, named)
+
+
+# ----- q4 running statistics ------------------------------------------------------------
+
+
+def running_with(start_var=1.0, ddof=1):
+    def running_statistics(batches):
+        d = batches[0].shape[1]
+        mean, var = np.zeros(d), np.full(d, start_var)
+        for batch in batches:
+            mean = 0.9 * mean + 0.1 * batch.mean(axis=0)
+            var = 0.9 * var + 0.1 * batch.var(axis=0, ddof=ddof)
+        return mean, var
+
+    return running_statistics
+
+
+@pytest.mark.parametrize(
+    "fn, named",
+    [
+        (running_with(start_var=0.0), "running_var starts at 0"),
+        (running_with(ddof=0), "averages the BIASED batch variance"),
+    ],
+)
+def test_q4_mistakes_are_named(fn, named):
+    failed_with("q4", fn, named)
+
+
+# ----- q5 the study (judged) ------------------------------------------------------------
+
+
+def test_q5_mistakes_are_named(solution):
+    pair = (solution["batchnorm_train"], solution["batchnorm_backward"])
+
+    def bn_everywhere(seed):
+        accuracies = np.array([train_network(seed, s, pair) for s in EXPERIMENT["scales"]])
+        return {"bn": accuracies, "no bn": accuracies}
+
+    failed_with("q5", bn_everywhere, "without BN the smallest and the largest scale")
+
+    def labels_swapped(seed):
+        out = solution["init_scale_study"](seed)
+        return {"bn": out["no bn"], "no bn": out["bn"]}
+
+    failed_with("q5", labels_swapped, "with BN every scale should reach")
+    failed_with("q5", lambda seed: {"bn": [1.0]}, "keys 'bn' and 'no bn'")
