@@ -104,3 +104,27 @@ def test_a_correct_answer_still_passes_with_mistakes_listed():
         question, cases, run_student(question, lambda a, b: (a * b, (a * b).sum(0)), cases)
     )
     assert result.status == "passed"
+
+
+def test_a_judged_question_whose_answer_raises_on_one_case_scores_zero_and_says_so():
+    cases = [Case("small", (1.0,), ("x",)), Case("large", (100.0,), ("x",))]
+    question = Question(
+        "q9",
+        "beat",
+        4,
+        lambda: cases,
+        None,
+        ("score",),
+        "see lecture 07, section 8.",
+        judge=lambda case, out: (1.0, f"{case.label}: fine"),
+    )
+
+    def answer(x):
+        if x > 10:
+            raise ValueError("too large")
+        return x
+
+    result = score(question, cases, run_student(question, answer, cases))
+    assert (result.status, result.score) == ("error", 0.0)
+    assert "1 of 2 cases raised an exception; first: large" in result.message
+    assert any("ValueError: too large" in line for line in result.details)

@@ -450,8 +450,17 @@ def score(question: Question, cases: Sequence[Case], outcomes: Sequence[Outcome]
         return result(
             "not implemented", "not implemented yet (it still raises NotImplementedError)"
         )
-    if question.judge is not None and all(o.kind == "returned" for o in outcomes):
-        return _judged(question, cases, outcomes)
+    if question.judge is not None:
+        raised = [(c, o) for c, o in zip(cases, outcomes, strict=True) if o.kind == "raised"]
+        if not raised:
+            return _judged(question, cases, outcomes)
+        # An open-ended question is judged by its worst case, and a case that raised has
+        # no output to judge: the question earns nothing and says which case raised.
+        case, outcome = raised[0]
+        message = f"{len(raised)} of {len(cases)} cases raised an exception; first: {case.label}"
+        return result(
+            "error", message, [f"raised   {truncate(outcome.value)}", f"hint: {question.hint}"]
+        )
     failures = []
     earned = 0.0
     shares = case_points(question.points, cases)
