@@ -405,8 +405,17 @@ def _train_reference(seed, lr, warmup_steps, steps, *, rates=None, late=False):
     return np.array(losses), full_loss({k: v.numpy() for k, v in tensors.items()})
 
 
+def _one_thread():
+    """BLAS limited to one thread: the network's matrices are tiny, threads only add
+    overhead (and much of it on a loaded machine)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1)
+
+
 def _call_train(fn: Callable, args: tuple) -> tuple:
-    losses, final = fn(*args)
+    with _one_thread():
+        losses, final = fn(*args)
     return np.asarray(losses, dtype=float), float(final)
 
 
@@ -427,7 +436,8 @@ def _experiment_cases(seed: int = 405) -> list[Case]:
 
 def _call_experiment(fn: Callable, args: tuple) -> dict:
     (seeds,) = args
-    out = fn(seeds)
+    with _one_thread():
+        out = fn(seeds)
     if not isinstance(out, dict):
         raise TypeError(f"warmup_experiment must return a dict, got {type(out).__name__}")
     return {k: np.asarray(out[k], dtype=float) for k in ("no warm-up", "warm-up") if k in out}
