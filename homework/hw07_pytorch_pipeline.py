@@ -148,9 +148,9 @@ check("q2", make_loaders)
 # labelled digits and return its predicted labels for `X_test`, integers of shape (M,).
 # Seed everything from `seed`; one call must take well under a minute on a laptop CPU.
 #
-# - **Public board** (your check): it trains `run_pipeline` on the first 1077 digits of
+# - *Public board* (your check): it trains `run_pipeline` on the first 1077 digits of
 #   your pool and scores the other 360, whose labels your pool holds: a validation score.
-# - **Private board** (the grader): it trains `run_pipeline` on 1437 other warped copies of
+# - *Private board* (the grader): it trains `run_pipeline` on 1437 other warped copies of
 #   the pool's digits and scores 360 hidden test digits. Only this score counts.
 #
 # | tier | set by the model | validation | test | points |
