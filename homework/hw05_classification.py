@@ -25,14 +25,13 @@
 # Part C also asks a written question (2 points, read by your instructor).
 #
 # **How to work.** Replace each `# YOUR CODE HERE` / `raise NotImplementedError` with your
-# code, then run the `check(...)` cell below it: it compares your function with PyTorch on
-# several inputs and prints what passed or, for a failing case, the input, the expected and
-# the actual output, the mistake it recognises and a hint. The grader also runs hidden
-# cases of the same kinds.
+# code, then run the `check(...)` cell below it: it compares your function with PyTorch and
+# prints what passed or, for a failing case, the input, the expected and the actual output,
+# the mistake it recognises and a hint. The grader also runs hidden cases of the same kinds.
 #
 # **Rules.** Use NumPy only: not `torch`, and not `course_lib.losses` (it contains the
-# answers). Keep the function names and arguments; you may add cells. Before you submit, run
-# *Kernel → Restart and Run All*: the grader runs your notebook the same way.
+# answers). Keep the function names and arguments. Before you submit, run *Kernel → Restart
+# and Run All*.
 
 # %%
 import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
@@ -166,12 +165,8 @@ for name, loss_fn in [("cross-entropy", cross_entropy), ("MSE on softmax", mse_o
 def train_softmax_regression(X, y, loss_fn, lr, steps):
     """Full-batch gradient descent for a linear classifier.
 
-    Args:
-        X: inputs, shape (N, D).
-        y: integer labels in [0, C), shape (N,), with C = y.max() + 1.
-        loss_fn: callable (logits, labels) -> (loss, dlogits), e.g. your cross_entropy.
-        lr: learning rate.
-        steps: number of updates.
+    Args: X (N, D); y (N,) labels in [0, C); loss_fn (logits, labels) -> (loss, dlogits);
+    lr the learning rate; steps the number of updates.
 
     Returns:
         tuple (W, b, losses): W (D, C), b (C,), and the loss before each update, shape (steps,).

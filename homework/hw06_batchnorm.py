@@ -10,10 +10,9 @@
 # # Homework 06 — Batch normalization
 #
 # Lecture 06 normalised activations inside the network. Here you implement batch
-# normalization completely (the training forward pass with running statistics, the
-# inference pass, and a backward pass you derive yourself), each matching
-# `torch.nn.BatchNorm1d`, and then repeat CS231n's study: how much does BN protect a deep
-# network from a badly chosen weight-initialisation scale?
+# normalization (training and inference passes, and a backward pass you derive), each
+# matching `torch.nn.BatchNorm1d`, then repeat CS231n's study: how much does BN protect a
+# deep network from a badly chosen weight-initialisation scale?
 #
 # | question | you write | points |
 # |---|---|---|
@@ -23,18 +22,16 @@
 # | Q4 | `running_statistics(batches)` | 1 |
 # | Q5 | `init_scale_study(seed)`: with and without BN over initialisation scales | 2 |
 #
-# Part D also asks a written question (2 points, read by your instructor). All questions
-# use PyTorch's defaults `eps = 1e-5` and `momentum = 0.1` (defined below).
+# Part D also asks a written question (2 points). PyTorch's defaults `eps = 1e-5` and
+# `momentum = 0.1` hold throughout.
 #
 # **How to work.** Replace each `# YOUR CODE HERE` / `raise NotImplementedError` with your
-# code, then run the `check(...)` cell below it: it compares your function with PyTorch on
-# several inputs and prints what passed or, for a failing case, the input, the expected and
-# the actual output, the mistake it recognises and a hint. The grader also runs hidden
-# cases of the same kinds.
+# code, then run the `check(...)` cell below it: it compares your function with PyTorch
+# and names the mistake it recognises. The grader also runs hidden cases of the same kinds.
 #
 # **Rules.** Use NumPy only: not `torch`, and not `course_lib.layers` (it contains the
-# answers). Keep the function names and arguments; you may add cells. Before you submit,
-# run *Kernel → Restart and Run All*: the grader runs your notebook the same way.
+# answers). Keep the function names and arguments. Before you submit, run *Kernel →
+# Restart and Run All*.
 
 # %%
 import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
@@ -62,7 +59,7 @@ rng = np.random.default_rng(0)
 # stores: the output (N, D), normalised per feature with the batch's statistics and then
 # scaled by `gamma` and shifted by `beta`; and the running mean and variance (D,) after
 # this batch. Lecture 06, section 3 has the forward pass, section 5 the running statistics.
-# One detail to get right: which variance goes where (the **unbiased** one is stored).
+# One detail to get right: which variance goes where (the *unbiased* one is stored).
 # Return new arrays for the statistics (do not rely on in-place updates).
 
 

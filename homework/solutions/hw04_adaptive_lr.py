@@ -91,7 +91,7 @@ check("q1", rmsprop_step)
 # ### Q2 (4 points): find and fix the bugs in a draft Adam
 #
 # A classmate wrote the draft below. It runs, its first step even looks plausible, but its
-# path leaves `torch.optim.Adam`'s after a few steps. It has **three** bugs. Find them by
+# path leaves `torch.optim.Adam`'s after a few steps. It has *three* bugs. Find them by
 # comparing it with the update of lecture 04, section 3 (what must be stored as the state?
 # which correction goes with which average? where does `eps` go?), then write a correct
 # `adam_step` with the same arguments. The check tells you which bug is left, if any.
@@ -113,13 +113,10 @@ def adam_step(theta, grad, m, v, t, lr, betas, eps):
     """One Adam step (torch.optim.Adam without weight decay or amsgrad).
 
     Args:
-        theta: parameters, shape (n,).
-        grad: gradient at theta, shape (n,).
+        theta, grad: parameters and the gradient there, shape (n,).
         m, v: first and second moment estimates, shape (n,) (zeros at first).
         t: the step number, starting at 1.
-        lr: learning rate.
-        betas: (beta1, beta2).
-        eps: added to the denominator.
+        lr, betas, eps: learning rate, (beta1, beta2), added to the denominator.
 
     Returns:
         tuple (theta, m, v) after the step: m and v are the state for the next step.
@@ -199,12 +196,7 @@ plt.show()
 
 # %%
 def train_adam(seed, lr, warmup_steps, steps):
-    """Adam with warm-up + cosine on the network of ``network_problem(seed)``.
-
-    Returns:
-        tuple (losses, final_loss): the mini-batch loss of each step, shape (steps,), and
-        full_loss after the last step, a float.
-    """
+    """Adam with warm-up + cosine on network_problem(seed): returns (losses (steps,), final_loss)."""
     ### BEGIN SOLUTION
     params, batch_loss, full_loss = network_problem(seed)
     moments = {k: (np.zeros_like(p), np.zeros_like(p)) for k, p in params.items()}
