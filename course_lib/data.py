@@ -18,7 +18,10 @@ Public names:
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -181,10 +184,31 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
         row, pixel intensities divided by 16 so they lie in [0, 1]; y int64 of shape (1797,),
         the digit 0-9. Use ``X.reshape(-1, 8, 8)`` to view the images.
     """
-    from sklearn.datasets import load_digits as sklearn_load_digits  # imported when needed
+    table = _sklearn_table("digits.csv.gz", delimiter=",")
+    if table is None:
+        from sklearn.datasets import load_digits as sklearn_load_digits
 
-    digits = sklearn_load_digits()
-    return digits.data.astype(np.float64) / 16.0, digits.target.astype(np.int64)
+        digits = sklearn_load_digits()
+        return digits.data.astype(np.float64) / 16.0, digits.target.astype(np.int64)
+    return table[:, :64] / 16.0, table[:, 64].astype(np.int64)
+
+
+_DIABETES_FEATURES = ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"]
+
+
+@functools.cache
+def _sklearn_file(name: str) -> Path | None:
+    """A data file that ships inside scikit-learn, found without importing scikit-learn
+    (its import takes seconds; the data sets are small text files); None if absent."""
+    spec = importlib.util.find_spec("sklearn")
+    folders = spec.submodule_search_locations if spec is not None else None
+    path = Path(folders[0]) / "datasets" / "data" / name if folders else None
+    return path if path is not None and path.is_file() else None
+
+
+def _sklearn_table(name: str, delimiter: str | None = None) -> np.ndarray | None:
+    path = _sklearn_file(name)
+    return None if path is None else np.loadtxt(path, delimiter=delimiter, dtype=np.float64)
 
 
 def load_diabetes() -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -198,11 +222,13 @@ def load_diabetes() -> tuple[np.ndarray, np.ndarray, list[str]]:
         ``(X, y, feature_names)``: X float64 of shape (442, 10), y float64 of shape (442,)
         (disease progression one year after baseline), feature_names a list of 10 str.
     """
-    from sklearn.datasets import load_diabetes as sklearn_load_diabetes  # imported when needed
+    X, y = _sklearn_table("diabetes_data_raw.csv.gz"), _sklearn_table("diabetes_target.csv.gz")
+    if X is None or y is None:
+        from sklearn.datasets import load_diabetes as sklearn_load_diabetes
 
-    diabetes = sklearn_load_diabetes(scaled=False)
-    X, y = diabetes.data.astype(np.float64), diabetes.target.astype(np.float64)
-    return X, y, list(diabetes.feature_names)
+        diabetes = sklearn_load_diabetes(scaled=False)
+        X, y = diabetes.data.astype(np.float64), diabetes.target.astype(np.float64)
+    return X, y, list(_DIABETES_FEATURES)
 
 
 class Split(NamedTuple):

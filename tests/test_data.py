@@ -145,6 +145,15 @@ def test_load_digits_matches_sklearn_scaled_to_unit_interval():
     assert X.min() == 0.0 and X.max() == 1.0
 
 
+def test_without_the_data_files_the_loaders_fall_back_to_scikit_learn(monkeypatch):
+    fast = data.load_digits(), data.load_diabetes()
+    monkeypatch.setattr(data, "_sklearn_file", lambda name: None)
+    slow = data.load_digits(), data.load_diabetes()
+    for a, b in zip(fast[0] + fast[1][:2], slow[0] + slow[1][:2], strict=True):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    assert fast[1][2] == slow[1][2]
+
+
 def test_load_diabetes_matches_sklearn_raw_units():
     X, y, names = data.load_diabetes()
     reference = sk_datasets.load_diabetes(scaled=False)

@@ -34,16 +34,14 @@ submission's kernel (an import fails) and flags code that mentions them.
 from __future__ import annotations
 
 import functools
-import gzip
-import importlib.util
 import math
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from course_lib.data import load_digits
 from course_lib.homework.assignment import Assignment, WrittenQuestion
 from course_lib.homework.checking import Case, Mistake, Question
 from course_lib.homework.trajectories import QUADRATIC, ROSENBROCK, SURFACES, torch_path
@@ -336,18 +334,7 @@ def network_problem(seed: int) -> tuple[dict, Callable, Callable]:
 
 @functools.cache
 def _digits_cached() -> tuple[np.ndarray, np.ndarray]:
-    """``course_lib.data.load_digits()``, read straight from scikit-learn's data file when it
-    is found (importing scikit-learn takes seconds; the file is the same data)."""
-    spec = importlib.util.find_spec("sklearn")
-    folders = spec.submodule_search_locations if spec is not None else None
-    path = Path(folders[0]) / "datasets" / "data" / "digits.csv.gz" if folders else None
-    if path is None or not path.is_file():
-        from course_lib.data import load_digits
-
-        return load_digits()
-    with gzip.open(path, "rt") as f:
-        table = np.fromstring(f.read().replace("\n", ","), sep=",").reshape(-1, 65)
-    return table[:, :64] / 16.0, table[:, 64].astype(np.int64)
+    return load_digits()
 
 
 def _digits() -> tuple[np.ndarray, np.ndarray]:
