@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 import torch
 
 from course_lib.homework import hw02, load_assignment
+from tests.planted import failure_message
 from tests.test_homework_checks import solution_namespace
 
 HW02 = load_assignment("hw02")
 
 
-def _message(key: str, fn) -> str:
-    with np.errstate(all="ignore"):
-        result = HW02.evaluate(key, fn)
-    assert result.status == "failed", result.message
-    return result.message
+_message = functools.partial(failure_message, HW02)
 
 
 def _true_hessian(p):

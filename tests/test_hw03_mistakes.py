@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
 from course_lib.homework import load_assignment
+from tests.planted import failure_message
 from tests.test_homework_checks import solution_namespace
 
 HW03 = load_assignment("hw03")
 
 
-def _message(key: str, fn) -> str:
-    with np.errstate(all="ignore"):
-        result = HW03.evaluate(key, fn)
-    assert result.status == "failed", result.message
-    return result.message
+_message = functools.partial(failure_message, HW03)
 
 
 # q1 minibatches

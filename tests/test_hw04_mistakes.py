@@ -6,12 +6,14 @@ runs through ``ASSIGNMENT.evaluate`` and must fail with the message that names i
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 import pytest
 
 from course_lib.homework.hw04 import ASSIGNMENT, EXPERIMENT, network_problem
+from tests.planted import assert_named
 from tests.test_homework_checks import solution_namespace
 
 
@@ -20,11 +22,7 @@ def solution() -> dict:
     return solution_namespace("hw04")
 
 
-def failed_with(key: str, fn, named: str) -> None:
-    with np.errstate(all="ignore"):
-        result = ASSIGNMENT.evaluate(key, fn)
-    assert result.status == "failed", result.message
-    assert named in result.message, result.message
+failed_with = functools.partial(assert_named, ASSIGNMENT)
 
 
 # ----- q1 RMSProp -----------------------------------------------------------------------

@@ -6,10 +6,13 @@ runs through ``ASSIGNMENT.evaluate`` and must fail with the message that names i
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
 from course_lib.homework.hw05 import ASSIGNMENT, EXPERIMENT, mlp_problem
+from tests.planted import assert_named
 from tests.test_homework_checks import solution_namespace
 
 
@@ -18,11 +21,7 @@ def solution() -> dict:
     return solution_namespace("hw05")
 
 
-def failed_with(key: str, fn, named: str) -> None:
-    with np.errstate(all="ignore"):
-        result = ASSIGNMENT.evaluate(key, fn)
-    assert result.status == "failed", result.message
-    assert named in result.message, result.message
+failed_with = functools.partial(assert_named, ASSIGNMENT)
 
 
 # ----- q1 log-softmax -------------------------------------------------------------------
