@@ -57,7 +57,9 @@ class Value:
     def __init__(self, data: float, label: str = "") -> None:
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, got {type(label).__name__}")
-        self.data = check_real(data, "data")
+        # A finite float (the common case) is stored as it is; anything else is checked.
+        is_float = data.__class__ is float and math.isfinite(data)
+        self.data = data if is_float else check_real(data, "data")
         self.grad = 0.0
         self.label = label
         self.op = ""

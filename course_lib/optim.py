@@ -73,6 +73,20 @@ def _check_params(params: Any) -> list[np.ndarray]:
     return list(params)
 
 
+def _subtract_scaled(p: np.ndarray, g: np.ndarray, lr: float, work: np.ndarray) -> None:
+    """``p -= lr * g`` in place. NumPy needs two passes over memory for it (a product into
+    ``work``, then the subtraction); torch's ``add_`` does it in one, on the very same
+    memory (``torch.from_numpy`` copies nothing), which at 1e6 parameters halves the time."""
+    shared = p.dtype == g.dtype and p.dtype.isnative and p.strides == g.strides
+    if shared and g.flags.writeable and all(s > 0 for s in p.strides):
+        import torch  # a dependency of the course; imported once, then a dict lookup
+
+        torch.from_numpy(p).add_(torch.from_numpy(g), alpha=-lr)
+    else:
+        np.multiply(g, lr, out=work)
+        p -= work
+
+
 class Optimizer:
     """Base class: checks params and grads, counts steps, keeps per-parameter state.
 
@@ -209,8 +223,7 @@ class SGD(Optimizer):
                 g = work
             else:
                 g = buf
-        np.multiply(g, self.lr, out=work)
-        p -= work
+        _subtract_scaled(p, g, self.lr, work)
 
 
 class Adagrad(Optimizer):

@@ -371,3 +371,21 @@ def test_a_huge_but_finite_float32_gradient_is_accepted_and_a_nan_is_not():
     g[2] = np.nan
     with pytest.raises(ValueError, match=r"grads\[0\] contains NaN or infinity"):
         optim.SGD([p], lr=0.1).step([g])
+
+
+def test_the_fused_update_and_the_numpy_fallback_agree_and_read_only_grads_warn_nothing():
+    import warnings
+
+    rng = np.random.default_rng(5)
+    g = rng.standard_normal((6, 4))
+    frozen = g.copy()
+    frozen.flags.writeable = False
+    results = []
+    for grad in (g, frozen, np.asfortranarray(g), g[:, ::-1][:, ::-1]):
+        p = np.ones((6, 4))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            optim.SGD([p], lr=0.5).step([grad])
+        results.append(p)
+    for p in results:
+        np.testing.assert_allclose(p, 1.0 - 0.5 * g, rtol=0, atol=1e-15)
