@@ -98,6 +98,14 @@ def test_the_judge_names_scores_returned_instead_of_labels():
     assert fraction == 0 and "expected 360 predictions" in message
 
 
+def test_the_judge_names_predictions_made_for_the_training_rows():
+    (case,) = HW07.question("q3").make_cases()
+    X_train, y_train = case.args[0], case.args[1]
+    fraction, message = _judged(lambda labels: y_train.copy())
+    assert len(X_train) != len(case.secret[0])
+    assert fraction == 0 and "one per training row: predict X_test" in message
+
+
 def test_the_self_check_scores_validation_rows_and_the_grader_hidden_test_rows():
     (public,) = HW07.question("q3").make_cases()
     assert public.secret[1] == "validation"

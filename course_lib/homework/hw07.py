@@ -466,6 +466,11 @@ def _judge_pipeline(case: Case, predictions: Any) -> tuple[float, str]:
             f"predicted label per digit, shape ({len(labels)},)"
         )
     predictions = predictions.reshape(-1)
+    if predictions.size == len(case.args[0]) != len(labels):
+        return 0.0, (
+            f"you returned {predictions.size} predictions, one per training row: predict "
+            f"X_test ({len(labels)} rows), the rows whose labels you do not have"
+        )
     if predictions.shape != labels.shape:
         return 0.0, f"expected {len(labels)} predictions, got shape {predictions.shape}"
     accuracy = float(np.mean(predictions == labels))
