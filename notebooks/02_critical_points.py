@@ -169,7 +169,7 @@ assert loss_deep.item() > math.log(2) > best_constant and norms[-1] > 1e-2 > 1e-
 # %%
 with torch.no_grad():
     spread = torch.softmax(deep(X_train), dim=1)[:, 1].std().item()
-print(f"spread (std) of the predicted P(class 1) over the {len(X_train)} training inputs: {spread:.0e}")  # fmt: skip
+print(f"spread (std) of the predicted P(class 1) over the {len(X_train)} training inputs: {format_bound(spread, 1e-6)}")  # fmt: skip
 assert spread < 1e-6
 
 # %% [markdown]
@@ -466,7 +466,9 @@ paths = {
 for name, path in paths.items():
     below = np.flatnonzero(net.value(path) < 1e-6)
     when = f"after {below[0]} steps" if below.size else "never"
-    print(f"GD {name}: loss < 1e-6 {when}; final point {path[-1]}, loss {net.value(path[-1]):.1e}")
+    final = net.value(path[-1])
+    shown = format_bound(final, 1e-10) if final < 1e-10 else f"{final:.1e}"
+    print(f"GD {name}: loss < 1e-6 {when}; final point {path[-1]}, loss {shown}")
 growth = (paths["from the escape step 0.1·u"] @ u)[:6]
 print(f"component along u, first steps: {growth}; growth factors {growth[1:] / growth[:-1]}")
 assert np.all(np.abs(growth[1:] / growth[:-1] - 1.2) < 0.01)
@@ -786,7 +788,9 @@ p, newton_path = rosen.start.copy(), [rosen.start.copy()]
 print("step  loss        gradient norm")
 for k in range(10):
     grad_norm = np.linalg.norm(rosen.grad(p))
-    print(f"{k:4d}  {rosen.value(p):10.3e}  {grad_norm:10.3e}")
+    loss_k, tiny = rosen.value(p), "< 1e-10"  # below 1e-10 the digits are rounding
+    print(f"{k:4d}  {f'{loss_k:.3e}' if loss_k >= 1e-10 else tiny:>10}  "
+          f"{f'{grad_norm:.3e}' if grad_norm >= 1e-10 else tiny:>10}")  # fmt: skip
     if grad_norm < 1e-10:
         break
     p = newton_step(p, rosen.grad(p), rosen.hessian(p))

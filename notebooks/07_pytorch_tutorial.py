@@ -145,7 +145,7 @@ row = torch.tensor([1.0, 2.0, 3.0, 4.0])  # shape (4,)
 table = col + row
 loop = torch.tensor([[col[i, 0] + row[j] for j in range(4)] for i in range(3)])
 print(f"(3, 1) + (4,) -> {tuple(table.shape)}\n{table.numpy()}")
-print(f"max |broadcast - explicit loop| = {(table - loop).abs().max().item():.1e}")
+print(f"max |broadcast - explicit loop| = {format_bound((table - loop).abs().max().item(), 1e-12)}")
 assert torch.equal(table, loop)
 
 # %% [markdown]
@@ -687,7 +687,7 @@ def evaluate_loss(model, loader, loss_fn):
 ours = evaluate_loss(model, val_loader, loss_fn)
 library = evaluate(model, val_loader, loss_fn)["loss"]
 print(
-    f"validation MSE: ours {ours:.4f}, course_lib evaluate {library:.4f}, difference {abs(ours - library):.1e}"
+    f"validation MSE: ours {ours:.4f}, course_lib evaluate {library:.4f}, identical: {ours == library}"
 )
 assert ours == library
 
@@ -709,7 +709,7 @@ model.eval()
 reloaded.eval()
 with torch.no_grad():
     diff = (model(X_val_t) - reloaded(X_val_t)).abs().max().item()
-print(f"max |original - reloaded| on the validation set: {diff:.1e}")
+print(f"original and reloaded model give identical outputs on the validation set: {diff == 0.0}")
 assert diff == 0.0
 
 # %% [markdown]
