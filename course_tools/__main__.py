@@ -20,6 +20,7 @@ COMMANDS = {
     "lab": "course_tools.lab",
     "export-nbgrader": "course_tools.grading.nbgrader_export",
     "benchmark": "course_tools.benchmark",
+    "translate": "course_tools.translate",
 }
 
 
