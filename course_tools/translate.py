@@ -91,8 +91,11 @@ class Status:
         return len(self.translated) + len(self.missing) + len(self.stale)
 
     def problems(self) -> list[str]:
-        lines = [f"{self.source.english}: {unit.label} is stale: the English changed since it "
-                 "was translated" for unit in self.stale]
+        lines = [
+            f"{self.source.english}: {unit.label} is stale: the English changed since it "
+            "was translated"
+            for unit in self.stale
+        ]
         lines += [f"{self.source.english}: {unit.label} is not translated" for unit in self.missing]
         return lines
 
@@ -106,13 +109,23 @@ def sources(root: Path, lang: str = "zh") -> list[Source]:
         for folder, stem in (("notebooks", lecture.notebook), ("homework", lecture.homework)):
             english = Path(folder) / f"{stem}.ipynb"
             if (root / english).exists():
-                found.append(Source(english, Path("translations", lang, folder, f"{stem}.md"),
-                                    Path(folder, lang, f"{stem}.ipynb")))
+                found.append(
+                    Source(
+                        english,
+                        Path("translations", lang, folder, f"{stem}.md"),
+                        Path(folder, lang, f"{stem}.ipynb"),
+                    )
+                )
     for stem in ("glossary", "notation"):
         english = Path("notebooks", f"{stem}.md")
         if (root / english).exists():
-            found.append(Source(english, Path("translations", lang, "notebooks", f"{stem}.md"),
-                                Path("notebooks", lang, f"{stem}.md")))
+            found.append(
+                Source(
+                    english,
+                    Path("translations", lang, "notebooks", f"{stem}.md"),
+                    Path("notebooks", lang, f"{stem}.md"),
+                )
+            )
     return found
 
 
@@ -127,15 +140,18 @@ def normalize(text: str) -> str:
 
 
 def units(root: Path, source: Source) -> list[Unit]:
-    """The translatable pieces of ``source``: markdown cells of a notebook, or the paragraphs
-    and table rows (those with a letter in them) of a Markdown page."""
+    """The translatable pieces of ``source``: markdown cells of a notebook (not the
+    students' answer cells, whose placeholder the grader looks for), or the paragraphs and
+    table rows (those with a letter in them) of a Markdown page."""
     path = Path(root) / source.english
     if source.is_notebook:
         nb = nbformat.read(path, as_version=4)
         return [
             Unit(i, f"cell {i}", normalize(cell.source))
             for i, cell in enumerate(nb.cells)
-            if cell.cell_type == "markdown" and normalize(cell.source)
+            if cell.cell_type == "markdown"
+            and normalize(cell.source)
+            and not cell.metadata.get("nbgrader", {}).get("solution")
         ]
     return [
         Unit(i, f"block {i}", block)
@@ -241,8 +257,9 @@ def match(units_: list[Unit], entries: list[Entry]) -> list[tuple[Unit, Entry | 
     return [(unit, *paired[unit.index]) for unit in units_]
 
 
-MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$", re.S)
-CODE = re.compile(r"```.*?```|`[^`\n]+`", re.S)
+# An inline span may wrap onto the next line, but not across a blank line.
+MATH = re.compile(r"\$\$.+?\$\$|\$(?:[^$\n]|\n(?!\s*\n))+?\$", re.S)
+CODE = re.compile(r"```.*?```|`(?:[^`\n]|\n(?!\s*\n))+?`", re.S)
 HEADING = re.compile(r"^(#+)\s*(\d+(?:\.\d+)*\.?)?", re.M)
 
 
@@ -250,9 +267,13 @@ def invariants(text: str) -> dict[str, list[str]]:
     """What a translation must keep from the English: math, code, link targets and each
     heading's level and section number (sorted, so the sentence order may change)."""
     without_code = CODE.sub(" ", text)
+
+    def spaced(span: str) -> str:  # where a span wraps is not part of it
+        return " ".join(span.split())
+
     return {
-        "math": sorted(m.strip() for m in MATH.findall(without_code)),
-        "code": sorted(CODE.findall(text)),
+        "math": sorted(spaced(m) for m in MATH.findall(without_code)),
+        "code": sorted(spaced(c) for c in CODE.findall(text)),
         "links": sorted(m[1] for m in LINK.findall(without_code)),
         "headings": [h[0] + " " + h[1] for h in HEADING.findall(without_code)],
     }
@@ -265,7 +286,8 @@ CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 def glossary(root: Path) -> dict[str, list[str]]:
     """``{English name: its Chinese forms}`` from the glossary table: a row
     ``| stochastic gradient descent (SGD) | 随机梯度下降 | …`` answers to the full name, to
-    ``stochastic gradient descent`` and to ``sgd``; ``批次 (批量)`` gives both forms, ``Adam 优化器`` both words."""
+    ``stochastic gradient descent`` and to ``sgd``; ``批次 (批量)`` gives both forms,
+    ``Adam 优化器`` both words."""
     table: dict[str, list[str]] = {}
     for line in (Path(root) / "notebooks" / "glossary.md").read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -302,8 +324,10 @@ def term_problems(root: Path, source: Source, lang: str = "zh") -> list[str]:
         for bold in BOLD.findall(CODE.sub(" ", unit.text)):
             forms = chinese_term(bold.strip(), table)
             if forms and not any(form in entry.translated for form in forms):
-                problems.append(f"{source.translation}: {unit.label}: bold term {bold!r} "
-                                f"needs its glossary Chinese form ({' / '.join(forms)})")
+                problems.append(
+                    f"{source.translation}: {unit.label}: bold term {bold!r} "
+                    f"needs its glossary Chinese form ({' / '.join(forms)})"
+                )
     return problems
 
 
@@ -443,8 +467,10 @@ def check(root: Path, lang: str = "zh") -> list[str]:
     problems = []
     for source in sources(root, lang):
         problems += status(root, source, lang).problems() + lint(root, source, lang)
-    problems += [f"{path}: out of date, run `python -m course_tools translate build`"
-                 for path in out_of_date(root, lang)]
+    problems += [
+        f"{path}: out of date, run `python -m course_tools translate build`"
+        for path in out_of_date(root, lang)
+    ]
     return problems
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from course_tools.timing import Timing, over_budget
 from tests.notebook_files import ROOT
 
 REMOTE = re.compile(r"^\s*(https?:)?//", re.I)
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +44,8 @@ def soup_of(path):
 
 def test_the_book_has_every_existing_lecture_homework_and_solution(instructor_book):
     out, pages = instructor_book
-    names = {p.name for p in pages}
-    assert {"index.html", "glossary.html"} <= names
+    names = {p.name for p in pages if p.parent == out}
+    assert {"index.html", "glossary.html", "notation.html", "search.html"} <= names
     for lecture in LECTURES:
         if (ROOT / "notebooks" / f"{lecture.notebook}.ipynb").exists():
             assert f"{lecture.notebook}.html" in names
@@ -54,10 +56,94 @@ def test_the_book_has_every_existing_lecture_homework_and_solution(instructor_bo
     assert names - {"index.html"} <= linked, "the front page links every page"
 
 
+def test_the_chinese_edition_has_every_lecture_homework_and_page(instructor_book):
+    out, pages = instructor_book
+    chinese = {p.name for p in pages if p.parent == out / "zh"}
+    english = {p.name for p in pages if p.parent == out}
+    assert chinese == {n for n in english if not n.endswith("_solution.html")}
+    for name in chinese:
+        soup = soup_of(out / "zh" / name)
+        assert soup.html["lang"] == "zh-CN"
+        assert CJK.search(soup.find("main").get_text()), f"zh/{name} has no Chinese text"
+
+
+def test_every_page_links_its_counterpart_in_the_other_edition(instructor_book):
+    _, pages = instructor_book
+    for page in pages:
+        switch = soup_of(page).select("a.language")
+        assert len(switch) == 2, f"{page}: one switch at the top, one at the bottom"
+        target = (page.parent / switch[0]["href"]).resolve()
+        assert target.exists(), f"{page}: {switch[0]['href']}"
+        if not page.name.endswith("_solution.html"):
+            assert target.name == page.name, f"{page} switches to {target}"
+
+
+def test_every_page_has_the_contents_and_a_search_box(instructor_book):
+    _, pages = instructor_book
+    for page in pages:
+        toc = soup_of(page).find("nav", class_="toc")
+        assert toc and toc.find("form", class_="search"), page
+        current = toc.find("a", attrs={"aria-current": "page"})
+        if page.name not in ("index.html", "search.html"):
+            assert current and current["href"] == page.name, page
+        assert len(toc.find_all("a")) >= 16, f"{page}: the contents list every page"
+
+
+def test_the_section_list_of_each_lecture_links_its_headings(instructor_book):
+    out, _ = instructor_book
+    for folder in (out, out / "zh"):
+        for lecture in LECTURES:
+            soup = soup_of(folder / f"{lecture.notebook}.html")
+            items = soup.find("main").find("ol").find_all("li", recursive=False)
+            assert len(items) >= 5, f"{lecture.notebook}: no section list"
+            for number, item in enumerate(items, start=1):
+                link = item.find("a")
+                assert link and link["href"] == f"#section-{number}", (folder, item)
+                heading = soup.find(id=f"section-{number}")
+                assert heading and heading.name == "h2"
+                assert heading.get_text().strip().startswith(f"{number}.")
+
+
+def test_figures_have_alt_text_from_their_titles(instructor_book):
+    out, _ = instructor_book
+    images = soup_of(out / "04_adaptive_lr.html").find("main").find_all("img")
+    alts = [image["alt"] for image in images]
+    assert all(alt.startswith("Figure: ") and len(alt) > len("Figure: ") for alt in alts)
+    assert any("with and without warm-up" in alt for alt in alts), alts
+    chinese = soup_of(out / "zh" / "04_adaptive_lr.html").find("main").find_all("img")
+    assert [image["alt"].split(":", 1)[1] for image in chinese] == [
+        alt.split(":", 1)[1] for alt in alts
+    ]
+    for page in out.rglob("*.html"):
+        assert "No description has been provided" not in page.read_text(encoding="utf-8")
+
+
+def test_search_index_finds_saddle_in_english_and_in_chinese(instructor_book):
+    out, _ = instructor_book
+    for folder, word in ((out, "saddle"), (out / "zh", "鞍点")):
+        script = (folder / "search-index.js").read_text(encoding="utf-8")
+        records = json.loads(script.removeprefix("window.BOOK_INDEX = ").rstrip().rstrip(";"))
+        hits = [r for r in records if word in (r["t"] + r["x"]).lower()]
+        assert hits and any(r["p"] == "02_critical_points.html" for r in hits), word
+        for record in hits:
+            assert (folder / record["p"]).exists()
+            if record["a"]:
+                assert soup_of(folder / record["p"]).find(id=record["a"]), record
+        search_page = soup_of(folder / "search.html")
+        listed = search_page.find(id="all-sections").find_all("a")
+        assert len(listed) == len(records), "without scripts the search page lists every section"
+
+
 def test_no_page_loads_anything_from_the_network(instructor_book):
     out, pages = instructor_book
     css = (out / "style.css").read_text(encoding="utf-8")
     assert not re.search(r"https?:|@import|@font-face|url\(", css)
+    assert "Noto Sans CJK SC" in css and "PingFang SC" in css, "a CJK font stack"
+    code = (out / "search.js").read_text(encoding="utf-8")
+    assert not re.search(r"https?:|fetch\(|XMLHttpRequest|import\(|\.src\b", code)
+    for index in out.rglob("search-index.js"):  # data only: one JSON array, no code
+        data = index.read_text(encoding="utf-8").removeprefix("window.BOOK_INDEX = ")
+        assert isinstance(json.loads(data.rstrip().removesuffix(";")), list), index
     for page in pages:
         soup = soup_of(page)
         for tag in soup.find_all(["script", "link", "img", "iframe", "source", "video", "audio"]):
@@ -66,7 +152,13 @@ def test_no_page_loads_anything_from_the_network(instructor_book):
                 assert not (value and REMOTE.match(value)), f"{page.name}: {tag.name} {value}"
         for style in soup.find_all("style"):
             assert not re.search(r"https?:|@import|url\(", style.get_text()), page.name
-        assert not soup.find_all("script"), f"{page.name} needs no scripts"
+        scripts = soup.find_all("script")
+        if page.name == "search.html":
+            assert scripts and all(s.get("src") and not s.string for s in scripts)
+            for s in scripts:
+                assert (page.parent / s["src"]).is_file()
+        else:
+            assert not scripts, f"{page.name} needs no scripts"
 
 
 def test_math_is_rendered_on_every_page(instructor_book):
@@ -78,25 +170,25 @@ def test_math_is_rendered_on_every_page(instructor_book):
             assert len(main.find_all("math")) >= 20, f"{page.name} has little math"
 
 
-def test_figures_are_files_next_to_the_pages(instructor_book):
-    out, pages = instructor_book
+def test_figures_are_files_in_the_book(instructor_book):
+    _, pages = instructor_book
     for page in pages:
         images = soup_of(page).find_all("img")
         if page.name[:2].isdigit():
             assert images, f"{page.name} shows no figure"
         for image in images:
-            assert (out / image["src"]).is_file(), f"{page.name}: {image['src']}"
+            assert (page.parent / image["src"]).is_file(), f"{page}: {image['src']}"
 
 
 def test_navigation_links_resolve_and_notebook_links_point_into_the_book(instructor_book):
-    out, pages = instructor_book
+    _, pages = instructor_book
     for page in pages:
         for anchor in soup_of(page).find_all("a", href=True):
-            href = anchor["href"].split("#")[0]
+            href = anchor["href"].split("#")[0].split("?")[0]
             if not href or REMOTE.match(href) or href.startswith("mailto:"):
                 continue
-            assert not href.endswith(".ipynb"), f"{page.name} links a notebook file: {href}"
-            assert (out / href).exists(), f"{page.name}: broken link {href}"
+            assert not href.endswith(".ipynb"), f"{page} links a notebook file: {href}"
+            assert (page.parent / href).exists(), f"{page}: broken link {href}"
 
 
 def test_student_edition_from_the_command_line_has_no_solutions(tmp_path):
@@ -104,8 +196,8 @@ def test_student_edition_from_the_command_line_has_no_solutions(tmp_path):
     result = run_course_lib("book", "--out", out)
     assert result.returncode == 0, result.stderr
     assert "built" in result.stdout
-    assert not list(out.glob("*_solution.html"))
-    for page in out.glob("*.html"):
+    assert not list(out.rglob("*_solution.html"))
+    for page in out.rglob("*.html"):
         assert "BEGIN SOLUTION" not in page.read_text(encoding="utf-8"), page.name
     assert {p.file for p in plan_pages(ROOT)} == {p.name for p in out.glob("*.html")}
 

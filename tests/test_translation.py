@@ -1,0 +1,146 @@
+"""The Chinese edition: complete, faithful where it must be, generated, and stale when the
+English changes (course_tools/translate.py, translations/README.md)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_tools import translate
+from tests.notebook_files import ROOT
+
+SOURCES = translate.sources(ROOT, "zh")
+NOTEBOOKS = [s for s in SOURCES if s.is_notebook]
+
+
+def test_every_lecture_homework_and_page_has_a_chinese_edition():
+    names = {s.english.as_posix() for s in SOURCES}
+    assert len([n for n in names if n.startswith("notebooks/0")]) == 7
+    assert len([n for n in names if n.startswith("homework/hw")]) == 7
+    assert {"notebooks/glossary.md", "notebooks/notation.md"} <= names
+    for source in SOURCES:
+        assert (ROOT / source.translation).exists(), source.translation
+        assert (ROOT / source.output).exists(), f"{source.output}: run translate build"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.english.stem)
+def test_every_cell_is_translated_and_none_is_stale(source):
+    status = translate.status(ROOT, source, "zh")
+    assert status.total > 0
+    assert not status.problems(), "\n".join(status.problems())
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.english.stem)
+def test_translations_keep_math_code_links_headings_and_glossary_terms(source):
+    problems = translate.lint(ROOT, source, "zh")
+    assert not problems, "\n".join(problems)
+
+
+def test_generated_files_are_what_build_writes():
+    stale = translate.out_of_date(ROOT, "zh")
+    assert not stale, f"run `python -m course_tools translate build`: {stale}"
+
+
+@pytest.mark.parametrize("source", NOTEBOOKS, ids=lambda s: s.english.stem)
+def test_code_cells_and_outputs_equal_the_english(source):
+    english = nbformat.read(ROOT / source.english, as_version=4)
+    chinese = nbformat.read(ROOT / source.output, as_version=4)
+    assert [c.cell_type for c in chinese.cells] == [c.cell_type for c in english.cells]
+    for en, zh in zip(english.cells, chinese.cells, strict=True):
+        if en.cell_type == "code":
+            assert zh.source == en.source
+            assert zh.get("outputs") == en.get("outputs")
+            assert zh.metadata == en.metadata
+        elif en.metadata.get("nbgrader", {}).get("solution"):
+            assert zh.source == en.source, "an answer cell keeps the grader's placeholder"
+        else:
+            assert zh.source != en.source or not translate.normalize(en.source)
+    assert chinese.metadata.kernelspec == english.metadata.kernelspec
+    assert chinese.metadata.course_edition["language"] == "zh-CN"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.english.stem)
+def test_relative_links_of_the_chinese_edition_resolve(source):
+    text = (ROOT / source.output).read_text(encoding="utf-8")
+    if source.is_notebook:
+        nb = nbformat.reads(text, as_version=4)
+        text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    for _, target in translate.LINK.findall(text):
+        if target.startswith(("http", "#", "mailto:")):
+            continue
+        path = (ROOT / source.output).parent / target.split("#")[0]
+        assert path.exists(), f"{source.output}: link {target} points at nothing"
+
+
+def _course_copy(tmp_path: Path, source: translate.Source) -> Path:
+    for relative in (source.english, source.translation, Path("notebooks/glossary.md")):
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / relative, tmp_path / relative)
+    return tmp_path
+
+
+def test_changing_one_english_cell_makes_exactly_that_cell_stale(tmp_path):
+    source = next(s for s in SOURCES if s.english.name == "01_backprop.ipynb")
+    root = _course_copy(tmp_path, source)
+    nb = nbformat.read(root / source.english, as_version=4)
+    index = [i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"][3]
+    before = translate.status(root, source, "zh")
+    assert not before.stale and not before.missing
+    nb.cells[index].source += "\n\nOne more sentence the translator has not seen."
+    nbformat.write(nb, root / source.english)
+
+    after = translate.status(root, source, "zh")
+    assert [u.label for u in after.stale] == [f"cell {index}"]
+    assert after.problems() == [
+        f"{source.english}: cell {index} is stale: the English changed since it was translated"
+    ]
+    generated = translate.translated_text(root, source, "zh")
+    assert generated.cells[index].source == nb.cells[index].source, "a stale cell stays English"
+
+    translate.update(root, "zh")
+    entries = translate.read_entries(root, source, "zh")
+    changed = [e for e in entries if e.stale]
+    assert len(changed) == 1 and changed[0].english == translate.normalize(nb.cells[index].source)
+    assert changed[0].translated, "update keeps the old translation for the translator"
+    assert [u.label for u in translate.status(root, source, "zh").stale] == [f"cell {index}"]
+
+
+def test_a_new_cell_is_missing_and_a_deleted_cell_drops_its_entry(tmp_path):
+    source = next(s for s in SOURCES if s.english.name == "notation.md")
+    root = _course_copy(tmp_path, source)
+    page = root / source.english
+    page.write_text(
+        page.read_text(encoding="utf-8") + "\nA brand-new closing paragraph.\n", encoding="utf-8"
+    )
+    status = translate.status(root, source, "zh")
+    assert [u.text for u in status.missing] == ["A brand-new closing paragraph."]
+
+
+def test_parse_and_render_round_trip():
+    entries = [
+        translate.Entry("## 1. Loss\n\n$L = x^2$", "## 1. 损失\n\n$L = x^2$", False, "cell 2"),
+        translate.Entry("New text", "", False, "cell 4"),
+        translate.Entry("Old", "旧", True, "cell 5"),
+    ]
+    source = SOURCES[0]
+    again = translate.parse(translate.render(entries, source, "zh"), "zh")
+    assert again == entries
+
+
+def test_lint_catches_a_changed_formula_code_link_and_heading_number():
+    english = "## 2. The step\n\nUse `lr` with $\\eta < 2/\\lambda$, see [notes](glossary.md)."
+    good = "## 2. 步长\n\n用 `lr`，取 $\\eta < 2/\\lambda$，见[术语表](glossary.md)。"
+    bad = "## 3. 步长\n\n用 `学习率`，取 $\\eta < 1/\\lambda$，见[术语表](glossary.html)。"
+    assert translate.invariants(english) == translate.invariants(good)
+    differ = [
+        k for k, v in translate.invariants(english).items() if translate.invariants(bad)[k] != v
+    ]
+    assert differ == ["math", "code", "links", "headings"]
+
+
+def test_unknown_language_is_a_clear_error():
+    with pytest.raises(ValueError, match="lang"):
+        translate.sources(ROOT, "fr")
