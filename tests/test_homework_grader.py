@@ -20,6 +20,7 @@ from tests.notebook_files import ROOT
 
 SOLUTION = ROOT / "homework" / "solutions" / "hw01_backprop.ipynb"
 STUDENT = ROOT / "homework" / "hw01_backprop.ipynb"
+CHINESE = ROOT / "homework" / "zh" / "hw01_backprop.ipynb"
 TIMEOUT = "2"
 
 
@@ -85,8 +86,13 @@ def _submissions() -> dict[str, nbformat.NotebookNode | str]:
     deleted.cells = [
         c for c in deleted.cells if c.cell_type == "code" and not c.source.startswith("check(")
     ]
+    chinese = nbformat.read(CHINESE, as_version=4)  # same cells as STUDENT, text in Chinese
+    for cell, solved in zip(chinese.cells, solution.cells, strict=True):
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = solved.source
     return {
         "solution.ipynb": solution,
+        "chinese_solved.ipynb": chinese,
         "unfilled.ipynb": _student_with({}),
         "one_solved.ipynb": _student_with({2: _solution_answer(2)}),
         "failures.ipynb": failures,
@@ -122,6 +128,12 @@ def _statuses(submission: dict) -> dict[str, str]:
 
 def test_solution_gets_full_marks(graded):
     s = graded["by_name"]["solution.ipynb"]
+    assert s["score"] == s["max_score"] == 14
+    assert set(_statuses(s).values()) == {"passed"}
+
+
+def test_the_chinese_student_notebook_with_the_answers_filled_in_gets_full_marks(graded):
+    s = graded["by_name"]["chinese_solved.ipynb"]
     assert s["score"] == s["max_score"] == 14
     assert set(_statuses(s).values()) == {"passed"}
 

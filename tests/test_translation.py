@@ -144,3 +144,23 @@ def test_lint_catches_a_changed_formula_code_link_and_heading_number():
 def test_unknown_language_is_a_clear_error():
     with pytest.raises(ValueError, match="lang"):
         translate.sources(ROOT, "fr")
+
+
+def test_a_bold_term_translated_without_its_glossary_chinese_is_reported(tmp_path):
+    source = next(s for s in SOURCES if s.english.name == "02_critical_points.ipynb")
+    root = _course_copy(tmp_path, source)
+    nb = nbformat.read(root / source.english, as_version=4)
+    index, cell = next(
+        (i, c)
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "markdown" and "**saddle point**" in c.source
+    )
+    path = root / source.translation
+    entries = translate.parse(path.read_text(encoding="utf-8"), "zh")
+    entry = next(e for e in entries if e.english == translate.normalize(cell.source))
+    assert "鞍点" in entry.translated
+    assert not translate.term_problems(root, source, "zh")
+    entry.translated = entry.translated.replace("鞍点", "马鞍形的点")
+    path.write_text(translate.render(entries, source, "zh"), encoding="utf-8")
+    problems = translate.term_problems(root, source, "zh")
+    assert any(f"cell {index}" in p and "'saddle point'" in p and "鞍点" in p for p in problems)

@@ -20,12 +20,13 @@ MAX_TEXT = 4000
 @dataclass(frozen=True)
 class Section:
     """A searchable piece of a page: ``page`` file, heading ``anchor`` ("" for the top),
-    ``title`` and plain ``text``."""
+    ``title`` (of the section), plain ``text`` and the ``page_title``."""
 
     page: str
     anchor: str
     title: str
     text: str
+    page_title: str = ""
 
 
 def sections(page: str, page_title: str, body: BeautifulSoup) -> list[Section]:
@@ -35,19 +36,21 @@ def sections(page: str, page_title: str, body: BeautifulSoup) -> list[Section]:
     anchor, title, words = "", page_title, []
     for element in body.find_all(["h1", "h2", "p", "li", "td", "pre", "h3"]):
         if element.name == "h2":
-            found.append(Section(page, anchor, title, " ".join(words)[:MAX_TEXT]))
+            found.append(Section(page, anchor, title, " ".join(words)[:MAX_TEXT], page_title))
             anchor = element.get("id", "")
             title = element.get_text(" ", strip=True).rstrip("¶").strip()
             words = []
         elif element.find_parent(["li", "td", "pre"]) is None or element.name in ("li", "td"):
             words.append(element.get_text(" ", strip=True))
-    found.append(Section(page, anchor, title, " ".join(words)[:MAX_TEXT]))
+    found.append(Section(page, anchor, title, " ".join(words)[:MAX_TEXT], page_title))
     return [s for s in found if s.text or s.anchor]
 
 
 def index_script(found: list[Section]) -> str:
     """``search-index.js``: the sections as a JavaScript array."""
-    records = [{"p": s.page, "a": s.anchor, "t": s.title, "x": s.text} for s in found]
+    records = [
+        {"p": s.page, "a": s.anchor, "t": s.title, "x": s.text, "g": s.page_title} for s in found
+    ]
     return "window.BOOK_INDEX = " + json.dumps(records, ensure_ascii=False) + ";\n"
 
 
@@ -55,7 +58,8 @@ def search_page_body(found: list[Section], strings: dict[str, str]) -> str:
     """The body of ``search.html``: a form, a results list filled by ``search.js`` and, for
     readers without scripts, every section as a link."""
     links = "".join(
-        f'<li><a href="{s.page}{"#" + s.anchor if s.anchor else ""}">{_escape(s.title)}</a></li>'
+        f'<li><a href="{s.page}{"#" + s.anchor if s.anchor else ""}">'
+        f"{_escape(s.page_title + ' › ' + s.title if s.anchor else s.title)}</a></li>"
         for s in found
     )
     return (
@@ -102,7 +106,7 @@ SCRIPT = """\
   hits.slice(0, 50).forEach(function (hit) {
     var s = hit.s, item = document.createElement("li"), link = document.createElement("a");
     link.href = s.p + (s.a ? "#" + s.a : "");
-    link.textContent = s.t;
+    link.textContent = s.a ? s.g + " \u203a " + s.t : s.t;
     var at = s.x.toLowerCase().indexOf(words[0]);
     var snippet = document.createElement("p");
     var start = Math.max(0, at - 60);
