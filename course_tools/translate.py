@@ -394,7 +394,7 @@ def translated_text(root: Path, source: Source, lang: str = "zh") -> str | dict:
         out = copy.deepcopy(nb)
         for i, cell in enumerate(out.cells):
             if cell.cell_type == "markdown" and i in table:
-                cell.source = _relink(table[i], root, source, lang)
+                cell.source = _relink(join_cjk_lines(table[i]), root, source, lang)
         out.metadata["course_edition"] = {
             "language": LANGUAGES[lang],
             "translated_from": source.english.as_posix(),
@@ -403,13 +403,43 @@ def translated_text(root: Path, source: Source, lang: str = "zh") -> str | dict:
         out.metadata["jupytext"] = {"formats": "ipynb"}
         return out
     blocks = _blocks((root / source.english).read_text(encoding="utf-8"))
-    pieces = [_relink(table.get(i, block), root, source, lang) for i, block in enumerate(blocks)]
+    pieces = [
+        _relink(join_cjk_lines(table.get(i, block)), root, source, lang)
+        for i, block in enumerate(blocks)
+    ]
     text, previous_row = "", False
     for piece in pieces:
         row = piece.lstrip().startswith("|")
         text += ("\n" if row and previous_row else "\n\n" if text else "") + piece
         previous_row = row
     return text + "\n"
+
+
+CJK_END = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]$")
+CJK_START = re.compile(r"^[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+BLOCK_START = re.compile(r"^\s*(#|\||>|[-*+] |\d+[.)] |\$\$|```)")
+
+
+def join_cjk_lines(text: str) -> str:
+    """Chinese paragraphs wrapped over several lines, joined where a line ends and the next
+    begins with a Chinese character or punctuation (a line break there would show as a space).
+    Headings, table rows, list items, display math and fenced code are left alone."""
+    lines, out, fenced = text.split("\n"), [], False
+    for line in lines:
+        joinable = (
+            out
+            and not fenced
+            and CJK_END.search(out[-1])
+            and CJK_START.match(line)
+            and not BLOCK_START.match(out[-1])
+        )
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        if joinable:
+            out[-1] += line
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def _relink(text: str, root: Path, source: Source, lang: str) -> str:

@@ -831,7 +831,6 @@ plt.show()
 
 # %% [markdown]
 # ## 8. The library, takeaways and homework
-# 9. Exercises
 #
 # **In `course_lib`.** `course_lib.layers.BatchNorm1d(num_features, eps=1e-5,
 # momentum=0.1)` holds the forward pass of section 3, the backward pass of section 4 and

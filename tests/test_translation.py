@@ -164,3 +164,11 @@ def test_a_bold_term_translated_without_its_glossary_chinese_is_reported(tmp_pat
     path.write_text(translate.render(entries, source, "zh"), encoding="utf-8")
     problems = translate.term_problems(root, source, "zh")
     assert any(f"cell {index}" in p and "'saddle point'" in p and "鞍点" in p for p in problems)
+
+
+def test_wrapped_chinese_lines_are_joined_but_markdown_blocks_are_not():
+    text = "## 8. 函数库\n第一行中文，\n第二行。\n- 列表\n- 项目\n$$x$$\n中文\n```\n注释\n代码\n```"
+    joined = translate.join_cjk_lines(text)
+    assert "第一行中文，第二行。" in joined, "a wrapped Chinese sentence shows no stray space"
+    assert joined.startswith("## 8. 函数库\n第一行"), "a heading stays on its own line"
+    assert "- 列表\n- 项目\n$$x$$\n中文" in joined and "注释\n代码" in joined

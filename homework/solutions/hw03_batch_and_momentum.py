@@ -92,9 +92,9 @@ check("q1", minibatches)
 # %% [markdown]
 # ## Part B: momentum
 #
-# ### Q2 (3 points): SGD with momentum
+# ### Q2 (2 points): SGD with momentum
 #
-# Write one step of SGD with momentum in the velocity form of lecture 03, §5: the
+# Write one step of SGD with momentum in the velocity form of lecture 03, §6: the
 # **velocity** is the step the parameters take (it includes the learning rate), and it
 # remembers past steps through the momentum coefficient. Return the new parameters and the
 # new velocity. (PyTorch stores the velocity divided by −η instead; for a constant learning
@@ -124,9 +124,9 @@ def momentum_step(theta, grad, velocity, lr, momentum):
 check("q2", momentum_step)
 
 # %% [markdown]
-# ### Q3 (3 points): Nesterov momentum
+# ### Q3 (2 points): Nesterov momentum
 #
-# Nesterov momentum (lecture 03, §6) is momentum with the gradient evaluated at the
+# Nesterov momentum (lecture 03, §7) is momentum with the gradient evaluated at the
 # **look-ahead** point, where momentum alone is about to carry the parameters. Write one
 # step in the same velocity form as Q2. That is why this function receives the gradient
 # *function* `grad_fn`.
@@ -263,7 +263,7 @@ check("q5", updates_to_target)
 
 # %% [markdown]
 # **The experiment.** For batch sizes from 1 to the whole data set, scale the learning rate
-# with the batch size (the linear scaling rule of lecture 03, §4), up to a cap above which
+# with the batch size (the linear scaling rule of lecture 03, §5), up to a cap above which
 # full-batch gradient descent would become unstable, and count the updates and the epochs
 # each run needs to reach an MSE of 0.05. Each row is the median of three seeds.
 
