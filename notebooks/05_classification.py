@@ -1032,12 +1032,16 @@ for N in sizes:
 best_all = [L_all[idx].min() for idx in hypothesis_sets.values()]
 print("best " + "".join(f"{b:10.4f}" for b in best_all) + "   (L(h_all, D_all))")
 assert best_all[0] > best_all[1] > best_all[2]
+larger_wins = [N for N in sizes if sim[N, 100][2] < sim[N, 10][2]]
+print(f"|H| = 100 beats |H| = 10 from N = {larger_wins[0]} on; below it |H| = 10 is better")
+assert larger_wins == sizes[sizes.index(larger_wins[0]) :] and larger_wins[0] > sizes[0]
 
 # %% [markdown]
-# With ten examples the ten-threshold set does slightly better than the hundred-threshold
-# set: the many extra thresholds mostly let training fit the noise of
-# a tiny sample. From $N = 20$ on the larger set wins, because the data now suffice to find
-# its better members, and as $N$ grows each set approaches its own best
+# With the smallest training sets the ten-threshold set does slightly better than the
+# hundred-threshold set: the many extra thresholds mostly let training fit the noise of a
+# tiny sample. Once $N$ is large enough (the last line above says from where) the larger
+# set wins, because the data now suffice to find its better members, and as $N$ grows each
+# set approaches its own best
 # $L(h^{\text{all}}, D_{\text{all}})$. The single threshold never improves: it is never
 # misled and never good. This is the balance behind **generalisation**, doing well on data
 # not seen in training: a flexible model family needs enough data to choose well in it.
