@@ -21,6 +21,7 @@ COMMANDS = {
     "export-nbgrader": "course_tools.grading.nbgrader_export",
     "benchmark": "course_tools.benchmark",
     "translate": "course_tools.translate",
+    "hw07-tiers": "course_tools.grading.hw07_digits",
 }
 
 

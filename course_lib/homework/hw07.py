@@ -437,13 +437,20 @@ MEASURED: dict[str, dict[str, tuple[float, float, float]]] = {
 PIPELINE_POINTS = TIERS[-1].points
 
 
-def tier_reached(accuracy: float, board: str) -> Tier | None:
+def tier_reached(
+    accuracy: float, board: str, thresholds: dict[str, float] | None = None
+) -> Tier | None:
     """The highest tier whose ``board`` threshold (``"validation"`` or ``"test"``) the
-    accuracy reaches, or None below the simple tier."""
+    accuracy reaches, or None below the simple tier. ``thresholds`` (tier name -> accuracy)
+    replaces the board's, for test digits the instructor supplied."""
     if board not in ("validation", "test"):
         raise ValueError(f"board must be 'validation' or 'test', got {board!r}")
-    reached = [t for t in TIERS if accuracy >= getattr(t, board)]
+    reached = [t for t in TIERS if accuracy >= _threshold(t, board, thresholds)]
     return reached[-1] if reached else None
+
+
+def _threshold(tier: Tier, board: str, thresholds: dict[str, float] | None) -> float:
+    return thresholds[tier.name] if thresholds else getattr(tier, board)
 
 
 def _pipeline_cases() -> list[Case]:
@@ -456,8 +463,10 @@ def _pipeline_cases() -> list[Case]:
 
 def _judge_pipeline(case: Case, predictions: Any) -> tuple[float, str]:
     """Score predictions against ``case.secret``: (the labels only the checker holds, the
-    board: ``"validation"`` for the self-check, ``"test"`` for the grader)."""
-    labels, board = case.secret
+    board: ``"validation"`` for the self-check, ``"test"`` for the grader[, the tier
+    thresholds measured for the instructor's own test digits])."""
+    labels, board, *measured = case.secret
+    thresholds = measured[0] if measured else None
     labels = np.asarray(labels)
     predictions = np.asarray(predictions)
     if predictions.shape == (len(labels), 10):
@@ -474,20 +483,24 @@ def _judge_pipeline(case: Case, predictions: Any) -> tuple[float, str]:
     if predictions.shape != labels.shape:
         return 0.0, f"expected {len(labels)} predictions, got shape {predictions.shape}"
     accuracy = float(np.mean(predictions == labels))
-    tier = tier_reached(accuracy, board)
+    tier = tier_reached(accuracy, board, thresholds)
     text = f"{board} accuracy {accuracy:.3f}"
     if tier is None:
         first = TIERS[0]
         return 0.0, (
-            f"{text}: below the simple tier ({getattr(first, board):.2f}), whose model is "
+            f"{text}: below the simple tier ({_threshold(first, board, thresholds):.2f}), "
+            "whose model is "
             f"{first.idea}"
         )
-    needed, total = getattr(tier, board), PIPELINE_POINTS
+    needed, total = _threshold(tier, board, thresholds), PIPELINE_POINTS
     text += f": tier {tier.name} (needs {needed:.2f}), {tier.points:g} of {total:g} points"
     index = TIERS.index(tier)
     if index + 1 < len(TIERS):
         up = TIERS[index + 1]
-        text += f"; next: {up.name} at {getattr(up, board):.2f}, whose model adds {up.idea}"
+        text += (
+            f"; next: {up.name} at {_threshold(up, board, thresholds):.2f}, whose model adds "
+            f"{up.idea}"
+        )
     else:
         text += ", the top tier"
     if board == "validation":

@@ -12,7 +12,10 @@ integers 0..16 (then divided by 16, like ``course_lib.data.load_digits``): the s
 seed, so the self-check's validation score estimates the graded one. The test rows come in a
 secret order. No graded image equals a row of scikit-learn's digits, so looking rows up
 recovers no labels: a nearest-row lookup scores below an honest nearest-neighbour model
-trained on the graded training split (``tests/test_grader_hidden.py``).
+trained on the graded training split (``tests/test_grader_hidden.py``). Warping every public
+digit many times and matching nearest neighbours does recover most labels, though: an
+instructor who needs a private board nobody can game grades on digits of their own
+(:mod:`course_tools.grading.hw07_digits`), which :func:`cases` then uses.
 
 :func:`tier_predictions` trains the models that set hw07's leaderboard tiers
 (:data:`course_lib.homework.hw07.TIERS`); they live here, with the instructor, because the
@@ -21,11 +24,14 @@ best of them is a full-marks answer.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from course_lib.data import load_digits
 from course_lib.homework.checking import Case
 from course_lib.homework.hw07 import WARP, split, split_indices, warp_digits
+from course_tools.grading import hw07_digits
 
 __all__ = ["WARP", "cases", "hw07_graded", "hw07_indices", "tier_predictions", "warp_digits"]
 
@@ -43,14 +49,27 @@ def hw07_indices() -> tuple[np.ndarray, np.ndarray]:
     return split_indices()
 
 
-def cases(assignment: str, key: str, seed: int) -> list[Case] | None:
-    """The grader's cases for ``assignment``'s question ``key``, or None (no hidden data)."""
+def cases(assignment: str, key: str, seed: int, folder: Path | None = None) -> list[Case] | None:
+    """The grader's cases for ``assignment``'s question ``key``, or None (no hidden data).
+
+    hw07 q3 is graded on the instructor's own digits when ``folder`` holds them
+    (:mod:`course_tools.grading.hw07_digits`), against the thresholds measured on them;
+    else on the secret warps of :func:`hw07_graded`."""
     if (assignment, key) != ("hw07", "q3"):
         return None
     X_train, y_train, X_test, y_test = hw07_graded(seed)
     names = ("X_train", "y_train", "X_test", "seed")
-    label = f"{len(X_train)} training digits, {len(X_test)} graded test digits"
-    return [Case(label, (X_train, y_train, X_test, 0), names, secret=(y_test, "test"))]
+    own = hw07_digits.load_test(folder) if folder is not None else None
+    if own is not None:
+        thresholds = hw07_digits.load_thresholds(folder)
+        order = np.random.default_rng(seed).permutation(len(own[0]))
+        X_test, y_test = own[0][order], own[1][order]
+        label = f"{len(X_train)} training digits, {len(X_test)} of the instructor's own digits"
+        secret = (y_test, "test", thresholds)
+    else:
+        label = f"{len(X_train)} training digits, {len(X_test)} graded test digits"
+        secret = (y_test, "test")
+    return [Case(label, (X_train, y_train, X_test, 0), names, secret=secret)]
 
 
 # ----- hw07's tier models -----------------------------------------------------------------

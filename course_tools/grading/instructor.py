@@ -37,8 +37,15 @@ README = """# Instructor material (never give this folder to students)
 
 `secrets.json` holds the secret seed from which the grader makes its hidden test cases
 (the public cases in `course_lib/homework/hwNN.py` plus cases of the same kinds from this
-seed) and hw07's graded test digits (transformed with this seed, so they cannot be looked up
-in scikit-learn's copy of the data set).
+seed) and hw07's graded test digits (public digits warped with this seed: a row lookup in
+scikit-learn's copy of the data fails, but warping every public digit and matching nearest
+neighbours recovers most labels).
+
+For a private leaderboard nobody can look up, put your own labelled digits here
+(`hw07_test.npz` with `X` (n, 64) in [0, 1] and `y`, e.g. digits your students wrote, reduced
+to 8 x 8 like scikit-learn's) with `init-instructor DIR --hw07-test FILE`, then run
+`python -m course_tools hw07-tiers DIR`: it measures the tier thresholds on your digits
+(`hw07_tiers.json`), and the grader scores hw07 q3 on them.
 
 The grader reads this folder from `--instructor DIR`, else from the environment variable
 `COURSE_INSTRUCTOR_DIR`, else `<repo>/instructor`. The sandbox never shows it to a submission,
@@ -55,9 +62,11 @@ and grades with `--instructor /path/to/private/instructor`.
 
 @dataclass(frozen=True)
 class Secrets:
-    """What ``secrets.json`` holds: the master ``seed``."""
+    """What ``secrets.json`` holds: the master ``seed``; and the ``folder`` it was read
+    from, which may also hold hw07's graded digits (:mod:`course_tools.grading.hw07_digits`)."""
 
     seed: int
+    folder: Path | None = None
 
 
 def default_dir() -> Path:
@@ -85,7 +94,7 @@ def load(folder: Path) -> Secrets | None:
     seed = data.get("seed") if isinstance(data, dict) else None
     if type(seed) is not int or seed < 0:
         raise ValueError(f"{path} must hold {{'seed': a non-negative integer}}, got {data!r}")
-    return Secrets(seed)
+    return Secrets(seed, Path(folder))
 
 
 def init(folder: str | Path) -> Path:
@@ -126,7 +135,7 @@ def grading_cases(spec: Assignment, question: Question, secrets: Secrets | None)
     if secrets is None:
         return public
     seed = case_seed(secrets, spec.name, question.key)
-    special = hidden.cases(spec.name, question.key, seed)
+    special = hidden.cases(spec.name, question.key, seed, secrets.folder)
     if special is not None:
         return special
     if not takes_seed(question):
@@ -143,10 +152,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_tools init-instructor")
     parser.add_argument("command", choices=["init-instructor"])
     parser.add_argument("dir", help="the folder to create (outside the public repository)")
+    parser.add_argument(
+        "--hw07-test",
+        type=Path,
+        help="your own labelled digits for hw07's private leaderboard (.npz with X and y)",
+    )
     args = parser.parse_args(argv)
     try:
         folder = init(args.dir)
-    except FileExistsError as exc:
+        if args.hw07_test is not None:
+            from course_tools.grading import hw07_digits
+
+            hw07_digits.add_test(folder, args.hw07_test)
+    except (FileExistsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {folder / 'secrets.json'}; grade with --instructor {folder}")
