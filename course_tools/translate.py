@@ -400,7 +400,6 @@ def translated_text(root: Path, source: Source, lang: str = "zh") -> str | dict:
             "translated_from": source.english.as_posix(),
             "generated_by": "python -m course_tools translate build",
         }
-        out.metadata["jupytext"] = {"formats": "ipynb"}
         return out
     blocks = _blocks((root / source.english).read_text(encoding="utf-8"))
     pieces = [
@@ -461,34 +460,43 @@ def _relink(text: str, root: Path, source: Source, lang: str) -> str:
     return LINK.sub(replace, text)
 
 
+def generated(root: Path, source: Source, lang: str = "zh") -> dict[Path, str]:
+    """What ``build`` writes for ``source``: ``{path relative to root: text}``. A notebook
+    gets its ``.py`` percent twin too, written with the repository's jupytext settings,
+    like every notebook of the course."""
+    content = translated_text(root, source, lang)
+    if isinstance(content, str):
+        return {source.output: content}
+    import jupytext
+    from jupytext.config import load_jupytext_config
+
+    config = load_jupytext_config(str(Path(root) / source.english))
+    twin = jupytext.writes(content, fmt="py:percent", config=config)
+    return {source.output: nbformat.writes(content) + "\n", source.output.with_suffix(".py"): twin}
+
+
 def build(root: Path, lang: str = "zh") -> list[Path]:
     """Write every translated file; returns the files that changed."""
     written = []
     for source in sources(root, lang):
-        path = Path(root) / source.output
-        path.parent.mkdir(parents=True, exist_ok=True)
-        content = _serialize(translated_text(root, source, lang))
-        if not path.exists() or path.read_text(encoding="utf-8") != content:
-            path.write_text(content, encoding="utf-8")
-            written.append(path)
+        for relative, content in generated(root, source, lang).items():
+            path = Path(root) / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists() or path.read_text(encoding="utf-8") != content:
+                path.write_text(content, encoding="utf-8")
+                written.append(path)
     return written
-
-
-def _serialize(content: str | dict) -> str:
-    if isinstance(content, str):
-        return content
-    return nbformat.writes(content) + "\n"
 
 
 def out_of_date(root: Path, lang: str = "zh") -> list[Path]:
     """Generated files that differ from what ``build`` would write now."""
-    stale = []
-    for source in sources(root, lang):
-        path = Path(root) / source.output
-        expected = _serialize(translated_text(root, source, lang))
-        if not path.exists() or path.read_text(encoding="utf-8") != expected:
-            stale.append(source.output)
-    return stale
+    return [
+        relative
+        for source in sources(root, lang)
+        for relative, content in generated(root, source, lang).items()
+        if not (Path(root) / relative).exists()
+        or (Path(root) / relative).read_text(encoding="utf-8") != content
+    ]
 
 
 def check(root: Path, lang: str = "zh") -> list[str]:

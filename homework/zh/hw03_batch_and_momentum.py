@@ -1,0 +1,234 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 作业 03 — 批次大小与动量
+#
+# 第 03 讲用小批量做训练，并给梯度下降加上了动量。在这份作业里，你要从零实现这两者，与 PyTorch 对照检验，并测量批次大小如何影响达到目标损失所需的更新次数和计算量。
+#
+# | 题目 | 你要编写的内容 | 分值 |
+# |---|---|---|
+# | Q1 | `minibatches(X, y, batch_size, rng)`：一个轮次的打乱小批量 | 2 |
+# | Q2 | `momentum_step(theta, grad, velocity, lr, momentum)`：带动量的 SGD | 2 |
+# | Q3 | `nesterov_step(theta, grad_fn, velocity, lr, momentum)`：Nesterov 动量 | 2 |
+# | Q4 | `linear_regression_epoch(w, X, y, batch_size, lr, rng)`：一个轮次，梯度需自行推导 | 2 |
+# | Q5 | `updates_to_target(X, y, batch_size, lr, target, rng)`：实验中要做的测量 | 3 |
+# | W1 | 关于批次大小实验的书面回答（人工评分） | 2 |
+#
+# **怎么做。** 把每处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下方的 `check(...)` 单元格。优化器的检查会把你的单步函数运行 30 步，并把整条路径与 `torch.optim.SGD` 比较；未通过的用例会打印输入、预期路径和实际路径、看起来像是哪种错误，以及一条提示。评分程序还会运行同类的隐藏用例（其他起点、数据和随机数生成器）。在你作答之前，用到你的函数的单元格会抛出 `NotImplementedError`；*Run All* 会跳过它们继续往下运行。
+#
+# **规则。** 只能使用 NumPy：不能用 `torch`，也不能用 `course_lib.data.minibatches` 或 `course_lib.optim`（它们里面就是答案）。函数名和参数保持不变；你可以添加单元格。提交之前，请运行 *Kernel → Restart and Run All*：评分程序也会用同样的方式，在全新的内核中运行你的 notebook。
+
+# %%
+import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "git+https://github.com/dl-fundamentals/course"], check=True)  # fmt: skip
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+
+from course_lib.data import make_regression
+from course_lib.homework.hw03 import check
+from course_lib.plots import contour_with_paths, use_style
+from course_lib.surfaces import IllConditionedQuadratic
+
+use_style()
+np.set_printoptions(precision=4, suppress=True)
+
+# %% [markdown]
+# ## A 部分：小批量
+#
+# ### Q1（2 分）：会打乱顺序的小批量迭代器
+#
+# 编写 `minibatches(X, y, batch_size, rng)`：一个生成器，产出一个**轮次**（epoch）的打乱小批量 `(X_batch, y_batch)`，每个样本恰好出现一次，每批 `batch_size` 个（当 `batch_size` 不能整除 `len(X)` 时，最后一批更小）。每次调用都是一个新的轮次，使用新的随机顺序。为了让你的顺序与检查程序的一致，每个轮次只调用一次 `rng.permutation` 来抽取顺序，并从前往后依次使用。
+
+# %% nbgrader={"grade": false, "grade_id": "hw03-answer-1", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def minibatches(X, y, batch_size, rng):
+    """Yield one epoch of shuffled mini-batches.
+
+    Args:
+        X: array of shape (N, ...).
+        y: array of shape (N, ...), aligned with X.
+        batch_size: examples per batch, B >= 1.
+        rng: a numpy Generator; each call draws a new permutation from it.
+
+    Yields:
+        (X_batch, y_batch) of shapes (B, ...) and (B, ...); the last may be smaller.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# %%
+check("q1", minibatches)
+
+# %% [markdown]
+# ## B 部分：动量
+#
+# ### Q2（2 分）：带动量的 SGD
+#
+# 按照第 03 讲 §6 中的速度形式，编写带动量 SGD 的一步：**速度**（velocity）就是参数实际走的那一步（其中已经包含学习率），它通过动量系数记住过去的步。返回新的参数和新的速度。（PyTorch 存储的是速度除以 −η 的结果；学习率不变时，经过的点是一样的，检查比较的正是这些点。）
+
+# %% nbgrader={"grade": false, "grade_id": "hw03-answer-2", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def momentum_step(theta, grad, velocity, lr, momentum):
+    """One step of SGD with momentum.
+
+    Args:
+        theta: parameters, shape (n,).
+        grad: gradient of the loss at theta, shape (n,).
+        velocity: the previous velocity, shape (n,) (zeros at the first step).
+        lr: learning rate.
+        momentum: the momentum coefficient m in [0, 1).
+
+    Returns:
+        tuple (theta, velocity) after the step.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# %%
+check("q2", momentum_step)
+
+# %% [markdown]
+# ### Q3（2 分）：Nesterov 动量
+#
+# Nesterov 动量（第 03 讲 §7）就是在**前瞻点**（look-ahead）处计算梯度的动量，前瞻点是单靠动量即将把参数带到的位置。按照与 Q2 相同的速度形式编写一步。正因为如此，这个函数接收的是梯度*函数* `grad_fn`。
+
+# %% nbgrader={"grade": false, "grade_id": "hw03-answer-3", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def nesterov_step(theta, grad_fn, velocity, lr, momentum):
+    """One step of Nesterov momentum (look-ahead form).
+
+    Args:
+        theta: parameters, shape (n,).
+        grad_fn: callable returning the gradient at a point, shape (n,) -> (n,).
+        velocity: the previous velocity, shape (n,).
+        lr: learning rate.
+        momentum: the momentum coefficient m in [0, 1).
+
+    Returns:
+        tuple (theta, velocity) after the step.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# %%
+check("q3", nesterov_step)
+
+# %% [markdown]
+# ### Q4（2 分）：一个轮次的小批量 SGD
+#
+# 对线性回归来说，每个小批量的损失是它的均方误差 $\frac1B\sum_{i \in \text{batch}} (x_i^\top w - y_i)^2$。推导它对 `w`（形状为 (D,)）的梯度，然后编写一个轮次：对你的 `minibatches` 给出的每个小批量做一步普通 SGD，并把你收到的 `rng` 传给它。返回这个轮次结束后的权重。
+
+# %% nbgrader={"grade": false, "grade_id": "hw03-answer-4", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def linear_regression_epoch(w, X, y, batch_size, lr, rng):
+    """One epoch of mini-batch SGD on the mean squared error of X @ w.
+
+    Args:
+        w: weights, shape (D,).
+        X: inputs, shape (N, D).
+        y: targets, shape (N,).
+        batch_size: examples per batch.
+        lr: learning rate.
+        rng: numpy Generator passed to minibatches.
+
+    Returns:
+        the weights after the epoch, shape (D,).
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# %%
+check("q4", linear_regression_epoch)
+
+# %% [markdown]
+# ## C 部分：比较
+#
+# 在一个狭长的二次函数（条件数为 50）上，用相同的学习率，统计每种方法需要多少步才能让损失降到 $10^{-6}$ 以下。
+
+# %% tags=["raises-exception"]
+surface = IllConditionedQuadratic(50.0)
+
+
+def path_until_converged(step):
+    """Points visited by step(theta, velocity) -> (theta, velocity) until the loss < 1e-6."""
+    theta, v, path = surface.start.copy(), np.zeros(2), [surface.start.copy()]
+    while surface.value(theta) > 1e-6 and len(path) < 5000:
+        theta, v = step(theta, v)
+        path.append(theta)
+    return np.array(path)
+
+
+paths = {
+    "gradient descent": path_until_converged(lambda t, v: momentum_step(t, surface.grad(t), v, 0.019, 0.0)),
+    "momentum 0.9": path_until_converged(lambda t, v: momentum_step(t, surface.grad(t), v, 0.019, 0.9)),
+    "Nesterov 0.9": path_until_converged(lambda t, v: nesterov_step(t, surface.grad, v, 0.019, 0.9)),
+}
+for name, path in paths.items():
+    print(f"{name:17s} {len(path) - 1:5d} steps")
+contour_with_paths(surface, {k: p[:60] for k, p in paths.items()})
+plt.title("the first 60 steps on a quadratic with condition number 50")
+plt.show()
+
+# %% [markdown]
+# ## D 部分：批次大小与达到目标损失所需的更新次数
+#
+# ### Q5（3 分）：统计更新次数
+#
+# 编写 `updates_to_target(X, y, batch_size, lr, target, rng)`：从 `w = 0` 出发，在 Q4 的线性回归上一个轮次接一个轮次地运行小批量 SGD，返回更新次数（一个 int），即在全部 `X` 上的均方误差第一次不超过 `target` 时已做的更新次数。每次更新之后都要计算这个损失。如果到 `MAX_UPDATES` = 3000 次更新仍未达到，就放弃并返回 3000。
+
+# %% nbgrader={"grade": false, "grade_id": "hw03-answer-5", "locked": false, "schema_version": 3, "solution": true, "task": false}
+MAX_UPDATES = 3000
+
+
+def updates_to_target(X, y, batch_size, lr, target, rng):
+    """Updates of mini-batch SGD from w = 0 until the full-data MSE is <= target.
+
+    Args:
+        X: inputs, shape (N, D).
+        y: targets, shape (N,).
+        batch_size: examples per batch.
+        lr: learning rate.
+        target: the loss to reach.
+        rng: numpy Generator passed to minibatches.
+
+    Returns:
+        the number of updates (an int), at most MAX_UPDATES.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# %%
+check("q5", updates_to_target)
+
+# %% [markdown]
+# **实验。** 批次大小从 1 取到整个数据集，让学习率随批次大小缩放（第 03 讲 §5 的线性缩放规则），但不超过一个上限，超过它全批次梯度下降就会变得不稳定；然后统计每次运行达到 MSE 0.05 所需的更新次数和轮次数。每一行都是三个种子的中位数。
+
+# %% tags=["raises-exception"]
+X, y, true_w = make_regression(n_samples=256, n_features=5, noise=0.1, seed=0, bias=0.0)
+print("batch size      lr  updates  epochs")
+for batch_size in [1, 4, 16, 64, 256]:
+    lr = min(0.004 * batch_size, 0.2)
+    runs = [updates_to_target(X, y, batch_size, lr, 0.05, np.random.default_rng(s)) for s in range(3)]
+    updates = int(np.median(runs))
+    print(f"{batch_size:10d} {lr:7.3f} {updates:8d} {updates * batch_size / 256:7.2f}")
+
+# %% [markdown]
+# **问题 W1（2 分，书面作答，人工评分）。** 在表中，在哪些批次大小上，更新次数随批次大小成比例地减少？又从哪里开始不再减少？为什么是在那里？这对每种批次大小所需的计算量（轮次数）意味着什么？请在下面的单元格中用两三句话作答。
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "hw03-answer-6", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown]
+# **完成了吗？** 重启内核，运行所有单元格，确认每个 `check` 都报告所有用例通过。然后提交这个 notebook 文件。

@@ -1,0 +1,186 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 作业 07 — 一个完整的 PyTorch 管线，按比赛的方式评分
+#
+# 第 07 讲一步一步地搭建了一个训练管线。现在请你为一个新任务亲手搭建一个：识别 8 × 8 像素的手写数字（scikit-learn 的 digits 数据集，每张图像都经过轻微的旋转、缩放和平移，还加了一点噪声）。你会拿到一个含 1437 个带标签数字的训练池，以及 360 个*不带标签*的测试数字。
+#
+# | 题目 | 你要写的内容 | 分值 |
+# |---|---|---|
+# | Q1 | `DigitsDataset(X, y)`：一个 `torch.utils.data.Dataset` | 2 |
+# | Q2 | `make_loaders(X_train, y_train, X_val, y_val, batch_size, seed)`：两个 `DataLoader` | 2 |
+# | Q3 | `run_pipeline(X_train, y_train, X_test, seed)`：比赛 | 8 |
+#
+# Q3 像 Kaggle 比赛一样评分，分公开排行榜和私有排行榜（第 07 讲第 5 节）：你的 check 显示的是一个*验证*分数，评分程序则在隐藏的测试数字上打分；课程训练的几个模型划出四个档次，由你达到的档次决定得分。
+#
+# **作答方式。** 把每个 `# YOUR CODE HERE` / `raise NotImplementedError` 替换成你的代码，然后运行它下面的 `check(...)` 单元格。在你作答之前，用到你的函数的单元格会抛出 `NotImplementedError`；*Run All* 会越过它们继续运行。
+#
+# **规则。** 可以使用 PyTorch 和 NumPy，但不能用 `course_lib.training`（答案的大部分都在里面）。不要自己加载 digits 数据。保持函数名和参数不变；你可以添加单元格和辅助函数。提交之前，请运行 *Kernel → Restart and Run All*：评分程序也会在一个全新的内核中，以同样的方式运行你的 notebook。
+
+# %%
+import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "git+https://github.com/dl-fundamentals/course"], check=True)  # fmt: skip
+
+# %%
+import tempfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from course_lib.homework.hw07 import check, split
+from course_lib.plots import color, use_style
+
+torch.manual_seed(0)
+torch.set_num_threads(1)
+use_style()
+
+X_train, y_train, X_test = split()  # the test labels stay with the grader
+levels = np.unique(X_train * 16)
+print(f"training pool {X_train.shape}, labels {y_train.shape}, test inputs {X_test.shape}")
+print(f"pixel values k/16 for k = {levels.min():.0f}..{levels.max():.0f}")
+
+# %%
+fig, axes = plt.subplots(1, 8, figsize=(8, 1.4))
+for ax, image, label in zip(axes, X_train[:8], y_train[:8], strict=True):
+    ax.imshow(image.reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
+    ax.set_title(f"label {label}", fontsize=9)
+    ax.axis("off")
+fig.suptitle("the first training digits", y=1.08)
+plt.show()
+
+# %% [markdown]
+# ## Q1（2 分）：一个 `Dataset`
+#
+# 编写 `DigitsDataset`：一个基于数组 `X`（形状为 (N, 64)）和 `y`（形状为 (N,)）的数据集。它的长度是 N；第 `i` 项是一个二元组（第 `i` 个数字的像素，它的标签）。像素以形状为 (64,) 的张量返回，dtype 与 `nn.Linear` 的权重相同；标签以形状为 () 的张量返回，dtype 是交叉熵对类别索引所要求的类型。
+#
+# 第 07 讲为糖尿病数据构建过这样一个数据集（第 3 节）；dtype 见第 1 节。
+
+# %% nbgrader={"grade": false, "grade_id": "hw07-answer-1", "locked": false, "schema_version": 3, "solution": true, "task": false}
+class DigitsDataset(Dataset):
+    """Digits as (pixels, label) pairs.
+
+    Args:
+        X: array of shape (N, 64).
+        y: integer labels, shape (N,).
+    """
+
+    def __init__(self, X, y):
+        # YOUR CODE HERE
+        raise NotImplementedError
+
+    def __len__(self):
+        # YOUR CODE HERE
+        raise NotImplementedError
+
+    def __getitem__(self, i):
+        # YOUR CODE HERE
+        raise NotImplementedError
+
+
+# %%
+check("q1", DigitsDataset)
+
+# %% [markdown]
+# ## Q2（2 分）：`DataLoader`
+#
+# 编写 `make_loaders`：它返回一个训练用的和一个验证用的 `DataLoader`，各自基于一个 `DigitsDataset`，批次大小都是 `batch_size`（一个轮次的最后一个批次可以小一些；不能漏掉任何样本）。
+#
+# - 训练加载器每个轮次都以新的随机顺序遍历样本；用同一个 `seed` 重新创建的加载器，会一模一样地重复这些顺序。
+# - 验证加载器保持 `X_val` 原有的顺序。
+#
+# 保持默认值 `num_workers=0`：由主进程加载批次。对于这么小的数据，这比使用工作进程更快（第 07 讲第 3 节）。
+
+# %% nbgrader={"grade": false, "grade_id": "hw07-answer-2", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def make_loaders(X_train, y_train, X_val, y_val, batch_size, seed):
+    """The training and validation loaders.
+
+    Args:
+        X_train, y_train: training arrays, shapes (N, 64) and (N,).
+        X_val, y_val: validation arrays, shapes (M, 64) and (M,).
+        batch_size: examples per batch.
+        seed: seeds the training loader's shuffling.
+
+    Returns:
+        tuple (train_loader, val_loader).
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# %%
+check("q2", make_loaders)
+
+# %% [markdown]
+# ## Q3（8 分）：比赛
+#
+# 编写 `run_pipeline(X_train, y_train, X_test, seed)`：在带标签的数字上训练一个你自选的模型，返回它对 `X_test` 的预测标签，即形状为 (M,) 的整数。所有随机性都由 `seed` 设定种子；在笔记本电脑的 CPU 上，一次调用的用时必须远少于一分钟。
+#
+# - *公开排行榜*（你的 check）：在你训练池的前 1077 个数字上训练 `run_pipeline`，再在其余 360 个数字上打分；这些数字的标签就在你的训练池里，所以这是一个验证分数。
+# - *私有排行榜*（评分程序）：在训练池数字的另外 1437 个变形副本上训练 `run_pipeline`，再在 360 个隐藏的测试数字上打分。只有这个分数算数。
+#
+# | 档次 | 划定该档的模型 | 验证 | 测试 | 分值 |
+# |---|---|---|---|---|
+# | 简单（simple） | 逻辑回归，10 个轮次 | 0.72 | 0.78 | 2 |
+# | 中等（medium） | 一个 MLP，一个含 64 个单元的隐藏层，30 个轮次 | 0.79 | 0.86 | 4 |
+# | 强（strong） | 一个 MLP，两个含 256 个单元的隐藏层，dropout，权重衰减，60 个轮次 | 0.85 | 0.92 | 6 |
+# | Boss（boss） | 一个小型 CNN：两个 3 × 3 卷积层，分别有 32 和 64 个通道，最大池化，20 个轮次 | 0.91 | 0.965 | 8 |
+#
+# 这四个模型都在给定的全部数据行上训练，使用 AdamW，并配合预热和余弦学习率调度（第 04 讲）。每个阈值都比对应模型的准确率低一段余量，同时高于下一档模型的准确率。验证阈值要低一些：check 用更少的数字训练，而它那 360 个数字恰好比较难。
+#
+# 用验证分数来做选择，而且要少做选择：每看一次它、并因此改变一个决定，它就会变得更乐观一些（见第 07 讲第 5 节关于公开排行榜的讨论）。
+
+# %% nbgrader={"grade": false, "grade_id": "hw07-answer-3", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def run_pipeline(X_train, y_train, X_test, seed):
+    """Train on (X_train, y_train) and predict X_test.
+
+    Args:
+        X_train: pixels, shape (N, 64); y_train: labels, shape (N,).
+        X_test: pixels, shape (M, 64).
+        seed: seed for everything random.
+
+    Returns:
+        predicted labels for X_test, integers of shape (M,).
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+history = []  # training loss per epoch, filled by run_pipeline (optional, for the plot)
+
+# %% tags=["nbval-ignore-output"]
+check("q3", run_pipeline)
+
+# %% [markdown]
+# 预测结果写入一个 CSV 文件，每个测试数字一行，就像比赛所要求的那样。
+
+# %% tags=["raises-exception"]
+predictions = run_pipeline(X_train, y_train, X_test, seed=0)
+path = Path(tempfile.mkdtemp()) / "predictions.csv"
+np.savetxt(path, np.column_stack([np.arange(len(predictions)), predictions]), fmt="%d",
+           delimiter=",", header="id,label", comments="")
+print(path.read_text().splitlines()[0], f"and {len(predictions)} rows")
+
+# %%
+fig, ax = plt.subplots(figsize=(5, 3))
+ax.plot(np.arange(1, len(history) + 1), history, marker="o", color=color("train"), label="train")
+ax.set_xlabel("epoch")
+ax.set_ylabel("mean training loss")
+ax.set_title("the final training run, on the whole pool")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# **完成了吗？** 重启内核，运行所有单元格，确认每个 `check` 都报告全部用例通过（Q3 报告的是你的验证分数达到的档次）。然后提交这个 notebook 文件。

@@ -1,0 +1,973 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 第 04 讲 — 自适应学习率
+#
+# 训练停滞不前时，人们首先怀疑的通常是临界点。本讲展示一个更常见的原因：学习率对损失曲面的某些方向并不合适。我们给每个参数各自的步长（AdaGrad、RMSProp、Adam），让全局步长随时间变化（**学习率调度**（learning-rate scheduling）与**预热**（warm-up）），并把每一部分都与 `torch.optim` 逐步对照检验。
+#
+# 1. 训练停滞，却不在临界点
+# 2. AdaGrad：每个参数一个学习率
+# 3. RMSProp 与 Adam（含偏差修正）
+# 4. 与 `torch.optim` 对照检验
+# 5. 学习率调度与预热
+# 6. AdaGrad 后期的爆发，以及衰减如何消除它
+# 7. 各部分如何组合
+# 8. 所有优化器并排比较
+# 9. 库、要点、练习与作业
+#
+# 符号：$\eta$ 为学习率，$\theta$ 为参数，$g_t$ 为第 $t$ 步（从 1 开始计）的梯度，$\beta$ 为指数移动平均赋予*过去*的权重，$\epsilon$ 为一个很小的常数。
+
+# %%
+import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "git+https://github.com/dl-fundamentals/course"], check=True)  # fmt: skip
+
+# %%
+import math
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import nn
+
+from course_lib import optim, plots, schedules
+from course_lib.data import load_digits, standardize, train_val_test_split
+from course_lib.explorers import OptimizerExplorer
+from course_lib.gradcheck import format_bound, numerical_gradient, rel_error
+from course_lib.plots import contour_with_paths, history_curves, loss_curves, lr_curves, use_style
+from course_lib.surfaces import IllConditionedQuadratic, Rosenbrock, WindingValley
+from course_lib.training import fit, set_seed
+
+set_seed(0)
+torch.set_num_threads(1)
+np.set_printoptions(precision=4, suppress=True)
+use_style()
+
+# %% [markdown]
+# ## 1. 训练停滞，却不在临界点
+#
+# 当损失不再下降时，我们可能以为参数停在了**临界点**（critical point），也就是梯度为零的地方。但往往并非如此：梯度仍然很大，损失却可能停滞不前。这时参数在山谷的两壁之间来回弹跳，因为对陡峭的方向来说，学习率太大了。所以要看**梯度范数**（gradient norm），而不能只看损失。
+#
+# 以狭长的碗形曲面 $f(\mathbf p) = \tfrac12 \mathbf p^\top A \mathbf p$ 为例，其中 $A = \operatorname{diag}(1, \kappa)$，$\kappa = 50$：沿 $x$ 方向曲率为 1，沿 $y$ 方向曲率为 50。一步梯度下降 $\mathbf p \leftarrow \mathbf p - \eta A \mathbf p$ 把每个坐标乘以 $(1 - \eta\lambda)$，其中 $\lambda$ 是该坐标方向的曲率：
+#
+# $$x_{t+1} = (1 - \eta)\,x_t, \qquad y_{t+1} = (1 - \eta\kappa)\,y_t .$$
+#
+# 只有当 $|1 - \eta\lambda| < 1$，即 $\eta < 2/\lambda$ 时，坐标才会缩小。当 $\eta = 2/\kappa = 0.04$ 时，$y$ 的因子恰好是 $-1$：$y$ 会永远来回变号。先写一个辅助函数，记录优化器经过的各个点（如果点跑远了，它会提前停止）。普通的梯度下降就是第 03 讲的 `course_lib.optim.SGD`。
+
+
+# %%
+def run(surface, make_opt, steps, start=None):
+    """Points visited by ``make_opt([p])`` from ``start``: shape (T, 2), T <= steps + 1.
+
+    Stops early when a coordinate exceeds 1e3 in size (the run diverges).
+    """
+    p = np.array(surface.start if start is None else start, dtype=float)
+    opt = make_opt([p])
+    path = [p.copy()]
+    for _ in range(steps):
+        opt.step([surface.grad(p)])
+        path.append(p.copy())
+        if np.abs(p).max() > 1e3:
+            break
+    return np.array(path)
+
+
+# %%
+valley = IllConditionedQuadratic(condition_number=50.0)
+lr = 0.04
+p1 = run(valley, lambda ps: optim.SGD(ps, lr=lr), 1)[1]
+predicted = (1 - lr * np.array([1.0, valley.condition_number])) * valley.start
+err = np.abs(p1 - predicted).max()
+print(f"one step vs (1 - lr * lambda) * p0: max error {format_bound(err, 1e-12)}")
+assert err < 1e-12
+
+# %% [markdown]
+# 下面分别以 $\eta = 0.04$（陡峭的坐标永远来回变号）和 $\eta = 0.02$（两个坐标都会缩小）各走 100 步，并沿每条路径计算损失和梯度范数。
+
+# %%
+stall = {
+    f"lr = {lr}": run(valley, lambda ps, lr=lr: optim.SGD(ps, lr=lr), 100) for lr in (0.04, 0.02)
+}
+losses = {name: valley.value(path) for name, path in stall.items()}
+grad_norms = {name: np.linalg.norm(valley.grad(path), axis=1) for name, path in stall.items()}
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+loss_curves(losses, xlabel="step", logy=True, title="loss: lr = 0.04 stops falling", ax=ax1)
+loss_curves(
+    grad_norms,
+    xlabel="step",
+    ylabel="gradient norm",
+    logy=True,
+    title="gradient norm: stays large for lr = 0.04",
+    ax=ax2,
+)
+plt.show()
+
+# %%
+for name in stall:
+    print(
+        f"{name}: final loss {losses[name][-1]:.4f}, final gradient norm {grad_norms[name][-1]:.1e}"
+    )
+
+# %% [markdown]
+# 当 $\eta = 0.04$ 时，损失不再下降，梯度范数却始终很大（上一个单元格打印了两者）：这次运行根本不在临界点，只是学习率对 $y$ 来说太大了。当 $\eta = 0.02$ 时，损失和梯度范数一起下降。
+#
+# 在这个曲面上，*没有哪个固定的学习率能奏效*。为了让 $y$ 保持稳定，需要 $\eta < 2/\kappa$；但这样一来，$x$ 每一步乘上的因子至少是 $1 - 2/\kappa$，所以 60 步之后，它与最小值的距离仍不小于 $2.5\,(1 - 2/\kappa)^{60}$（下面打印了这个下界）。学习率稍大一点，就会沿 $y$ 发散；安全的小学习率，又只能沿 $x$ 缓慢爬行。
+
+# %%
+rates = {"lr 0.041 (diverges)": 0.041, "lr 0.039 (zig-zags)": 0.039, "lr 0.01 (crawls)": 0.01}
+fixed = {
+    name: run(valley, lambda ps, lr=lr: optim.SGD(ps, lr=lr), 60) for name, lr in rates.items()
+}
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.4), layout="constrained")
+contour_with_paths(valley, {k: v for k, v in fixed.items() if "diverges" in k}, ax=ax1)
+contour_with_paths(valley, {k: v for k, v in fixed.items() if "diverges" not in k}, ax=ax2)
+ax1.set_title("too large: diverges along y (60 steps)")
+ax2.set_title("stable: zig-zags, or crawls along x (60 steps)")
+plt.show()
+
+# %%
+for name, path in fixed.items():
+    print(f"{name:<22} distance to the minimum after 60 steps: {np.linalg.norm(path[-1]):8.4f}")
+bound = 2.5 * (1 - 2 / valley.condition_number) ** 60
+print(f"{'bound for any stable lr':<22} distance along x alone is at least:   {bound:8.4f}")
+assert all(np.linalg.norm(path[-1]) > bound for path in fixed.values())
+
+# %% [markdown]
+# ## 2. AdaGrad：每个参数一个学习率
+#
+# 解决办法是给每个参数 $\theta_i$ 各自的步长。记 $g_{t,i}$ 为第 $t$ 步时损失对 $\theta_i$ 的梯度，把更新改为
+#
+# $$\theta_{t,i} = \theta_{t-1,i} - \frac{\eta}{\sigma_{t,i}}\, g_{t,i} .$$
+#
+# **AdaGrad**（自适应梯度）取 $\sigma_{t,i}$ 为参数 $i$ 到目前为止所有梯度的**均方根**（root mean square，RMS）：
+#
+# $$\sigma_{t,i} = \sqrt{\frac{1}{t}\sum_{k=1}^{t} g_{k,i}^2 } .$$
+#
+# 陡峭的方向梯度大，因此 $\sigma_{t,i}$ 大、步子小；平坦的方向则得到大的步子。课程中把它与逐渐衰减的学习率 $\eta_t = \eta/\sqrt{t}$ 搭配使用。两个 $\sqrt{t}$ 正好相互抵消：
+#
+# $$\frac{\eta_t}{\sigma_{t,i}} = \frac{\eta}{\sqrt{\sum_{k\le t} g_{k,i}^2}} ,$$
+#
+# 这正是 PyTorch 的 `Adagrad` 所用的形式（它保存梯度平方的累计*和*，并在开平方之后加上 $\epsilon = 10^{-10}$）。从零实现如下：
+
+
+# %%
+def adagrad_step(theta, g, state, lr=1e-2, eps=1e-10):
+    """One AdaGrad step, in place: theta <- theta - lr * g / (sqrt(sum of g^2) + eps)."""
+    state["sum"] = state.get("sum", 0.0) + g * g
+    theta -= lr * g / (np.sqrt(state["sum"]) + eps)
+
+
+# %%
+rng = np.random.default_rng(0)
+g_stream = rng.normal(size=(30, 2))
+t = np.arange(1, 31)[:, None]
+rms = np.sqrt(np.cumsum(g_stream**2, axis=0) / t)
+err = np.abs((0.1 / np.sqrt(t)) / rms - 0.1 / np.sqrt(np.cumsum(g_stream**2, axis=0))).max()
+print(f"(eta / sqrt(t)) / RMS  vs  eta / sqrt(sum g^2): max difference {format_bound(err, 1e-12)}")
+assert err < 1e-12
+
+# %% [markdown]
+# 在第 1 节的山谷上，学习率 $\eta = 0.5$ 的 AdaGrad 给平坦坐标的有效学习率 $\eta/(\sqrt{\sum g^2}+\epsilon)$ 远大于给陡峭坐标的，60 步内就比任何固定学习率都更接近最小值。
+
+# %%
+theta, state = valley.start.copy(), {}
+for _ in range(60):
+    adagrad_step(theta, valley.grad(theta), state, lr=0.5)
+eff = 0.5 / (np.sqrt(state["sum"]) + 1e-10)
+print(f"effective learning rate after 60 steps: x (flat) {eff[0]:.4f}, y (steep) {eff[1]:.4f}")
+print(f"distance to the minimum after 60 steps: {np.linalg.norm(theta):.4f}")
+assert eff[0] > eff[1] and np.linalg.norm(theta) < min(
+    np.linalg.norm(p[-1]) for p in fixed.values()
+)
+
+# %% [markdown]
+# **缺陷。** 和式 $\sum_k g_{k,i}^2$ 只增不减，所以有效学习率 $\eta/\sqrt{\sum_k g_{k,i}^2}$ 只减不增。AdaGrad 会永远记住曾经走过的一段陡坡。给一个参数先输入 20 个大小为 10 的梯度（一段陡坡），再输入 400 个大小为 0.1 的梯度（一片本该迈大步的漫长平台）：
+
+
+# %%
+def step_sizes(step_fn, grads, **hyper):
+    """|change of theta| at each step when one parameter is fed the gradients ``grads``."""
+    theta, state, sizes = np.zeros(1), {}, []
+    for g in grads:
+        before = theta.copy()
+        step_fn(theta, np.array([g]), state, **hyper)
+        sizes.append(abs(theta - before)[0])
+    return np.array(sizes)
+
+
+# %%
+slope_then_plateau = np.r_[np.full(20, 10.0), np.full(400, 0.1)]
+ada_steps = step_sizes(adagrad_step, slope_then_plateau, lr=0.1)
+ada_rates = ada_steps / slope_then_plateau  # effective learning rate = |step| / |g|
+print(f"step size at step 20 (slope): {ada_steps[19]:.1e}; at the end: {ada_steps[-1]:.1e}")
+never_up = bool(np.all(np.diff(ada_rates) <= 1e-9 * ada_rates[1:]))  # up to rounding error
+print(f"effective learning rate never increases: {never_up}")
+assert never_up and ada_steps[-1] < 0.01 * 0.1
+
+# %% [markdown]
+# 在平台上，步长始终远低于学习率 $\eta = 0.1$（最后一步还不到它的 1 %），而且还在不断缩小。
+#
+# ## 3. RMSProp 与 Adam（含偏差修正）
+#
+# **RMSProp**（均方根传播）会遗忘旧的梯度。它把对所有步的平均换成梯度平方的**指数移动平均**（exponential moving average，EMA），其中赋予过去的权重 $\beta$ 决定了历史与当前梯度相比有多重要：
+#
+# $$\sigma_{t,i}^2 = \beta\, \sigma_{t-1,i}^2 + (1 - \beta)\, g_{t,i}^2,
+# \qquad \theta_{t,i} = \theta_{t-1,i} - \frac{\eta}{\sigma_{t,i} + \epsilon}\, g_{t,i} .$$
+#
+# PyTorch 的 `RMSprop` 把 $\beta$ 叫作 `alpha`（原课程也是这么叫的），平均值从 0 开始，默认取 $\beta = 0.99$、$\epsilon = 10^{-8}$（加在开方之后）。
+
+
+# %%
+def rmsprop_step(theta, g, state, lr=1e-2, beta=0.99, eps=1e-8):
+    """One RMSProp step, in place: v <- beta v + (1 - beta) g^2; theta <- theta - lr g / (sqrt(v) + eps)."""
+    state["v"] = beta * state.get("v", 0.0) + (1 - beta) * g * g
+    theta -= lr * g / (np.sqrt(state["v"]) + eps)
+
+
+# %%
+plateau_steps = {
+    "AdaGrad": ada_steps,
+    "RMSProp, beta = 0.99": step_sizes(rmsprop_step, slope_then_plateau, lr=0.1, beta=0.99),
+    "RMSProp, beta = 0.9": step_sizes(rmsprop_step, slope_then_plateau, lr=0.1, beta=0.9),
+}
+ax = loss_curves(
+    plateau_steps,
+    xlabel="step",
+    ylabel="|step| (learning rate 0.1)",
+    logy=True,
+    title="slope (20 steps), then plateau",
+)
+ax.lines[2].set_linestyle("--")  # both RMSProp curves have RMSProp's colour
+ax.axvline(20, color=plots.color("reference"), linestyle=":", label="end of the slope")
+ax.legend()
+plt.show()
+
+# %%
+for name, sizes in plateau_steps.items():
+    print(f"{name:<22} last step on the plateau: {sizes[-1]:.1e}")
+
+# %% [markdown]
+# RMSProp 会忘掉那段陡坡：陡坡在 $\sigma^2$ 中所占的份额按 $\beta^k$ 衰减，所以步长会回升到接近 $\eta$：$\beta = 0.9$ 时回升得快，PyTorch 默认的 $\beta = 0.99$ 时回升得慢。
+#
+# **Adam** 就是 RMSProp 加上**动量**（momentum，见第 03 讲）：它用梯度的 EMA $m$ 除以梯度平方的 EMA $v$ 的平方根：
+#
+# $$m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \qquad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,$$
+# $$\hat m_t = \frac{m_t}{1 - \beta_1^t}, \qquad \hat v_t = \frac{v_t}{1 - \beta_2^t}, \qquad
+# \theta_t = \theta_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon} .$$
+#
+# 两个平均都从 0 开始，所以在初期会偏向 0：对于恒定的梯度 $g$，有 $m_t = (1-\beta_1^t)\,g$、$v_t = (1-\beta_2^t)\,g^2$。除以 $1 - \beta^t$ 就是**偏差修正**（bias correction）。PyTorch 的默认值是 $\eta = 10^{-3}$、$(\beta_1, \beta_2) = (0.9, 0.999)$、$\epsilon = 10^{-8}$；在许多问题上，它们无需调参就能直接使用。
+
+
+# %%
+def adam_step(theta, g, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, bias_correction=True):
+    """One Adam step, in place (t, m, v kept in ``state``)."""
+    beta1, beta2 = betas
+    t = state["t"] = state.get("t", 0) + 1
+    m = state["m"] = beta1 * state.get("m", 0.0) + (1 - beta1) * g
+    v = state["v"] = beta2 * state.get("v", 0.0) + (1 - beta2) * g * g
+    if bias_correction:
+        m, v = m / (1 - beta1**t), v / (1 - beta2**t)
+    theta -= lr * m / (np.sqrt(v) + eps)
+
+
+# %% [markdown]
+# *不做偏差修正*，最初几步就会太大。对于恒定的梯度，未经修正的步长是 $\eta\,(1-\beta_1^t)/\sqrt{1-\beta_2^t}$（取 $\epsilon = 0$）：在 $t = 1$ 时就已经是 $(1-\beta_1)/\sqrt{1-\beta_2}$，超过 $3\eta$，而且在之后的几十步里还会更大，因为 $v$（$\beta_2 = 0.999$）的偏差比 $m$ 大得多。修正后的步长从一开始就是 $\eta$。
+
+# %%
+constant_grad = np.full(2000, 0.5)  # eps = 0 here so that the formula is exact
+adam_sizes = {
+    "with bias correction": step_sizes(adam_step, constant_grad, eps=0.0) / 1e-3,
+    "without": step_sizes(adam_step, constant_grad, eps=0.0, bias_correction=False) / 1e-3,
+}
+t = np.arange(1, 2001)
+formula = (1 - 0.9**t) / np.sqrt(1 - 0.999**t)
+err = np.abs(adam_sizes["without"] - formula).max()
+print(f"uncorrected step vs eta (1 - b1^t) / sqrt(1 - b2^t): max error {format_bound(err, 1e-9)}")
+assert err < 1e-9 and np.abs(adam_sizes["with bias correction"] - 1).max() < 1e-12
+print("step / lr with bias correction: 1 at every step ✓")
+for k in (1, 12, 100, 2000):
+    print(f"t = {k:4d}: step / lr without bias correction {adam_sizes['without'][k - 1]:.4f}")
+
+# %% [markdown]
+# **步长与梯度的尺度无关。** 把每个梯度都乘以 $c$：$\hat m_t$ 变为原来的 $c$ 倍，$\sqrt{\hat v_t}$ 变为 $|c|$ 倍，只要 $\sqrt{\hat v_t} \gg \epsilon$，步长就保持不变。在 $t = 1$ 时，$\hat m_1 = g_1$，$\sqrt{\hat v_1} =
+# |g_1|$，所以第一步恰好是
+#
+# $$\theta_1 - \theta_0 = -\eta\,\frac{g_1}{|g_1| + \epsilon},$$
+#
+# 也就是大小为 $\eta$ 的一整步，除非 $|g_1|$ 与 $\epsilon$ 相差不到几个数量级；不做偏差修正时，第一步是 $-\eta\,(1-\beta_1)\,g_1/(\sqrt{1-\beta_2}\,|g_1|
+# + \epsilon)$。而 SGD 的步长 $\eta\,|g_1|$ 随梯度成比例变化。
+# 我们用 `torch.optim.Adam` 对从 $10^{-6}$ 到 $10^{3}$ 的梯度检验这两个公式（$\epsilon = 10^{-8}$）。
+
+# %%
+scales, eps = 10.0 ** np.arange(-6, 4), 1e-8  # |g_1| from 1e-6 to 1e3
+first_step = {}
+for correct in (True, False):
+    theta = np.zeros(scales.size)
+    adam_step(theta, scales.copy(), {}, lr=1e-3, eps=eps, bias_correction=correct)
+    first_step[correct] = -theta / 1e-3  # step / lr
+p = torch.zeros(scales.size, dtype=torch.float64, requires_grad=True)
+torch_adam = torch.optim.Adam([p], lr=1e-3, eps=eps)
+p.grad = torch.tensor(scales)
+torch_adam.step()
+errs = [
+    np.abs(first_step[True] - scales / (scales + eps)).max(),
+    np.abs(first_step[False] - 0.1 * scales / (math.sqrt(1e-3) * scales + eps)).max(),
+    np.abs(first_step[True] + p.detach().numpy() / 1e-3).max(),
+]
+print(
+    f"first step vs both formulas and vs torch.optim.Adam: max error {format_bound(max(errs), 1e-12)}"
+)
+assert max(errs) < 1e-12
+
+# %%
+print("  |g_1|    SGD step / lr   Adam step / lr: with bias correction   without")
+for s, a, b in zip(scales, first_step[True], first_step[False], strict=True):
+    print(f"{s:7.0e} {s:14.0e} {a:36.4f} {b:9.4f}")
+
+# %% [markdown]
+# 在九个数量级的范围内，Adam 的第一步都是 $\eta$（在 $|g_1| = 10^{-6}$ 处略小一些，因为那里 $\epsilon = 10^{-8}$ 是 $|g_1|$ 的百分之一），而 SGD 的步长随梯度变化。在 $|g| \approx \epsilon$ 以下，Adam 就变成了学习率为 $\eta/\epsilon$ 的 SGD。图中展示了这两种效应：左图是偏差随时间的变化，右图是梯度尺度一直降到 $10^{-12}$ 时的第一步。
+
+# %%
+fine = np.logspace(-12, 3, 200)
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+for ax, x, curves in (
+    (ax1, t, (adam_sizes["with bias correction"], adam_sizes["without"])),
+    (ax2, fine, (fine / (fine + eps), 0.1 * fine / (math.sqrt(1e-3) * fine + eps))),
+):
+    ax.plot(x, curves[0], color=plots.color("adam"), label="Adam, with bias correction")
+    ax.plot(x, curves[1], color=plots.color("adam"), linestyle="--", label="Adam, without")
+ax2.plot(fine, fine, color=plots.color("sgd"), label="SGD")
+ax2.axvline(eps, color=plots.color("reference"), linestyle=":", label="epsilon")
+ax1.set(xscale="log", xlabel="step t", ylabel="|step| / lr", title="constant gradient 0.5")
+ax2.set(xscale="log", yscale="log", ylim=(1e-6, 1e2), xlabel="|g_1|", ylabel="|step| / lr")
+ax2.set_title("first step across gradient scales")
+ax1.legend()
+ax2.legend()
+plt.show()
+
+# %% [markdown]
+# ## 4. 与 `torch.optim` 对照检验
+#
+# 每个从零实现的优化器，都必须与对应的 PyTorch 优化器走出完全相同的每一步。我们在 Rosenbrock 曲面（第 03 讲）上用 float64 运行 50 步，给 PyTorch 输入同样的 NumPy 梯度（`course_lib.optim.torch_path` 记录 `torch.optim` 优化器经过的各个点），然后比较整条路径。
+
+# %%
+rosen = Rosenbrock()
+
+
+def scratch_path(surface, step_fn, steps, **hyper):
+    """Points visited by a from-scratch step function: shape (steps + 1, 2)."""
+    theta, state, path = surface.start.copy(), {}, [surface.start.copy()]
+    for _ in range(steps):
+        step_fn(theta, surface.grad(theta), state, **hyper)
+        path.append(theta.copy())
+    return np.array(path)
+
+
+# %%
+cases = {  # name: (from-scratch step, torch.optim / course_lib.optim class name, hyperparameters)
+    "AdaGrad": (adagrad_step, "Adagrad", {"lr": 0.1}),
+    "RMSProp": (rmsprop_step, "RMSprop", {"lr": 0.01}),
+    "Adam": (adam_step, "Adam", {"lr": 0.05, "betas": (0.8, 0.99)}),
+}
+errs = {}
+for name, (step_fn, cls, hyper) in cases.items():
+    reference = optim.torch_path(cls, rosen, 50, **hyper)
+    lib = run(rosen, lambda ps, c=cls, h=hyper: getattr(optim, c)(ps, **h), 50)
+    errs[name] = max(np.abs(scratch_path(rosen, step_fn, 50, **hyper) - reference).max(),
+                     np.abs(lib - reference).max())  # fmt: skip
+print(
+    f"{', '.join(errs)}: 50 steps, from scratch and course_lib.optim vs torch.optim, "
+    f"max error {format_bound(max(errs.values()), 1e-10)}"
+)
+assert max(errs.values()) < 1e-10
+
+# %% [markdown]
+# 同样的三个优化器以 `Adagrad`、`RMSprop` 和 `Adam` 的名字收录在 `course_lib.optim` 中（另外还有 `SGD` 和 `AdamW`），参数名和默认值都与 PyTorch 相同。它们用 `opt.step(grads)` 原地更新一组 NumPy 数组，并且可以在两步之间修改 `opt.lr`。从这里开始，本讲都使用它们。
+#
+# ## 5. 学习率调度与预热
+#
+# 自适应因子 $1/\sigma_i$ 作用于每个参数。**学习率调度**则根据已经走过的步数 $k = t - 1$（即 PyTorch 中调用 `scheduler.step()` 的次数）改变全局的 $\eta$。*衰减*让它随时间变小：前期大胆迈步，后期精细调整。**预热**则先让它变大，再让它变小。记 $\eta$ 为基础学习率：
+#
+# | 调度 | $\eta_k$ | PyTorch |
+# |---|---|---|
+# | 阶梯衰减 | $\eta\,\gamma^{\lfloor k/s \rfloor}$ | `StepLR` |
+# | 指数衰减 | $\eta\,\gamma^{k}$ | `ExponentialLR` |
+# | 余弦衰减 | $\eta_{\min} + (\eta - \eta_{\min})\,\frac{1 + \cos(\pi k/T)}{2}$ | `CosineAnnealingLR` |
+# | 线性预热 | $\eta\,\big(f + (1-f)\min(k, W)/W\big)$ | `LinearLR` |
+# | 预热 + 余弦 | $k < W$ 时线性预热，之后在 $T - W$ 步内做余弦衰减 | `SequentialLR` |
+# | Transformer | $d^{-0.5}\,\min\!\big(t^{-0.5},\; t\,W^{-1.5}\big)$，$t = k+1$ | `LambdaLR` |
+#
+# 最后一种是论文 “Attention Is All You Need” 中的预热：它在前 $W$ 步线性上升，之后按 $1/\sqrt{t}$ 衰减；$d$ 是模型的宽度。下面从零实现，写成 $k$ 的普通函数（基础学习率 0.1，$T = 100$ 步，$W = 10$ 步预热，$f = 1/3$）：
+
+# %%
+lr0, T, W, d_model = 0.1, 100, 10, 64
+scratch_schedules = {
+    "step decay": lambda k: lr0 * 0.5 ** (k // 30),
+    "exponential": lambda k: lr0 * 0.97**k,
+    "cosine": lambda k: lr0 * (1 + math.cos(math.pi * k / T)) / 2,
+    "linear warm-up": lambda k: lr0 * (1 / 3 + 2 / 3 * min(k, W) / W),
+    "warm-up + cosine": lambda k: (
+        lr0 * (1 / 3 + 2 / 3 * k / W)
+        if k < W
+        else lr0 * (1 + math.cos(math.pi * (k - W) / (T - W))) / 2
+    ),
+    "transformer": lambda k: d_model**-0.5 * min((k + 1) ** -0.5, (k + 1) * W**-1.5),
+}
+
+# %% [markdown]
+# PyTorch 的调度器会原地修改优化器的学习率；我们在每次调用 `scheduler.step()` 之前读取 `get_last_lr()`。同样的调度也收录在 `course_lib.schedules` 中，每个都是一个函数 `f(k)`，其值等于调用 $k$ 次 `scheduler.step()` 之后 PyTorch 报告的学习率。
+
+# %%
+sched = torch.optim.lr_scheduler
+torch_schedulers = {
+    "step decay": lambda o: sched.StepLR(o, step_size=30, gamma=0.5),
+    "exponential": lambda o: sched.ExponentialLR(o, gamma=0.97),
+    "cosine": lambda o: sched.CosineAnnealingLR(o, T_max=T),
+    "linear warm-up": lambda o: sched.LinearLR(o, start_factor=1 / 3, total_iters=W),
+    "warm-up + cosine": lambda o: sched.SequentialLR(
+        o,
+        [
+            sched.LinearLR(o, start_factor=1 / 3, total_iters=W),
+            sched.CosineAnnealingLR(o, T_max=T - W),
+        ],
+        milestones=[W],
+    ),
+    "transformer": lambda o: sched.LambdaLR(o, lr_lambda=scratch_schedules["transformer"]),
+}
+
+# %%
+library_schedules = {
+    "step decay": schedules.step_decay(lr0, step_size=30, gamma=0.5),
+    "exponential": schedules.exponential(lr0, gamma=0.97),
+    "cosine": schedules.cosine(lr0, T_max=T),
+    "linear warm-up": schedules.linear_warmup(lr0, warmup_steps=W),
+    "warm-up + cosine": schedules.warmup_cosine(lr0, warmup_steps=W, total_steps=T),
+    "transformer": schedules.transformer(d_model, warmup_steps=W),
+}
+
+
+# %%
+def torch_rates(make_scheduler, steps, lr):
+    """The learning rate a torch scheduler reports at steps 0 .. steps - 1."""
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+    scheduler, rates = make_scheduler(opt), []
+    for _ in range(steps):
+        rates.append(scheduler.get_last_lr()[0])
+        opt.step()
+        scheduler.step()
+    return np.array(rates)
+
+
+# %%
+worst = 0.0
+for name, make in torch_schedulers.items():
+    reference = torch_rates(make, T + 20, lr=1.0 if name == "transformer" else lr0)
+    for f in (scratch_schedules[name], library_schedules[name]):
+        worst = max(worst, np.abs(np.array([f(k) for k in range(T + 20)]) - reference).max())
+print(
+    f"{len(torch_schedulers)} schedules, {T + 20} steps, from scratch and course_lib.schedules "
+    f"vs torch.optim.lr_scheduler: max error {format_bound(worst, 1e-12)}"
+)
+assert worst < 1e-12
+
+# %% [markdown]
+# （对于 Transformer 调度，优化器的基础学习率取 1，这样 `LambdaLR` 的因子就是学习率本身。）**论文规模下的 Transformer 调度。** 取 $d = 512$、$W = 4000$ 时，最小值里的两个分支在 $t^{-0.5} = t\,W^{-1.5}$ 处相交，也就是在 $t = W$ 处，所以峰值为
+#
+# $$\eta_{\max} = d^{-0.5}\,W^{-0.5} = \frac{1}{\sqrt{512 \cdot 4000}} .$$
+#
+# 我们在直到 40 000 的每一步上计算 `course_lib.schedules.transformer(512, 4000)`，并把它与公式、它的最大值以及最大值出现的步数进行比较：
+
+# %%
+paper = schedules.transformer(512, warmup_steps=4000)
+t_paper = np.arange(1, 40_001)  # t = k + 1
+paper_rates = np.array([paper(k) for k in range(40_000)])
+formula = 512**-0.5 * np.minimum(t_paper**-0.5, t_paper * 4000**-1.5)
+err = np.abs(paper_rates - formula).max() / formula.max()
+peak = 512**-0.5 * 4000**-0.5
+print(f"schedule vs formula over 40 000 steps: max relative error {format_bound(err, 1e-12)}")
+print(f"largest rate {paper_rates.max():.3e} at t = {t_paper[paper_rates.argmax()]}; "
+      f"formula d^-0.5 W^-0.5 = {peak:.3e}")  # fmt: skip
+assert err < 1e-12 and t_paper[paper_rates.argmax()] == 4000
+assert abs(paper_rates.max() - peak) < 1e-15
+
+# %%
+decays = ("step decay", "exponential", "cosine")
+fig, axes = plt.subplots(1, 3, figsize=(15, 4), layout="constrained")
+lr_curves({name: library_schedules[name] for name in decays}, T, title="decay", ax=axes[0])
+warmups = {name: f for name, f in library_schedules.items() if name not in decays}
+lr_curves(warmups, T, title="warm-up", ax=axes[1])
+axes[2].plot(t_paper, paper_rates, color=plots.color("transformer"), label="transformer")
+axes[2].plot(4000, peak, "o", color=plots.color("highlight"), label="peak at t = W")
+axes[2].set(xlabel="step t", ylabel="learning rate", title="Transformer, d = 512, W = 4000")
+axes[2].legend()
+plt.show()
+
+# %% [markdown]
+# **为什么自适应方法需要预热。** 在开始阶段，Adam 的 $\hat v_t$ 只能用极少的梯度来估计梯度平方的均值 $\mathbb E[g^2]$：在 $t = 1$ 时，它只是单独一个 $g_1^2$。梯度有噪声时，这个估计——以及随之而来的自适应因子 $1/\sqrt{\hat v_t}$——波动极大；而且第一步 $\eta\,g_1/(|g_1| + \epsilon)$ 会以完整的大小 $\eta$ 沿着一个带噪声的梯度方向迈出。我们对一个参数模拟 2000 次运行（取不同的随机种子），其梯度为 $g_t = 0.1 + \xi_t$，其中 $\xi_t$ 是标准正态噪声，因此 $\mathbb E[g^2] = 1.01$：
+
+# %%
+rng = np.random.default_rng(0)
+runs, steps, (beta1, beta2) = 2000, 1000, (0.9, 0.999)
+noisy = 0.1 + rng.standard_normal((runs, steps))
+t = np.arange(1, steps + 1)
+m_hat = np.zeros((runs, steps))
+v_hat = np.zeros((runs, steps))
+m = v = np.zeros(runs)
+for k in range(steps):
+    m = beta1 * m + (1 - beta1) * noisy[:, k]
+    v = beta2 * v + (1 - beta2) * noisy[:, k] ** 2
+    m_hat[:, k], v_hat[:, k] = m / (1 - beta1 ** (k + 1)), v / (1 - beta2 ** (k + 1))
+ratio = v_hat / 1.01  # estimate / true mean square
+step_over_lr = np.abs(m_hat) / np.sqrt(v_hat)
+
+# %%
+lo, mid, hi = np.percentile(ratio, [5, 50, 95], axis=0)
+warm = np.array(
+    [schedules.linear_warmup(1.0, warmup_steps=100, start_factor=0.1)(k) for k in range(steps)]
+)
+mean_step = step_over_lr.mean(axis=0)
+print("   t   v_hat / E[g^2]: 5%     50%     95%   mean |step|/lr   with 100-step warm-up")
+for k in (1, 2, 10, 100, 1000):
+    print(f"{k:4d}   {lo[k - 1]:19.3f} {mid[k - 1]:7.3f} {hi[k - 1]:7.3f}   "
+          f"{mean_step[k - 1]:14.3f}   {warm[k - 1] * mean_step[k - 1]:21.3f}")  # fmt: skip
+assert lo[0] < 0.01 and hi[0] > 2 and mean_step[0] > 4 * mean_step[-1]
+assert (warm * mean_step)[:100].max() < 1.5 * mean_step[-1]
+
+# %%
+fig, ax = plt.subplots()
+ax.fill_between(t, lo, hi, alpha=0.3, color=plots.color("adam"), label="v_hat / E[g^2], 5%-95%")
+ax.plot(t, mid, color=plots.color("adam"), label="v_hat / E[g^2], median")
+ax.plot(t, mean_step, color=plots.color("no warm-up"), linestyle="--", label="mean |step| / lr")
+ax.plot(t, warm * mean_step, color=plots.color("warm-up"), label="the same with warm-up")
+ax.set(xscale="log", yscale="log", xlabel="step t", ylabel="ratio")
+ax.set_title("Adam's second-moment estimate is noisy at first")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# 在最初几步里，$\hat v_t$ 常常远远偏小或偏大（见 5 % 和 95 % 两列），平均步长是平均值稳定下来之后的好几倍——那时 $\hat m_t$ 中的噪声已大多相互抵消。预热让 $\eta$ 先保持较小，直到 $\hat v_t$ 成为可靠的估计：采用从 $0.1\,\eta$ 开始的 100 步线性预热，早期的步子就不会比后期的大（上面对这两点都做了断言）。
+#
+# **在网络上预热。** 一个 64 → 128 → 128 → 10 的 ReLU 网络，数据是手写数字（1797 张 8×8 像素的图像，像素强度保持原样，位于 $[0, 1]$ 区间），用 Adam 以较高的学习率 $\eta = 0.1$ 训练，小批量大小为 64，共 150 步，三个随机种子：一种是从第一步起就做余弦衰减，另一种是先做 40 步预热（从 $\eta/3$ 开始），再做衰减。所有像素都是非负的，所以一开始，一个单元在它全部 64 个输入权重上的梯度符号都相同；Adam 会把这些权重都朝同一个方向移动约 $\eta$，而一个在每张图像上都被推到零以下的单元就*死*了：从不激活的 ReLU 再也得不到梯度。
+
+# %%
+X, y = load_digits()  # X: (1797, 64) pixel intensities in [0, 1]; y: the digit
+X_tr, y_tr, X_va, y_va, _, _ = train_val_test_split(X, y, seed=0, stratify=True)
+pixels, labels = torch.tensor(X_tr, dtype=torch.float32), torch.tensor(y_tr)
+factors = {"no warm-up": schedules.cosine(1.0, T_max=150),
+           "warm-up": schedules.warmup_cosine(1.0, warmup_steps=40, total_steps=150)}  # fmt: skip
+
+
+# %%
+def warmup_run(seed, factor, lr=0.1, steps=150, batch_size=64):
+    """Adam at lr * factor(k), 64-128-128-10 ReLU net: batch losses, final loss, dead units."""
+    set_seed(seed)
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(),
+                          nn.Linear(128, 10))  # fmt: skip
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    scheduler = sched.LambdaLR(opt, factor)
+    batches, losses = torch.Generator().manual_seed(seed), []
+    for _ in range(steps):
+        idx = torch.randint(0, len(labels), (batch_size,), generator=batches)
+        loss = nn.functional.cross_entropy(model(pixels[idx]), labels[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        scheduler.step()
+        losses.append(loss.item())
+    with torch.no_grad():  # a unit is dead when it is 0 on every training image
+        dead = int((model[:2](pixels).amax(dim=0) == 0).sum())
+        return np.array(losses), nn.functional.cross_entropy(model(pixels), labels).item(), dead
+
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+start = time.perf_counter()
+warmup_runs = {
+    (name, seed): warmup_run(seed, f) for name, f in factors.items() for seed in range(3)
+}
+print(f"6 runs in {time.perf_counter() - start:.1f} s")
+for (name, seed), (losses, final, dead) in warmup_runs.items():
+    print(f"{name:<10} seed {seed}: largest batch loss in steps 1-30 {losses[:30].max():5.1f}, "
+          f"final training loss {final:.3f}, dead first-layer units {dead:3d} of 128")  # fmt: skip
+
+# %% [markdown]
+# 这些原始数字在不同的 CPU 上会有所不同（高学习率下的运行是混沌的）。在每台机器上、对每个种子都以很大的余量成立的结论是：
+
+# %%
+verdict = {name: [warmup_runs[name, s] for s in range(3)] for name in ("no warm-up", "warm-up")}
+spiked = {name: sum(r[0][:30].max() > 5 for r in rs) for name, rs in verdict.items()}
+high = {name: sum(r[1] > 0.08 for r in rs) for name, rs in verdict.items()}
+dead = {name: sum(r[2] > 115 for r in rs) for name, rs in verdict.items()}
+for name in verdict:
+    print(f"{name:<10}: batch loss above 5 in steps 1-30 for {spiked[name]} of 3 seeds; "
+          f"more than 115 of 128 first-layer units dead for {dead[name]} of 3; "
+          f"final loss above 0.08 for {high[name]} of 3")  # fmt: skip
+assert spiked["no warm-up"] == dead["no warm-up"] == high["no warm-up"] == 3
+assert spiked["warm-up"] == dead["warm-up"] == high["warm-up"] == 0
+assert all(r[0][:30].max() < 4 and r[2] < 110 and r[1] < 0.06 for r in verdict["warm-up"])
+print("with warm-up, every seed: below 4 early, fewer than 110 units dead, final loss below 0.06")
+
+# %%
+fig, ax = plt.subplots()
+for (name, seed), (losses, _, _) in warmup_runs.items():
+    smooth = np.convolve(losses, np.ones(5) / 5, mode="valid")  # mean of 5 batches
+    ax.plot(np.arange(5, len(losses) + 1), smooth, color=plots.color(name),
+            label=f"{name} (3 seeds)" if seed == 0 else None)  # fmt: skip
+ax.axhline(math.log(10), color=plots.color("reference"), linestyle=":", label="ln 10 (start)")
+ax.set(yscale="log", xlabel="step", ylabel="batch loss, mean of the last 5")
+ax.set_title("Adam at lr 0.1 on the digits: with and without warm-up")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# 不预热时，损失在几步之内就跳到远高于 $\ln 10$ 的位置，第一层几乎全部死亡；剩下的少数单元还能学习，但最终远远落后。有预热时，峰值学习率要等 Adam 的平均值稳定之后才到来，存活下来的单元也多得多。（第 06 讲的标准化输入能消除这种共同的符号；见练习。）
+#
+# ## 6. AdaGrad 后期的爆发，以及衰减如何消除它
+#
+# 回到课程中 AdaGrad 的形式：$\sigma_{t,i}$ 是过去*所有*梯度的 RMS，$\eta$ 保持不变。一旦参数停在山谷底部附近，梯度就趋于零，梯度平方的平均值不断缩小，于是 $\sigma_{t,i}$ 变小、$\eta/\sigma_{t,i}$ 变大。这时一个很小的梯度也会造成很大的一步：参数从山谷中*爆发*式地冲出去，那里的大梯度又让 $\sigma_{t,i}$ 重新变大，参数随之落回谷底。
+#
+# 究竟什么时候会发生？在黑塞矩阵为 $H$ 的最小值附近，梯度是 $H\mathbf p$，而按参数设定学习率 $D = \operatorname{diag}(\eta/\sigma_1, \eta/\sigma_2)$ 的一步是 $\mathbf p \leftarrow (I - DH)\,\mathbf p$。只有当 $DH$ 的最大特征值保持在 2 以下时，这一步才会让 $\mathbf p$ 缩小：这正是第 1 节的条件 $\eta\lambda < 2$，只不过把各个参数的学习率并入了矩阵。
+
+# %% [markdown]
+# 我们在一条又长又弯、沿谷底很平坦的山谷上演示这一现象：
+#
+# $$f(x, y) = a\left(\sqrt{1 + x^2} - 1\right) + \frac{b}{2}\,\big(y - c \sin x\big)^2,
+# \qquad a = 0.5,\; b = 10,\; c = 0.5 .$$
+#
+# 沿着谷底 $y = c \sin x$，坡度至多为 $a$；横穿谷底的方向上，两壁很陡。在最小值（原点）处，黑塞矩阵为
+# $H = \begin{pmatrix} a + bc^2 & -bc \\ -bc & b \end{pmatrix}
+# = \begin{pmatrix} 3 & -5 \\ -5 & 10 \end{pmatrix}$。它就是 `course_lib.surfaces.WindingValley`。在最小值附近有一个细节很重要：在浮点运算中，一旦 $x^2$ 小于 1 附近相邻浮点数的间距，$\sqrt{1+x^2} - 1$ 就会被舍入为 0，因此教科书上的写法会在远未到达最小值时就报告损失恰好为 0。库中改用 $a x^2 / (\sqrt{1+x^2} + 1)$ 来计算同一个数，这样就不会出现相减抵消。我们在谷底上取极小的 $x$，把两种写法都与 60 位十进制精度的计算结果进行比较：
+
+# %%
+from decimal import Decimal, localcontext  # for a 60-digit reference value
+
+winding = WindingValley()
+naive = lambda x: winding.a * (math.sqrt(1 + x * x) - 1)  # noqa: E731 -- the textbook form
+with localcontext() as ctx:
+    ctx.prec = 60
+    exact = {x: float(Decimal(winding.a) * ((1 + Decimal(x) ** 2).sqrt() - 1)) for x in (1e-4, 1e-8, 1e-12)}  # fmt: skip
+for x, value in exact.items():
+    lib = winding.value(np.array([x, winding.c * np.sin(x)]))  # on the floor: second term 0
+    print(f"x = {x:.0e}: library relative error {format_bound(abs(lib - value) / value, 1e-15)}, "
+          f"textbook form relative error {abs(naive(x) - value) / value:.0e}")  # fmt: skip
+    assert abs(lib - value) < 1e-15 * value
+assert naive(1e-8) == 0.0
+
+# %%
+p0 = np.array([-3.0, 0.7])
+err = rel_error(winding.grad(p0), numerical_gradient(lambda q: float(winding.value(q)), p0))
+H_min = np.array([[3.0, -5.0], [-5.0, 10.0]])
+err_h = np.abs(winding.hessian(np.zeros(2)) - H_min).max()
+print(f"winding valley: grad vs numerical gradient, relative error {format_bound(err, 1e-7)}; "
+      f"Hessian at the minimum vs the matrix above {format_bound(err_h, 1e-12)}; "
+      f"eigenvalues {np.linalg.eigvalsh(H_min)}")  # fmt: skip
+assert err < 1e-7 and err_h < 1e-12
+
+# %% [markdown]
+# RMS 形式就是学习率取 $\eta_t\sqrt{t}$ 的 PyTorch `Adagrad`（第 2 节），所以只要每一步都设置 `opt.lr`，就能用 `course_lib.optim.Adagrad` 运行它。我们把恒定的 $\eta = 0.2$ 与第 5 节的两种衰减调度进行比较（$\gamma = 0.995$ 的指数衰减，以及在 600 步上的余弦衰减）。每一步我们都记录学习率 $\eta_t/\sigma_{t,i}$ 以及 $D_t H$ 的最大特征值。
+
+
+# %%
+def adagrad_rms_run(surface, schedule, steps):
+    """AdaGrad with sigma = RMS of past gradients and rate schedule(k) at step t = k + 1.
+
+    Returns the path, shape (steps + 1, 2), and the rates eta_t / sigma_i, shape (steps, 2).
+    """
+    p = surface.start.copy()
+    opt = optim.Adagrad([p])
+    path, rates = [p.copy()], []
+    for k in range(steps):
+        opt.lr = schedule(k) * math.sqrt(k + 1)
+        opt.step([surface.grad(p)])
+        path.append(p.copy())
+        rates.append(schedule(k) / np.sqrt(opt.state[0]["sum"] / (k + 1)))
+    return np.array(path), np.array(rates)
+
+
+# %%
+burst_schedules = {
+    "constant 0.2": schedules.constant(0.2),
+    "exponential decay": schedules.exponential(0.2, gamma=0.995),
+    "cosine decay": schedules.cosine(0.2, T_max=600),
+}
+burst, sharpness = {}, {}
+for name, schedule in burst_schedules.items():
+    burst[name], rates = adagrad_rms_run(winding, schedule, 600)
+    root = np.sqrt(rates)  # D H has the eigenvalues of the symmetric D^1/2 H D^1/2
+    sharpness[name] = np.linalg.eigvalsh(root[:, :, None] * H_min * root[:, None, :])[:, -1]
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(16, 4.4), dpi=80, layout="constrained")
+contour_with_paths(winding, burst, ax=axes[0])
+burst_losses = {name: winding.value(path) for name, path in burst.items()}
+loss_curves(burst_losses, xlabel="step", logy=True, title="loss", ax=axes[1])
+loss_curves(
+    sharpness,
+    xlabel="step",
+    ylabel="largest eigenvalue of D H",
+    title="stability near the minimum",
+    ax=axes[2],
+)
+axes[2].axhline(2, color=plots.color("axis"), linestyle="--", label="stability limit 2")
+axes[2].legend()
+plt.show()
+
+# %%
+for name, loss in burst_losses.items():
+    log_loss = np.log10(loss)
+    jump = (log_loss[1:] - np.minimum.accumulate(log_loss)[:-1]).max()  # above the best so far
+    above = np.flatnonzero(sharpness[name] > 2)
+    when = (
+        f"first above 2 at step {above[0] + 1}"
+        if above.size
+        else f"at most {sharpness[name].max():.2f}"
+    )
+    end = "above 1e-3" if loss[-1] > 1e-3 else "below 1e-10" if loss[-1] < 1e-10 else "in between"
+    print(f"{name:<18} largest eigenvalue of DH {when}; "
+          f"loss jumps up by more than 5 decades: {jump > 5}; final loss {end}")  # fmt: skip
+assert burst_losses["constant 0.2"][-1] > 1e-3
+assert all(sharpness[n].max() < 2 and burst_losses[n][-1] < 1e-10 for n in list(burst)[1:])
+
+# %% [markdown]
+# 当 $\eta$ 恒定时，学习率 $\eta/\sigma_i$ 会不断增大，直到 $DH$ 的最大特征值超过 2（上面打印了发生在哪一步）。从那以后，与最小值的距离从一个极小的值开始增长：损失先是触底，然后跳升好几个数量级，之后这次运行就一直在稳定性极限附近徘徊。两种衰减调度都让特征值保持在 2 以下，损失一直下降到最后一步（这是真正的下降，这要归功于 $f$ 的精确计算公式）。PyTorch 的 `Adagrad` 内置了衰减 $\eta/\sqrt{t}$，所以它从不爆发，代价则是第 2 节中那种不断缩小的步长。
+#
+# ## 7. 各部分如何组合
+#
+# 带调度的自适应优化器，每一步都是三个因子的乘积：
+#
+# $$\Delta\theta_{t,i} = -\underbrace{\eta}_{\text{global}} \times
+# \underbrace{s(k)}_{\text{schedule, by step or epoch}} \times
+# \underbrace{\frac{1}{\sigma_{t,i}}}_{\text{adaptive, per parameter}} \times\; g_{t,i}$$
+#
+# （Adam 用 $\hat m_{t,i}$ 代替 $g_{t,i}$。）这两种机制各司其职：
+#
+# | | 调整的对象 | 作用层面 | 目的 |
+# |---|---|---|---|
+# | RMSProp / Adam | 每个参数的步长 | 逐参数（局部） | 防止梯度特别大或特别小的参数更新不稳定 |
+# | 学习率调度 | 训练过程中的整体学习率 | 优化器的全局学习率 | 前期大胆探索，后期精细收敛 |
+
+# %% [markdown]
+# 考虑一个参数，损失为 $\tfrac12(\theta - 3)^2$，使用 $\eta = 0.1$ 的 `course_lib.optim.RMSprop`，以及预热 + 余弦调度的因子 $s(k)$（预热 3 步，共 8 步）。我们由这三个因子预测每一步，并与优化器实际走的每一步进行比较：
+
+# %%
+eta, factor = 0.1, schedules.warmup_cosine(1.0, warmup_steps=3, total_steps=8)
+theta = np.zeros(1)
+opt = optim.RMSprop([theta], lr=eta)
+print("   t   gradient g   eta   s(k)    1/sigma   predicted -eta*s*g/sigma   actual step")
+worst = 0.0
+for k in range(8):
+    g, before = theta - 3, theta.copy()
+    opt.lr = eta * factor(k)
+    opt.step([g])
+    inv_sigma = 1 / (np.sqrt(opt.state[0]["square_avg"][0]) + opt.eps)
+    predicted, actual = -eta * factor(k) * inv_sigma * g[0], (theta - before)[0]
+    worst = max(worst, abs(predicted - actual))
+    print(f"{k + 1:4d} {g[0]:12.4f} {eta:5.2f} {factor(k):6.4f} {inv_sigma:10.4f} "
+          f"{predicted:26.4f} {actual:13.4f}")  # fmt: skip
+print(f"max |predicted - actual| = {format_bound(worst, 1e-12)}")
+assert worst < 1e-12
+
+# %% [markdown]
+# 调度决定整个运行在每一步迈多大的步子；$1/\sigma$ 则对每个参数分别缩放。注意 RMSProp 的第一步：由于平均值从 0 开始，而 RMSProp 没有偏差修正，$\sigma_1 = \sqrt{1-\beta}\,|g_1| = 0.1\,|g_1|$，所以这一步是 $10\,\eta\,s(0)$。这又是一个需要预热的理由。
+#
+# ## 8. 所有优化器并排比较
+#
+# 在三个曲面上比较 `course_lib.optim` 中的五个优化器：第 1 节的山谷、把同一山谷旋转 30° 后的版本（这样它的轴不再与坐标轴重合），以及 Rosenbrock 曲面。“Steps”（步数）统计的是损失首次降到容差以下所需的步数。每个优化器在每个曲面上都从网格 $\{1, 2, 5\} \times 10^{-4 \ldots -1}$ 中选出最佳学习率：即达到容差所需步数最少的那个；如果没有哪个学习率能达到容差，就取最终损失最低的那个。搜索同时运行全部 12 个学习率：第 2–3 节从零实现的单步函数（以及下面写的 SGD 单步）都是逐元素运算，所以一列学习率可以同时推动一列起点前进。
+
+
+# %%
+def sgd_step(theta, g, state, lr=1e-3, momentum=0.0):
+    """One SGD step, in place, in torch's form: b <- momentum b + g; theta <- theta - lr b."""
+    b = state["b"] = momentum * state.get("b", 0.0) + g
+    theta -= lr * b
+
+
+# %%
+grid = (np.array([1.0, 2.0, 5.0]) * 10.0 ** np.arange(-4, 0)[:, None]).ravel()  # 1e-4 ... 5e-1
+
+
+def search(surface, step_fn, steps, tol, **hyper):
+    """All rates of ``grid`` at once: first step with loss < tol (steps + 1 if never), final loss."""
+    theta = np.tile(surface.start, (grid.size, 1))  # one row per rate
+    state, first, diverged = {}, np.full(grid.size, steps + 1), np.zeros(grid.size, bool)
+    for t in range(1, steps + 1):
+        step_fn(theta, surface.grad(theta), state, lr=grid[:, None], **hyper)
+        diverged |= np.abs(theta).max(axis=1) > 1e3
+        theta[diverged] = surface.start  # park a diverged run where it cannot overflow
+        first[(surface.value(theta) < tol) & (first > steps) & ~diverged] = t
+    return first, np.where(diverged, np.inf, surface.value(theta))
+
+
+# %%
+optimizers = {  # name: (from-scratch step, course_lib.optim class, extra arguments)
+    "SGD": (sgd_step, optim.SGD, {}),
+    "momentum": (sgd_step, optim.SGD, {"momentum": 0.9}),
+    "AdaGrad": (adagrad_step, optim.Adagrad, {}),
+    "RMSProp": (rmsprop_step, optim.RMSprop, {}),
+    "Adam": (adam_step, optim.Adam, {}),
+}
+arena = {  # name: (surface, steps, tolerance)
+    "valley (kappa 50)": (valley, 200, 1e-6),
+    "rotated valley": (IllConditionedQuadratic(50.0, angle=math.pi / 6), 200, 1e-6),
+    "Rosenbrock": (rosen, 1000, 1e-4),
+}
+best_lr, found = {}, {}
+for surface_name, (surface, steps, tol) in arena.items():
+    for name, (step_fn, _, kw) in optimizers.items():
+        first, final = search(surface, step_fn, steps, tol, **kw)
+        best = np.lexsort((final, first))[0]  # fewest steps, then lowest final loss
+        best_lr[surface_name, name], found[surface_name, name] = grid[best], first[best]
+
+# %% [markdown]
+# 下面先列出选出的学习率，再用库中的优化器（`course_lib.optim`）重复同样的运行；它们必须与搜索结果在同一步达到容差：
+
+# %%
+paths = {}
+for (surface_name, name), lr in best_lr.items():
+    (surface, steps, _), (_, cls, kw) = arena[surface_name], optimizers[name]
+    paths[surface_name, name] = run(surface, lambda ps, c=cls, r=lr, h=kw: c(ps, lr=r, **h), steps)
+print(f"{'optimizer':<10}" + "".join(f"{s:>20}" for s in arena))
+for name in optimizers:
+    print(f"{name:<10}" + "".join(f"{best_lr[s, name]:>20g}" for s in arena))
+first_hit = {  # (surface, optimizer) -> first step with loss below the tolerance, or None
+    key: next(iter(np.flatnonzero(arena[key[0]][0].value(path) < arena[key[0]][2])), None)
+    for key, path in paths.items()
+}
+same = all((found[k] if found[k] <= arena[k[0]][1] else None) == first_hit[k] for k in paths)
+print(f"library runs reach the tolerance at the search's step, or not at all like it: {same}")
+assert same
+on_edge = [k for k, lr in best_lr.items() if lr == grid[-1] and found[k] <= arena[k[0]][1]]
+print(f"best rate at the top of the grid (a larger one might be faster): {on_edge}")
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(17, 4.8), dpi=80, layout="constrained")
+for ax, (surface_name, (surface, steps, _)) in zip(axes, arena.items(), strict=True):
+    contour_with_paths(surface, {name: paths[surface_name, name] for name in optimizers}, ax=ax)
+    ax.set_title(f"{surface_name}, {steps} steps")
+axes[2].legend(loc="lower right", frameon=True, framealpha=0.85)  # away from the paths
+plt.show()
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# (final losses near or below the tolerance depend on the CPU's rounding; the next cell states
+# what holds on every machine)
+for surface_name, (surface, steps, tol) in arena.items():
+    print(f"{surface_name} ({steps} steps, tolerance {tol:.0e})")
+    for name in optimizers:
+        path, hit = paths[surface_name, name], first_hit[surface_name, name]
+        final = "diverged" if len(path) <= steps else f"{surface.value(path)[-1]:.1e}"
+        print(f"  {name:<10} final loss {final:>9}, steps {hit if hit is not None else '-':>5}")
+
+# %%
+for surface_name in arena:
+    hits = {name: first_hit[surface_name, name] for name in optimizers}
+    ranked = sorted((k, name) for name, k in hits.items() if k is not None)
+    gaps = np.diff([k for k, _ in ranked])
+    assert gaps.size == 0 or gaps.min() >= 10, "a near tie: the ranking would depend on rounding"
+    print(f"{surface_name}: reach the tolerance, fastest first: {', '.join(n for _, n in ranked)}")
+everywhere = [n for n in optimizers if all(first_hit[surf, n] is not None for surf in arena)]
+print(f"reach the tolerance on all three surfaces: {', '.join(everywhere)}")
+
+# %% [markdown]
+# 在与坐标轴对齐的山谷上，AdaGrad 和 RMSProp 最快：$1/\sigma_i$ 抵消了 $x$ 与 $y$ 方向上曲率的差异。（RMSProp 的那一大跳是它的第一步，如第 7 节所说，每个坐标各走 $10\,\eta$；它仍然是最先回到最小值的。）把山谷旋转 30°，这个优势就消失了：$1/\sigma_i$ 能缩放各个坐标，却不能旋转它们。这时 AdaGrad 达不到容差，动量法最快。在 Rosenbrock 弯曲的山谷上，只有动量法和 Adam 能在 1000 步内达到容差，Adam 最先。没有哪种方法处处取胜；只有动量法和 Adam 在全部三个曲面上都达到了容差。如果某个最佳学习率位于网格的上端（见上面的列表），那么限制结果的是网格，而不是方法本身。
+#
+# **自己动手试试。** 交互探索器（需要运行中的内核）用同一个 $\eta$ 以及你选择的 $\beta_1$、$\beta_2$、步数和曲面画出五个优化器的轨迹。找出让 SGD 在山谷上发散、而 AdaGrad 和 RMSProp 仍保持稳定的 $\eta$；观察当 $\beta_1 \to 0$ 时，Adam 如何变成带偏差修正的 RMSProp。
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+OptimizerExplorer(
+    ["SGD", "momentum", "AdaGrad", "RMSProp", "Adam"],
+    {name: surface for name, (surface, _, _) in arena.items()},
+    lr=0.01,
+    steps=200,
+)
+
+# %% [markdown]
+# **真实数据上的小网络。** 一个两层网络（64 → 32 → 10，ReLU），数据是第 5 节的手写数字，这次做了标准化；用小批量大小 64 和 `course_lib.training.fit` 训练 8 个轮次。每个优化器都从相同的初始权重出发，看到相同的批次；各自使用同类方法常用的学习率（未经调参）。
+
+# %%
+X_tr, X_va, _, _ = standardize(X_tr, X_va)
+train_set = torch.utils.data.TensorDataset(
+    torch.tensor(X_tr, dtype=torch.float32), torch.tensor(y_tr)
+)
+val_batches = [(torch.tensor(X_va, dtype=torch.float32), torch.tensor(y_va))]
+digit_optimizers = {
+    "SGD": lambda ps: torch.optim.SGD(ps, lr=0.1),
+    "momentum": lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9),
+    "AdaGrad": lambda ps: torch.optim.Adagrad(ps, lr=0.05),
+    "RMSProp": lambda ps: torch.optim.RMSprop(ps, lr=3e-3),
+    "Adam": lambda ps: torch.optim.Adam(ps, lr=1e-2),
+}
+print(f"training examples {len(X_tr)}, validation examples {len(X_va)}")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+histories = {}
+for name, make_opt in digit_optimizers.items():
+    start = time.perf_counter()
+    set_seed(0)
+    model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+    loader = torch.utils.data.DataLoader(
+        train_set, batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(0)
+    )
+    histories[name] = fit(model, loader, nn.CrossEntropyLoss(), make_opt(model.parameters()),
+                          epochs=8, val_loader=val_batches, progress=False)  # fmt: skip
+    print(f"{name:<9} trained in {time.perf_counter() - start:.2f} s")
+
+# %%
+print(f"{'optimizer':<10} {'train loss':>10} {'val loss':>9} {'val accuracy':>13}")
+for name, h in histories.items():
+    print(f"{name:<10} {h.train_loss[-1]:10.3f} {h.val_loss[-1]:9.3f} {h.val_accuracy[-1]:13.3f}")
+
+# %% [markdown]
+# 普通 SGD 落在后面；动量法和三种自适应方法在 8 个轮次内都达到了相近且更高的验证准确率，其中 Adam 的训练损失最低。
+
+# %%
+history_curves(histories, title="digits")
+plt.show()
+
+# %% [markdown]
+# ## 9. 库、要点、练习与作业
+#
+# **`course_lib` 中的实现。** `course_lib.optim` 包含 `SGD`、`Adagrad`、`RMSprop`、`Adam` 和 `AdamW`，名称、默认值和运算顺序都与 `torch.optim` 相同；`course_lib.schedules` 包含 `constant`、`step_decay`、`exponential`、`cosine`、`linear_warmup`、`warmup_cosine` 和 `transformer`，每个都是步数的函数，其值等于 `torch.optim.lr_scheduler` 报告的学习率；`course_lib.surfaces.WindingValley` 就是第 6 节的山谷。调度通过 `opt.lr` 驱动优化器，从现在起的每个训练循环都采用这种模式：
+
+# %%
+p = rosen.start.copy()
+opt = optim.Adam([p], lr=0.5)
+schedule = schedules.warmup_cosine(0.5, warmup_steps=50, total_steps=1000)
+for k in range(1000):
+    opt.lr = schedule(k)
+    opt.step([rosen.grad(p)])
+print(f"Adam with warm-up + cosine on Rosenbrock: final point {p}, loss {rosen.value(p):.1e}")
+
+# %% [markdown]
+# **要点。**
+#
+# - 损失停滞并不能证明到了临界点：要检查梯度范数。在狭长的曲面上，没有哪个固定的学习率能同时做到稳定和快速。
+# - **自适应学习率**（adaptive learning rate）把每个参数的步长除以 $\sigma_i$，即该参数过去梯度的均方根。AdaGrad 对所有步取平均，所以它的步长只会缩小；RMSProp 使用对过去赋予权重 $\beta$ 的 EMA；Adam 再加上动量和**偏差修正**，没有偏差修正，它最初几步的步长会大好几倍。无论梯度的尺度如何，Adam 的步长都约为 $\eta$，直到 $|g|$ 接近 $\epsilon$。
+# - **学习率调度**让全局学习率随时间变化：衰减（阶梯、指数、余弦）和**预热**（线性预热、预热 + 余弦，以及 Transformer 的调度，它在第 $W$ 步达到峰值 $d^{-0.5}W^{-0.5}$）。自适应方法需要预热，因为它们的矩估计在开始时并不可靠；在手写数字网络上，不预热、以高学习率运行的 Adam 让第一层的大部分单元都死掉了。
+# - 没有衰减时，一旦 $\eta/\sigma_i$ 越过稳定性极限，AdaGrad 的 RMS 形式就会从山谷中爆发出来；衰减的调度能消除这种爆发。
+# - 最终的步长是 $\eta \times s(k) \times 1/\sigma_i$：全局学习率、调度、逐参数的因子。没有哪个优化器在所有曲面上都取胜（第 8 节，学习率在 notebook 中搜索得到）。
+# - 我们的 AdaGrad、RMSProp、Adam 和全部六种调度都与 PyTorch 一致，误差在舍入误差范围内。
+#
+# **术语表。** 所有加粗的术语都收录在课程的[术语表](glossary.md)中，附有英文和中文（例如 adaptive learning rate — 自适应学习率，bias correction — 偏差修正，warm-up — 预热，learning-rate scheduling — 学习率调度）。
+
+# %% [markdown]
+# **练习。** 先预测答案，再运行代码。
+#
+# 1. 在第 3 节中，给 Adam 输入大小为 $10^{-9}$ 的恒定梯度，而不是 0.5（保持 $\epsilon = 10^{-8}$）。它的步长会接近 $\eta$、接近 $\eta/10$，还是接近 SGD 的步长？
+# 2. 在第 5 节中，对 `pixels` 做标准化（减去每个像素的均值，再除以它的标准差），然后重新运行预热实验。不预热时，第一层还会死掉吗？
+# 3. 在 $d = 512$ 的 Transformer 调度中令 $W = 8000$。峰值会变为原来的多少倍？出现在哪一步？
+# 4. 在第 6 节中，用 $\eta = 0.1$ 运行恒定调度。$DH$ 的特征值在 600 步内还会超过 2 吗？比原来更早还是更晚？
+# 5. 把第 8 节的网格向上扩展到 1 和 2。哪些优化器的最佳学习率会改变？Rosenbrock 上的排名会改变吗？
+#
+# **作业。** `homework/hw04_adaptive_lr.ipynb`：实现 RMSProp、带偏差修正的 Adam 以及预热 + 余弦调度，并将三者都与 PyTorch 对照验证。
