@@ -1,11 +1,11 @@
 # Two commands run the course: `make lab` (open it in JupyterLab) and `make test` (run every test).
 # Both create a local virtual environment in .venv from the pinned lock file on first use.
+# Instructor and contributor targets live in instructor.mk (not in the students' copy).
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-NOTEBOOKS := $(wildcard notebooks/*.ipynb homework/solutions/*.ipynb homework/*.ipynb)
 TORCH_VERSION := $(shell sed -n 's/^torch==//p' requirements-lock.txt)
 
 # PyTorch comes from its CPU-only wheel index (on Linux the default index serves the CUDA
@@ -24,26 +24,23 @@ endif
 # (--allow-root is added automatically when you are root).
 LAB_ARGS ?=
 
-.PHONY: help install lab test test-portable test-oldest lint sync time book hooks lock clean
+.PHONY: help install lab test clean
 
-help:
+help::
 	@echo "make lab            set up .venv and open the course in JupyterLab (LAB_ARGS=... for options)"
-	@echo "make test           set up .venv and run the whole test suite"
-	@echo "make test-portable  run every notebook under other CPU kernels and thread counts (nbval)"
-	@echo "make test-oldest    run every notebook in a venv of the oldest supported versions"
-	@echo "make lint           ruff on course_lib/, course_tools/ and tests/"
-	@echo "make sync           re-pair every notebook with its .py twin (jupytext --sync)"
-	@echo "make time           execute every notebook in a fresh kernel and print seconds per notebook"
-	@echo "make book           build the offline HTML book into _build/book"
-	@echo "make hooks          install the local pre-commit hooks"
-	@echo "make lock           re-resolve requirements-lock.txt from pyproject.toml"
+	@echo "make test           set up .venv and run the tests"
+	@echo "make clean          remove .venv and the caches"
 
 $(STAMP): pyproject.toml requirements-lock.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet $(TORCH_FLAGS) "torch==$(TORCH_VERSION)"
-	$(BIN)/python -m pip install --quiet -r requirements-lock.txt
+	@echo "== setting up .venv (1/3): torch $(TORCH_VERSION), CPU build"
+	$(BIN)/python -m pip install --progress-bar off $(TORCH_FLAGS) "torch==$(TORCH_VERSION)"
+	@echo "== setting up .venv (2/3): the pinned packages of requirements-lock.txt (the longest step)"
+	$(BIN)/python -m pip install --progress-bar off -r requirements-lock.txt
+	@echo "== setting up .venv (3/3): course_lib"
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+	@echo "== .venv is ready"
 
 install: $(STAMP)
 
@@ -53,37 +50,7 @@ lab: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-test-portable: $(STAMP)
-	$(BIN)/python -m course_tools portability
+clean::
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
 
-test-oldest: $(STAMP)
-	$(BIN)/python -m course_tools oldest --python $(PYTHON)
-
-lint: $(STAMP)
-	$(BIN)/ruff check course_lib course_tools tests
-	$(BIN)/ruff format --check course_lib course_tools tests
-
-sync: $(STAMP)
-	$(BIN)/jupytext --sync $(NOTEBOOKS)
-
-time: $(STAMP)
-	$(BIN)/python -m course_lib time
-
-book: $(STAMP)
-	$(BIN)/python -m course_lib book
-
-hooks: $(STAMP)
-	$(BIN)/pre-commit install
-
-lock:
-	rm -rf .lock-venv
-	$(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/python -m pip install --quiet $(TORCH_FLAGS) "torch==$(TORCH_VERSION)"
-	.lock-venv/bin/python -m pip install --quiet -e ".[dev]"
-	(sed -n '1,3p' requirements-lock.txt; .lock-venv/bin/python -m pip freeze --exclude-editable \
-		| sed 's/^torch==\(.*\)+cpu$$/torch==\1/') > requirements-lock.new
-	mv requirements-lock.new requirements-lock.txt
-	rm -rf .lock-venv
-
-clean:
-	rm -rf $(VENV) .venv-oldest .pytest_cache .ruff_cache .hypothesis
+-include instructor.mk

@@ -1,4 +1,8 @@
-"""``python -m course_tools COMMAND ...``: one entry point for every instructor command."""
+"""``python -m course_tools COMMAND ...``: one entry point for every instructor command.
+
+The student's commands (``lab``, the self-grade ``grade``) are ``python -m course_lib``;
+``python -m course_tools grade`` is the instructor's grader (hidden cases, batches, gradebook).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ COMMANDS = {
     "portability": "course_tools.portability",
     "compared-numbers": "course_tools.compared_numbers",
     "oldest": "course_tools.oldest",
-    "lab": "course_tools.lab",
+    "test-release": "course_tools.release_test",
     "export-nbgrader": "course_tools.grading.nbgrader_export",
     "benchmark": "course_tools.benchmark",
     "translate": "course_tools.translate",

@@ -1,6 +1,6 @@
 """The course's map: its lectures, where their notebooks live, and the time budget.
 
-The book (``python -m course_lib book``), the timer (``python -m course_lib time``) and the
+The book (``python -m course_tools book``), the timer (``python -m course_tools time``) and the
 notebook tests all read the layout from here::
 
     notebooks/NN_topic.ipynb            lecture NN, executed, with outputs

@@ -1,13 +1,12 @@
-"""Command line of the course.
+"""The contributor's course commands.
 
-    python -m course_lib book [--out DIR] [--solutions] [--execute]
-    python -m course_lib time [--check] [NOTEBOOK ...]
-    python -m course_lib execute NOTEBOOK [...]
+    python -m course_tools book [--out DIR] [--solutions] [--execute]
+    python -m course_tools time [--check] [NOTEBOOK ...]
+    python -m course_tools execute NOTEBOOK [...]
 
 ``book`` builds the static HTML book of the executed course (default ``_build/book``);
 ``time`` executes notebooks in fresh kernels and prints seconds against the budget;
-``execute`` re-executes edited notebooks in place and re-pairs them. The homework
-commands live in ``python -m course_lib.homework``.
+``execute`` re-executes edited notebooks in place and re-pairs them.
 """
 
 from __future__ import annotations
@@ -62,7 +61,7 @@ def book_command(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m course_lib", description=__doc__.split("\n")[0]
+        prog="python -m course_tools", description=__doc__.split("\n")[0]
     )
     commands = parser.add_subparsers(dest="command", required=True)
 

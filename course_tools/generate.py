@@ -15,7 +15,7 @@ metadata (``solution: true`` and a ``grade_id`` such as ``hw01-answer-3``), whic
 uses to recognise the assignment. Cells that call the student's functions are tagged
 ``raises-exception`` so that *Run All* continues past a question not yet answered.
 
-Command line: ``python -m course_lib.homework generate [--check]``.
+Command line: ``python -m course_tools generate [--check]``.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
-"""Command line of the homework system.
+"""The instructor's homework commands: batch grading and the student-notebook generator.
 
-    python -m course_lib.homework grade PATH [PATH ...] [--timeout S] [--json FILE]
+    python -m course_tools grade PATH [PATH ...] [--timeout S] [--json FILE]
                                         [--assignment hwNN] [--jobs N]
                                         [--csv FILE] [--review FILE] [--manual FILE]
                                         [--submission-timeout S] [--memory MB]
                                         [--instructor DIR] [--unsandboxed]
-    python -m course_lib.homework generate [SOLUTION ...] [--check]
+    python -m course_tools generate [SOLUTION ...] [--check]
 
 ``grade`` exits with 0 when every check of every submission passed, 1 when some check
 failed, and 2 when some path could not be graded (missing, not a notebook, unknown
@@ -14,7 +14,7 @@ assignment). ``generate`` writes the student notebooks from the solutions; with
 and ``--manual`` are the gradebook (:mod:`course_tools.grading.gradebook`) and the written
 answers (:mod:`course_tools.grading.review`); a bad ``--manual`` file exits with 2.
 
-Each submission runs in a bubblewrap sandbox (:mod:`course_tools.grading.sandbox`). Without
+Each submission runs in a bubblewrap sandbox (:mod:`course_lib.homework.sandbox`). Without
 bwrap a single file is graded after a one-line warning, while a batch (several files or a
 folder) is refused (exit 2) unless ``--unsandboxed`` is given, which warns on every run.
 ``--instructor DIR`` names the folder with the secret seed of the hidden cases (default
@@ -34,8 +34,9 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 
+from course_lib.homework import sandbox
 from course_lib.homework.report import format_summary, format_table
-from course_tools.grading import instructor, sandbox
+from course_tools.grading import instructor
 from course_tools.grading.gradebook import capped_cell_errors, export_batch
 from course_tools.grading.grader import (
     SUBMISSION_TIMEOUT,
@@ -190,14 +191,14 @@ def generate(args: argparse.Namespace) -> int:
     for path in stale:
         print(("stale: " if args.check else "wrote: ") + str(path))
     if args.check and stale:
-        print("run: python -m course_lib.homework generate", file=sys.stderr)
+        print("run: python -m course_tools generate", file=sys.stderr)
         return 1
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m course_lib.homework",
+        prog="python -m course_tools",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -1,6 +1,6 @@
 """Re-execute a jupytext-paired notebook in place after its ``.py`` twin was edited.
 
-Command line: ``python -m course_lib execute NOTEBOOK [...]``. For each notebook: bring the
+Command line: ``python -m course_tools execute NOTEBOOK [...]``. For each notebook: bring the
 ``.ipynb`` up to date with its ``.py`` (jupytext), execute it top to bottom in a fresh kernel
 of this interpreter, merge consecutive stream outputs (a progress bar that redraws one line
 per epoch is stored as one output, not one per epoch), write it, and re-pair.

@@ -1,6 +1,6 @@
 """Execute notebooks in fresh kernels and compare their run time with the course budget.
 
-Command line: ``python -m course_lib time [--check] [NOTEBOOK ...]`` (default: every lecture
+Command line: ``python -m course_tools time [--check] [NOTEBOOK ...]`` (default: every lecture
 and solution notebook). Notebooks are executed in memory; the files are never modified.
 """
 

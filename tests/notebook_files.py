@@ -1,22 +1,34 @@
-"""Where the course's notebooks live, for the notebook tests (see ``course_tools.course``)."""
+"""Where the course's notebooks live, for the notebook tests.
+
+The same layout as ``course_tools.course`` (which the instructor's tools read), spelled out here
+so that the tests a student's copy ships do not import the instructor's package.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from course_tools import course
-
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def lecture_notebooks() -> list[Path]:
+    """``notebooks/*.ipynb`` (English lectures), sorted."""
+    return sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def solution_notebooks() -> list[Path]:
+    """``homework/solutions/*.ipynb``; none in a student's copy."""
+    return sorted((ROOT / "homework" / "solutions").glob("*.ipynb"))
 
 
 def executed_notebooks() -> list[Path]:
     """Lecture and solution notebooks (stored with outputs, compared by nbval), sorted."""
-    return course.executed_notebooks(ROOT)
+    return lecture_notebooks() + solution_notebooks()
 
 
 def student_notebooks() -> list[Path]:
     """Student homework notebooks (generated from the solutions, no outputs), sorted."""
-    return course.student_notebooks(ROOT)
+    return sorted((ROOT / "homework").glob("*.ipynb"))
 
 
 def all_notebooks() -> list[Path]:

@@ -1,46 +1,78 @@
-"""The README's performance table is a real measurement of the current course.
+"""The README is the students' page: short, every link works, every lecture in its table.
 
-It is pasted from ``python -m course_lib time``; these tests fail when a notebook is added
-without re-measuring, or when a pasted number is over its budget.
+It is what ``make lab`` opens, in the repository and in a student's copy (where the part
+between ``<!-- instructor -->`` and ``<!-- /instructor -->`` is left out: the links there
+point at guides the copy does not have).
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
+from urllib.parse import unquote
 
-from course_tools.course import TOTAL_BUDGET, budget, executed_notebooks
-from tests.notebook_files import ROOT
+from tests.notebook_files import ROOT, lecture_notebooks, student_notebooks
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-ROW = re.compile(r"^(\S+)\s+(\d+\.\d)\s+(\d+)(\s+OVER BUDGET)?$")
+MAX_LINES = 200
+LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
-def performance_rows() -> dict[str, tuple[float, float]]:
-    """``name -> (seconds, budget)`` from the first code block after ``## Performance``."""
-    section = README.split("## Performance", 1)[1]
-    block = section.split("```", 2)[1]
-    rows = {}
-    for line in block.splitlines():
-        match = ROW.match(line.strip())
-        if match:
-            assert not match.group(4), f"README reports a notebook over budget: {line}"
-            rows[match.group(1)] = (float(match.group(2)), float(match.group(3)))
-    return rows
+def relative_links(text: str) -> list[str]:
+    """The Markdown link targets that are paths in this repository (not URLs or anchors)."""
+    return [
+        unquote(t.split("#")[0])
+        for t in LINK.findall(text)
+        if not re.match(r"[a-z]+:", t) and not t.startswith("#")
+    ]
 
 
-def test_performance_table_lists_every_executed_notebook_within_budget():
-    rows = performance_rows()
-    for path in executed_notebooks(ROOT):
-        name = str(path.relative_to(ROOT))
-        assert name in rows, f"{name} missing from README's Performance table: re-run make time"
-        seconds, allowed = rows[name]
-        assert allowed == budget(path), f"{name}: README budget {allowed} != {budget(path)}"
-        assert seconds <= allowed, f"{name}: {seconds} s over its budget"
+def test_readme_is_short_enough_to_read_first():
+    assert README.count("\n") <= MAX_LINES
 
 
-def test_performance_total_is_the_sum_and_within_budget():
-    rows = performance_rows()
-    total, allowed = rows.pop("total")
-    assert allowed == TOTAL_BUDGET
-    assert abs(total - sum(seconds for seconds, _ in rows.values())) <= 0.1 * len(rows)
-    assert total <= TOTAL_BUDGET
+def test_every_relative_link_of_the_readme_resolves():
+    links = relative_links(README)
+    assert len(links) >= 30
+    broken = [t for t in links if not (ROOT / t).exists()]
+    assert not broken, f"README links to missing files: {broken}"
+
+
+def test_every_anchor_of_the_contents_line_is_a_heading():
+    headings = {h.strip().lower().replace(" ", "-") for h in re.findall(r"^## (.+)$", README, re.M)}
+    anchors = [t[1:] for t in LINK.findall(README) if t.startswith("#")]
+    assert anchors and all(unquote(a) in headings for a in anchors), (anchors, headings)
+
+
+def test_the_table_links_each_lecture_and_homework_in_both_languages():
+    rows = [line for line in README.splitlines() if re.match(r"\| \d\d \|", line)]
+    lectures = lecture_notebooks()
+    assert len(rows) == len(lectures) == 7
+    homework = {p.name[:4]: p for p in student_notebooks()}
+    for row, lecture in zip(rows, lectures, strict=True):
+        links = relative_links(row)
+        work = homework[f"hw{lecture.name[:2]}"]
+        assert links == [
+            f"notebooks/{lecture.name}",
+            f"notebooks/zh/{lecture.name}",
+            f"homework/{work.name}",
+            f"homework/zh/{work.name}",
+        ], row
+
+
+def test_the_instructor_part_is_marked_once_and_the_rest_needs_no_instructor_file():
+    assert README.count("<!-- instructor -->") == README.count("<!-- /instructor -->") == 1
+    student_part = re.sub(r"<!-- instructor -->.*?<!-- /instructor -->", "", README, flags=re.S)
+    for target in relative_links(student_part):
+        assert not target.startswith(("docs/", "CONTRIBUTING", "course_tools", "instructor")), (
+            target
+        )
+    assert "course_tools" not in student_part
+
+
+def test_the_launch_badges_point_at_the_repository_of_pyproject():
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        repository = tomllib.load(f)["project"]["urls"]["Repository"]
+    slug = repository.removeprefix("https://github.com/")
+    assert f"colab.research.google.com/github/{slug}/blob/main/notebooks/01_backprop" in README
+    assert f"mybinder.org/v2/gh/{slug}/HEAD?urlpath=lab/tree/README.md" in README

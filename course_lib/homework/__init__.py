@@ -1,19 +1,22 @@
-"""The homework system: self-checks, student notebooks generated from solutions, a grader.
+"""The homework self-check students run, and the runner their self-grade shares with the grader.
 
-Every assignment ``hwNN`` has a module here (``course_lib.homework.hw01`` …) that is the
-source of truth for its questions, points and checks. Around them:
+Every assignment ``hwNN`` has a module here (``course_lib.homework.hw01`` …): its questions,
+points and public cases, and ``check("q1", fn)`` for the notebook. Around them:
 
 - :mod:`~course_lib.homework.checking`: questions, cases, running and scoring a check;
 - :mod:`~course_lib.homework.report`: the printed reports and tables;
-- :mod:`~course_tools.generate`: the student notebook, generated from the solution;
-- :mod:`~course_tools.grading.grader`: grading submitted notebooks, each in a sandbox;
-- :mod:`~course_lib.homework.plain`: the plain data (JSON + ``.npz``) crossing the sandbox;
-- :mod:`~course_lib.homework.in_kernel`: the recorder the grader runs in a submission's kernel.
+- :mod:`~course_lib.homework.unanswered`: one line instead of a traceback for a cell that
+  calls an answer not written yet;
+- the runner, shared with the instructor's grader: :mod:`~course_lib.homework.notebook_file`
+  (a submission read as data), :mod:`~course_lib.homework.runner` (a fresh kernel, plain
+  data back, scoring outside the kernel), :mod:`~course_lib.homework.sandbox` (bubblewrap),
+  :mod:`~course_lib.homework.driver` (the kernel's driver inside it),
+  :mod:`~course_lib.homework.in_kernel` (the recorder in the kernel) and
+  :mod:`~course_lib.homework.plain` (JSON + ``.npz``, never pickle);
+- :mod:`~course_lib.homework.selfgrade`: the student's self-grade on the public cases.
 
-Command line (``python -m course_lib.homework --help``)::
-
-    python -m course_lib.homework grade PATH [PATH ...] [--timeout S] [--json FILE]
-    python -m course_lib.homework generate [--check]
+Command line: ``python -m course_lib.homework grade NOTEBOOK`` (the self-grade). The
+instructor's grader, with hidden cases, is ``python -m course_tools grade``.
 
 Introduced with lecture 01 (its homework is ``hw01``).
 """

@@ -1,8 +1,11 @@
-"""``python -m course_lib.homework grade|generate``: an alias of ``python -m course_tools``."""
+"""``python -m course_lib.homework grade NOTEBOOK [...]``: the student's self-grade.
+
+The same as ``python -m course_lib grade`` (:mod:`course_lib.homework.selfgrade`).
+"""
 
 import sys
 
-from course_tools.__main__ import main
+from course_lib.homework.selfgrade import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -157,6 +157,13 @@ def load_assignment(name: str) -> Assignment:
     return importlib.import_module(REGISTRY[name]).ASSIGNMENT
 
 
+def forbidden_modules(assignment: str) -> tuple[str, ...]:
+    """The modules ``assignment``'s answers may not use (its module's ``FORBIDDEN``): the
+    runner hides them from the submission's kernel, so importing them fails."""
+    load_assignment(assignment)  # validates the name
+    return tuple(getattr(importlib.import_module(REGISTRY[assignment]), "FORBIDDEN", ()))
+
+
 def assignment_from_filename(filename: str) -> str | None:
     """The assignment a file name mentions (``"alice_hw01 (2).ipynb"`` -> ``"hw01"``), if any."""
     found = {m for m in re.findall(r"hw\d\d", filename.lower()) if m in REGISTRY}

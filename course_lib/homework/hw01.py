@@ -44,6 +44,7 @@ import numpy as np
 
 from course_lib.homework.assignment import Assignment, WrittenQuestion
 from course_lib.homework.checking import Case, Mistake, Question
+from course_lib.homework.unanswered import quiet_unanswered
 
 
 def _torch():
@@ -627,3 +628,4 @@ ASSIGNMENT = Assignment(
 
 #: The self-check students call after each question: ``check("q1", affine_backward)``.
 check = ASSIGNMENT.check
+quiet_unanswered(ASSIGNMENT)

@@ -37,6 +37,7 @@ import numpy as np
 from course_lib.hessian import classify_critical_point
 from course_lib.homework.assignment import Assignment, WrittenQuestion
 from course_lib.homework.checking import Case, Mistake, Question
+from course_lib.homework.unanswered import quiet_unanswered
 
 
 def _torch():
@@ -572,3 +573,4 @@ ASSIGNMENT = Assignment(
 
 #: The self-check students call after each question: ``check("q1", hessian_of_f)``.
 check = ASSIGNMENT.check
+quiet_unanswered(ASSIGNMENT)

@@ -39,6 +39,7 @@ from course_lib.data import minibatches as reference_minibatches
 from course_lib.homework.assignment import Assignment, WrittenQuestion
 from course_lib.homework.checking import Case, Mistake, Question
 from course_lib.homework.trajectories import QUADRATIC, ROSENBROCK, SURFACES, torch_path
+from course_lib.homework.unanswered import quiet_unanswered
 
 STEPS = 30
 
@@ -493,3 +494,4 @@ ASSIGNMENT = Assignment(
 
 #: The self-check students call after each question: ``check("q1", minibatches)``.
 check = ASSIGNMENT.check
+quiet_unanswered(ASSIGNMENT)

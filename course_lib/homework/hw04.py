@@ -45,6 +45,7 @@ from course_lib.data import load_digits
 from course_lib.homework.assignment import Assignment, WrittenQuestion
 from course_lib.homework.checking import Case, Mistake, Question
 from course_lib.homework.trajectories import QUADRATIC, ROSENBROCK, SURFACES, torch_path
+from course_lib.homework.unanswered import quiet_unanswered
 
 STEPS = 40
 
@@ -640,3 +641,4 @@ ASSIGNMENT = Assignment(
 
 #: The self-check students call after each question: ``check("q1", rmsprop_step)``.
 check = ASSIGNMENT.check
+quiet_unanswered(ASSIGNMENT)

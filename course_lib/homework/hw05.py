@@ -36,6 +36,7 @@ import numpy as np
 from course_lib.data import make_blobs
 from course_lib.homework.assignment import Assignment, WrittenQuestion
 from course_lib.homework.checking import Case, Mistake, Question
+from course_lib.homework.unanswered import quiet_unanswered
 
 
 def _torch():
@@ -464,3 +465,4 @@ ASSIGNMENT = Assignment(
 
 #: The self-check students call after each question: ``check("q1", log_softmax)``.
 check = ASSIGNMENT.check
+quiet_unanswered(ASSIGNMENT)

@@ -36,6 +36,7 @@ import numpy as np
 
 from course_lib.homework.assignment import Assignment, WrittenQuestion
 from course_lib.homework.checking import Case, Mistake, Question
+from course_lib.homework.unanswered import quiet_unanswered
 
 EPS, MOMENTUM = 1e-5, 0.1
 
@@ -487,3 +488,4 @@ ASSIGNMENT = Assignment(
 
 #: The self-check students call after each question: ``check("q1", batchnorm_train)``.
 check = ASSIGNMENT.check
+quiet_unanswered(ASSIGNMENT)

@@ -65,6 +65,7 @@ import numpy as np
 from course_lib.data import load_digits
 from course_lib.homework.assignment import Assignment
 from course_lib.homework.checking import Case, Mistake, Question
+from course_lib.homework.unanswered import quiet_unanswered
 
 TEST_SIZE = 360
 #: Rows of the training pool the self-check of q3 trains on; it scores the rest.
@@ -566,3 +567,4 @@ ASSIGNMENT = Assignment(
 
 #: The self-check students call after each question: ``check("q1", DigitsDataset)``.
 check = ASSIGNMENT.check
+quiet_unanswered(ASSIGNMENT)

@@ -88,19 +88,21 @@ def format_result(result: QuestionResult) -> str:
 MESSAGE_WIDTH = 90
 
 
-def format_table(path: str, results: Sequence[QuestionResult]) -> str:
+def format_table(path: str, results: Sequence[QuestionResult], title: str = "") -> str:
     """The grader's report for one submission: a table, then the diagnosis of each failure.
 
-    The table has one row per question (score, status and the whole message, wrapped at
-    :data:`MESSAGE_WIDTH` characters); below it, every question that failed or raised gets
-    its detail lines: the first failing case's input, expected and actual output, and hint.
+    The first line is ``path``, followed by `` — title`` when a title is given (the
+    self-grade's ``preview on public cases``). The table has one row per question (score,
+    status and the whole message, wrapped at :data:`MESSAGE_WIDTH` characters); below it,
+    every question that failed or raised gets its detail lines: the first failing case's
+    input, expected and actual output, and hint.
     """
     rows = [("question", "function", "score", "status", "message")]
     for r in results:
         score = f"{points(r.score)}/{points(r.max_score)}"
         rows.append((r.name, r.function, score, r.status, r.message))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = [path]
+    lines = [f"{path} — {title}" if title else path]
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)]
         wrapped = textwrap.wrap(row[4], MESSAGE_WIDTH, break_on_hyphens=False) or [""]

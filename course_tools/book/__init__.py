@@ -1,4 +1,4 @@
-"""The offline HTML book of the course: ``python -m course_lib book`` (see ``build``)."""
+"""The offline HTML book of the course: ``python -m course_tools book`` (see ``build``)."""
 
 from course_tools.book.build import Page, build_book, notebook_html, plan_pages
 

@@ -31,7 +31,7 @@ VIEWS = (
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_tools.book.browser_check")
-    parser.add_argument("book", type=Path, help="the built book (python -m course_lib book)")
+    parser.add_argument("book", type=Path, help="the built book (python -m course_tools book)")
     parser.add_argument("out", type=Path, help="folder for the screenshots")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     args = parser.parse_args(argv)

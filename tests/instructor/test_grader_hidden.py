@@ -1,4 +1,4 @@
-"""Hidden material: the instructor folder, hw07's graded digits, the student release."""
+"""Hidden material: the instructor folder, hw07's graded digits, the hidden cases."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import pytest
 from course_lib.homework import load_assignment
 from course_lib.homework.checking import run_student, score
 from course_tools.grading import instructor
-from course_tools.release import release
 from tests.notebook_files import ROOT
 
 
@@ -49,7 +48,7 @@ def test_graded_digits_cannot_be_looked_up_in_scikit_learn(graded_split):
 
 
 def test_honest_solution_passes_the_graded_split(graded_split):
-    from tests.test_homework_checks import solution_namespace
+    from tests.instructor.test_homework_checks import solution_namespace
 
     question = load_assignment("hw07").question("q3")
     run_pipeline = solution_namespace("hw07")["run_pipeline"]
@@ -80,44 +79,6 @@ def test_init_instructor_writes_fresh_secrets(tmp_path):
     assert again.returncode == 2
 
 
-def test_release_has_no_solutions_or_secrets_and_the_self_check_runs(tmp_path):
-    dest = tmp_path / "course"
-    files = release(dest)
-    assert not (dest / "homework" / "solutions").exists()
-    assert not (dest / "instructor").exists() and not (dest / "course_tools" / "grading").exists()
-    assert "homework/hw01_backprop.ipynb" in files and "course_lib/homework/hw01.py" in files
-    seed = str(instructor.load(instructor.default_dir()).seed)
-    solution_text = (ROOT / "homework/solutions/hw01_backprop.py").read_text()
-    answer = solution_text[solution_text.index("def affine_backward") :][:400]
-    for path in dest.rglob("*"):
-        if path.is_file():
-            text = path.read_text(encoding="utf-8", errors="replace")
-            assert seed not in text, path
-            assert answer not in text, path
-    code = (
-        "from course_lib.homework.hw01 import check\ncheck('q2', lambda dout, x: dout * (x > 0))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=dest,
-        env={"PYTHONPATH": str(dest), "PATH": "/usr/bin:/bin", "PYTHONNOUSERSITE": "1"},
-    )
-    assert done.returncode == 0, done.stderr
-    assert "passed" in done.stdout
-    assert (
-        str(dest)
-        in subprocess.run(
-            [sys.executable, "-c", "import course_lib; print(course_lib.__file__)"],
-            capture_output=True,
-            text=True,
-            cwd=dest,
-            env={"PYTHONPATH": str(dest)},
-        ).stdout
-    )
-
-
 SEEDED = [
     (name, q.key)
     for name in ("hw01", "hw02", "hw03", "hw04", "hw05", "hw06", "hw07")
@@ -128,7 +89,7 @@ SEEDED = [
 
 @pytest.mark.parametrize("name, key", SEEDED)
 def test_solution_passes_the_hidden_cases(name, key):
-    from tests.test_homework_checks import solution_namespace
+    from tests.instructor.test_homework_checks import solution_namespace
 
     spec = load_assignment(name)
     question = spec.question(key)

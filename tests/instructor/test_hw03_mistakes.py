@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from course_lib.homework import load_assignment
-from tests.planted import failure_message
-from tests.test_homework_checks import solution_namespace
+from tests.instructor.planted import failure_message
+from tests.instructor.test_homework_checks import solution_namespace
 
 HW03 = load_assignment("hw03")
 

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from course_lib.homework import hw02, load_assignment
-from tests.planted import failure_message
-from tests.test_homework_checks import solution_namespace
+from tests.instructor.planted import failure_message
+from tests.instructor.test_homework_checks import solution_namespace
 
 HW02 = load_assignment("hw02")
 

@@ -1,4 +1,4 @@
-"""The offline HTML book (``python -m course_lib book``) and the course timer."""
+"""The offline HTML book (``python -m course_tools book``) and the course timer."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ import sys
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
+
+from tests.instructor import require
+
+require("latex2mathml")
 
 from course_tools.book import build_book, plan_pages
 from course_tools.book.mathml import MathError, render_math, tex_to_mathml, unrendered_math
@@ -28,10 +32,10 @@ def instructor_book(tmp_path_factory):
     return out, pages
 
 
-def run_course_lib(*args):
-    """``python -m course_lib ARGS`` from the repository root; the finished process."""
+def run_course_tools(*args):
+    """``python -m course_tools ARGS`` from the repository root; the finished process."""
     return subprocess.run(
-        [sys.executable, "-m", "course_lib", *map(str, args)],
+        [sys.executable, "-m", "course_tools", *map(str, args)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -193,7 +197,7 @@ def test_navigation_links_resolve_and_notebook_links_point_into_the_book(instruc
 
 def test_student_edition_from_the_command_line_has_no_solutions(tmp_path):
     out = tmp_path / "book"
-    result = run_course_lib("book", "--out", out)
+    result = run_course_tools("book", "--out", out)
     assert result.returncode == 0, result.stderr
     assert "built" in result.stdout
     assert not list(out.rglob("*_solution.html"))
@@ -233,7 +237,7 @@ def test_time_command_runs_a_notebook_in_a_fresh_kernel(tmp_path):
     path = tmp_path / "tiny.ipynb"
     nbformat.write(nb, path)
     before = path.read_bytes()
-    result = run_course_lib("time", "--check", path)
+    result = run_course_tools("time", "--check", path)
     assert result.returncode == 0, result.stderr
     rows = result.stdout.splitlines()
     assert rows[0].split() == ["notebook", "seconds", "budget"]
@@ -250,7 +254,7 @@ def test_execute_command_reruns_a_paired_notebook_in_place(tmp_path):
         "# %%\nimport sys\n\nfor i in range(5):\n    sys.stderr.write(f'\\\\repoch {i}')\n"
         "\n# %%\nprint(6 * 7)\n"
     )
-    result = run_course_lib("execute", source)
+    result = run_course_tools("execute", source)
     assert result.returncode == 0, result.stderr
     nb = nbformat.read(tmp_path / "tiny.ipynb", as_version=4)
     progress, answer = (cell.outputs for cell in nb.cells)
@@ -260,11 +264,11 @@ def test_execute_command_reruns_a_paired_notebook_in_place(tmp_path):
     assert "execution" not in nb.cells[0].metadata, "no timing metadata is stored"
 
     source.write_text(source.read_text().replace("6 * 7", "6 * 8"))
-    assert run_course_lib("execute", tmp_path / "tiny.ipynb").returncode == 0
+    assert run_course_tools("execute", tmp_path / "tiny.ipynb").returncode == 0
     nb = nbformat.read(tmp_path / "tiny.ipynb", as_version=4)
     assert nb.cells[1].outputs[0].text == "48\n", "the edited .py is picked up"
 
 
 def test_execute_command_rejects_a_missing_notebook(tmp_path):
-    result = run_course_lib("execute", tmp_path / "missing.ipynb")
+    result = run_course_tools("execute", tmp_path / "missing.ipynb")
     assert result.returncode != 0 and "neither an .ipynb nor a .py" in result.stderr

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from course_lib.homework.hw05 import ASSIGNMENT, EXPERIMENT, mlp_problem
-from tests.planted import assert_named
-from tests.test_homework_checks import solution_namespace
+from tests.instructor.planted import assert_named
+from tests.instructor.test_homework_checks import solution_namespace
 
 
 @pytest.fixture(scope="module")

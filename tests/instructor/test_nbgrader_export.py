@@ -17,6 +17,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests.instructor import require
+
+require("nbgrader")
+
 from course_lib.homework import REGISTRY, load_assignment
 from course_tools.grading.nbgrader_export import export, source_notebook
 from course_tools.homework_cli import main as grade_main

@@ -14,8 +14,8 @@ import pytest
 
 from course_lib.autograd import Value
 from course_lib.homework import load_assignment
-from tests.planted import failure_message
-from tests.test_homework_checks import solution_namespace
+from tests.instructor.planted import failure_message
+from tests.instructor.test_homework_checks import solution_namespace
 
 HW01 = load_assignment("hw01")
 

@@ -1,10 +1,11 @@
-"""The driver that runs one submission's kernel inside the sandbox: ``run_in_sandbox.py JOB``.
+"""The driver that runs one submission's kernel inside the sandbox: ``driver.py JOB``.
 
-The grader (outside) writes the job folder and reads back plain data; this script and the
-kernel it starts run together inside one ``bwrap`` (see :mod:`course_tools.grading.sandbox`),
-so the kernel's loopback sockets live in the sandbox's own network namespace. The script is
-bound into the sandbox as a single file and imports nothing from ``course_tools`` (which the
-sandbox hides), only ``jupyter_client`` and ``course_lib.homework.in_kernel``.
+The runner (:mod:`course_lib.homework.runner`, outside) writes the job folder and reads back
+plain data; this script and the kernel it starts run together inside one ``bwrap`` (see
+:mod:`course_lib.homework.sandbox`), so the kernel's loopback sockets live in the sandbox's own
+network namespace. The script is copied into the job and imports only ``jupyter_client`` and
+``course_lib.homework.in_kernel``. The student's self-grade and the instructor's grader both
+run submissions through it.
 
 Job folder layout::
 

@@ -24,7 +24,7 @@ from course_lib.homework.checking import (
     truncate,
 )
 from course_lib.homework.report import format_result, format_table
-from tests.test_homework_checks import solution_namespace
+from tests.instructor.test_homework_checks import solution_namespace
 
 HW01 = load_assignment("hw01")
 

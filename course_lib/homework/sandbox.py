@@ -1,7 +1,7 @@
 """Run one submission's driver and kernel inside a bubblewrap sandbox (Linux).
 
-:func:`run_job` starts ``python run_in_sandbox.py /tmp/job`` (see
-:mod:`course_tools.grading.run_in_sandbox`) under ``bwrap`` with:
+:func:`run_job` starts ``python driver.py /tmp/job`` (see
+:mod:`course_lib.homework.driver`) under ``bwrap`` with:
 
 - a read-only view of the system (``--ro-bind / /``), a fresh ``/dev``, ``/proc`` and an
   empty ``/tmp``;
@@ -51,8 +51,11 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-DRIVER = Path(__file__).with_name("run_in_sandbox.py")
+#: The ``course_lib`` package the kernel imports, and the folder holding it (the checkout,
+#: for an editable install: hidden, since it holds the solutions).
+PACKAGE = Path(__file__).resolve().parents[1]
+ROOT = PACKAGE.parent
+DRIVER = Path(__file__).with_name("driver.py")
 #: Where the job folder appears inside the sandbox.
 JOB = "/tmp/job"
 #: Environment variables passed into the sandbox besides PATH, HOME, LANG and TMPDIR.
@@ -117,7 +120,7 @@ def available() -> bool:
 
 def _needed() -> list[Path]:
     """What the kernel must see even when it lies inside a hidden folder."""
-    paths = [ROOT / "course_lib", Path(sys.prefix), Path(sys.base_prefix)]
+    paths = [PACKAGE, Path(sys.prefix), Path(sys.base_prefix)]
     paths.append(Path(sys.executable).resolve().parent.parent)
     unique: list[Path] = []
     for p in paths:
@@ -140,7 +143,7 @@ def forbidden_paths(modules: tuple[str, ...]) -> list[Path]:
     paths = []
     for name in modules:
         if name.startswith("course_lib."):
-            paths.append(ROOT / "course_lib" / (name.split(".", 1)[1].replace(".", "/") + ".py"))
+            paths.append(PACKAGE / (name.split(".", 1)[1].replace(".", "/") + ".py"))
             continue
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.submodule_search_locations:
@@ -176,7 +179,7 @@ def bwrap_command(job: Path, hide: list[Path], forbidden: tuple[str, ...] = ()) 
     command += ["--clearenv"]
     for name, value in _environment(f"{JOB}/work").items():
         command += ["--setenv", name, value]
-    return [*command, sys.executable, f"{JOB}/run_in_sandbox.py", JOB]
+    return [*command, sys.executable, f"{JOB}/driver.py", JOB]
 
 
 def _environment(home: str) -> dict[str, str]:
@@ -231,12 +234,12 @@ def run_job(
         sandboxed: False runs the driver without bwrap (no protection).
         forbidden: modules hidden from the kernel (``"torch"``, ``"course_lib.layers"``).
     """
-    shutil.copyfile(DRIVER, job / "run_in_sandbox.py")
+    shutil.copyfile(DRIVER, job / "driver.py")
     if sandboxed:
         command = bwrap_command(job, hide, forbidden)
         cwd, env = None, None
     else:
-        command = [sys.executable, str(job / "run_in_sandbox.py"), str(job)]
+        command = [sys.executable, str(job / "driver.py"), str(job)]
         cwd = str(job / "work")
         env = {**os.environ, **_environment(cwd)}
         env.pop("COURSE_INSTRUCTOR_DIR", None)

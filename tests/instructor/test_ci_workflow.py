@@ -12,7 +12,10 @@ import sys
 
 import yaml
 
+from tests.instructor import require
 from tests.notebook_files import ROOT
+
+require("check_jsonschema")
 
 WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"
 
@@ -43,14 +46,15 @@ def test_schema_check_rejects_a_broken_workflow(tmp_path):
     assert lint(broken).returncode != 0, "a job without runs-on must fail the lint"
 
 
-def test_linux_jobs_run_the_readme_test_command_the_portability_check_and_oldest_versions():
+def test_linux_jobs_run_the_readme_test_command_portability_oldest_versions_and_release():
     jobs = load()["jobs"]
     linux = [
         job for job in jobs.values() if "ubuntu" in str(job["runs-on"]) + str(job.get("strategy"))
     ]
     assert linux, "no Linux job"
     commands = steps_of(linux[0])
-    for command in ("make test\n", "make test-portable", "make test-oldest", "bubblewrap"):
+    required = ("make instructor", "make test\n", "make test-portable", "make test-oldest")
+    for command in (*required, "make test-release", "bubblewrap"):
         assert command in commands + "\n", f"the Linux job does not run {command.strip()!r}"
     assert len(linux[0]["strategy"]["matrix"]["runner"]) >= 2, "one Linux runner sees one CPU"
 

@@ -229,7 +229,7 @@ def test_solution_without_regions_cannot_make_a_student_notebook():
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.name)
 def test_committed_student_notebook_is_what_the_generator_produces(solution):
     stale = generate(solution, ROOT, write=False)
-    assert not stale, f"stale: {stale}; run `python -m course_lib.homework generate`"
+    assert not stale, f"stale: {stale}; run `python -m course_tools generate`"
 
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from course_tools import benchmark
+from tests.instructor import require
 
 
 def test_ratio_and_table_mark_the_goal():
@@ -17,7 +18,7 @@ def test_ratio_and_table_mark_the_goal():
 
 
 def test_the_scalar_graph_gives_the_same_gradients_in_both_engines():
-    micrograd = pytest.importorskip("micrograd.engine")
+    micrograd = require("micrograd.engine")
     from course_lib.autograd import Value
 
     leaves = {}

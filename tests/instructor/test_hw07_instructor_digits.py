@@ -14,7 +14,7 @@ from course_lib.data import load_digits
 from course_lib.homework import hw07
 from course_lib.homework.assignment import load_assignment
 from course_tools.grading import hidden, hw07_digits, instructor
-from tests.stroke_digits import stroke_digits
+from tests.instructor.stroke_digits import stroke_digits
 
 THRESHOLDS = {"simple": 0.3, "medium": 0.4, "strong": 0.5, "boss": 0.6}
 
