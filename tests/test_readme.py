@@ -61,7 +61,8 @@ def test_the_table_links_each_lecture_and_homework_in_both_languages():
 
 
 def test_the_instructor_part_is_marked_once_and_the_rest_needs_no_instructor_file():
-    assert README.count("<!-- instructor -->") == README.count("<!-- /instructor -->") == 1
+    """In the repository the part is there once; a student's copy has none."""
+    assert README.count("<!-- instructor -->") == README.count("<!-- /instructor -->") <= 1
     student_part = re.sub(r"<!-- instructor -->.*?<!-- /instructor -->", "", README, flags=re.S)
     for target in relative_links(student_part):
         assert not target.startswith(("docs/", "CONTRIBUTING", "course_tools", "instructor")), (

@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_tools.grading import sandbox
+from course_lib.homework import sandbox
 from course_tools.homework_cli import main
 from tests.notebook_files import ROOT
 

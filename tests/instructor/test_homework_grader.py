@@ -142,6 +142,9 @@ def test_unfilled_student_notebook_gets_zero_with_not_implemented(graded):
     s = graded["by_name"]["unfilled.ipynb"]
     assert s["score"] == 0 and s["max_score"] == 14
     assert set(_statuses(s).values()) == {"not implemented"}
+    # The notebook shows one line for a cell that uses an unanswered function, but the cell
+    # still failed, and the grader says so.
+    assert s["cell_errors"] and all("NotImplementedError" in e for e in s["cell_errors"])
 
 
 def test_one_solved_question_gets_its_points_only(graded):
@@ -207,6 +210,8 @@ def test_command_line_exit_status_is_0_for_the_solution_and_1_for_the_unfilled_n
     assert "total 14/14" in solved.stdout
     assert unfilled.returncode == 1, unfilled.stdout + unfilled.stderr
     assert "total 0/14" in unfilled.stdout and "not implemented" in unfilled.stdout
+    for self_graded in (solved, unfilled):  # the student's self-grade: public cases only
+        assert "preview on public cases" in self_graded.stdout.splitlines()[0]
 
 
 def test_command_line_exit_status_is_2_for_a_missing_path(tmp_path):
