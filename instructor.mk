@@ -68,4 +68,4 @@ lock:
 	rm -rf .lock-venv .lock-student .lock-instructor
 
 clean::
-	rm -rf .venv-oldest
+	rm -rf .venv-oldest  # from before the cache moved out of the checkout

@@ -1,17 +1,25 @@
 """Run every notebook against the oldest versions ``pyproject.toml`` says the course supports.
 
 Command line: ``python -m course_tools oldest [--python PY]`` (``make test-oldest``). It builds
-``.venv-oldest`` with each runtime dependency at its lower bound (``numpy>=1.26`` becomes
+a venv with each runtime dependency at its lower bound (``numpy>=1.26`` becomes
 ``numpy==1.26``; torch stays at the lock's version, the only CPU build the course pins), then
-executes every lecture, solution and student notebook top to bottom in a kernel of that
-environment. Outputs are not compared (older libraries print other digits); a notebook fails
-when a cell raises that is not tagged ``raises-exception``. This is what a Colab-like
-environment with older preinstalled packages meets, so a bound that is not true fails here.
+executes every distinct notebook -- lectures, solutions and student notebooks, not the Chinese
+copies, whose code is the English code -- top to bottom in a kernel of that environment, with
+the checkout on ``PYTHONPATH``. Outputs are not compared (older libraries print other digits);
+a notebook fails when a cell raises that is not tagged ``raises-exception``. This is what a
+Colab-like environment with older preinstalled packages meets, so a bound that is not true
+fails here.
+
+The venv holds only the pinned packages, never the checkout, so it is kept outside the clone
+and reused while the pins and the interpreter are the same: ``$XDG_CACHE_HOME`` (default
+``~/.cache``) ``/dl-fundamentals/oldest-<hash>``. A fresh clone in CI builds it once per pin set.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import os
 import re
 import subprocess
 import sys
@@ -21,7 +29,6 @@ from pathlib import Path
 
 from course_tools.course import find_root
 
-VENV = ".venv-oldest"
 TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
 _LOWER_BOUND = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*>=\s*([^\s,;]+)\s*$")
 
@@ -52,26 +59,43 @@ def locked_torch(lock: Path) -> str:
     raise ValueError(f"{lock} pins no torch version")
 
 
+def cache_dir(pins: list[str], python: str) -> Path:
+    """Where the venv of ``pins`` built with ``python`` lives: outside any checkout."""
+    version = subprocess.run(
+        [python, "-c", "import sys; print(sys.version)"], capture_output=True, text=True, check=True
+    ).stdout
+    key = hashlib.sha256("\n".join([version, *pins]).encode()).hexdigest()[:16]
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "dl-fundamentals" / f"oldest-{key}"
+
+
 def build(root: Path, python: str) -> Path:
-    """Create (or reuse, when the pins are unchanged) ``.venv-oldest``; return its python."""
-    venv = root / VENV
-    bin_dir = venv / ("Scripts" if sys.platform == "win32" else "bin")
-    venv_python = bin_dir / "python"
+    """Create (or reuse, while the pins are unchanged) the oldest-versions venv; its python."""
     pins = [
         locked_torch(root / "requirements-lock.txt"),
         *oldest_requirements(root / "pyproject.toml"),
     ]
+    venv = cache_dir(pins, python)
+    bin_dir = venv / ("Scripts" if sys.platform == "win32" else "bin")
+    venv_python = bin_dir / "python"
     stamp = venv / ".pins"
     if venv_python.exists() and stamp.exists() and stamp.read_text() == "\n".join(pins):
+        print(f"reusing {venv}", flush=True)
         return venv_python
+    print(f"building {venv}", flush=True)
     subprocess.run([python, "-m", "venv", "--clear", str(venv)], check=True)
     pip = [str(venv_python), "-m", "pip", "install", "--quiet"]
     subprocess.run([*pip, "--no-deps", "--extra-index-url", TORCH_INDEX, pins[0]], check=True)
     # torch's own dependencies, then the lower bounds; pip picks what fits them.
     subprocess.run([*pip, pins[0], *pins[1:]], check=True)
-    subprocess.run([*pip, "--no-deps", "-e", str(root)], check=True)
     stamp.write_text("\n".join(pins))
     return venv_python
+
+
+def distinct_notebooks(root: Path) -> list[Path]:
+    """Lectures, solutions and student notebooks; not ``zh/``, whose code is the English code."""
+    notebooks = sorted(root.glob("notebooks/*.ipynb")) + sorted(root.glob("homework/**/hw*.ipynb"))
+    return [p for p in notebooks if "zh" not in p.relative_to(root).parts]
 
 
 def run_all(root: Path) -> int:
@@ -80,7 +104,7 @@ def run_all(root: Path) -> int:
 
     from course_tools.timing import execute
 
-    notebooks = sorted(root.glob("notebooks/*.ipynb")) + sorted(root.glob("homework/**/hw*.ipynb"))
+    notebooks = distinct_notebooks(root)
     failed = 0
     for path in notebooks:
         start = time.perf_counter()
@@ -120,4 +144,6 @@ def main(argv: list[str] | None = None) -> int:
         text=True,
     )
     print(versions.stdout.strip(), flush=True)
-    return subprocess.run([str(venv_python), "-m", "course_tools", "oldest", "--run"]).returncode
+    env = {**os.environ, "PYTHONPATH": str(root)}  # the checkout itself, not an installed copy
+    command = [str(venv_python), "-m", "course_tools", "oldest", "--run"]
+    return subprocess.run(command, cwd=root, env=env).returncode

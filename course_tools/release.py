@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Tracked files and folders (prefixes) that make up the students' copy.
 STUDENT_SIDE = (
     "README.md",
+    "conftest.py",
     "LICENSE",
     "LICENSE-CONTENT.md",
     "Makefile",

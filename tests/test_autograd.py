@@ -67,7 +67,7 @@ step_strategy = st.tuples(
 )
 
 
-@settings(max_examples=200, deadline=None, database=None, derandomize=True)
+@settings(max_examples=200)
 @given(
     leaves=st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=4),
     steps=st.lists(step_strategy, min_size=1, max_size=12),

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sklearn import datasets as sk_datasets
 from sklearn.preprocessing import StandardScaler
@@ -198,7 +198,8 @@ def test_split_is_deterministic_and_shuffled(stratify):
     assert all(np.any(np.diff(y_part) < 0) for y_part in parts[1::2])
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
+@example(counts=[3, 15], val=0.3, test=0.3, seed=0)  # 1 + 9e-16 off: once a flaky failure
 @given(
     counts=st.lists(st.integers(3, 40), min_size=2, max_size=5),
     val=st.floats(0.0, 0.3),
@@ -212,7 +213,9 @@ def test_stratified_split_keeps_class_proportions_within_one_example(counts, val
     )
     for part, fraction in zip(rows, (1 - val - test, val, test), strict=True):
         for k, count in enumerate(counts):
-            assert abs(np.sum(labels[part] == k) - count * fraction) <= 1
+            # "within one example", up to the rounding of count * fraction itself: counts
+            # [3, 15] at val = test = 0.3 give a difference of 1 + 9e-16.
+            assert abs(np.sum(labels[part] == k) - count * fraction) <= 1 + 1e-9
 
 
 def test_standardize_uses_training_statistics_only():

@@ -168,13 +168,13 @@ def test_numerical_gradient_rejects_non_callable_f():
 finite = st.floats(-1e6, 1e6, allow_nan=False)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50)
 @given(arrays(np.float64, st.integers(1, 6), elements=finite))
 def test_rel_error_is_zero_for_equal_arrays(a):
     assert rel_error(a, a.copy()) == 0.0
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50)
 @given(
     st.integers(1, 6).flatmap(lambda n: st.tuples(*[arrays(np.float64, n, elements=finite)] * 2))
 )

@@ -68,6 +68,7 @@ def test_main_runs_only_the_chosen_configuration_and_fails_when_it_fails(monkeyp
         return name != "avx2", 1.0
 
     monkeypatch.setattr(portability, "run", fake_run)
+    monkeypatch.setattr(portability, "native_capability", lambda: "AVX512")
     assert portability.main(["portability", "--only", "threads-1"]) == 0
     assert [name for name, _ in calls] == ["threads-1"]
     assert portability.main(["--only", "avx2"]) == 1
@@ -80,3 +81,33 @@ def test_main_runs_only_the_chosen_configuration_and_fails_when_it_fails(monkeyp
 
 def test_registered_as_a_course_tools_command():
     assert cli.COMMANDS["portability"] == "course_tools.portability"
+
+
+def test_a_configuration_equal_to_the_native_run_is_skipped_and_said(monkeypatch, capsys):
+    ran = []
+    monkeypatch.setattr(portability, "run", lambda name, *_: (ran.append(name), (True, 1.0))[1])
+    monkeypatch.setattr(portability, "native_capability", lambda: "AVX2")
+    assert portability.main([]) == 0
+    assert ran == ["threads-1", "generic-kernels"]
+    out = capsys.readouterr().out
+    assert "avx2             skipped (the same as make test on this AVX2 machine)" in out
+    assert portability.same_as_native({"ATEN_CPU_CAPABILITY": "avx2"}, "AVX512") is False
+    assert portability.same_as_native({"ATEN_CPU_CAPABILITY": "default"}, "DEFAULT") is False
+
+
+def test_the_progress_plugin_prints_a_line_per_file_as_it_finishes(tmp_path):
+    (tmp_path / "test_one.py").write_text("def test_a():\n    pass\ndef test_b():\n    pass\n")
+    (tmp_path / "test_two.py").write_text("def test_c():\n    assert False\n")
+    pytest = [sys.executable, "-m", "pytest", "-p", "course_tools.pytest_progress", "-q"]
+    for workers in ("0", "2"):
+        done = subprocess.run(
+            [*pytest, "-n", workers, "-p", "no:cacheprovider", "-o", "addopts=", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        )
+        lines = [line for line in done.stdout.splitlines() if "cells" in line]
+        assert sorted(lines) == [
+            "test_one.py  passed  2 cells",
+            "test_two.py  FAILED 1 of  1 cells",
+        ]
