@@ -86,7 +86,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     write_overrides(overrides_path())
     is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    command = lab_command(options, is_root)
+    if os.name == "posix":
+        # Become JupyterLab, so that Ctrl-C or a signal to this process reaches the server
+        # itself instead of leaving it running without its parent.
+        os.chdir(folder)
+        os.execv(command[0], command)
     try:
-        return subprocess.call(lab_command(options, is_root), cwd=folder)
+        return subprocess.call(command, cwd=folder)
     except KeyboardInterrupt:
         return 0

@@ -24,7 +24,7 @@ COMMANDS = {
     "test-release": "course_tools.release_test",
     "export-nbgrader": "course_tools.grading.nbgrader_export",
     "benchmark": "course_tools.benchmark",
-    "translate": "course_tools.translate",
+    "translate": "course_tools.translation.cli",
     "hw07-tiers": "course_tools.grading.hw07_digits",
 }
 

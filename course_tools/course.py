@@ -1,136 +1,68 @@
-"""The course's map: its lectures, where their notebooks live, and the time budget.
+"""Where a course checkout keeps its notebooks, read from its manifest.
 
-The book (``python -m course_tools book``), the timer (``python -m course_tools time``) and the
-notebook tests all read the layout from here::
+The map itself -- lectures, homework, languages, budgets -- is the data file
+``course_lib/course.toml`` (:mod:`course_lib.manifest`). The instructor's tools work on a
+checkout (``root``) and read *that checkout's* manifest, so a copy of the repository with a
+lecture added is timed, built and translated with the lecture, whatever ``course_lib`` the
+tools were imported from::
 
     notebooks/NN_topic.ipynb            lecture NN, executed, with outputs
     homework/hwNN_topic.ipynb           its homework as students get it (no outputs)
     homework/solutions/hwNN_topic.ipynb the executed solution
-    notebooks/glossary.md               the bilingual glossary
+    notebooks/<lang>/, homework/<lang>/ the generated editions in other languages
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-#: Seconds allowed on a 2-core CPU: per lecture, per solution, for hw07's training run, in all.
-LECTURE_BUDGET = 20.0
-SOLUTION_BUDGET = 10.0
-PIPELINE_SOLUTION_BUDGET = 20.0
-TOTAL_BUDGET = 120.0
+from course_lib.manifest import Course, read
 
-
-@dataclass(frozen=True)
-class Lecture:
-    """One lecture: ``number`` "01", ``slug`` "backprop" (notebook ``01_backprop``),
-    ``homework`` "hw01_backprop", its ``title`` and a one-line ``summary``."""
-
-    number: str
-    slug: str
-    title: str
-    homework: str
-    summary: str
-
-    @property
-    def notebook(self) -> str:
-        """The notebook's stem, e.g. ``01_backprop``."""
-        return f"{self.number}_{self.slug}"
-
-
-LECTURES: tuple[Lecture, ...] = (
-    Lecture(
-        "01",
-        "backprop",
-        "Backpropagation",
-        "hw01_backprop",
-        "gradient descent on a linear model, computational graphs, a scalar autograd engine, "
-        "matrix gradients by shape matching, a two-layer net's backward pass checked "
-        "numerically and against torch.autograd",
-    ),
-    Lecture(
-        "02",
-        "critical_points",
-        "Critical points and the Hessian",
-        "hw02_critical_points",
-        "model bias vs optimization vs overfitting, saddle points, the Hessian three ways, "
-        "escaping a saddle, condition number, Newton's step, Hessian-vector products",
-    ),
-    Lecture(
-        "03",
-        "batch_and_momentum",
-        "Batch size and momentum",
-        "hw03_batch_and_momentum",
-        "batches and epochs, measured time per update and per epoch, why noise helps, "
-        "momentum and Nesterov matching torch.optim.SGD",
-    ),
-    Lecture(
-        "04",
-        "adaptive_lr",
-        "Adaptive learning rate",
-        "hw04_adaptive_lr",
-        "AdaGrad, RMSProp, Adam with bias correction, learning-rate schedules and warm-up "
-        "matching torch.optim",
-    ),
-    Lecture(
-        "05",
-        "classification",
-        "Classification losses",
-        "hw05_classification",
-        "softmax and its stable form, cross-entropy vs MSE, BCE with logits, the hinge loss, "
-        "why more data generalises (Hoeffding)",
-    ),
-    Lecture(
-        "06",
-        "batchnorm",
-        "Batch normalization",
-        "hw06_batchnorm",
-        "feature scaling and the error surface, BN forward and backward, running statistics, "
-        "train() vs eval()",
-    ),
-    Lecture(
-        "07",
-        "pytorch_tutorial",
-        "PyTorch tutorial",
-        "hw07_pytorch_pipeline",
-        "tensors, Dataset / DataLoader, nn.Module, the training loop, validation, early "
-        "stopping, a complete tabular project",
-    ),
-)
+#: The checkout this package was imported from.
+ROOT = Path(__file__).resolve().parents[1]
+MANIFEST = Path("course_lib", "course.toml")
 
 
 def find_root(start: Path | str | None = None) -> Path:
-    """The course repository: the first of ``start`` (default: the working directory) and
-    its parents that holds both ``notebooks/`` and ``course_lib/``, else the checkout this
-    package was imported from.
+    """The course checkout: the first of ``start`` (default: the working directory) and its
+    parents that holds both ``notebooks/`` and the manifest, else the checkout this package
+    was imported from.
 
     Raises:
         FileNotFoundError: when neither is a course checkout.
     """
     here = Path.cwd() if start is None else Path(start)
     here = here.resolve()
-    package_parent = Path(__file__).resolve().parents[1]
-    for candidate in (here, *here.parents, package_parent):
-        if (candidate / "notebooks").is_dir() and (candidate / "course_lib").is_dir():
+    for candidate in (here, *here.parents, ROOT):
+        if (candidate / "notebooks").is_dir() and (candidate / MANIFEST).is_file():
             return candidate
     raise FileNotFoundError(
-        f"start={str(here)!r} is not inside a course checkout (no notebooks/ and course_lib/)"
+        f"start={str(here)!r} is not inside a course checkout (no notebooks/ and {MANIFEST})"
     )
 
 
+def course_of(root: Path) -> Course:
+    """The manifest of the checkout at ``root``."""
+    return read(Path(root) / MANIFEST)
+
+
 def lecture_notebooks(root: Path) -> list[Path]:
-    """``notebooks/*.ipynb`` (the lectures), sorted."""
-    return sorted((root / "notebooks").glob("*.ipynb"))
+    """The lectures' notebooks that exist, in the manifest's order."""
+    paths = (Path(root) / "notebooks" / f"{lec.notebook}.ipynb" for lec in course_of(root).lectures)
+    return [p for p in paths if p.exists()]
 
 
 def solution_notebooks(root: Path) -> list[Path]:
-    """``homework/solutions/*.ipynb``, sorted."""
-    return sorted((root / "homework" / "solutions").glob("*.ipynb"))
+    """The homework solutions that exist, in the manifest's order."""
+    folder = Path(root) / "homework" / "solutions"
+    paths = (folder / f"{lec.homework}.ipynb" for lec in course_of(root).lectures)
+    return [p for p in paths if p.exists()]
 
 
 def student_notebooks(root: Path) -> list[Path]:
-    """``homework/*.ipynb`` (generated from the solutions), sorted."""
-    return sorted((root / "homework").glob("*.ipynb"))
+    """The homework notebooks as students get them, in the manifest's order."""
+    paths = (Path(root) / "homework" / f"{lec.homework}.ipynb" for lec in course_of(root).lectures)
+    return [p for p in paths if p.exists()]
 
 
 def executed_notebooks(root: Path) -> list[Path]:
@@ -138,10 +70,13 @@ def executed_notebooks(root: Path) -> list[Path]:
     return lecture_notebooks(root) + solution_notebooks(root)
 
 
-def budget(path: Path) -> float:
-    """Seconds allowed to execute one lecture or solution notebook."""
-    if path.parent.name != "solutions":
-        return LECTURE_BUDGET
-    if path.name.startswith("hw07"):
-        return PIPELINE_SOLUTION_BUDGET
-    return SOLUTION_BUDGET
+def budget(root: Path, path: Path) -> float:
+    """Seconds allowed to execute the notebook at ``path``: its lecture's or homework's budget
+    in the manifest (any edition), else the default lecture budget."""
+    course = course_of(root)
+    for lecture in course.lectures:
+        if Path(path).stem == lecture.notebook:
+            return lecture.budget
+        if Path(path).stem == lecture.homework:
+            return lecture.homework_budget
+    return course.lecture_budget

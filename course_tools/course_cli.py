@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from course_tools.course import executed_notebooks, find_root
+from course_tools.course import budget, course_of, executed_notebooks, find_root
 
 
 def time_command(args: argparse.Namespace) -> int:
@@ -31,11 +31,12 @@ def time_command(args: argparse.Namespace) -> int:
     timings = []
     for path in paths:
         name = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
-        timings.append(timing.time_notebook(path, name))
+        timings.append(timing.time_notebook(path, budget(root, path), name))
         t = timings[-1]
         print(timing.format_row(t.name, t.seconds, t.budget), flush=True)
-    print(timing.total_row(timings))
-    return 1 if (args.check and timing.over_budget(timings)) else 0
+    allowed = course_of(root).course_budget
+    print(timing.total_row(timings, allowed))
+    return 1 if (args.check and timing.over_budget(timings, allowed)) else 0
 
 
 def execute_command(args: argparse.Namespace) -> int:

@@ -11,7 +11,8 @@ import re
 import tomllib
 from urllib.parse import unquote
 
-from tests.notebook_files import ROOT, lecture_notebooks, student_notebooks
+from course_lib.manifest import load
+from tests.notebook_files import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 MAX_LINES = 200
@@ -44,20 +45,20 @@ def test_every_anchor_of_the_contents_line_is_a_heading():
     assert anchors and all(unquote(a) in headings for a in anchors), (anchors, headings)
 
 
-def test_the_table_links_each_lecture_and_homework_in_both_languages():
-    rows = [line for line in README.splitlines() if re.match(r"\| \d\d \|", line)]
-    lectures = lecture_notebooks()
-    assert len(rows) == len(lectures) == 7
-    homework = {p.name[:4]: p for p in student_notebooks()}
-    for row, lecture in zip(rows, lectures, strict=True):
-        links = relative_links(row)
-        work = homework[f"hw{lecture.name[:2]}"]
-        assert links == [
-            f"notebooks/{lecture.name}",
-            f"notebooks/zh/{lecture.name}",
-            f"homework/{work.name}",
-            f"homework/zh/{work.name}",
-        ], row
+def test_the_table_links_each_lecture_and_homework_of_the_manifest_in_every_language():
+    """One row per lecture of ``course_lib/course.toml``, in its order: the lecture and its
+    homework in the source language, then in each translation (those files must exist)."""
+    course = load()
+    rows = {m[1]: m[0] for m in re.finditer(r"^\| (\d\d) \|.*$", README, re.M)}
+    assert list(rows) == [lecture.number for lecture in course.lectures], (
+        "README's lecture table must have one row per lecture of course_lib/course.toml"
+    )
+    for lecture in course.lectures:
+        editions = ["", *(f"{lang.code}/" for lang in course.translations)]
+        expected = [f"notebooks/{e}{lecture.notebook}.ipynb" for e in editions]
+        expected += [f"homework/{e}{lecture.homework}.ipynb" for e in editions]
+        links = relative_links(rows[lecture.number])
+        assert sorted(links) == sorted(expected), rows[lecture.number]
 
 
 def test_the_instructor_part_is_marked_once_and_the_rest_needs_no_instructor_file():

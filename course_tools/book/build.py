@@ -1,10 +1,11 @@
-"""Build the static HTML book of the executed course, in English and in Chinese.
+"""Build the static HTML book of the executed course, one edition per language.
 
-``build_book(root, out)`` writes the English edition into ``out`` and the Chinese one into
-``out/zh`` (from ``notebooks/zh`` and ``homework/zh``, see ``course_tools.translate``): one
-page per lecture and homework, a front page with the lecture map, the glossary, the notation
-table and a search page. Every page has a sidebar with the contents, a search box and a link
-to the same page in the other edition. Pages need only files in the book (``style.css``,
+``build_book(root, out)`` writes the source language's edition into ``out`` and each
+translated one into ``out/<lang>`` (from ``notebooks/<lang>`` and ``homework/<lang>``, see
+:mod:`course_tools.translation`), for every language of the manifest whose notebooks exist:
+one page per lecture and homework, a front page with the lecture map, the glossary, the
+notation table and a search page. Every page has a sidebar with the contents, a search box
+and a link to the same page in the other editions. Pages need only files in the book (``style.css``,
 ``figures/``, the search scripts): math is pre-rendered to MathML and nothing is loaded from
 the network; without scripts only the search results are missing. ``execute=True`` runs
 lectures and solutions first.
@@ -27,8 +28,8 @@ from pygments.formatters import HtmlFormatter
 
 from course_tools.book import layout, search
 from course_tools.book.mathml import render_math
-from course_tools.book.strings import EDITIONS, page_title, text
-from course_tools.course import LECTURES
+from course_tools.book.strings import ENGLISH, Words, words
+from course_tools.course import course_of
 
 COURSE_TITLE = "Deep-learning fundamentals"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -49,41 +50,43 @@ class Page:
     lecture: str = ""
 
 
-def plan_pages(root: Path, solutions: bool = False, lang: str = "en") -> list[Page]:
-    """Every page of edition ``lang`` in reading order: front page, then per lecture the
-    lecture and its homework (and, with ``solutions``, the executed solution, English
-    edition only), then the glossary, the notation table and the search page. Pages whose
-    source does not exist are left out."""
-    if lang not in EDITIONS:
-        raise ValueError(f"lang must be one of {sorted(EDITIONS)}, got {lang!r}")
-    sub = "" if lang == "en" else lang
-    pages = [Page("index.html", text(COURSE_TITLE, lang), None, "index")]
-    for lecture in LECTURES:
+def plan_pages(root: Path, solutions: bool = False, lang: str | None = None) -> list[Page]:
+    """Every page of edition ``lang`` (default: the source language) in reading order: front
+    page, then per lecture the lecture and its homework (and, with ``solutions``, the executed
+    solution, source-language edition only), then the glossary, the notation table and the
+    search page. Pages whose source does not exist are left out."""
+    course = course_of(root)
+    lang = course.source_language.code if lang is None else lang
+    said = words(root, lang)
+    source = lang == course.source_language.code
+    sub = "" if source else lang
+    pages = [Page("index.html", said.text(COURSE_TITLE), None, "index")]
+    for lecture in course.lectures:
         notebook = root / "notebooks" / sub / f"{lecture.notebook}.ipynb"
         if notebook.exists():
-            title = page_title("lecture", lecture, lang)
+            title = said.page_title("lecture", lecture)
             pages.append(
                 Page(f"{lecture.notebook}.html", title, notebook, "lecture", lecture.number)
             )
         homework = root / "homework" / sub / f"{lecture.homework}.ipynb"
         if homework.exists():
-            title = page_title("homework", lecture, lang)
+            title = said.page_title("homework", lecture)
             pages.append(
                 Page(f"{lecture.homework}.html", title, homework, "homework", lecture.number)
             )
         solution = root / "homework" / "solutions" / f"{lecture.homework}.ipynb"
-        if solutions and lang == "en" and solution.exists():
-            title = page_title("solution", lecture, lang)
+        if solutions and source and solution.exists():
+            title = said.page_title("solution", lecture)
             pages.append(
                 Page(
                     f"{lecture.homework}_solution.html", title, solution, "solution", lecture.number
                 )
             )
     for stem, title in (("glossary", "Glossary"), ("notation", "Notation")):
-        source = root / "notebooks" / sub / f"{stem}.md"
-        if source.exists():
-            pages.append(Page(f"{stem}.html", text(title, lang), source, "glossary"))
-    pages.append(Page("search.html", text("Search", lang), None, "search"))
+        page_source = root / "notebooks" / sub / f"{stem}.md"
+        if page_source.exists():
+            pages.append(Page(f"{stem}.html", said.text(title), page_source, "glossary"))
+    pages.append(Page("search.html", said.text("Search"), None, "search"))
     return pages
 
 
@@ -108,19 +111,33 @@ def build_book(
     out.mkdir(parents=True)
     (out / "style.css").write_text(_stylesheet(), encoding="utf-8")
     (out / "search.js").write_text(search.SCRIPT, encoding="utf-8")
-    editions = {"en": plan_pages(root, solutions, "en")}
-    if (root / "notebooks" / "zh").is_dir():
-        editions["zh"] = plan_pages(root, False, "zh")
+    course = course_of(root)
+    source = course.source_language
+    editions = {source.code: plan_pages(root, solutions, source.code)}
+    for language in course.translations:
+        if (root / "notebooks" / language.code).is_dir():
+            editions[language.code] = plan_pages(root, False, language.code)
     written = []
     for lang, pages in editions.items():
-        folder = out if lang == "en" else out / lang
+        folder = out if lang == source.code else out / lang
         folder.mkdir(exist_ok=True)
-        other = {code: {p.file for p in editions[code]} for code in editions if code != lang}
-        written += _write_edition(lang, pages, folder, out, other, execute)
+        other = [
+            (course.language(code), {p.file for p in editions[code]}, _folder(code, source))
+            for code in editions
+            if code != lang
+        ]
+        said = words(root, lang)
+        written += _write_edition(said, pages, folder, out, other, execute, course.lectures)
     return written
 
 
-def _write_edition(lang, pages, folder, out, other, execute) -> list[Path]:
+def _folder(code: str, source) -> str:
+    """An edition's folder below the book's root: ``""`` for the source language, else
+    ``"zh/"``."""
+    return "" if code == source.code else f"{code}/"
+
+
+def _write_edition(said: Words, pages, folder, out, other, execute, lectures) -> list[Path]:
     prefix = "" if folder == out else "../"
     links = {page.source.stem: page.file for page in pages if page.kind in ("lecture", "homework")}
     links.update(glossary="glossary.html", notation="notation.html")
@@ -128,33 +145,34 @@ def _write_edition(lang, pages, folder, out, other, execute) -> list[Path]:
     for page in pages:
         if page.kind in ("index", "search"):
             continue
-        soup = _page_body(page, execute, out, prefix)
+        soup = _page_body(page, execute, out, prefix, said.text("widget-note"))
         _link_pages(soup, links)
         layout.link_section_list(soup)
         if page.kind == "lecture" or page.kind == "homework" or page.kind == "solution":
-            _describe_figures(soup, text("Figure", lang))
+            _describe_figures(soup, said.text("Figure"))
         bodies[page.file] = soup
         found += search.sections(page.file, page.title, soup)
-    bodies["index.html"] = BeautifulSoup(layout.front_page(pages, lang), "html.parser")
+    front = layout.front_page(pages, said, lectures, prefix)
+    bodies["index.html"] = BeautifulSoup(front, "html.parser")
     strings = {
-        "title": text("Search the book", lang),
-        "button": text("Search", lang),
-        "none": text("no-results", lang),
-        "noscript": text("noscript", lang),
+        "title": said.text("Search the book"),
+        "button": said.text("Search"),
+        "none": said.text("no-results"),
+        "noscript": said.text("noscript"),
     }
     bodies["search.html"] = BeautifulSoup(search.search_page_body(found, strings), "html.parser")
     (folder / "search-index.js").write_text(search.index_script(found), encoding="utf-8")
     written = []
     for index, page in enumerate(pages):
         soup = bodies[page.file]
-        shell = layout.shell(page, pages, index, soup, lang, prefix, other)
+        shell = layout.shell(page, pages, index, soup, said, prefix, other)
         path = folder / page.file
         path.write_text(shell.replace("<!--BODY-->", str(soup)), encoding="utf-8")
         written.append(path)
     return written
 
 
-def _page_body(page: Page, execute: bool, out: Path, prefix: str) -> BeautifulSoup:
+def _page_body(page: Page, execute: bool, out: Path, prefix: str, note: str) -> BeautifulSoup:
     assert page.source is not None
     if page.kind == "glossary":
         markdown = markdown2html_mistune(page.source.read_text(encoding="utf-8"))
@@ -166,9 +184,9 @@ def _page_body(page: Page, execute: bool, out: Path, prefix: str) -> BeautifulSo
         page.source,
         execute=execute and page.kind not in ("homework",) and not prefix,
         figures=f"{prefix}figures/{stem}",
-        widget_note=text("widget-note", "zh" if prefix else "en"),
+        widget_note=note,
     )
-    if not prefix:  # the Chinese edition shows the same figures: its outputs are the English
+    if not prefix:  # a translated edition shows the same figures: its outputs are the source's
         for name, data in figures.items():
             (out / name).parent.mkdir(parents=True, exist_ok=True)
             (out / name).write_bytes(data)
@@ -199,7 +217,7 @@ def notebook_html(
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             if WIDGET_MIME in output.get("data", {}):
-                note = widget_note or text("widget-note", "en")
+                note = widget_note or ENGLISH["widget-note"]
                 output["data"] = {"text/html": f'<p class="widget-note">{note}</p>'}
     exporter = HTMLExporter(
         template_name="basic",

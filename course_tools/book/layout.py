@@ -8,8 +8,7 @@ import re
 
 from bs4 import BeautifulSoup
 
-from course_tools.book.strings import EDITIONS, lecture_summary, lecture_title, text
-from course_tools.course import LECTURES
+from course_tools.book.strings import Words
 
 SECTION_NUMBER = re.compile(r"^\s*(\d+)\.\s")
 
@@ -36,44 +35,47 @@ def link_section_list(soup: BeautifulSoup) -> None:
             item.append(link)
 
 
-def front_page(pages, lang: str) -> str:
-    """The front page: what the course is, then one card per lecture (title, homework,
-    what you learn), then the glossary and notation links."""
+def front_page(pages, said: Words, lectures, prefix: str) -> str:
+    """The front page: what the course is, then one card per lecture (title, homework, what
+    you learn, the notebook of this edition), then the glossary and notation links."""
     files = {page.file.removesuffix(".html"): page.file for page in pages}
+    folder = "notebooks/" + ("" if not prefix else f"{said.language.code}/")
     cards = []
-    for lecture in LECTURES:
-        title = html.escape(lecture_title(lecture, lang))
+    for lecture in lectures:
+        title = html.escape(said.lecture_title(lecture))
         if lecture.notebook in files:
             title = f'<a href="{files[lecture.notebook]}">{title}</a>'
         homework = files.get(lecture.homework)
         links = (
-            f'<a href="{homework}">{text("Homework", lang)} {lecture.number}</a>'
-            if homework
-            else ""
+            f'<a href="{homework}">{said.text("Homework")} {lecture.number}</a>' if homework else ""
         )
         solution = files.get(f"{lecture.homework}_solution")
         if solution:
-            links += f' · <a href="{solution}">{text("Solution", lang)}</a>'
+            links += f' · <a href="{solution}">{said.text("Solution")}</a>'
         cards.append(
             f'<li class="lecture-card"><span class="number">{lecture.number}</span>'
-            f"<h2>{title}</h2><p>{html.escape(lecture_summary(lecture, lang))}</p>"
+            f"<h2>{title}</h2><p>{html.escape(said.lecture_summary(lecture))}</p>"
             f'<p class="card-links">{links} · '
-            f"<code>notebooks/{lecture.notebook}.ipynb</code></p></li>"
+            f"<code>{folder}{lecture.notebook}.ipynb</code></p></li>"
         )
     extra = "".join(
-        f"<p>{text(key + '-line', lang)}</p>" for key in ("glossary", "notation") if key in files
+        f"<p>{said.text(key + '-line')}</p>" for key in ("glossary", "notation") if key in files
     )
     return (
-        f"<h1>{html.escape(text('Deep-learning fundamentals', lang))}</h1>"
-        f"<p>{text('intro', lang)}</p>"
+        f"<h1>{html.escape(said.text('Deep-learning fundamentals'))}</h1>"
+        f"<p>{said.text('intro')}</p>"
         f'<ol class="lecture-map">{"".join(cards)}</ol>{extra}'
     )
 
 
-def shell(page, pages, index, soup, lang, prefix, other) -> str:
-    """The whole HTML document of ``page`` around the placeholder ``<!--BODY-->``."""
-    code, _ = EDITIONS[lang]
-    title = text("Deep-learning fundamentals", lang)
+def shell(page, pages, index, soup, said: Words, prefix, other) -> str:
+    """The whole HTML document of ``page`` around the placeholder ``<!--BODY-->``.
+
+    ``other`` lists each other edition as (its language, the files it has, its folder below
+    the book's root: ``""`` or ``"zh/"``); the language switch links the same page there (its
+    front page when it lacks the page)."""
+    code = said.language.html
+    title = said.text("Deep-learning fundamentals")
     previous = pages[index - 1] if index else None
     following = pages[index + 1] if index + 1 < len(pages) else None
 
@@ -84,21 +86,20 @@ def shell(page, pages, index, soup, lang, prefix, other) -> str:
         return f'<a href="{target.file}" rel="{rel}">{arrow} {html.escape(target.title)}</a>'
 
     switch = ""
-    for other_lang, other_files in other.items():
+    for language, other_files, folder in other:
         target = page.file if page.file in other_files else "index.html"
-        href = f"{prefix}{target}" if other_lang == "en" else f"{other_lang}/{target}"
-        other_code, label = EDITIONS[other_lang]
+        href = f"{prefix}{folder}{target}"
         switch += (
-            f'<a class="language" href="{href}" hreflang="{other_code}" '
-            f'lang="{other_code}">{label}</a>'
+            f'<a class="language" href="{href}" hreflang="{language.html}" '
+            f'lang="{language.html}">{language.name}</a>'
         )
     top = (
         '<nav class="book-nav" aria-label="pages">'
         f'<a class="home" href="index.html">{html.escape(title)}</a>'
         + step(previous, "←")
         + step(following, "→")
-        + f'<a class="to-contents" href="#contents">{text("Contents", lang)}</a>'
-        + f'<a href="search.html">{text("Search", lang)}</a>{switch}</nav>'
+        + f'<a class="to-contents" href="#contents">{said.text("Contents")}</a>'
+        + f'<a href="search.html">{said.text("Search")}</a>{switch}</nav>'
     )
     bottom = top.replace('class="book-nav"', 'class="book-nav bottom"').replace(
         'aria-label="pages"', 'aria-label="pages, end"'
@@ -109,7 +110,7 @@ def shell(page, pages, index, soup, lang, prefix, other) -> str:
         f"<title>{html.escape(page.title)} — {html.escape(title)}</title>\n"
         f'<link rel="stylesheet" href="{prefix}style.css">\n</head>\n<body>\n{top}\n'
         f'<div class="layout">\n<main class="{page.kind}">\n<!--BODY-->\n</main>\n'
-        f"{_sidebar(page, pages, soup, lang)}\n</div>\n{bottom}\n"
+        f"{_sidebar(page, pages, soup, said)}\n</div>\n{bottom}\n"
         + (
             f'<script src="search-index.js"></script>\n<script src="{prefix}search.js"></script>\n'
             if page.kind == "search"
@@ -119,7 +120,7 @@ def shell(page, pages, index, soup, lang, prefix, other) -> str:
     )
 
 
-def _sidebar(page, pages, soup, lang) -> str:
+def _sidebar(page, pages, soup, said: Words) -> str:
     """Search box, every page of the edition (the current one marked, with its sections)."""
     items, open_lecture = [], None
     for other in pages:
@@ -128,7 +129,7 @@ def _sidebar(page, pages, soup, lang) -> str:
         current = ' aria-current="page"' if other.file == page.file else ""
         entry = f'<a href="{other.file}"{current}>{html.escape(other.title)}</a>'
         if other.file == page.file:
-            entry += _sections(soup, lang)
+            entry += _sections(soup, said)
         nested = other.kind in ("homework", "solution")
         if nested and open_lecture is not None:
             items[-1] = items[-1].removesuffix("</li>") + f"<ul><li>{entry}</li></ul></li>"
@@ -137,23 +138,23 @@ def _sidebar(page, pages, soup, lang) -> str:
         open_lecture = other.lecture if other.kind == "lecture" else None
     search_box = (
         '<form class="search" action="search.html" role="search">'
-        f'<input type="search" name="q" placeholder="{text("Search the book", lang)}" '
-        f'aria-label="{text("Search the book", lang)}"></form>'
+        f'<input type="search" name="q" placeholder="{said.text("Search the book")}" '
+        f'aria-label="{said.text("Search the book")}"></form>'
     )
     return (
-        f'<nav class="toc" id="contents" aria-label="{text("Contents", lang)}">{search_box}'
-        f'<p class="toc-title">{text("Contents", lang)}</p><ul>{"".join(items)}</ul></nav>'
+        f'<nav class="toc" id="contents" aria-label="{said.text("Contents")}">{search_box}'
+        f'<p class="toc-title">{said.text("Contents")}</p><ul>{"".join(items)}</ul></nav>'
     )
 
 
-def _sections(soup: BeautifulSoup, lang: str) -> str:
+def _sections(soup: BeautifulSoup, said: Words) -> str:
     headings = [h for h in soup.find_all("h2") if h.get("id")]
     if not headings:
         return ""
     links = "".join(
         f'<li><a href="#{h["id"]}">{html.escape(_heading_text(h))}</a></li>' for h in headings
     )
-    return f'<ul class="on-this-page" aria-label="{text("On this page", lang)}">{links}</ul>'
+    return f'<ul class="on-this-page" aria-label="{said.text("On this page")}">{links}</ul>'
 
 
 def _heading_text(heading) -> str:

@@ -1,46 +1,43 @@
-"""The book's own words in each edition: navigation labels, the front page and the lecture
-titles and summaries (the notebooks' text comes from the notebooks themselves)."""
+"""The book's own words in each edition: navigation labels, the front page, and the lecture
+titles and summaries (the notebooks' text comes from the notebooks themselves).
+
+The source language's words are below; every other language's live in
+``translations/<lang>/book.toml`` -- a ``[strings]`` table keyed by the English words of
+:data:`ENGLISH` (and by the English labels, "Contents", "Search", ...) and a table per lecture
+number with its ``title`` and ``summary``. A word a translation lacks is shown in English and
+named by :func:`missing` (``python -m course_tools translate check`` reports it).
+"""
 
 from __future__ import annotations
 
-from course_tools.course import Lecture
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
 
-#: language code -> HTML ``lang`` attribute and the label of the link that switches to it.
-EDITIONS = {"en": ("en", "English"), "zh": ("zh-CN", "中文")}
+from course_lib.manifest import Language, Lecture
+from course_tools.course import course_of
 
-ZH = {
-    "Deep-learning fundamentals": "深度学习基础",
-    "Contents": "目录",
-    "Search": "搜索",
-    "Search the book": "搜索本书",
-    "Glossary": "术语表",
-    "Notation": "符号表",
-    "Home": "首页",
-    "Homework": "作业",
-    "Solution": "参考答案",
-    "On this page": "本页内容",
-    "lecture": "讲次",
-    "homework": "作业",
-    "notebook": "笔记本",
-    "what you learn": "学习内容",
-    "Figure": "图",
-    "intro": (
-        "七讲课程，从链式法则一直讲到一个完整的 PyTorch 项目。每个概念都先用 NumPy 从零实现，"
-        "再与 PyTorch 对照检查，然后放进课程自己的小程序库 <code>course_lib</code> 里重复使用。"
-        "这些网页展示的是已经执行过的笔记本，包括输出和图；要运行或修改它们，请在 JupyterLab 中"
-        "打开课程（<code>make lab</code>）。课程依照李宏毅老师的机器学习课程。"
-    ),
-    "glossary-line": '中英对照的关键术语：<a href="glossary.html">术语表</a>。',
-    "notation-line": '每一讲使用的符号：<a href="notation.html">符号表</a>。',
-    "no-results": "没有找到结果。",
-    "noscript": ("搜索需要 JavaScript。没有脚本时，请用左侧目录浏览；下面列出了全书的所有章节。"),
-    "widget-note": (
-        "在 JupyterLab 中运行笔记本时，这里会显示一个交互式探索器（滑块需要正在运行的内核）；"
-        "上方的静态图展示的是同一幅图。"
-    ),
-}
+#: Every word the book shows, besides the labels that are their own English text.
+LABELS = (
+    "Deep-learning fundamentals",
+    "Contents",
+    "Search",
+    "Search the book",
+    "Glossary",
+    "Notation",
+    "Home",
+    "Homework",
+    "Solution",
+    "On this page",
+    "lecture",
+    "homework",
+    "notebook",
+    "what you learn",
+    "Figure",
+)
 
-EN = {
+#: The English of the book's longer strings (the :data:`LABELS` are their own English).
+ENGLISH: dict[str, str] = {
     "intro": (
         "Seven lectures from the chain rule to a complete PyTorch project. Every idea is built "
         "from scratch in NumPy, checked against PyTorch, and then reused from the course's "
@@ -60,69 +57,72 @@ EN = {
         "An interactive explorer is shown here when the notebook runs in JupyterLab (sliders "
         "need a live kernel); the static figure above it shows the same picture."
     ),
-}
-
-LECTURES_ZH = {
-    "01": (
-        "反向传播",
-        "线性模型上的梯度下降、计算图、标量自动微分引擎、按形状匹配求矩阵梯度、"
-        "两层网络的反向传播（用数值梯度和 torch.autograd 检查）",
-    ),
-    "02": (
-        "临界点与海森矩阵",
-        "模型偏差、优化问题与过拟合，鞍点，三种求海森矩阵的方法，"
-        "逃离鞍点，条件数，牛顿法，海森矩阵-向量乘积",
-    ),
-    "03": (
-        "批次大小与动量",
-        "批次与轮次，实测每次更新与每轮的时间，噪声为何有帮助，"
-        "与 torch.optim.SGD 一致的动量与 Nesterov 动量",
-    ),
-    "04": (
-        "自适应学习率",
-        "AdaGrad、RMSProp、带偏差修正的 Adam，学习率调度与预热，与 torch.optim 逐步对照",
-    ),
-    "05": (
-        "分类损失",
-        "softmax 及其稳定写法，交叉熵与均方误差，带 logits 的二元交叉熵，"
-        "铰链损失，为什么更多数据能泛化（Hoeffding 不等式）",
-    ),
-    "06": (
-        "批次标准化",
-        "特征缩放与误差曲面，批次标准化的前向与反向，滑动统计量，train() 与 eval()",
-    ),
-    "07": (
-        "PyTorch 教程",
-        "张量、Dataset / DataLoader、nn.Module、训练循环、验证、提前停止，"
-        "以及一个完整的表格数据项目",
-    ),
+    "page-title": "{label} {number}: {title}",
 }
 
 
-def text(key: str, lang: str) -> str:
-    """The book's string ``key`` in edition ``lang`` (a key that is English text is its own
-    English)."""
-    if lang == "zh":
-        return ZH[key]
-    return EN.get(key, key)
+@dataclass(frozen=True)
+class Words:
+    """The book's words in one edition: its ``language``, the translated ``strings`` and the
+    lectures' translated titles and summaries (``{number: (title, summary)}``); both empty for
+    the source language."""
+
+    language: Language
+    strings: dict[str, str] = field(default_factory=dict)
+    lectures: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def text(self, key: str) -> str:
+        """The string ``key`` in this edition, else its English."""
+        if key in self.strings:
+            return self.strings[key]
+        if key in ENGLISH:
+            return ENGLISH[key]
+        if key in LABELS:
+            return key
+        raise KeyError(f"the book has no string {key!r}")
+
+    def lecture_title(self, lecture: Lecture) -> str:
+        return self.lectures.get(lecture.number, (lecture.title, ""))[0]
+
+    def lecture_summary(self, lecture: Lecture) -> str:
+        return self.lectures.get(lecture.number, ("", lecture.summary))[1] or lecture.summary
+
+    def page_title(self, kind: str, lecture: Lecture) -> str:
+        """ "01 Backpropagation", "Homework 01: Backpropagation", "作业 01：反向传播" …"""
+        title = self.lecture_title(lecture)
+        if kind == "lecture":
+            return f"{lecture.number} {title}"
+        label = self.text("Homework" if kind == "homework" else "Solution")
+        return self.text("page-title").format(label=label, number=lecture.number, title=title)
 
 
-def lecture_title(lecture: Lecture, lang: str) -> str:
-    return LECTURES_ZH[lecture.number][0] if lang == "zh" else lecture.title
+def words(root: Path, code: str) -> Words:
+    """The book's words of edition ``code`` for the checkout at ``root``."""
+    course = course_of(root)
+    language = course.language(code)
+    if language == course.source_language:
+        return Words(language)
+    path = Path(root) / "translations" / code / "book.toml"
+    data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    lectures = {
+        number: (table.get("title", ""), table.get("summary", ""))
+        for number, table in data.get("lectures", {}).items()
+    }
+    return Words(language, dict(data.get("strings", {})), lectures)
 
 
-def lecture_summary(lecture: Lecture, lang: str) -> str:
-    return LECTURES_ZH[lecture.number][1] if lang == "zh" else lecture.summary
-
-
-def page_title(kind: str, lecture: Lecture, lang: str) -> str:
-    """ "01 Backpropagation", "Homework 01: Backpropagation", "作业 01：反向传播" …"""
-    title = lecture_title(lecture, lang)
-    if kind == "lecture":
-        return f"{lecture.number} {title}"
-    label = text("Homework" if kind == "homework" else "Solution", lang)
-    return (
-        f"{label} {lecture.number}：{title}"
-        if lang == "zh"
-        else f"{label} {lecture.number}: {title}"
-    )
+def missing(root: Path, code: str) -> list[str]:
+    """The book's words edition ``code`` shows in English for want of a translation."""
+    found = words(root, code)
+    if found.language == course_of(root).source_language:
+        return []
+    keys = [k for k in (*LABELS, *ENGLISH) if k not in found.strings]
+    titles = []
+    for lecture in course_of(root).lectures:
+        title, summary = found.lectures.get(lecture.number, ("", ""))
+        for part, value in (("title", title), ("summary", summary)):
+            if not value:
+                titles.append(f"lecture {lecture.number}'s {part}")
+    return [f"translations/{code}/book.toml: no {k!r}" for k in keys] + [
+        f"translations/{code}/book.toml: no {t}" for t in titles
+    ]

@@ -15,9 +15,10 @@ from tests.instructor import require
 
 require("latex2mathml")
 
+from course_lib.manifest import load
 from course_tools.book import build_book, plan_pages
 from course_tools.book.mathml import MathError, render_math, tex_to_mathml, unrendered_math
-from course_tools.course import LECTURES, budget, find_root
+from course_tools.course import budget, find_root
 from course_tools.timing import Timing, over_budget
 from tests.notebook_files import ROOT
 
@@ -50,7 +51,7 @@ def test_the_book_has_every_existing_lecture_homework_and_solution(instructor_bo
     out, pages = instructor_book
     names = {p.name for p in pages if p.parent == out}
     assert {"index.html", "glossary.html", "notation.html", "search.html"} <= names
-    for lecture in LECTURES:
+    for lecture in load().lectures:
         if (ROOT / "notebooks" / f"{lecture.notebook}.ipynb").exists():
             assert f"{lecture.notebook}.html" in names
         assert f"{lecture.homework}.html" in names
@@ -96,7 +97,7 @@ def test_every_page_has_the_contents_and_a_search_box(instructor_book):
 def test_the_section_list_of_each_lecture_links_its_headings(instructor_book):
     out, _ = instructor_book
     for folder in (out, out / "zh"):
-        for lecture in LECTURES:
+        for lecture in load().lectures:
             soup = soup_of(folder / f"{lecture.notebook}.html")
             items = soup.find("main").find("ol").find_all("li", recursive=False)
             assert len(items) >= 5, f"{lecture.notebook}: no section list"
@@ -221,14 +222,24 @@ def test_render_math_leaves_code_alone():
     assert unrendered_math(BeautifulSoup(r"<p>left \frac{1}{2} alone</p>", "html.parser"))
 
 
-def test_find_root_and_budgets(tmp_path):
+def test_find_root_and_budgets_come_from_the_checkouts_manifest(tmp_path):
     assert find_root(ROOT / "notebooks") == ROOT
-    assert budget(ROOT / "notebooks" / "01_backprop.ipynb") == 20
-    assert budget(ROOT / "homework" / "solutions" / "hw01_backprop.ipynb") == 10
-    assert budget(ROOT / "homework" / "solutions" / "hw07_pytorch_pipeline.ipynb") == 20
-    assert not over_budget([Timing("a", 19.0, 20.0), Timing("b", 9.0, 10.0)])
-    assert over_budget([Timing("a", 21.0, 20.0)])
-    assert over_budget([Timing(str(i), 15.0, 20.0) for i in range(9)]), "total over 120 s"
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "course_lib").mkdir()
+    (tmp_path / "course_lib" / "course.toml").write_text(
+        "[budgets]\nlecture = 5\nsolution = 3\ncourse = 9\n"
+        '[[languages]]\ncode = "en"\nname = "English"\nhtml = "en"\n'
+        '[[lectures]]\nnumber = "01"\nslug = "a"\ntitle = "A"\nsummary = "a"\n'
+        'homework = "hw01_a"\nhomework_budget = 4\nbudget = 6\n'
+    )
+    assert find_root(tmp_path / "notebooks") == tmp_path
+    assert budget(tmp_path, tmp_path / "notebooks" / "01_a.ipynb") == 6
+    assert budget(tmp_path, tmp_path / "notebooks" / "zh" / "01_a.ipynb") == 6
+    assert budget(tmp_path, tmp_path / "homework" / "solutions" / "hw01_a.ipynb") == 4
+    assert budget(tmp_path, tmp_path / "elsewhere.ipynb") == 5, "the default lecture budget"
+    assert not over_budget([Timing("a", 19.0, 20.0), Timing("b", 9.0, 10.0)], 30.0)
+    assert over_budget([Timing("a", 21.0, 20.0)], 30.0)
+    assert over_budget([Timing(str(i), 5.0, 20.0) for i in range(7)], 30.0), "total over 30 s"
 
 
 def test_time_command_runs_a_notebook_in_a_fresh_kernel(tmp_path):

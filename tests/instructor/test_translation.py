@@ -1,5 +1,5 @@
 """The Chinese edition: complete, faithful where it must be, generated, and stale when the
-English changes (course_tools/translate.py, translations/README.md)."""
+English changes (course_tools/translation/, translations/README.md)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_tools import translate
+from course_lib.manifest import load
+from course_tools.translation import edition, entries, lint
 from tests.notebook_files import ROOT
 
-SOURCES = translate.sources(ROOT, "zh")
+ZH = load().language("zh")
+SOURCES = edition.sources(ROOT, "zh")
 NOTEBOOKS = [s for s in SOURCES if s.is_notebook]
 
 
@@ -28,19 +30,29 @@ def test_every_lecture_homework_and_page_has_a_chinese_edition():
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.english.stem)
 def test_every_cell_is_translated_and_none_is_stale(source):
-    status = translate.status(ROOT, source, "zh")
+    status = edition.status(ROOT, source, "zh")
     assert status.total > 0
     assert not status.problems(), "\n".join(status.problems())
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.english.stem)
 def test_translations_keep_math_code_links_headings_and_glossary_terms(source):
-    problems = translate.lint(ROOT, source, "zh")
+    problems = lint.lint(ROOT, source, ZH)
     assert not problems, "\n".join(problems)
 
 
+def test_the_books_own_words_are_translated():
+    from course_tools.book.strings import missing, words
+
+    assert missing(ROOT, "zh") == []
+    said = words(ROOT, "zh")
+    assert said.text("Contents") == "目录" and said.language.html == "zh-CN"
+    lecture = load().lecture("02")
+    assert said.page_title("homework", lecture).startswith("作业 02：")
+
+
 def test_generated_files_are_what_build_writes():
-    stale = translate.out_of_date(ROOT, "zh")
+    stale = edition.out_of_date(ROOT, "zh")
     assert not stale, f"run `python -m course_tools translate build`: {stale}"
 
 
@@ -57,7 +69,7 @@ def test_code_cells_and_outputs_equal_the_english(source):
         elif en.metadata.get("nbgrader", {}).get("solution"):
             assert zh.source == en.source, "an answer cell keeps the grader's placeholder"
         else:
-            assert zh.source != en.source or not translate.normalize(en.source)
+            assert zh.source != en.source or not entries.normalize(en.source)
     assert chinese.metadata.kernelspec == english.metadata.kernelspec
     assert chinese.metadata.course_edition["language"] == "zh-CN"
 
@@ -68,15 +80,16 @@ def test_relative_links_of_the_chinese_edition_resolve(source):
     if source.is_notebook:
         nb = nbformat.reads(text, as_version=4)
         text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    for _, target in translate.LINK.findall(text):
+    for _, target in entries.LINK.findall(text):
         if target.startswith(("http", "#", "mailto:")):
             continue
         path = (ROOT / source.output).parent / target.split("#")[0]
         assert path.exists(), f"{source.output}: link {target} points at nothing"
 
 
-def _course_copy(tmp_path: Path, source: translate.Source) -> Path:
-    for relative in (source.english, source.translation, Path("notebooks/glossary.md")):
+def _course_copy(tmp_path: Path, source: entries.Source) -> Path:
+    manifest = Path("course_lib", "course.toml")
+    for relative in (source.english, source.translation, Path("notebooks/glossary.md"), manifest):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / relative, tmp_path / relative)
     return tmp_path
@@ -87,25 +100,25 @@ def test_changing_one_english_cell_makes_exactly_that_cell_stale(tmp_path):
     root = _course_copy(tmp_path, source)
     nb = nbformat.read(root / source.english, as_version=4)
     index = [i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"][3]
-    before = translate.status(root, source, "zh")
+    before = edition.status(root, source, "zh")
     assert not before.stale and not before.missing
     nb.cells[index].source += "\n\nOne more sentence the translator has not seen."
     nbformat.write(nb, root / source.english)
 
-    after = translate.status(root, source, "zh")
+    after = edition.status(root, source, "zh")
     assert [u.label for u in after.stale] == [f"cell {index}"]
     assert after.problems() == [
         f"{source.english}: cell {index} is stale: the English changed since it was translated"
     ]
-    generated = translate.translated_text(root, source, "zh")
+    generated = edition.translated_text(root, source, "zh")
     assert generated.cells[index].source == nb.cells[index].source, "a stale cell stays English"
 
-    translate.update(root, "zh")
-    entries = translate.read_entries(root, source, "zh")
-    changed = [e for e in entries if e.stale]
-    assert len(changed) == 1 and changed[0].english == translate.normalize(nb.cells[index].source)
+    edition.update(root, "zh")
+    found = entries.read_entries(root, source, "zh")
+    changed = [e for e in found if e.stale]
+    assert len(changed) == 1 and changed[0].english == entries.normalize(nb.cells[index].source)
     assert changed[0].translated, "update keeps the old translation for the translator"
-    assert [u.label for u in translate.status(root, source, "zh").stale] == [f"cell {index}"]
+    assert [u.label for u in edition.status(root, source, "zh").stale] == [f"cell {index}"]
 
 
 def test_a_new_cell_is_missing_and_a_deleted_cell_drops_its_entry(tmp_path):
@@ -115,35 +128,35 @@ def test_a_new_cell_is_missing_and_a_deleted_cell_drops_its_entry(tmp_path):
     page.write_text(
         page.read_text(encoding="utf-8") + "\nA brand-new closing paragraph.\n", encoding="utf-8"
     )
-    status = translate.status(root, source, "zh")
+    status = edition.status(root, source, "zh")
     assert [u.text for u in status.missing] == ["A brand-new closing paragraph."]
 
 
 def test_parse_and_render_round_trip():
-    entries = [
-        translate.Entry("## 1. Loss\n\n$L = x^2$", "## 1. 损失\n\n$L = x^2$", False, "cell 2"),
-        translate.Entry("New text", "", False, "cell 4"),
-        translate.Entry("Old", "旧", True, "cell 5"),
+    written = [
+        entries.Entry("## 1. Loss\n\n$L = x^2$", "## 1. 损失\n\n$L = x^2$", False, "cell 2"),
+        entries.Entry("New text", "", False, "cell 4"),
+        entries.Entry("Old", "旧", True, "cell 5"),
     ]
     source = SOURCES[0]
-    again = translate.parse(translate.render(entries, source, "zh"), "zh")
-    assert again == entries
+    again = entries.parse(entries.render(written, source, "zh"), "zh")
+    assert again == written
 
 
 def test_lint_catches_a_changed_formula_code_link_and_heading_number():
     english = "## 2. The step\n\nUse `lr` with $\\eta < 2/\\lambda$, see [notes](glossary.md)."
     good = "## 2. 步长\n\n用 `lr`，取 $\\eta < 2/\\lambda$，见[术语表](glossary.md)。"
     bad = "## 3. 步长\n\n用 `学习率`，取 $\\eta < 1/\\lambda$，见[术语表](glossary.html)。"
-    assert translate.invariants(english) == translate.invariants(good)
-    differ = [
-        k for k, v in translate.invariants(english).items() if translate.invariants(bad)[k] != v
-    ]
+    assert lint.invariants(english) == lint.invariants(good)
+    differ = [k for k, v in lint.invariants(english).items() if lint.invariants(bad)[k] != v]
     assert differ == ["math", "code", "links", "headings"]
 
 
-def test_unknown_language_is_a_clear_error():
-    with pytest.raises(ValueError, match="lang"):
-        translate.sources(ROOT, "fr")
+def test_an_unknown_language_or_the_source_language_is_a_clear_error():
+    with pytest.raises(ValueError, match="lang must be one of 'zh', got 'fr'"):
+        edition.sources(ROOT, "fr")
+    with pytest.raises(ValueError, match="got 'en'"):
+        edition.sources(ROOT, "en")
 
 
 def test_a_bold_term_translated_without_its_glossary_chinese_is_reported(tmp_path):
@@ -156,19 +169,19 @@ def test_a_bold_term_translated_without_its_glossary_chinese_is_reported(tmp_pat
         if c.cell_type == "markdown" and "**saddle point**" in c.source
     )
     path = root / source.translation
-    entries = translate.parse(path.read_text(encoding="utf-8"), "zh")
-    entry = next(e for e in entries if e.english == translate.normalize(cell.source))
+    found = entries.parse(path.read_text(encoding="utf-8"), "zh")
+    entry = next(e for e in found if e.english == entries.normalize(cell.source))
     assert "鞍点" in entry.translated
-    assert not translate.term_problems(root, source, "zh")
+    assert not lint.term_problems(root, source, ZH)
     entry.translated = entry.translated.replace("鞍点", "马鞍形的点")
-    path.write_text(translate.render(entries, source, "zh"), encoding="utf-8")
-    problems = translate.term_problems(root, source, "zh")
+    path.write_text(entries.render(found, source, "zh"), encoding="utf-8")
+    problems = lint.term_problems(root, source, ZH)
     assert any(f"cell {index}" in p and "'saddle point'" in p and "鞍点" in p for p in problems)
 
 
 def test_wrapped_chinese_lines_are_joined_but_markdown_blocks_are_not():
     text = "## 8. 函数库\n第一行中文，\n第二行。\n- 列表\n- 项目\n$$x$$\n中文\n```\n注释\n代码\n```"
-    joined = translate.join_cjk_lines(text)
+    joined = edition.join_lines(text, ZH.join_lines)
     assert "第一行中文，第二行。" in joined, "a wrapped Chinese sentence shows no stray space"
     assert joined.startswith("## 8. 函数库\n第一行"), "a heading stays on its own line"
     assert "- 列表\n- 项目\n$$x$$\n中文" in joined and "注释\n代码" in joined
