@@ -120,6 +120,13 @@ def test_seed_worker_gives_new_shifts_every_epoch_that_repeat_from_run_to_run():
     assert torch.equal(first, again[0]) and torch.equal(second, again[1])
 
 
+def test_the_number_of_workers_is_part_of_the_seed():
+    # Each way repeats from run to run, but 0 and 2 workers draw different shifts.
+    main, workers = (epochs_of_shifts(dataset.seed_worker, 1, n)[0] for n in (0, 2))
+    assert torch.equal(main, epochs_of_shifts(dataset.seed_worker, 1, 0)[0])
+    assert not torch.equal(main, workers)
+
+
 def test_a_loader_with_its_own_generator_ignores_other_random_draws():
     data = small_digits(n=64)
 
