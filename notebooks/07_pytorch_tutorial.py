@@ -533,7 +533,7 @@ assert err < 1e-6
 #   end.
 #
 # Much of the literature says "test set" for a validation set; what matters is the use:
-# data that helped you choose are no longer unseen. A competition (Kaggle, lecture 02) shows
+# data that helped choose are no longer unseen. A competition (Kaggle, lecture 02) shows
 # scores on part of the hidden test set, the public board, and decides on the rest. A
 # simulation: 500 submissions guess 400 binary labels at random (true accuracy 50 %), 200
 # scored publicly, 200 privately; we keep the best public one.
@@ -979,9 +979,9 @@ plt.show()
 # %% [markdown]
 # ## 9. A project's files: a CNN on the digits, augmentation, seeded workers
 #
-# A real project is a few files that import each other, and a script that runs without a
-# notebook. The course keeps a small one in `course_lib/project/`, so installing the course
-# brings it along (on Colab too); copy its three files to start your own.
+# A real project is a few files that import each other and run without a notebook. The
+# course keeps a small one in `course_lib/project/`, so installing the course brings it
+# along (on Colab too); copy its three files to start your own.
 #
 # | file | holds |
 # |---|---|
@@ -1009,7 +1009,7 @@ print(
 
 # %% [markdown]
 # An image batch has more axes: $[64, 1, 8, 8]$ is 64 images of 1 channel, 8 × 8 pixels;
-# colour photographs might come as $[128, 3, 224, 224]$.
+# colour photographs might be $[128, 3, 224, 224]$.
 #
 # **Data augmentation** makes new training examples by changes that keep the label. A digit
 # moved by a pixel is the same digit, but a model trained on centred digits may not know it.
@@ -1085,7 +1085,7 @@ print(
 # Without `worker_init_fn`, epoch 2 repeats every shift of epoch 1: augmentation has
 # silently become a fixed copy of the data. With `seed_worker` about one image in nine keeps
 # its move, as chance gives. (The number of workers is part of the seed: 0 and 2 workers
-# draw different shifts.)
+# draw other shifts.)
 #
 # **A convolutional network.** An MLP sees 64 unrelated numbers; a **convolution**
 # (`nn.Conv2d`) slides a small filter, here 3 × 3, over the image, looking for the same
@@ -1103,9 +1103,9 @@ assert cnn_params == by_hand
 
 # %% [markdown]
 # `train(Config(...))` trains it as `train.py` does: AdamW with weight decay $10^{-4}$ and a
-# cosine schedule from $\eta = 10^{-2}$ (lecture 04), batches of 64, six epochs, once
-# without and once with augmentation. We measure both on the validation digits as they are
-# and moved by one pixel in each of the eight directions.
+# cosine schedule from $\eta = 10^{-2}$ (lecture 04), batches of 64, six epochs, without
+# and with augmentation. Validation scores both on the digits as they are and moved by one
+# pixel in each of the eight directions, and chooses by the mean of the two accuracies.
 
 # %%
 moves = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)]
@@ -1119,22 +1119,28 @@ def correct(model, images, labels):
     return logits.argmax(1) == labels
 
 
+# %%
 cnns = {augment: train(Config(augment=augment))[0] for augment in (False, True)}
 hits = {a: correct(net, moved_val, moved_labels).view(len(moves), -1) for a, net in cnns.items()}
+score = {}
 for augment, net in cnns.items():
     clean = correct(net, digits_val.images, digits_val.labels).float().mean()
     moved = hits[augment].float().mean()
+    score[augment] = (clean + moved) / 2
     print(
         f"augment={augment!s:5s}: validation accuracy {clean:.3f}, moved by one pixel {moved:.3f}"
     )
+chosen_augment = max(score, key=score.get)
+print(f"chosen by validation (mean of the two accuracies): augment={chosen_augment}")
+assert chosen_augment
 
 # %% [markdown]
 # On centred digits the two networks differ by a digit or two of 269, as much as seeds
-# make them differ; on moved digits only the augmented one stays accurate. Validation
-# chooses it, and the test set, opened once, reports it:
+# make them differ; on moved digits only the augmented one stays accurate, so validation
+# chooses it. The test set, opened once, reports it:
 
 # %%
-chosen_cnn = cnns[True]
+chosen_cnn = cnns[chosen_augment]
 moved_test = torch.cat([shift(digits_test.images, dy, dx) for dy, dx in moves])
 test_clean = correct(chosen_cnn, digits_test.images, digits_test.labels).float().mean()
 test_moved = correct(chosen_cnn, moved_test, digits_test.labels.repeat(len(moves))).float().mean()

@@ -346,6 +346,7 @@ def test_the_module_runs_as_a_script(monkeypatch, capsys):
         (lambda: dataset.make_loader(small_digits(), 4, num_workers=-1), ValueError, "workers"),
         (lambda: model.DigitsCNN()(torch.zeros(2, 64)), ValueError, "x must"),
         (lambda: train.train(train.Config(resume=True)), ValueError, "checkpoint"),
+        (lambda: train.train(train.Config(epochs=0)), ValueError, "epochs"),
     ],
 )
 def test_bad_input_raises_naming_the_argument(call, error, match):

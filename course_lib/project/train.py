@@ -155,6 +155,8 @@ def train(config: Config) -> tuple[nn.Module, dict]:
     """
     if config.resume and config.checkpoint is None:
         raise ValueError("resume needs a checkpoint path to resume from")
+    if isinstance(config.epochs, bool) or not isinstance(config.epochs, int) or config.epochs < 1:
+        raise ValueError(f"epochs must be an int >= 1, got {config.epochs!r}")
     device = torch.device(config.device)
     torch.manual_seed(config.seed)  # the initial weights
     train_set, val_set, _ = digits_splits(augment=config.augment, seed=config.seed)

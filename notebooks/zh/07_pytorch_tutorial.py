@@ -458,7 +458,7 @@ assert err < 1e-6
 # - 验证数据也有标签，但从不用来更新参数。它们用来*做选择*：在哪个轮次停下、选哪个模型、学习率取多少。
 # - 测试数据才是训练好的模型真正要面对的数据；在实际应用或比赛中，它们*没有*标签。我们的项目保留了测试标签，只为在最后报告一次：一个可信的数字。
 #
-# 很多文献把验证集叫作“测试集”；关键在于用途：帮你做过选择的数据，就不再是未见过的数据了。比赛（Kaggle，第 02 讲）在隐藏测试集的一部分上公布分数，这就是公开排行榜，最终名次则由其余部分决定。我们来模拟一下：500 份提交随机猜 400 个二元标签（真实准确率 50 %），其中 200 个公开评分，200 个私下评分；我们留下公开分数最好的那一份。
+# 很多文献把验证集叫作“测试集”；关键在于用途：帮忙做过选择的数据，就不再是未见过的数据了。比赛（Kaggle，第 02 讲）在隐藏测试集的一部分上公布分数，这就是公开排行榜，最终名次则由其余部分决定。我们来模拟一下：500 份提交随机猜 400 个二元标签（真实准确率 50 %），其中 200 个公开评分，200 个私下评分；我们留下公开分数最好的那一份。
 
 # %%
 rng = np.random.default_rng(0)
@@ -846,7 +846,7 @@ plt.show()
 # %% [markdown]
 # ## 9. 项目的文件：在数字上训练 CNN、数据增强、设定种子的工作进程
 #
-# 真正的项目由几个相互导入的文件组成，再加上一个不依赖笔记本就能运行的脚本。课程在 `course_lib/project/` 里放了一个小项目，安装课程时它会一起装上（在 Colab 上也是）；复制这三个文件，就能开始你自己的项目。
+# 真正的项目由几个相互导入、不依赖笔记本就能运行的文件组成。课程在 `course_lib/project/` 里放了一个小项目，安装课程时它会一起装上（在 Colab 上也是）；复制这三个文件，就能开始你自己的项目。
 #
 # | 文件 | 内容 |
 # |---|---|
@@ -932,7 +932,7 @@ print(
 )
 
 # %% [markdown]
-# 没有 `worker_init_fn` 时，第 2 个轮次重复了第 1 个轮次的每一次平移：数据增强悄悄变成了数据的一份固定副本。有了 `seed_worker`，大约九张图像中有一张保持原来的平移，正是随机所给出的比例。（工作进程的数量也是种子的一部分：0 个和 2 个工作进程抽到的平移不同。）
+# 没有 `worker_init_fn` 时，第 2 个轮次重复了第 1 个轮次的每一次平移：数据增强悄悄变成了数据的一份固定副本。有了 `seed_worker`，大约九张图像中有一张保持原来的平移，正是随机所给出的比例。（工作进程的数量也是种子的一部分：0 个和 2 个工作进程抽到的是另外的平移。）
 #
 # **卷积网络。** MLP 看到的是 64 个互不相关的数；**卷积**（convolution，即 `nn.Conv2d`）把一个小滤波器（这里是 3 × 3）在图像上滑动，用同一组权重在各处寻找同样的笔画。`DigitsCNN` 有两个卷积层，每个后面接 `BatchNorm2d`（第 06 讲，按通道统计）和 ReLU，两者之间是 2 × 2 的最大池化，最后是一个线性层。
 
@@ -945,7 +945,7 @@ print(f"parameters: {cnn_params} = (9*16 + 2*16) + (9*16*32 + 2*32) + (32*16*10 
 assert cnn_params == by_hand
 
 # %% [markdown]
-# `train(Config(...))` 按 `train.py` 的方式训练它：AdamW，权重衰减 $10^{-4}$，学习率从 $\eta = 10^{-2}$ 开始按余弦调度下降（第 04 讲），批次大小 64，六个轮次，一次不做数据增强，一次做。我们在原样的验证数字上，以及在向八个方向各平移一个像素的验证数字上，测量这两个网络。
+# `train(Config(...))` 按 `train.py` 的方式训练它：AdamW，权重衰减 $10^{-4}$，学习率从 $\eta = 10^{-2}$ 开始按余弦调度下降（第 04 讲），批次大小 64，六个轮次，分别不做和做数据增强。验证集在原样的数字上、以及在向八个方向各平移一个像素的数字上为两个网络打分，并按两个准确率的平均值做选择。
 
 # %%
 moves = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)]
@@ -959,20 +959,26 @@ def correct(model, images, labels):
     return logits.argmax(1) == labels
 
 
+# %%
 cnns = {augment: train(Config(augment=augment))[0] for augment in (False, True)}
 hits = {a: correct(net, moved_val, moved_labels).view(len(moves), -1) for a, net in cnns.items()}
+score = {}
 for augment, net in cnns.items():
     clean = correct(net, digits_val.images, digits_val.labels).float().mean()
     moved = hits[augment].float().mean()
+    score[augment] = (clean + moved) / 2
     print(
         f"augment={augment!s:5s}: validation accuracy {clean:.3f}, moved by one pixel {moved:.3f}"
     )
+chosen_augment = max(score, key=score.get)
+print(f"chosen by validation (mean of the two accuracies): augment={chosen_augment}")
+assert chosen_augment
 
 # %% [markdown]
-# 在居中的数字上，两个网络相差 269 个中的一两个，和换种子带来的差别一样大；在平移过的数字上，只有做了数据增强的网络仍然准确。验证集选中了它，测试集只打开一次，报告它的成绩：
+# 在居中的数字上，两个网络相差 269 个中的一两个，和换种子带来的差别一样大；在平移过的数字上，只有做了数据增强的网络仍然准确，所以验证集选中了它。测试集只打开一次，报告它的成绩：
 
 # %%
-chosen_cnn = cnns[True]
+chosen_cnn = cnns[chosen_augment]
 moved_test = torch.cat([shift(digits_test.images, dy, dx) for dy, dx in moves])
 test_clean = correct(chosen_cnn, digits_test.images, digits_test.labels).float().mean()
 test_moved = correct(chosen_cnn, moved_test, digits_test.labels.repeat(len(moves))).float().mean()
