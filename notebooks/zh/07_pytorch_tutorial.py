@@ -837,7 +837,7 @@ ax.axvline(best_epoch, color=color("highlight"), linestyle="--", label="kept epo
 ax.axvline(len(val_mse), color=color("reference"), linestyle=":", label="early stop")
 ax.set(xlabel="epoch", ylabel="MSE (standardised target)", xlim=(0.5, 30.5))
 ax.set_title("MLP on diabetes: what early stopping keeps")
-ax.legend(loc="center right")
+ax.legend(loc="upper left", bbox_to_anchor=(0.6, 1.0))  # right of the stop line
 plt.show()
 
 # %% [markdown]
@@ -938,7 +938,10 @@ print(
 
 # %%
 cnn = DigitsCNN()
-print(cnn.features)
+h = torch.zeros(2, 1, 8, 8)  # a batch of two images, to follow the shapes
+for layer in [*cnn.features, nn.Flatten(), cnn.classifier]:
+    h = layer(h)
+    print(f"{type(layer).__name__:11s} -> {list(h.shape)}")
 cnn_params = sum(p.numel() for p in cnn.parameters())
 by_hand = (9 * 16 + 2 * 16) + (9 * 16 * 32 + 2 * 32) + (32 * 16 * 10 + 10)
 print(f"parameters: {cnn_params} = (9*16 + 2*16) + (9*16*32 + 2*32) + (32*16*10 + 10)")
