@@ -2,7 +2,7 @@
 
 Lecture 07, section 9. Public names:
     shift: move images by whole pixels, filling with zeros.
-    DigitsDataset: 8 x 8 digit images as (1, 8, 8) float32 tensors and int64 labels,
+    DigitsDataset: 8 x 8 digit images as (1, 8, 8) float32 tensors with their labels,
         optionally shifted by a random pixel in each direction every time they are read.
     digits_splits: the training, validation and test sets of the project.
     seed_worker: the ``worker_init_fn`` that gives each loader worker its own random draws.

@@ -16,7 +16,7 @@ class DigitsCNN(nn.Module):
     Two blocks of a 3 x 3 convolution ('same' padding), ``BatchNorm2d`` and a ReLU; a 2 x 2
     max pooling between them halves the image to 4 x 4; a linear layer maps the flattened
     (channels[1] * 4 * 4) features to the logits. The convolutions have no bias: the
-    batch normalization's shift β takes its place (lecture 06).
+    batch normalization's shift (β_BN, lecture 06) takes its place.
 
     Args:
         channels: output channels of the two convolutions.
