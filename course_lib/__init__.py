@@ -20,6 +20,8 @@ module          what it holds                                               lect
 ``training``    seeding, device, a ``fit`` loop for ``torch.nn`` models       07
 ``plots``       the course's figures in one visual style                     all
 ``homework``    the homework self-check: questions, public cases, references  01-07
+``project``     a project template: ``dataset``, ``model`` (a CNN), ``train``    07
+                (device-safe loop, resumable checkpoint, command line)
 ==============  ==========================================================  =======
 
 Import the module you need, e.g. ``from course_lib import optim``. Nothing here touches
@@ -39,6 +41,7 @@ __all__ = [
     "losses",
     "optim",
     "plots",
+    "project",
     "schedules",
     "surfaces",
     "training",

@@ -65,10 +65,37 @@ def test_get_device_prefers_cuda_then_mps_then_cpu(monkeypatch, cuda, mps, expec
     assert isinstance(device, torch.device) and device.type == expected
 
 
-def test_get_device_without_patching_returns_an_available_device():
+def test_get_device_without_patching_returns_a_device_that_computes():
     device = training.get_device()
-    torch.zeros(1, device=device)  # usable
-    assert device.type == ("cuda" if torch.cuda.is_available() else device.type)
+    x = torch.arange(6.0).reshape(2, 3)
+    assert torch.equal((x.to(device) @ x.T.to(device)).cpu(), x @ x.T)
+    if not (torch.cuda.is_available() or torch.backends.mps.is_available()):
+        assert device == torch.device("cpu")
+
+
+def test_fit_and_evaluate_move_the_model_and_every_batch_to_the_device(monkeypatch):
+    # The meta device has shapes but no data and refuses to mix with CPU tensors, so fit
+    # runs there only if the model and every batch (inputs and targets) are moved. Reading
+    # a number (.item()) needs data: it reads 0 on meta here.
+    real_item = torch.Tensor.item
+    monkeypatch.setattr(torch.Tensor, "item", lambda t: 0.0 if t.is_meta else real_item(t))
+    X, y = tensors(*data.make_moons(n_samples=20, seed=0))
+    batches = as_batches(X, y, 5)  # on the CPU
+    # Moving to meta makes new parameter objects (CPU to GPU keeps them): so the optimizer
+    # is built after the move, as fit's docstring asks whenever the device changes.
+    model = small_mlp(0, n_out=2).to("meta")
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    history = training.fit(
+        model, batches, F.cross_entropy, optimizer, epochs=2, val_loader=batches,
+        patience=1, progress=False, device="meta",
+    )  # fmt: skip
+    assert len(history.train_loss) == len(history.val_loss) == 2
+    momentum = [state["momentum_buffer"] for state in optimizer.state.values()]
+    assert len(momentum) == 4
+    assert all(t.is_meta for t in [*model.parameters(), *momentum])
+    assert training.evaluate(model, batches, F.cross_entropy)["loss"] == 0.0
+    with pytest.raises(RuntimeError, match="meta"):  # the negative control: a CPU batch
+        model(X)
 
 
 def test_fit_learns_a_linearly_separable_set():
