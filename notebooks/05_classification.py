@@ -13,8 +13,8 @@
 # training signal? This lecture encodes classes as one-hot vectors, turns scores into
 # probabilities with a stable softmax, and compares mean squared error with cross-entropy:
 # cross-entropy wins, and its error surface shows why. Then the PyTorch details that trip
-# people up (double softmax, binary losses with logits), the hinge loss, and a different
-# question: why does a classifier good on its training data tend to be good on all data?
+# people up (double softmax, binary losses with logits), the hinge loss, and why a
+# classifier good on its training data tends to be good on all data.
 #
 # 1. Classes as one-hot vectors
 # 2. Softmax, computed stably
@@ -114,13 +114,13 @@ plt.show()
 # %% [markdown]
 # The same data, the same model, and the accuracy collapses because we renamed
 # two classes. With the second numbering the line would have to go up, then down; the best
-# straight line is almost flat and predicts "2" for nearly everything. A one-hot target has
+# straight line is almost flat and predicts "2" for nearly all. A one-hot target has
 # no order, so a model with one output per class treats every numbering alike (section 3
-# checks this on the same data).
+# checks this).
 #
 # So a classifier outputs a vector $\mathbf z \in \mathbb R^C$, one score per class, and we
-# compare it with the one-hot target. The raw scores are called **logits**. The next step
-# turns them into probabilities.
+# compare it with the one-hot target. The raw scores are called **logits**; next we turn
+# them into probabilities.
 
 # %% [markdown]
 # ## 2. Softmax, computed stably
@@ -749,30 +749,42 @@ print(
 # The stable form gives the exact losses 40, 800 and 0. PyTorch's
 # `BCEWithLogitsLoss` (`F.binary_cross_entropy_with_logits`) uses the same formula.
 # Its sibling `BCELoss` takes probabilities and clamps each log at $-100$: no inf, but both
-# 40 and 800 come out as 100. Worse, its gradient vanishes, and not because of the clamp.
-# `BCELoss` only sees $p = \sigma(z)$, so autograd computes
+# 40 and 800 come out as 100. Worse, it loses the gradient of a confidently wrong
+# prediction. It only sees $p = \sigma(z)$, so autograd computes
 # $\partial L/\partial z = \partial L/\partial p \cdot \sigma'(z)$ with
-# $\sigma'(z) = \sigma(z)(1 - \sigma(z))$. Once $\sigma(z)$ has rounded to exactly 1 (or 0),
-# that factor is 0, whatever $\partial L/\partial p$ is: the saturated sigmoid stops the
-# gradient. The true $\sigma'(z) \approx e^{-|z|}$ is tiny but representable; it is the
-# rounding of $\sigma(z)$ that kills it. In float32, the default dtype of a network, this
-# happens early. The cell finds, in each dtype, the first $z$ at which $\sigma(z)$ rounds to
-# 1 and the gradient of `BCELoss` with target 0 becomes 0, while `BCEWithLogitsLoss` still
-# passes $\sigma(z) - t \approx 1$. (In float64 the gradient fades even before that: the
-# backward of `BCELoss` divides by $\max(p(1-p), 10^{-12})$, which is too large once
-# $p(1-p) < 10^{-12}$.)
+# $\sigma'(z) = p(1 - p)$, and the two signs of $z$ fail differently:
+#
+# - $z > 0$, target 0: floats near 1 are coarse, so $\sigma(z)$ rounds to exactly 1 early
+#   (in float32, a network's default dtype, from about $z = 16.6$). Then $\sigma'(z) = 0$,
+#   and so is the gradient.
+# - $z < 0$, target 1: floats near 0 are fine, so $\sigma(z) \approx e^{z}$ stays
+#   representable down to $z \approx -88.7$ in float32. But the backward of `BCELoss`
+#   divides by $\max(p(1-p), 10^{-12})$: below $z \approx \ln 10^{-12} = -27.6$ the
+#   gradient is $-10^{12}\,p(1-p)$ instead of $-1$, and fades exponentially. (In float64
+#   the clamp makes the $z > 0$ side fade too, before $\sigma(z)$ rounds to 1.)
+#
+# `BCEWithLogitsLoss` passes $\sigma(z) - t \approx \pm 1$ on both sides. Where does
+# $\sigma(z)$ round to 1 and to 0, and what gradients reach six confidently wrong logits?
 
 # %%
 for dtype in (torch.float32, torch.float64):
-    z = torch.arange(0.0, 60.0, 0.01, dtype=dtype).requires_grad_()
-    F.binary_cross_entropy(torch.sigmoid(z), torch.zeros_like(z), reduction="sum").backward()
-    z_one = z[torch.sigmoid(z) == 1][0].item()  # sigma(z) rounds to 1 from here on
-    z_dead = z[z.grad == 0][0].item()
-    with_logits = torch.autograd.grad(F.binary_cross_entropy_with_logits(z, torch.zeros_like(z), reduction="sum"), z)[0]  # fmt: skip
-    before = z.grad[z.detach() < z_dead][-1].item()  # BCELoss gradient one grid step earlier
-    print(f"{dtype!s:<13}: σ(z) == 1 from z ≈ {z_one:.0f}; BCELoss gradient {before:.1e} just before, 0 from there on; BCEWithLogitsLoss {with_logits[z.detach() >= z_dead].min():.3f}")  # fmt: skip
-    assert abs(z_one - z_dead) < 0.02 and with_logits[z.detach() >= z_dead].min() > 0.99
-    assert 16 < z_dead < 18 if dtype == torch.float32 else 36 < z_dead < 38
+    s = torch.sigmoid(z_scan := torch.arange(-800.0, 60.0, 0.01, dtype=torch.float64).to(dtype))
+    print(f"{dtype!s:<13}: σ(z) rounds to 1 from z ≈ {z_scan[s == 1][0]:.1f} and to 0 below z ≈ {z_scan[s == 0][-1]:.1f}")  # fmt: skip
+
+# %%
+z_wrong, grads = [20.0, 30.0, 50.0, -20.0, -30.0, -50.0], {}  # targets: 0 for z > 0, 1 for z < 0
+for dtype in (torch.float32, torch.float64):
+    z = torch.tensor(z_wrong, dtype=dtype, requires_grad=True)
+    t = (z < 0).to(dtype)
+    F.binary_cross_entropy(torch.sigmoid(z), t, reduction="sum").backward()
+    grads[f"BCELoss, {str(dtype)[6:]}"] = z.grad.tolist()
+    grads[f"BCEWithLogitsLoss, {str(dtype)[6:]}"] = torch.autograd.grad(F.binary_cross_entropy_with_logits(z, t, reduction="sum"), z)[0].tolist()  # fmt: skip
+print("    z" + "".join(f"{name:>28}" for name in grads))
+for i, zi in enumerate(z_wrong):
+    print(f"{zi:5.0f}" + "".join(f"{g[i]:28.1e}" for g in grads.values()))
+bce32, logits32, bce64, _ = (np.array(g) for g in grads.values())
+assert np.all(bce32[:3] == 0) and abs(bce32[3] + 1) < 1e-3 and -bce32[5] < 1e-9  # fmt: skip
+assert 0.05 < -bce32[4] < 0.2 and 0.05 < bce64[1] < 0.2 and np.all(np.abs(np.abs(logits32) - 1) < 1e-6)  # fmt: skip
 
 # %% [markdown]
 # So in PyTorch, as with `CrossEntropyLoss`, give the loss the logits. The gradient
@@ -1148,8 +1160,9 @@ assert np.allclose(dlogits.sum(axis=1), 0)
 # - MSE on softmax probabilities saturates: a confidently wrong softmax regression did not
 #   move under MSE, while cross-entropy fixed it in a few steps.
 # - Give PyTorch's losses logits: a softmax before `CrossEntropyLoss` puts a floor under
-#   the loss; `BCELoss` on $\sigma(z)$ passes no gradient once $\sigma(z)$ rounds to 1, in
-#   float32 already near $|z| = 17$.
+#   the loss; `BCELoss` on $\sigma(z)$ loses the gradient of a confidently wrong
+#   prediction: exactly 0 once $\sigma(z)$ rounds to 1 (float32: $z \approx 16.6$), and
+#   fading exponentially below $z \approx -27.6$ because of its clamp.
 # - The hinge loss stops caring once every margin is met; cross-entropy never does.
 # - $P(D_{\text{train}}\text{ is bad}) \le |\mathcal H| \cdot 2\exp(-2N\varepsilon^2)$: more
 #   data or a smaller $\mathcal H$ help, but a smaller $\mathcal H$ has a worse best member.

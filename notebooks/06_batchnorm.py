@@ -727,8 +727,10 @@ plt.show()
 # diverge, and when, can change with the last bits of the CPU's sums (the table is this
 # machine's); the checks hold on every machine. With BN every seed trains at both rates.
 # One reason: BN's output does not change when the weights feeding it are scaled, so a
-# large step cannot blow up the scale of the hidden values, and each layer always sees
-# inputs with mean 0 and variance 1, whatever the layers below did.
+# large step cannot blow up the scale of the hidden values. Whatever the layers below did,
+# each normalised unit has mean $\beta$ and standard deviation $|\gamma|$ over the batch
+# (both learned, starting at 0 and 1). The next layer sees it after the ReLU: mean about
+# 0.4 and standard deviation about 0.6 at the start (section 2), not 0 and 1.
 #
 # ## 7. Pitfalls: batch size 1 and small batches
 #

@@ -9,7 +9,7 @@
 # %% [markdown]
 # # 第 05 讲 — 分类的损失函数
 #
-# 分类器为每个类别输出一个分数。该用什么损失把这些分数变成训练信号？本讲先把类别编码成独热向量，再用数值稳定的 softmax 把分数变成概率，然后比较均方误差和交叉熵：交叉熵胜出，它的误差曲面说明了原因。接着讲 PyTorch 里容易踩的坑（两次 softmax、直接接收 logits 的二元损失）和合页损失，最后换一个问题：为什么在训练数据上表现好的分类器，往往在所有数据上都表现好？
+# 分类器为每个类别输出一个分数。该用什么损失把这些分数变成训练信号？本讲先把类别编码成独热向量，再用数值稳定的 softmax 把分数变成概率，然后比较均方误差和交叉熵：交叉熵胜出，它的误差曲面说明了原因。接着讲 PyTorch 里容易踩的坑（两次 softmax、直接接收 logits 的二元损失）和合页损失，最后讲为什么在训练数据上表现好的分类器，往往在所有数据上都表现好。
 #
 # 1. 用独热向量表示类别
 # 2. 稳定地计算 softmax
@@ -96,9 +96,9 @@ for ax, (name, (target, w, b, acc)) in zip(axes, fits.items(), strict=True):
 plt.show()
 
 # %% [markdown]
-# 数据相同，模型相同，只因为我们给两个类别换了名字，准确率就一落千丈。在第二种编号下，直线必须先升后降；最好的直线几乎是平的，几乎对所有点都预测“2”。独热目标没有顺序，所以每个类别各有一个输出的模型对任何编号都一视同仁（第 3 节会在同一份数据上验证这一点）。
+# 数据相同，模型相同，只因为我们给两个类别换了名字，准确率就一落千丈。在第二种编号下，直线必须先升后降；最好的直线几乎是平的，几乎对所有点都预测“2”。独热目标没有顺序，所以每个类别各有一个输出的模型对任何编号都一视同仁（第 3 节会验证这一点）。
 #
-# 所以分类器输出一个向量 $\mathbf z \in \mathbb R^C$，每个类别一个分数，再拿它和独热目标比较。这些原始分数叫作 **logits**（未归一化的分数）。下一步是把它们变成概率。
+# 所以分类器输出一个向量 $\mathbf z \in \mathbb R^C$，每个类别一个分数，再拿它和独热目标比较。这些原始分数叫作 **logits**（未归一化的分数）；接下来我们把它们变成概率。
 
 # %% [markdown]
 # ## 2. 稳定地计算 softmax
@@ -631,19 +631,32 @@ print(
 )
 
 # %% [markdown]
-# 稳定形式给出了精确的损失 40、800 和 0。PyTorch 的 `BCEWithLogitsLoss`（`F.binary_cross_entropy_with_logits`）用的就是这个公式。它的同类 `BCELoss` 接收的是概率，并把每个对数截断在 $-100$：不会出现 inf，但 40 和 800 都变成了 100。更糟的是它的梯度会消失，而且原因不在截断。`BCELoss` 只看得到 $p = \sigma(z)$，所以 autograd 计算的是 $\partial L/\partial z = \partial L/\partial p \cdot \sigma'(z)$，其中 $\sigma'(z) = \sigma(z)(1 - \sigma(z))$。一旦 $\sigma(z)$ 恰好舍入为 1（或 0），这个因子就是 0，不管 $\partial L/\partial p$ 是多少：饱和的 sigmoid 把梯度挡住了。真实的 $\sigma'(z) \approx e^{-|z|}$ 虽然极小，却是可以表示的；杀死它的是 $\sigma(z)$ 的舍入。在网络的默认数据类型 float32 中，这种情况很早就会出现。下面的单元格在每种数据类型中找出第一个满足以下条件的 $z$：$\sigma(z)$ 舍入为 1，且目标为 0 时 `BCELoss` 的梯度变为 0；而此时 `BCEWithLogitsLoss` 仍然传回 $\sigma(z) - t \approx 1$。（在 float64 中，梯度甚至在此之前就已衰减：`BCELoss` 的反向计算要除以 $\max(p(1-p), 10^{-12})$，一旦 $p(1-p) < 10^{-12}$，这个除数就太大了。）
+# 稳定形式给出了精确的损失 40、800 和 0。PyTorch 的 `BCEWithLogitsLoss`（`F.binary_cross_entropy_with_logits`）用的就是这个公式。它的同类 `BCELoss` 接收的是概率，并把每个对数截断在 $-100$：不会出现 inf，但 40 和 800 都变成了 100。更糟的是，它会丢掉自信犯错的预测的梯度。它只看得到 $p = \sigma(z)$，所以 autograd 计算的是 $\partial L/\partial z = \partial L/\partial p \cdot \sigma'(z)$，其中 $\sigma'(z) = p(1 - p)$；$z$ 的两种符号以不同的方式出问题：
+#
+# - $z > 0$，目标为 0：1 附近的浮点数很稀疏，所以 $\sigma(z)$ 很早就恰好舍入为 1（在网络的默认数据类型 float32 中，大约从 $z = 16.6$ 起）。这时 $\sigma'(z) = 0$，梯度也就是 0。
+# - $z < 0$，目标为 1：0 附近的浮点数很密，所以在 float32 中 $\sigma(z) \approx e^{z}$ 一直可以表示，直到 $z \approx -88.7$。但 `BCELoss` 的反向计算要除以 $\max(p(1-p), 10^{-12})$：在 $z \approx \ln 10^{-12} = -27.6$ 以下，梯度是 $-10^{12}\,p(1-p)$ 而不是 $-1$，并且呈指数衰减。（在 float64 中，这个截断也让 $z > 0$ 一侧的梯度在 $\sigma(z)$ 舍入为 1 之前就开始衰减。）
+#
+# `BCEWithLogitsLoss` 在两侧都传回 $\sigma(z) - t \approx \pm 1$。$\sigma(z)$ 在哪里舍入为 1、在哪里舍入为 0？六个自信犯错的 logits 又能收到多大的梯度？
 
 # %%
 for dtype in (torch.float32, torch.float64):
-    z = torch.arange(0.0, 60.0, 0.01, dtype=dtype).requires_grad_()
-    F.binary_cross_entropy(torch.sigmoid(z), torch.zeros_like(z), reduction="sum").backward()
-    z_one = z[torch.sigmoid(z) == 1][0].item()  # sigma(z) rounds to 1 from here on
-    z_dead = z[z.grad == 0][0].item()
-    with_logits = torch.autograd.grad(F.binary_cross_entropy_with_logits(z, torch.zeros_like(z), reduction="sum"), z)[0]  # fmt: skip
-    before = z.grad[z.detach() < z_dead][-1].item()  # BCELoss gradient one grid step earlier
-    print(f"{dtype!s:<13}: σ(z) == 1 from z ≈ {z_one:.0f}; BCELoss gradient {before:.1e} just before, 0 from there on; BCEWithLogitsLoss {with_logits[z.detach() >= z_dead].min():.3f}")  # fmt: skip
-    assert abs(z_one - z_dead) < 0.02 and with_logits[z.detach() >= z_dead].min() > 0.99
-    assert 16 < z_dead < 18 if dtype == torch.float32 else 36 < z_dead < 38
+    s = torch.sigmoid(z_scan := torch.arange(-800.0, 60.0, 0.01, dtype=torch.float64).to(dtype))
+    print(f"{dtype!s:<13}: σ(z) rounds to 1 from z ≈ {z_scan[s == 1][0]:.1f} and to 0 below z ≈ {z_scan[s == 0][-1]:.1f}")  # fmt: skip
+
+# %%
+z_wrong, grads = [20.0, 30.0, 50.0, -20.0, -30.0, -50.0], {}  # targets: 0 for z > 0, 1 for z < 0
+for dtype in (torch.float32, torch.float64):
+    z = torch.tensor(z_wrong, dtype=dtype, requires_grad=True)
+    t = (z < 0).to(dtype)
+    F.binary_cross_entropy(torch.sigmoid(z), t, reduction="sum").backward()
+    grads[f"BCELoss, {str(dtype)[6:]}"] = z.grad.tolist()
+    grads[f"BCEWithLogitsLoss, {str(dtype)[6:]}"] = torch.autograd.grad(F.binary_cross_entropy_with_logits(z, t, reduction="sum"), z)[0].tolist()  # fmt: skip
+print("    z" + "".join(f"{name:>28}" for name in grads))
+for i, zi in enumerate(z_wrong):
+    print(f"{zi:5.0f}" + "".join(f"{g[i]:28.1e}" for g in grads.values()))
+bce32, logits32, bce64, _ = (np.array(g) for g in grads.values())
+assert np.all(bce32[:3] == 0) and abs(bce32[3] + 1) < 1e-3 and -bce32[5] < 1e-9  # fmt: skip
+assert 0.05 < -bce32[4] < 0.2 and 0.05 < bce64[1] < 0.2 and np.all(np.abs(np.abs(logits32) - 1) < 1e-6)  # fmt: skip
 
 # %% [markdown]
 # 所以在 PyTorch 中，和 `CrossEntropyLoss` 一样，要把 logits 交给损失。我们稳定版本的梯度 $\sigma(z) - t$ 与 autograd 的结果一致：
@@ -956,7 +969,7 @@ assert np.allclose(dlogits.sum(axis=1), 0)
 # - 稳定的 softmax 要减去最大的 logit；$\log p = z - \mathrm{LSE}(z)$。
 # - 交叉熵 $-\log p_c$ 的梯度是 $\mathbf p - \mathbf y$，范数至多为 $\sqrt 2$；最小化交叉熵就是最大似然。
 # - softmax 概率上的 MSE 会饱和：一个自信犯错的 softmax 回归在 MSE 下纹丝不动，交叉熵却几步就纠正了它。
-# - 给 PyTorch 的损失传 logits：在 `CrossEntropyLoss` 前面加 softmax，会给损失垫上一个下限；对 $\sigma(z)$ 使用 `BCELoss`，一旦 $\sigma(z)$ 舍入为 1 就传不回任何梯度，在 float32 中 $|z| = 17$ 附近就已如此。
+# - 给 PyTorch 的损失传 logits：在 `CrossEntropyLoss` 前面加 softmax，会给损失垫上一个下限；对 $\sigma(z)$ 使用 `BCELoss`，会丢掉自信犯错的预测的梯度：一旦 $\sigma(z)$ 舍入为 1（float32 中 $z \approx 16.6$），梯度恰好为 0；在 $z \approx -27.6$ 以下，由于截断，梯度呈指数衰减。
 # - 所有间隔都满足后，合页损失就不再在乎；交叉熵永远在乎。
 # - $P(D_{\text{train}}\text{ is bad}) \le |\mathcal H| \cdot 2\exp(-2N\varepsilon^2)$：更多的数据或更小的 $\mathcal H$ 都有帮助，但更小的 $\mathcal H$ 里最好的成员更差。这个上界有两处松：霍夫丁不等式忽略了方差，联合界忽略了事件的重叠。
 
