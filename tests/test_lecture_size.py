@@ -56,8 +56,6 @@ def test_no_cell_is_too_long(path):
 @pytest.mark.parametrize("path", LECTURES, ids=lambda p: p.stem)
 def test_lecture_reads_in_one_sitting(path):
     words = sum(
-        prose_words(c.source)
-        for c in cells(path)
-        if c.cell_type == "markdown" and not is_answer(c)
+        prose_words(c.source) for c in cells(path) if c.cell_type == "markdown" and not is_answer(c)
     )
     assert words <= WORDS, f"{path.name}: {words} words of prose > {WORDS}"
