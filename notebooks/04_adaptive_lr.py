@@ -116,7 +116,7 @@ stall = {
 }
 losses = {name: valley.value(path) for name, path in stall.items()}
 grad_norms = {name: np.linalg.norm(valley.grad(path), axis=1) for name, path in stall.items()}
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
 loss_curves(losses, xlabel="step", logy=True, title="loss: lr = 0.04 stops falling", ax=ax1)
 loss_curves(
     grad_norms,
@@ -150,7 +150,7 @@ rates = {"lr 0.041 (diverges)": 0.041, "lr 0.039 (zig-zags)": 0.039, "lr 0.01 (c
 fixed = {
     name: run(valley, lambda ps, lr=lr: optim.SGD(ps, lr=lr), 60) for name, lr in rates.items()
 }
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.4), layout="constrained")
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
 contour_with_paths(valley, {k: v for k, v in fixed.items() if "diverges" in k}, ax=ax1)
 contour_with_paths(valley, {k: v for k, v in fixed.items() if "diverges" not in k}, ax=ax2)
 ax1.set_title("too large: diverges along y (60 steps)")
@@ -394,7 +394,7 @@ for s, a, b in zip(scales, first_step[True], first_step[False], strict=True):
 
 # %%
 fine = np.logspace(-12, 3, 200)
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
 for ax, x, curves in (
     (ax1, t, (adam_sizes["with bias correction"], adam_sizes["without"])),
     (ax2, fine, (fine / (fine + eps), 0.1 * fine / (math.sqrt(1e-3) * fine + eps))),
@@ -573,7 +573,7 @@ assert abs(paper_rates.max() - peak) < 1e-15
 
 # %%
 decays = ("step decay", "exponential", "cosine")
-fig, axes = plt.subplots(1, 3, figsize=(15, 4), layout="constrained")
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), layout="constrained")
 lr_curves({name: library_schedules[name] for name in decays}, T, title="decay", ax=axes[0])
 warmups = {name: f for name, f in library_schedules.items() if name not in decays}
 lr_curves(warmups, T, title="warm-up", ax=axes[1])
@@ -620,7 +620,7 @@ assert lo[0] < 0.01 and hi[0] > 2 and mean_step[0] > 4 * mean_step[-1]
 assert (warm * mean_step)[:100].max() < 1.5 * mean_step[-1]
 
 # %%
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
 ax1.fill_between(t, lo, hi, alpha=0.3, color=plots.color("adam"), label="5% to 95% of the runs")
 ax1.plot(t, mid, color=plots.color("adam"), label="median")
 ax1.set(xscale="log", yscale="log", xlabel="step t", ylabel="v_hat / E[g^2]")
@@ -746,7 +746,7 @@ print(f"mean validation accuracies within 0.03 of each other: {gap < 0.03}")
 assert ratio > 1.5 and gap < 0.03
 
 # %%
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
 for (name, seed), (losses, dead, _, _) in warmup_runs.items():
     style = {"color": plots.color(name), "label": f"{name} (3 seeds)" if seed == 0 else None}
     ax1.plot(np.arange(5, len(losses) + 1), np.convolve(losses, np.ones(5) / 5, "valid"), **style)
@@ -858,8 +858,8 @@ for name, schedule in burst_schedules.items():
     sharpness[name] = np.linalg.eigvalsh(root[:, :, None] * H_min * root[:, None, :])[:, -1]
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(16, 4.4), dpi=80, layout="constrained")
-contour_with_paths(winding, burst, ax=axes[0])
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.9), layout="constrained")
+contour_with_paths(winding, burst, colorbar=False, ax=axes[0])
 burst_losses = {name: winding.value(path) for name, path in burst.items()}
 loss_curves(burst_losses, xlabel="step", logy=True, title="loss", ax=axes[1])
 loss_curves(
@@ -870,7 +870,7 @@ loss_curves(
     ax=axes[2],
 )
 axes[2].axhline(2, color=plots.color("axis"), linestyle="--", label="stability limit 2")
-axes[2].legend()
+axes[2].legend(loc="center right", bbox_to_anchor=(1.0, 0.62))  # clear of the curves
 plt.show()
 
 # %%
@@ -1017,10 +1017,13 @@ on_edge = [k for k, lr in best_lr.items() if lr == grid[-1] and found[k] <= aren
 print(f"best rate at the top of the grid (a larger one might be faster): {on_edge}")
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(17, 4.8), dpi=80, layout="constrained")
+fig, axes = plt.subplots(1, 3, figsize=(12, 4.2), layout="constrained")
 for ax, (surface_name, (surface, steps, _)) in zip(axes, arena.items(), strict=True):
-    contour_with_paths(surface, {name: paths[surface_name, name] for name in optimizers}, ax=ax)
+    on_surface = {name: paths[surface_name, name] for name in optimizers}
+    contour_with_paths(surface, on_surface, colorbar=False, ax=ax)
     ax.set_title(f"{surface_name}, {steps} steps")
+for ax in axes[:2]:
+    ax.get_legend().remove()  # one legend for the three panels
 axes[2].legend(loc="lower right", frameon=True, framealpha=0.85)  # away from the paths
 plt.show()
 

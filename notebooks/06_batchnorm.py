@@ -166,11 +166,11 @@ for name, s in surfaces.items():
 # %%
 raw, stdz = surfaces.values()
 panels = [  # (surface, title, w2 limits): the middle panel stretches the w2 axis 100 times
-    (raw, "raw inputs, equal axes", None),
-    (raw, "raw inputs, $w_2$ axis stretched", raw.minimum[1] + np.array([-0.03, 0.03])),
-    (stdz, "standardized inputs, equal axes", None),
+    (raw, "raw, equal axes", None),
+    (raw, "raw, $w_2$ axis stretched 100 times", raw.minimum[1] + np.array([-0.03, 0.03])),
+    (stdz, "standardized, equal axes", None),
 ]
-fig, axes = plt.subplots(1, 3, figsize=(16, 5), dpi=80, layout="constrained")
+fig, axes = plt.subplots(1, 3, figsize=(12, 4.3), layout="constrained")
 for ax, (s, title, ylim) in zip(axes, panels, strict=True):
     path = runs[s.name][:, :2]
     keep = np.unique(np.r_[0:30, np.geomspace(1, len(path) - 1, 200).astype(int)])
@@ -678,7 +678,7 @@ assert all(claims.values())
 
 # %%
 per_epoch = len(digit_loader(0))  # steps per epoch
-fig, axes = plt.subplots(2, 2, figsize=(12, 7), layout="constrained")
+fig, axes = plt.subplots(2, 2, figsize=(11, 6.6), layout="constrained")
 for (name, lr), seeds in runs.items():
     row = axes[int(lr == 1.0)]
     for seed, (losses, accuracies, nan_step) in enumerate(seeds):
@@ -788,9 +788,9 @@ for B, sm, sv in zip(sizes, spread_mean, spread_var, strict=True):
 
 # %%
 fig, ax = plt.subplots(layout="constrained")
-ax.loglog(sizes, spread_mean, "o-", label="batch mean (relative to $\\sigma$)")
-ax.loglog(sizes, spread_var, "s-", label="batch variance (relative to $\\sigma^2$)")
-ax.loglog(sizes, 1 / np.sqrt(sizes), "k--", label="$1/\\sqrt{B}$")
+ax.loglog(sizes, spread_mean, "o-", color=color_of("batch mean", 0), label="batch mean (relative to $\\sigma$)")  # fmt: skip
+ax.loglog(sizes, spread_var, "s-", color=color_of("batch variance", 1), label="batch variance (relative to $\\sigma^2$)")  # fmt: skip
+ax.loglog(sizes, 1 / np.sqrt(sizes), "--", color=color("reference"), label="$1/\\sqrt{B}$")
 ax.set(
     xlabel="batch size B", ylabel="spread across batches", title="noise of BN's batch statistics"
 )

@@ -87,7 +87,7 @@ for name, numbers in numberings.items():
     print(f"{name}: fitted line {w:.4f} x + {b:.4f}, accuracy {fits[name][3]:.4f}")
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True, layout="constrained")
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True, layout="constrained")
 grid = np.linspace(-3.5, 3.5, 2)
 for ax, (name, (target, w, b, acc)) in zip(axes, fits.items(), strict=True):
     ax.scatter(x_line, target, s=12, alpha=0.5, label="examples (class number)")
@@ -373,7 +373,7 @@ assert max(errs) < 1e-12
 g1, g2 = np.meshgrid(np.linspace(-10, 10, 101), np.linspace(-10, 10, 101))
 grid_points = np.stack([g1, g2], axis=-1)
 norm_levels = np.linspace(-17, 1, 19)  # one colour scale for both gradient norms
-fig, axes = plt.subplots(2, 2, figsize=(11, 8.5), layout="constrained")
+fig, axes = plt.subplots(2, 2, figsize=(10, 8), layout="constrained")
 for col, (name, fn) in enumerate(surface_losses.items()):
     value, norm = loss_and_grad_norm(fn, grid_points)
     panels = [(value, 20, f"{name} loss"), (np.log10(norm), norm_levels, f"log10 {name} gradient norm")]  # fmt: skip
@@ -458,14 +458,15 @@ ce, mse, mild = runs.values()
 assert ce["accuracy"][10] > 0.9 > 0.1 > mse["accuracy"][-1] and mild["accuracy"][-1] > 0.9
 
 # %%
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
 for ax, key in ((ax1, "accuracy"), (ax2, "grad norm")):
     for i, (name, r) in enumerate(runs.items()):
         style = "--" if "milder" in name else "-"
         ax.plot(r[key], style, color=plots.color_of(name, i), label=name)
-    ax.set(xlabel="step", ylabel=f"training {key}", title=f"same model and optimizer, different loss: {key}")  # fmt: skip
-    ax.legend()
+    ax.set(xlabel="step", ylabel=f"training {key}", title=f"training {key}")
+ax2.legend()  # one legend for both panels
 ax2.set_yscale("log")
+fig.suptitle("softmax regression from a confidently wrong start: the same model, two losses")
 plt.show()
 
 # %% [markdown]
