@@ -644,8 +644,8 @@ plt.show()
 # it), mini-batches of 64, 150 steps, three seeds: cosine decay from the first step, or a
 # 40-step warm-up from $\eta/3$, then the decay. Pixels are non-negative, so for *one*
 # image a first-layer unit's gradient has one sign on all its input weights. A batch
-# mixes the signs, unevenly, and Adam's first step moves *every* weight by $\eta$ against
-# its gradient's sign (section 3). Where one sign dominates, the unit's input $z$ moves the
+# mixes the signs, unevenly, and Adam's first step moves every weight with a gradient by
+# $\eta$ against its sign (section 3). Where one sign dominates, the unit's input $z$ moves the
 # same way on every image. A unit pushed below zero on every image is *dead*: its ReLU
 # never fires, so it gets no gradient again. Seed 0's first step:
 
@@ -1364,7 +1364,8 @@ print(f"Adam with warm-up + cosine on Rosenbrock: final point {p}, loss {rosen.v
 #   elongated surface no fixed rate is both stable and fast.
 # - **Adaptive learning rates** divide each parameter's step by $\sigma_i$, an RMS of its
 #   past gradients: AdaGrad over all steps (steps only shrink), RMSProp with an EMA, Adam
-#   with momentum and **bias correction**; Adam's step is about $\eta$ at any gradient scale.
+#   with momentum and **bias correction**; Adam's step is about $\eta$ unless
+#   $|g| \lesssim \epsilon$.
 # - **Scheduling** changes the global rate over time: decay, and **warm-up**, which Adam
 #   needs because its moment estimates are unreliable at first. Without decay, AdaGrad's
 #   RMS form bursts out of a valley.
