@@ -11,11 +11,12 @@ module          what it holds                                               lect
 ``hessian``     exact and finite-difference Hessians, critical points,       02
                 Hessian-vector products, power iteration
 ``surfaces``    toy loss surfaces with value / grad / hessian                02-04
-``optim``       NumPy ``SGD``, ``Adagrad``, ``RMSprop``, ``Adam``, ``AdamW``   03-04
+``optim``       NumPy ``SGD``, ``Adagrad``, ``RMSprop``, ``Adam``, ``AdamW``;  03-04
+                ``clip_grad_norm_`` (gradient clipping)
 ``schedules``   learning-rate schedules as functions of the step             04
 ``losses``      softmax, cross-entropy, BCE, hinge, MSE with gradients       05
 ``layers``      ``Linear``, activations, ``Dropout``, ``BatchNorm1d``,         01, 06
-                ``Sequential`` with forward / backward
+                ``BatchNorm2d``, ``Sequential`` with forward / backward
 ``data``        offline synthetic and bundled data sets, splits, batches     03-07
 ``training``    seeding, device, a ``fit`` loop for ``torch.nn`` models       07
 ``plots``       the course's figures in one visual style                     all

@@ -1,8 +1,8 @@
 """Neural-network layers with explicit forward and backward passes (lectures 01 and 06).
 
 Lecture 01 builds ``Linear`` and the activations to show backpropagation layer by layer;
-lecture 06 adds ``Dropout``, ``BatchNorm1d`` and ``Sequential``. Every layer follows one
-pattern (as in the CS231n assignments)::
+lecture 06 adds ``Dropout``, ``BatchNorm1d``, ``BatchNorm2d`` and ``Sequential``. Every
+layer follows one pattern (as in the CS231n assignments)::
 
     out = layer.forward(x)       # caches what backward needs
     dx = layer.backward(dout)    # dout = dL/dout, shaped like out; returns dL/dx
@@ -12,11 +12,11 @@ pattern (as in the CS231n assignments)::
 zeros until the first ``backward``; each ``backward`` OVERWRITES the same arrays in place
 (no accumulation, unlike ``.grad`` in PyTorch), so references taken once stay valid. Copy a
 gradient if you want to keep it across backward calls. ``train()`` and ``eval()`` set
-``training`` and return the layer; only ``Dropout`` and ``BatchNorm1d`` behave differently.
+``training`` and return the layer; only ``Dropout`` and the batch norms behave differently.
 
 Public names:
     Layer: the base class (params, grads, train / eval, checks).
-    Linear, ReLU, Sigmoid, Tanh, Dropout, BatchNorm1d: the layers.
+    Linear, ReLU, Sigmoid, Tanh, Dropout, BatchNorm1d, BatchNorm2d: the layers.
     Sequential: a chain of layers with flat ``params`` / ``grads`` dicts ("0.W", "1.gamma").
 
 PyTorch counterparts: the ``torch.nn`` modules of the same names.
@@ -299,6 +299,55 @@ class BatchNorm1d(Layer):
         # dsigma/dx_i = x_hat_i / N. The chain rule through x_hat, mu and sigma collapses to
         #     dx_i = (g_i - mean(g) - x_hat_i * mean(g * x_hat)) / sigma.
         return inv_std * (g - g.mean(axis=0) - x_hat * np.mean(g * x_hat, axis=0))
+
+
+class BatchNorm2d(BatchNorm1d):
+    """Batch normalisation of images: one mean and variance per channel, over (N, H, W).
+
+    A convolutional feature map has a channel axis C and two spatial axes; every position of
+    a channel is produced by the same filter, so BN treats all N·H·W values of a channel as
+    that channel's batch: the same formulas as :class:`BatchNorm1d` applied to the
+    (N·H·W, C) matrix of values, with B = N·H·W in the unbiased running variance.
+
+    Args:
+        num_features: C, the number of channels.
+        eps: > 0, added to the variance for stability.
+        momentum: weight of the newest batch in the running statistics, in [0, 1].
+
+    Shapes: forward (N, C, H, W) -> (N, C, H, W), N·H·W >= 2 in training; params, grads,
+    ``running_mean`` and ``running_var`` have shape (C,).
+
+    Introduced in lecture 06. PyTorch counterpart:
+    ``torch.nn.BatchNorm2d(num_features, eps, momentum)``.
+    """
+
+    def __repr__(self) -> str:
+        return f"BatchNorm2d({self.num_features})"
+
+    def forward(self, x: Any) -> np.ndarray:
+        x = as_float_array(x, "x")
+        if x.ndim != 4 or x.shape[1] != self.num_features:
+            raise ValueError(
+                f"x has shape {x.shape}, expected (N, {self.num_features}, H, W) for {self!r}"
+            )
+        n, c, h, w = x.shape
+        if self.training and n * h * w < 2:
+            raise ValueError(
+                f"Expected more than 1 value per channel when training, got x of shape "
+                f"{x.shape}; use eval() to normalise a single value with the running stats"
+            )
+        rows = super().forward(x.transpose(0, 2, 3, 1).reshape(-1, c))  # (N·H·W, C)
+        self._image_shape = x.shape
+        return rows.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+
+    def backward(self, dout: Any) -> np.ndarray:
+        if self._cache is None:
+            raise RuntimeError(f"backward called before forward for {self!r}")
+        dout = as_float_array(dout, "dout")
+        check_shape(dout, self._image_shape, "dout", f"to match the output of {self!r}")
+        n, c, h, w = dout.shape
+        drows = super().backward(dout.transpose(0, 2, 3, 1).reshape(-1, c))
+        return drows.reshape(n, h, w, c).transpose(0, 3, 1, 2)
 
 
 class Sequential(Layer):

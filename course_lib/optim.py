@@ -25,6 +25,8 @@ Public names:
     RMSprop: step sizes from a moving average of squared gradients.
     Adam: momentum plus RMSprop-style scaling, with bias correction (optional AMSGrad).
     AdamW: Adam with decoupled weight decay.
+    clip_grad_norm_: rescale a list of gradients in place so that their total norm is at
+        most ``max_norm`` (gradient clipping).
     torch_path: the points a ``torch.optim`` optimizer visits on a toy surface (the reference).
 """
 
@@ -461,6 +463,67 @@ class AdamW(Adam):
         amsgrad: bool = False,
     ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+
+
+def _p_norm(a: np.ndarray, p: float) -> float:
+    """The p-norm of the non-negative float64 array ``a``, scaled by its largest entry so
+    that a huge but finite gradient does not overflow to inf."""
+    largest = float(np.max(a, initial=0.0))
+    if p == math.inf or largest == 0.0:
+        return largest
+    return largest * float(np.sum((a / largest) ** p)) ** (1.0 / p)
+
+
+def clip_grad_norm_(grads: Sequence[np.ndarray], max_norm: float, norm_type: float = 2.0) -> float:
+    """Gradient clipping: scale all gradients by one factor so their total norm is <= max_norm.
+
+    The total norm treats the gradients as one long vector:
+    ``total = (sum_i ||grads[i]||_p ** p) ** (1/p)`` (for ``norm_type=inf`` the largest
+    absolute entry). When ``total > max_norm`` every gradient is multiplied in place by
+    ``max_norm / (total + 1e-6)``, as in PyTorch, so the direction is kept and only the
+    length shrinks; otherwise the gradients are left as they are. The norm is computed in
+    float64 and scaled by the largest entry, so a huge but finite float32 gradient is
+    clipped (PyTorch's float32 sum of squares overflows to inf and zeroes it instead).
+
+    Args:
+        grads: non-empty list of float ndarrays (any shapes), e.g. the gradients about to
+            be passed to ``opt.step``. Modified in place.
+        max_norm: the largest allowed total norm, >= 0.
+        norm_type: p of the p-norm, > 0, or ``float("inf")``.
+
+    Returns:
+        the total norm before clipping (a float), useful to log how often clipping acts.
+
+    Raises:
+        ValueError: for a gradient holding NaN or infinity (PyTorch's
+            ``error_if_nonfinite=True``): clipping cannot repair a non-finite gradient.
+
+    Introduced in lecture 04. PyTorch counterpart: ``torch.nn.utils.clip_grad_norm_(
+    parameters, max_norm, norm_type)``, which reads and rescales each parameter's ``.grad``.
+    """
+    if not isinstance(grads, (list, tuple)):
+        raise TypeError(f"grads must be a list of ndarrays, got {type(grads).__name__}")
+    if len(grads) == 0:
+        raise ValueError("grads must hold at least one ndarray, got an empty list")
+    for i, g in enumerate(grads):
+        check_float_ndarray(g, f"grads[{i}]")
+        if not g.flags.writeable:
+            raise ValueError(f"grads[{i}] is read-only, but clipping rescales it in place")
+        check_finite(g, f"grads[{i}]")
+    max_norm = _check_nonnegative(max_norm, "max_norm")
+    if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float, np.floating)):
+        raise TypeError(f"norm_type must be a positive number or inf, got {norm_type!r}")
+    norm_type = float(norm_type)
+    if not norm_type > 0:  # also rejects NaN
+        raise ValueError(f"norm_type must be > 0 or inf, got {norm_type:g}")
+    total = _p_norm(
+        np.array([_p_norm(np.abs(g, dtype=np.float64), norm_type) for g in grads]), norm_type
+    )
+    factor = max_norm / (total + 1e-6)
+    if factor < 1.0:
+        for g in grads:
+            g *= factor
+    return total
 
 
 def torch_path(

@@ -5,7 +5,9 @@ labels and a legend, and returns the Axes. Nothing here calls ``plt.show()`` or 
 notebook's variables.
 
 Public names:
-    STYLE, use_style: the course's matplotlib settings; notebooks call ``use_style()`` once.
+    STYLE, use_style: the course's matplotlib settings; notebooks call ``use_style()`` once,
+        which also stores a notebook's figures as compact PNGs (see ``compact_png``).
+    compact_png: a figure as a PNG of at most 256 colours, a third of the usual size.
     PALETTE, color, color_of, shades: the course's one colour per method and per role;
         every figure takes its colours from here (a test rejects colour literals in the
         notebooks), so Adam is the same colour in lecture 02, 03, 04 and 07.
@@ -20,26 +22,36 @@ Public names:
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 from course_lib._validation import as_float_array, check_int, check_real
 
+# A notebook shows a figure at its pixel size, shrunk to the width of the page: a single
+# panel of 6.4 in at 110 dpi is 704 px wide and keeps 11 pt text at about 17 px. Wider
+# figures are shrunk, so a figure of several panels should stay within about 12 in.
 STYLE: dict[str, Any] = {
     "figure.figsize": (6.4, 4.4),
-    "figure.dpi": 100,
+    "figure.dpi": 110,
+    "savefig.dpi": "figure",
     "axes.grid": True,
     "grid.alpha": 0.3,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.titlesize": 12,
-    "axes.labelsize": 11,
-    "legend.fontsize": 9,
+    "font.size": 11,
+    "axes.titlesize": 12.5,
+    "axes.labelsize": 11.5,
+    "xtick.labelsize": 10.5,
+    "ytick.labelsize": 10.5,
+    "legend.fontsize": 10,
+    "figure.titlesize": 13,
     "legend.frameon": False,
     "lines.linewidth": 1.8,
 }
@@ -155,9 +167,52 @@ def shades(n: int, cmap: str = "viridis") -> list:
 def use_style() -> None:
     """Apply ``STYLE`` to matplotlib's settings (call once in a notebook's setup cell).
 
-    For a temporary change use ``with matplotlib.rc_context(STYLE): ...`` instead.
+    In a Jupyter kernel it also makes the notebook store each figure as ``compact_png``
+    renders it, so that a lecture with a dozen figures stays small. Outside IPython only the
+    settings change. For a temporary change use ``with matplotlib.rc_context(STYLE): ...``.
     """
     plt.rcParams.update(STYLE)
+    try:
+        from IPython import get_ipython
+    except ImportError:  # plain Python: nothing displays figures
+        return
+    shell = get_ipython()
+    if shell is not None and "image/png" in shell.display_formatter.formatters:
+        # Load the backend now: Jupyter's inline backend registers its own PNG printer when
+        # it is first imported, which would otherwise happen at the first figure and undo ours.
+        plt.switch_backend(plt.get_backend())
+        shell.display_formatter.formatters["image/png"].for_type(Figure, compact_png)
+
+
+def compact_png(fig: Figure) -> bytes | None:
+    """The figure as a PNG with a palette of at most 256 colours.
+
+    Rendered like Jupyter's inline backend does (the figure's dpi and colours, cropped to
+    the drawn area), then reduced to 256 colours without dithering. Line plots and contour
+    maps look the same and take about a third of the bytes of a full-colour PNG, because
+    their antialiased edges need hundreds of nearly equal shades.
+
+    Args:
+        fig: a matplotlib Figure.
+
+    Returns:
+        the PNG file's bytes, or None for a figure with nothing drawn (as Jupyter does).
+    """
+    from PIL import Image  # a dependency of matplotlib
+
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    if not fig.axes and not fig.lines:
+        return None
+    full = io.BytesIO()
+    colours = {"facecolor": fig.get_facecolor(), "edgecolor": fig.get_edgecolor()}
+    fig.canvas.print_figure(full, format="png", dpi=fig.dpi, bbox_inches="tight", **colours)
+    full.seek(0)
+    image = Image.open(full).convert("RGB")
+    palette = image.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    compact = io.BytesIO()
+    palette.save(compact, format="PNG", optimize=True)
+    return compact.getvalue()
 
 
 def _get_ax(ax: Axes | None) -> Axes:
@@ -197,6 +252,21 @@ def _contour_levels(Z: np.ndarray, levels: int, log_levels: bool) -> np.ndarray:
         # optimizers spend their time, and few on the steep walls.
         return low + np.geomspace(span * 1e-4, span, levels)
     return np.linspace(low, high, levels)
+
+
+def _distinct_tick_labels(bar: Any) -> None:
+    """Relabel a colour bar's ticks with just enough significant digits to tell them apart
+    (geometric contour levels crowd near the minimum, where two decimals repeat)."""
+    ticks = np.asarray(bar.get_ticks(), dtype=float)
+    labels = list(bar.formatter.format_ticks(ticks))
+    digits = 2
+    while len(set(labels)) < len(labels) and digits <= 8:
+        labels = [
+            np.format_float_positional(t, precision=digits, fractional=False, trim="-")
+            for t in ticks
+        ]
+        digits += 1
+    bar.set_ticks(ticks, labels=labels)
 
 
 def contour_with_paths(
@@ -249,10 +319,13 @@ def contour_with_paths(
         raise ValueError(f"surface.value returned shape {Z.shape} for points {(*X.shape, 2)}")
     contours = ax.contour(X, Y, Z, levels=_contour_levels(Z, levels, log_levels), **_CONTOUR)
     if colorbar:
-        ax.figure.colorbar(contours, ax=ax, label="loss", shrink=0.85)
+        _distinct_tick_labels(ax.figure.colorbar(contours, ax=ax, label="loss", shrink=0.85))
     # Paths drawn first are drawn widest, so a later path lying on top of an earlier one
-    # leaves the earlier one visible as a rim around it.
+    # leaves the earlier one visible as a rim around it. Under all of them runs a white band
+    # per path (no legend entry) that lifts the paths off dense contour lines.
     widths = np.linspace(3.2, 1.2, max(len(checked), 2))
+    for i, path in enumerate(checked.values()):
+        ax.plot(path[:, 0], path[:, 1], color="white", lw=widths[i] + 2.0, alpha=0.8, gid="halo")
     for i, (name, path) in enumerate(checked.items()):
         c = color_of(name, i)
         ax.plot(path[:, 0], path[:, 1], color=c, lw=widths[i], marker=".", ms=3, label=name)

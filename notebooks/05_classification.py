@@ -9,12 +9,11 @@
 # %% [markdown]
 # # Lecture 05 — Classification losses
 #
-# A classifier outputs one score per class. Which loss should turn those scores into a
-# training signal? This lecture encodes classes as one-hot vectors, turns scores into
-# probabilities with a stable softmax, and compares mean squared error with cross-entropy:
-# cross-entropy wins, and its error surface shows why. Then the PyTorch details that trip
-# people up (double softmax, binary losses with logits), the hinge loss, and a different
-# question: why does a classifier good on its training data tend to be good on all data?
+# A classifier outputs one score per class. Which loss turns those scores into a training
+# signal? We encode classes as one-hot vectors, turn scores into probabilities with a
+# stable softmax, and compare mean squared error with cross-entropy, whose error surface
+# shows why it wins; then PyTorch's traps, the hinge loss, losses as likelihoods, and why a
+# classifier good on its training data tends to be good on all data.
 #
 # 1. Classes as one-hot vectors
 # 2. Softmax, computed stably
@@ -22,9 +21,10 @@
 # 4. MSE vs cross-entropy
 # 5. PyTorch's `CrossEntropyLoss` takes logits
 # 6. Two classes, and the hinge loss
-# 7. Why more data or a smaller hypothesis set generalises
-# 8. Every loss against PyTorch
-# 9. The library, takeaways, glossary and exercises
+# 7. Every loss is a negative log-likelihood; label smoothing
+# 8. Why more data or a smaller hypothesis set generalises
+# 9. Every loss against PyTorch
+# 10. The library, takeaways, glossary and exercises
 
 # %%
 import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
@@ -56,12 +56,11 @@ use_style()
 # %% [markdown]
 # ## 1. Classes as one-hot vectors
 #
-# In **classification** the target is one of $C$ classes, not a number. The tempting
-# shortcut is to number the classes 1, 2, 3 and treat the task as regression on that number.
-# But numbers carry an order and a distance. With the squared error, predicting 2 for a
-# class-1 example costs $(2-1)^2 = 1$, predicting 3 costs $(3-1)^2 = 4$: the loss says
-# class 1 is closer to class 2 than to class 3. That is a fact about our numbering, not
-# about the data.
+# In **classification** the target is one of $C$ classes, not a number. Numbering the
+# classes 1, 2, 3 and regressing on the number is tempting, but numbers carry an order and
+# a distance: with the squared error, predicting 2 for a class-1 example costs
+# $(2-1)^2 = 1$ and predicting 3 costs $(3-1)^2 = 4$, as if class 1 were closer to class 2
+# than to class 3. That is a fact about our numbering, not about the data.
 #
 # A **one-hot vector** encodes class $k$ as the $k$-th unit vector $\mathbf e_k$:
 # $[1, 0, 0]$, $[0, 1, 0]$, $[0, 0, 1]$. Every two different classes are now at the same
@@ -80,9 +79,8 @@ assert np.allclose(off_diagonal, np.sqrt(2))
 # %% [markdown]
 # The extra structure changes what a model learns. Take 150 points on a line in three
 # clusters, at $x = -2$ ("left"), $0$ ("middle") and $2$ ("right"). We fit a line
-# $\hat y = wx + b$ to the class numbers by least squares and predict the nearest class
-# number. We do it twice, with two numberings that differ only in the names:
-# left, middle, right = 1, 2, 3, and left, middle, right = 1, 3, 2.
+# $\hat y = wx + b$ to the class numbers by least squares and predict the nearest number,
+# once with left, middle, right = 1, 2, 3 and once with 1, 3, 2.
 
 # %%
 rng = np.random.default_rng(0)
@@ -102,7 +100,7 @@ for name, numbers in numberings.items():
     print(f"{name}: fitted line {w:.4f} x + {b:.4f}, accuracy {fits[name][3]:.4f}")
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True, layout="constrained")
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True, layout="constrained")
 grid = np.linspace(-3.5, 3.5, 2)
 for ax, (name, (target, w, b, acc)) in zip(axes, fits.items(), strict=True):
     ax.scatter(x_line, target, s=12, alpha=0.5, label="examples (class number)")
@@ -112,15 +110,14 @@ for ax, (name, (target, w, b, acc)) in zip(axes, fits.items(), strict=True):
 plt.show()
 
 # %% [markdown]
-# The same data, the same model, and the accuracy collapses because we renamed
-# two classes. With the second numbering the line would have to go up, then down; the best
-# straight line is almost flat and predicts "2" for nearly everything. A one-hot target has
-# no order, so a model with one output per class treats every numbering alike (section 3
-# checks this on the same data).
+# Same data, same model, and the accuracy collapses because we renamed two classes: the
+# line would have to go up, then down, so the best straight line is almost flat and
+# predicts "2" for nearly all. A one-hot target has no order; a model with one output per
+# class treats every numbering alike (section 3 checks this).
 #
 # So a classifier outputs a vector $\mathbf z \in \mathbb R^C$, one score per class, and we
-# compare it with the one-hot target. The raw scores are called **logits**. The next step
-# turns them into probabilities.
+# compare it with the one-hot target. The raw scores are called **logits**; next we turn
+# them into probabilities.
 
 # %% [markdown]
 # ## 2. Softmax, computed stably
@@ -147,12 +144,10 @@ with np.errstate(over="ignore", invalid="ignore"):  # silence NumPy's overflow w
 print(f"naive softmax of {big - 1000}: {naive_softmax(big - 1000)}")
 
 # %% [markdown]
-# The fix uses a property of the formula: adding the same constant $c$ to every logit
-# multiplies the numerator and the denominator by $e^{c}$, so
-# $\mathrm{softmax}(\mathbf z + c) = \mathrm{softmax}(\mathbf z)$. Take $c = -m$ with
-# $m = \max_j z_j$ (seed 004 subtracts the row maximum the same way). Then every exponent
-# is $\le 0$ and the largest term is $e^0 = 1$, so the denominator lies in $[1, C]$: no
-# overflow, and no division by zero.
+# The fix: adding a constant $c$ to every logit multiplies numerator and denominator by
+# $e^{c}$, so $\mathrm{softmax}(\mathbf z + c) = \mathrm{softmax}(\mathbf z)$. Take $c = -m$
+# with $m = \max_j z_j$ (seed 004 subtracts the row maximum the same way). Then every
+# exponent is $\le 0$ and the denominator lies in $[1, C]$: no overflow, no division by 0.
 
 
 # %%
@@ -168,9 +163,9 @@ print(f"softmax(z) vs softmax(z - 1000): max difference {format_bound(err, 1e-15
 assert err < 1e-15
 
 # %% [markdown]
-# Losses need $\log p_i$, and the logarithm of a softmax has its own trap. If one logit is
-# far below the others, its probability underflows to 0 and $\log 0 = -\infty$, although
-# the true value is finite. Work in log space instead. The **log-sum-exp** function is
+# Losses need $\log p_i$, and the log of a softmax has its own trap: a logit far below the
+# others underflows to probability 0 and $\log 0 = -\infty$, though the true value is
+# finite. Work in log space instead. The **log-sum-exp** function is
 #
 # $$\mathrm{LSE}(\mathbf z) = \log \sum_j e^{z_j} = m + \log \sum_j e^{z_j - m},
 # \qquad m = \max_j z_j ,$$
@@ -221,15 +216,14 @@ assert max(checks.values()) < 1e-12
 # ## 3. Cross-entropy and its gradient
 #
 # Seed 001 draws the classifier as $x \to$ network $\to y \to$ softmax $\to y' \leftrightarrow
-# \hat y$: the network's output $y$ (our logits $\mathbf z$) goes through softmax to $y'$
-# (our $\mathbf p$), which the loss $e$ compares with the one-hot target $\hat y$ (our
-# $\mathbf y$). The **cross-entropy** is
+# \hat y$; in our letters $y$ is the logits $\mathbf z$, $y'$ the probabilities $\mathbf p$
+# and $\hat y$ the one-hot target $\mathbf y$. The **cross-entropy** is
 #
 # $$e = -\sum_i \hat y_i \ln y'_i, \qquad\text{in our letters}\qquad
 # L(\mathbf z, \mathbf y) = -\sum_{i=1}^{C} y_i \log p_i = -\log p_c ,$$
 #
-# where $c$ is the correct class: only the log-probability of the right answer counts.
-# It is 0 when $p_c = 1$ and grows without bound as $p_c \to 0$.
+# where $c$ is the correct class. It is 0 when $p_c = 1$ and grows without bound as
+# $p_c \to 0$.
 #
 # **The gradient with respect to the logits.** Write $\log p_i = z_i - \mathrm{LSE}(\mathbf z)$
 # and use $\sum_i y_i = 1$:
@@ -239,9 +233,8 @@ assert max(checks.values()) < 1e-12
 # \qquad\Longrightarrow\qquad
 # \frac{\partial L}{\partial z_j} = p_j - y_j .$$
 #
-# The gradient is "prediction minus target", the same form as for least squares. For $N$
-# examples, a matrix $Z$ of logits (one row each) and the mean loss, it is $(P - Y)/N$.
-# Seed 004's code computes exactly this: subtract 1 at the correct class, divide by $N$.
+# "Prediction minus target", as for least squares. For $N$ examples, a matrix $Z$ of
+# logits and the mean loss, it is $(P - Y)/N$; seed 004's code computes exactly this.
 
 
 # %%
@@ -297,9 +290,8 @@ assert np.all(norms <= np.sqrt(2) * (1 - p_correct) + 1e-12)
 
 # %% [markdown]
 # **Cross-entropy is maximum likelihood.** Read $p_c(\mathbf x)$ as the model's probability
-# that input $\mathbf x$ has class $c$. If the $N$ training examples are independent, the
-# probability the model gives to all the observed labels, the **likelihood**, is the product
-# $\prod_n p_{y_n}(\mathbf x_n)$. Taking $-\frac1N \log$ of it gives
+# that input $\mathbf x$ has class $c$. For independent examples the probability the model
+# gives to all the observed labels, the **likelihood**, is $\prod_n p_{y_n}(\mathbf x_n)$, and
 #
 # $$-\frac1N \log \prod_{n=1}^N p_{y_n}(\mathbf x_n) = \frac1N \sum_{n=1}^N -\log p_{y_n}(\mathbf x_n)
 # = \text{mean cross-entropy},$$
@@ -319,9 +311,9 @@ assert abs(-np.log(likelihood) / 20 - mean_ce) < 1e-12
 
 # %% [markdown]
 # Back to the line of section 1. Softmax regression (lecture 03: logits
-# $z_k = w_k x + b_k$, one output per class) trained with cross-entropy on one-hot targets
-# does not care how the classes are numbered: renaming classes just swaps outputs. We train
-# it from zero weights with both numberings, 200 full-batch gradient steps in PyTorch.
+# $z_k = w_k x + b_k$) trained with cross-entropy does not care how the classes are
+# numbered: renaming classes swaps outputs. From zero weights, with both numberings, 200
+# full-batch gradient steps in PyTorch:
 
 
 # %%
@@ -356,18 +348,17 @@ assert err < 1e-12
 # ## 4. MSE vs cross-entropy
 #
 # Why not keep the mean squared error on the probabilities, $e = \sum_i (\hat y_i - y'_i)^2$
-# in seed 001's letters? It also compares $\mathbf p$ with a one-hot $\mathbf y$ and is 0
-# exactly when $\mathbf p = \mathbf y$. Seed 001 answers with a picture, which we now
-# compute. Three classes, target $\mathbf y = [1, 0, 0]$, and the third logit fixed very low
-# ($z_3 = -1000$, so $p_3 = 0$). Both losses are then functions of $(z_1, z_2)$ alone:
+# in seed 001's letters? It is 0 exactly when $\mathbf p = \mathbf y$ too. Seed 001 answers
+# with a picture, which we now compute. Three classes, target $\mathbf y = [1, 0, 0]$, and
+# the third logit fixed very low ($z_3 = -1000$, so $p_3 = 0$); both losses are functions
+# of $(z_1, z_2)$:
 #
 # $$L_{\text{MSE}}(z_1, z_2) = \sum_{i=1}^{3} (p_i - y_i)^2, \qquad
 # L_{\text{CE}}(z_1, z_2) = -\log p_1 .$$
 #
-# (PyTorch's `F.mse_loss` averages over the $C$ entries instead of summing; that only
-# rescales by $1/C$.) The prediction is right when $z_1 \gg z_2$ and badly wrong at, say,
-# $(z_1, z_2) = (-10, 10)$. We evaluate both losses and their gradients on a grid over
-# $[-10, 10]^2$, with autograd doing the differentiation.
+# (PyTorch's `F.mse_loss` averages over the $C$ entries instead: a factor $1/C$.) The
+# prediction is right when $z_1 \gg z_2$ and badly wrong at, say, $(-10, 10)$. Autograd
+# gives the gradients on a grid over $[-10, 10]^2$.
 
 # %%
 Z3 = -1000.0
@@ -407,16 +398,15 @@ for name, (value, norm) in at_bad.items():
 assert at_bad["MSE"][1] < 1e-7 and abs(at_bad["cross-entropy"][1] - np.sqrt(2)) < 1e-6
 
 # %% [markdown]
-# At the badly wrong point the MSE is near its largest possible value 2, yet its gradient
-# (printed above) is of order $10^{-8}$: gradient descent would not move. The
-# cross-entropy gradient has norm $\sqrt 2$, the bound of section 3.
+# At the badly wrong point the MSE is near its largest value 2, yet its gradient is of
+# order $10^{-8}$: gradient descent would not move. The cross-entropy gradient has norm
+# $\sqrt 2$, the bound of section 3.
 #
 # **Only the difference of the logits matters.** With $p_3 = 0$, and since softmax ignores
-# a shift of all logits (section 2), $p_1 = \sigma(d)$ with $d = z_1 - z_2$ (the
-# sigmoid of section 6). Both surfaces are therefore functions of $d$ alone,
-# $L_{\text{CE}} = \log(1 + e^{-d})$ and $L_{\text{MSE}} = 2\,\sigma(-d)^2$: constant along
-# every diagonal $z_1 - z_2 = \text{const}$, and their gradients point along $(1, -1)$. The
-# cell checks both formulas and the shift invariance on 1000 random points of the square.
+# a shift of all logits (section 2), $p_1 = \sigma(d)$ with $d = z_1 - z_2$ (the sigmoid of
+# section 6). So $L_{\text{CE}} = \log(1 + e^{-d})$ and $L_{\text{MSE}} = 2\,\sigma(-d)^2$
+# are constant along every diagonal $z_1 - z_2 = \text{const}$, with gradients along
+# $(1, -1)$. Checked on 1000 random points, with the shift invariance:
 
 # %%
 z12 = np.random.default_rng(5).uniform(-10, 10, size=(1000, 2))
@@ -437,7 +427,7 @@ assert max(errs) < 1e-12
 g1, g2 = np.meshgrid(np.linspace(-10, 10, 101), np.linspace(-10, 10, 101))
 grid_points = np.stack([g1, g2], axis=-1)
 norm_levels = np.linspace(-17, 1, 19)  # one colour scale for both gradient norms
-fig, axes = plt.subplots(2, 2, figsize=(11, 8.5), layout="constrained")
+fig, axes = plt.subplots(2, 2, figsize=(10, 8), layout="constrained")
 for col, (name, fn) in enumerate(surface_losses.items()):
     value, norm = loss_and_grad_norm(fn, grid_points)
     panels = [(value, 20, f"{name} loss"), (np.log10(norm), norm_levels, f"log10 {name} gradient norm")]  # fmt: skip
@@ -449,23 +439,22 @@ for col, (name, fn) in enumerate(surface_losses.items()):
 plt.show()
 
 # %% [markdown]
-# The MSE surface is a plateau over the whole wrong half (upper left); its gradient is
-# large only near the diagonal $z_1 = z_2$: the loss is large exactly where it is flat. The
-# cross-entropy surface is a ramp, its gradient norm near $\sqrt 2$ on the whole wrong half.
+# The MSE surface is a plateau over the whole wrong half (upper left), its gradient large
+# only near the diagonal: the loss is large exactly where it is flat. The cross-entropy
+# surface is a ramp, its gradient norm near $\sqrt 2$ on the whole wrong half.
 #
-# **Why the MSE surface is flat.** The MSE gradient passes through the softmax. Its
+# **Why the MSE surface is flat.** The MSE gradient passes through the softmax, whose
 # Jacobian is
 #
 # $$\frac{\partial p_i}{\partial z_j} = p_i\,([i = j] - p_j), \qquad
 # \frac{\partial L_{\text{MSE}}}{\partial z_j} = \sum_i 2\,(p_i - y_i)\, p_i\,([i=j] - p_j).$$
 #
-# At $(-10, 10)$ the softmax is saturated: $p_2 \approx 1$ and $p_1 \approx e^{-20}$, so
-# every entry of the Jacobian is of size $p_1 p_2 \approx 2 \times 10^{-9}$ or 0. The error
-# $p_i - y_i$ is large, but it is multiplied by a vanishing Jacobian. Cross-entropy takes
-# the log of the softmax, which undoes the exponential: its gradient $\mathbf p - \mathbf y$
-# contains no Jacobian factor at all. We check the
-# Jacobian formula against `torch.autograd.functional.jacobian` (with a looser tolerance:
-# at the saturated point $1 - p_2$ keeps only about seven significant digits).
+# At $(-10, 10)$ the softmax is saturated, $p_2 \approx 1$ and $p_1 \approx e^{-20}$, so
+# every Jacobian entry is of size $p_1 p_2 \approx 2 \times 10^{-9}$ or 0: a large error
+# times a vanishing Jacobian. Cross-entropy's log undoes the exponential, and its gradient
+# $\mathbf p - \mathbf y$ has no Jacobian factor. The Jacobian formula against
+# `torch.autograd.functional.jacobian` (a looser tolerance: at the saturated point
+# $1 - p_2$ keeps only about seven significant digits):
 
 
 # %%
@@ -485,14 +474,13 @@ for z in (np.r_[bad_start, Z3], rng.normal(size=3)):
     assert rel_error(J, J_torch) < 1e-6
 
 # %% [markdown]
-# **Training a model from a bad start.** The surfaces are about one example. Now a real
-# model: softmax regression ($\mathbf z = W\mathbf x + \mathbf b$, one output per class) on
-# 300 points in three clusters. We start it *confidently wrong*: row $k$ of $W$ is
-# $-s\,\mathbf c_k$, minus $s$ times the centre of cluster $k$, so each point's own class
-# gets the lowest score. From the same start, plain gradient descent (`torch.optim.SGD`,
-# full batch, learning rate 1, 300 steps) minimises either the mean cross-entropy or the
-# mean of MSE on the softmax probabilities. A third run uses MSE from the milder
-# start $s = 2$ instead of $s = 3$.
+# **Training a model from a bad start.** Now a real model: softmax regression
+# ($\mathbf z = W\mathbf x + \mathbf b$) on 300 points in three clusters, started
+# *confidently wrong*: row $k$ of $W$ is $-s\,\mathbf c_k$, minus $s$ times the centre of
+# cluster $k$, so each point's own class gets the lowest score. From the same start, full-
+# batch gradient descent (`torch.optim.SGD`, learning rate 1, 300 steps) minimises the
+# mean cross-entropy or the mean MSE on the probabilities; a third run uses MSE from the
+# milder $s = 2$ instead of $s = 3$.
 
 # %%
 centers = np.array([[-2.0, 0.0], [2.0, 0.0], [0.0, 2.5]])
@@ -538,41 +526,40 @@ ce, mse, mild = runs.values()
 assert ce["accuracy"][10] > 0.9 > 0.1 > mse["accuracy"][-1] and mild["accuracy"][-1] > 0.9
 
 # %%
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
 for ax, key in ((ax1, "accuracy"), (ax2, "grad norm")):
     for i, (name, r) in enumerate(runs.items()):
         style = "--" if "milder" in name else "-"
         ax.plot(r[key], style, color=plots.color_of(name, i), label=name)
-    ax.set(xlabel="step", ylabel=f"training {key}", title=f"same model and optimizer, different loss: {key}")  # fmt: skip
-    ax.legend()
+    ax.set(xlabel="step", ylabel=f"training {key}", title=f"training {key}")
+ax2.legend()  # one legend for both panels
 ax2.set_yscale("log")
+fig.suptitle("softmax regression from a confidently wrong start: the same model, two losses")
 plt.show()
 
 # %% [markdown]
 # Cross-entropy fixes the confidently wrong model within a few steps. MSE from the same
-# start does not fix a single point in 300 steps: its gradient starts orders of magnitude
-# smaller (right panel) and stays small. From the milder start MSE does escape, but only
-# after long plateaus.
+# start does not fix a single point in 300 steps: its gradient starts about a hundred
+# times smaller (right panel) and stays small. From the milder start it escapes, after long
+# plateaus.
 #
-# This is seed 001's lesson. A confidently wrong softmax is in **saturation**: its
-# derivatives are exponentially small, any loss that compares probabilities directly (like
-# MSE) inherits the vanishing gradient, and training stalls. Cross-entropy's logarithm
-# cancels the exponential, so its gradient is large exactly when the prediction is
-# confidently wrong: the standard loss for classification.
+# Seed 001's lesson: a confidently wrong softmax is in **saturation**, its derivatives
+# exponentially small; a loss that compares probabilities (like MSE) inherits the
+# vanishing gradient. Cross-entropy's logarithm cancels the exponential, so its gradient is
+# large exactly when the prediction is confidently wrong.
 
 # %% [markdown]
 # ## 5. PyTorch's `CrossEntropyLoss` takes logits
 #
-# Seed 001's tip: in PyTorch, cross-entropy already contains the softmax.
-# `nn.CrossEntropyLoss()(z, labels)` (and `F.cross_entropy`) computes the mean of
-# $-\log \mathrm{softmax}(\mathbf z)_c$ from the logits, with the stable log-softmax of
-# section 2. A model for it must therefore end with a linear layer, not with `nn.Softmax`.
+# Seed 001's tip: in PyTorch, cross-entropy contains the softmax. `nn.CrossEntropyLoss()(z,
+# labels)` (and `F.cross_entropy`) computes the mean of $-\log \mathrm{softmax}(\mathbf z)_c$
+# from the logits, with the stable log-softmax of section 2, so the model must end with a
+# linear layer, not with `nn.Softmax`.
 #
-# The common bug is to add the softmax anyway. Then the loss computes
-# $-\log \mathrm{softmax}(\mathbf p)_c$ with $\mathbf p = \mathrm{softmax}(\mathbf z)$ —
-# softmax twice. Since every $p_i \in [0, 1]$, even a perfect prediction $\mathbf p =
-# \mathbf e_c$ gives $\mathrm{softmax}(\mathbf e_c)_c = e / (e + C - 1)$, so the loss can
-# never go below the floor
+# The common bug adds the softmax anyway: the loss becomes
+# $-\log \mathrm{softmax}(\mathbf p)_c$ with $\mathbf p = \mathrm{softmax}(\mathbf z)$,
+# softmax twice. Since every $p_i \in [0, 1]$, even a perfect $\mathbf p = \mathbf e_c$
+# gives $\mathrm{softmax}(\mathbf e_c)_c = e / (e + C - 1)$, so the loss never goes below
 #
 # $$L_{\text{floor}} = \log\!\left(1 + \frac{C-1}{e}\right) \quad\text{(the cell evaluates it for } C = 10\text{)}.$$
 
@@ -609,11 +596,10 @@ for case, z in cases.items():
     print(f"{case:<25} gradient norm: correct {norms[0]:.1e}, double softmax {norms[1]:.1e}")
 
 # %% [markdown]
-# On real data: a two-layer network (64 → 32 → 10, ReLU) on the handwritten digits of
-# lecture 04 (standardized), 10 epochs with mini-batches of 64 and
-# `course_lib.training.fit`. The buggy model ends with `nn.Softmax(dim=1)`; the correct one
-# ends with the linear layer. Both start from the same weights and see the same batches,
-# once with SGD (learning rate 0.1) and once with Adam (learning rate 0.01).
+# On real data: the 64 → 32 → 10 ReLU network on the handwritten digits of lecture 04
+# (standardized), 10 epochs of mini-batches of 64 with `course_lib.training.fit`, ending
+# with `nn.Softmax(dim=1)` (the bug) or with the linear layer. Same weights and batches,
+# once with SGD (learning rate 0.1) and once with Adam (0.01).
 
 # %%
 X, y = load_digits()
@@ -667,18 +653,19 @@ ax = loss_curves(
     ylabel="training loss",
     title="digits: the double-softmax bug",
 )
-ax.axhline(floor, color=plots.color("reference"), linestyle="--", label=f"floor {floor:.4f}")
+for line in ax.lines:  # the optimizer sets the colour, the line style tells the bug apart
+    line.set_linestyle("--" if "double" in line.get_label() else "-")
+ax.axhline(floor, color=plots.color("reference"), linestyle=":", label=f"floor {floor:.4f}")
 ax.legend()
 plt.show()
 
 # %% [markdown]
-# With SGD the buggy network learns slowly (its gradients are smaller, as printed above) and
-# reaches a much lower accuracy. With Adam, which rescales every gradient by its own size,
-# the buggy network's accuracy looks fine, which is why the bug often goes unnoticed; but
-# its loss stalls just above the floor and says nothing about how confident the
-# model is. The fix: leave the softmax out of the model, pass the logits to
-# `CrossEntropyLoss`, and call `torch.softmax(logits, dim=1)` only where you need
-# probabilities (for example to report them).
+# With SGD the buggy network learns slowly (its gradients are smaller, as printed above)
+# and ends far less accurate. With Adam, which rescales every gradient by its own size, its
+# accuracy looks fine, which is why the bug often goes unnoticed; but its loss stalls just
+# above the floor and says nothing about the model's confidence. The fix: leave the softmax
+# out of the model, pass logits to `CrossEntropyLoss`, and call
+# `torch.softmax(logits, dim=1)` only where you need probabilities.
 
 # %% [markdown]
 # ## 6. Two classes, and the hinge loss
@@ -702,12 +689,11 @@ print(f"sigmoid(z) vs softmax((z, 0))[0]: max difference {format_bound(err, 1e-1
 assert err < 1e-15
 
 # %% [markdown]
-# Computed as written, BCE fails at large logits. For $z = 40$, $\sigma(z)$ rounds to exactly
-# 1 in float64, so $\log(1 - \sigma(z)) = \log 0 = -\infty$; for $z = -800$, $e^{800}$
-# overflows, $\sigma(z) = 0$, and $0 \cdot \log 0$ is nan. Use
-# $\log \sigma(z) = -\log(1 + e^{-z})$ and $\log(1 - \sigma(z)) = -z - \log(1 + e^{-z})$
-# instead; sorting out the sign of $z$ gives a form that never exponentiates a large
-# positive number or takes the log of 0:
+# Computed as written, BCE fails at large logits. For $z = 40$, $\sigma(z)$ rounds to 1 in
+# float64 and $\log(1 - \sigma(z)) = -\infty$; for $z = -800$, $e^{800}$ overflows and
+# $0 \cdot \log 0$ is nan. With $\log \sigma(z) = -\log(1 + e^{-z})$ and
+# $\log(1 - \sigma(z)) = -z - \log(1 + e^{-z})$, sorting out the sign of $z$ gives a form
+# that never exponentiates a large positive number or takes the log of 0:
 #
 # $$\mathrm{BCE}(z, t) = \max(z, 0) - z\,t + \log\!\left(1 + e^{-|z|}\right).$$
 
@@ -746,33 +732,44 @@ print(
 )
 
 # %% [markdown]
-# The stable form gives the exact losses 40, 800 and 0. PyTorch's
-# `BCEWithLogitsLoss` (`F.binary_cross_entropy_with_logits`) uses the same formula.
-# Its sibling `BCELoss` takes probabilities and clamps each log at $-100$: no inf, but both
-# 40 and 800 come out as 100. Worse, its gradient vanishes, and not because of the clamp.
-# `BCELoss` only sees $p = \sigma(z)$, so autograd computes
-# $\partial L/\partial z = \partial L/\partial p \cdot \sigma'(z)$ with
-# $\sigma'(z) = \sigma(z)(1 - \sigma(z))$. Once $\sigma(z)$ has rounded to exactly 1 (or 0),
-# that factor is 0, whatever $\partial L/\partial p$ is: the saturated sigmoid stops the
-# gradient. The true $\sigma'(z) \approx e^{-|z|}$ is tiny but representable; it is the
-# rounding of $\sigma(z)$ that kills it. In float32, the default dtype of a network, this
-# happens early. The cell finds, in each dtype, the first $z$ at which $\sigma(z)$ rounds to
-# 1 and the gradient of `BCELoss` with target 0 becomes 0, while `BCEWithLogitsLoss` still
-# passes $\sigma(z) - t \approx 1$. (In float64 the gradient fades even before that: the
-# backward of `BCELoss` divides by $\max(p(1-p), 10^{-12})$, which is too large once
-# $p(1-p) < 10^{-12}$.)
+# The stable form gives the exact losses 40, 800 and 0; PyTorch's `BCEWithLogitsLoss`
+# (`F.binary_cross_entropy_with_logits`) uses the same formula. Its sibling `BCELoss` takes
+# probabilities and clamps each log at $-100$: no inf, but 40 and 800 both come out as 100.
+# Worse, it loses the gradient of a confidently wrong prediction. It only sees
+# $p = \sigma(z)$, so autograd computes $\partial L/\partial p \cdot \sigma'(z)$ with
+# $\sigma'(z) = p(1 - p)$, and the two signs of $z$ fail differently:
+#
+# - $z > 0$, target 0: floats near 1 are coarse, so $\sigma(z)$ rounds to exactly 1 early
+#   (in float32, a network's default dtype, from about $z = 16.6$). Then $\sigma'(z) = 0$,
+#   and so is the gradient.
+# - $z < 0$, target 1: floats near 0 are fine, so $\sigma(z) \approx e^{z}$ stays
+#   representable down to $z \approx -88.7$ in float32. But `BCELoss`'s backward divides by
+#   $\max(p(1-p), 10^{-12})$: below $z \approx \ln 10^{-12} = -27.6$ the gradient is
+#   $-10^{12}\,p(1-p)$ instead of $-1$ and fades exponentially. (In float64 the clamp
+#   also fades the $z > 0$ side.)
+#
+# `BCEWithLogitsLoss` passes $\sigma(z) - t \approx \pm 1$ on both sides. Where does
+# $\sigma(z)$ round to 1 and to 0, and what gradients reach six confidently wrong logits?
 
 # %%
 for dtype in (torch.float32, torch.float64):
-    z = torch.arange(0.0, 60.0, 0.01, dtype=dtype).requires_grad_()
-    F.binary_cross_entropy(torch.sigmoid(z), torch.zeros_like(z), reduction="sum").backward()
-    z_one = z[torch.sigmoid(z) == 1][0].item()  # sigma(z) rounds to 1 from here on
-    z_dead = z[z.grad == 0][0].item()
-    with_logits = torch.autograd.grad(F.binary_cross_entropy_with_logits(z, torch.zeros_like(z), reduction="sum"), z)[0]  # fmt: skip
-    before = z.grad[z.detach() < z_dead][-1].item()  # BCELoss gradient one grid step earlier
-    print(f"{dtype!s:<13}: σ(z) == 1 from z ≈ {z_one:.0f}; BCELoss gradient {before:.1e} just before, 0 from there on; BCEWithLogitsLoss {with_logits[z.detach() >= z_dead].min():.3f}")  # fmt: skip
-    assert abs(z_one - z_dead) < 0.02 and with_logits[z.detach() >= z_dead].min() > 0.99
-    assert 16 < z_dead < 18 if dtype == torch.float32 else 36 < z_dead < 38
+    s = torch.sigmoid(z_scan := torch.arange(-800.0, 60.0, 0.01, dtype=torch.float64).to(dtype))
+    print(f"{dtype!s:<13}: σ(z) rounds to 1 from z ≈ {z_scan[s == 1][0]:.1f} and to 0 below z ≈ {z_scan[s == 0][-1]:.1f}")  # fmt: skip
+
+# %%
+z_wrong, grads = [20.0, 30.0, 50.0, -20.0, -30.0, -50.0], {}  # targets: 0 for z > 0, 1 for z < 0
+for dtype in (torch.float32, torch.float64):
+    z = torch.tensor(z_wrong, dtype=dtype, requires_grad=True)
+    t = (z < 0).to(dtype)
+    F.binary_cross_entropy(torch.sigmoid(z), t, reduction="sum").backward()
+    grads[f"BCELoss, {str(dtype)[6:]}"] = z.grad.tolist()
+    grads[f"BCEWithLogitsLoss, {str(dtype)[6:]}"] = torch.autograd.grad(F.binary_cross_entropy_with_logits(z, t, reduction="sum"), z)[0].tolist()  # fmt: skip
+print("    z" + "".join(f"{name:>28}" for name in grads))
+for i, zi in enumerate(z_wrong):
+    print(f"{zi:5.0f}" + "".join(f"{g[i]:28.1e}" for g in grads.values()))
+bce32, logits32, bce64, _ = (np.array(g) for g in grads.values())
+assert np.all(bce32[:3] == 0) and abs(bce32[3] + 1) < 1e-3 and -bce32[5] < 1e-9  # fmt: skip
+assert 0.05 < -bce32[4] < 0.2 and 0.05 < bce64[1] < 0.2 and np.all(np.abs(np.abs(logits32) - 1) < 1e-6)  # fmt: skip
 
 # %% [markdown]
 # So in PyTorch, as with `CrossEntropyLoss`, give the loss the logits. The gradient
@@ -828,10 +825,9 @@ plt.show()
 #
 # $$L_i = \sum_{j \ne y_i} \max\!\big(0,\; s_j - s_{y_i} + \Delta\big).$$
 #
-# A wrong class $j$ contributes only while it is within $\Delta$ of the correct score; then
-# its (sub)gradient is $+1$ on $s_j$ and $-1$ on $s_{y_i}$. Once all margins are met the loss
-# is exactly 0 and the gradient vanishes, whereas cross-entropy always asks for a little
-# more confidence.
+# A wrong class contributes only while it is within $\Delta$ of the correct score, with
+# (sub)gradient $+1$ on $s_j$ and $-1$ on $s_{y_i}$. Once all margins are met the loss and
+# its gradient are exactly 0, whereas cross-entropy always asks for more confidence.
 
 
 # %%
@@ -873,21 +869,133 @@ print(
 assert abs(loss - loss_t.item()) < 1e-12 and rel_error(grad, S_t.grad) < 1e-12
 
 # %% [markdown]
-# ## 7. Why more data or a smaller hypothesis set generalises
+# ## 7. Every loss is a negative log-likelihood; label smoothing
+#
+# Section 3 read cross-entropy as maximum likelihood. The other losses are the same idea
+# with another probability model for the target: each is the **negative log-likelihood**
+# $-\log p(\text{target} \mid \text{output})$, averaged over the examples.
+#
+# | loss | model of the target | $-\log p$ |
+# |---|---|---|
+# | MSE | Gaussian, $y \sim \mathcal N(\hat y, s^2)$ with $s$ fixed | $(y - \hat y)^2/(2s^2) + \tfrac12\log(2\pi s^2)$ |
+# | BCE | Bernoulli, $t = 1$ with probability $\sigma(z)$ | $-t\log\sigma(z) - (1-t)\log(1-\sigma(z))$ |
+# | CE | categorical, class $c$ with probability $\mathrm{softmax}(\mathbf z)_c$ | $-\log p_c$ |
+#
+# For MSE the scale $s$ only rescales the loss and adds a constant: the best $\hat y$ is the
+# same for every $s$. Against `torch.distributions`:
+
+# %%
+rng7, tt = np.random.default_rng(7), torch.tensor
+y_hat, y_obs, s = rng7.normal(size=6), rng7.normal(size=6), 0.5
+z6, t6 = 3 * rng7.normal(size=6), rng7.integers(0, 2, size=6).astype(float)
+Z6, c6 = rng7.normal(size=(6, 4)), rng7.integers(0, 4, size=6)
+nll = {
+    "MSE = Gaussian": (losses.mse(y_hat, y_obs)[0] / (2 * s**2) + 0.5 * np.log(2 * np.pi * s**2),
+                       torch.distributions.Normal(tt(y_hat), s).log_prob(tt(y_obs))),
+    "BCE = Bernoulli": (losses.binary_cross_entropy_with_logits(z6, t6)[0],
+                        torch.distributions.Bernoulli(logits=tt(z6)).log_prob(tt(t6))),
+    "CE = categorical": (losses.cross_entropy(Z6, c6)[0],
+                         torch.distributions.Categorical(logits=tt(Z6)).log_prob(tt(c6))),
+}  # fmt: skip
+for name, (ours, log_prob) in nll.items():
+    print(f"{name:<17} loss {ours:.4f}; mean -log p from torch.distributions {-log_prob.mean().item():.4f}")  # fmt: skip
+err = max(abs(ours + log_prob.mean().item()) for ours, log_prob in nll.values())
+print(f"max difference {format_bound(err, 1e-12)}")
+assert err < 1e-12
+
+# %% [markdown]
+# **Cross-entropy is entropy plus KL divergence.** Let the target be any distribution
+# $\mathbf q$ over the classes (a one-hot vector is one). Adding and subtracting
+# $\sum_i q_i \log q_i$ splits the cross-entropy $H(\mathbf q, \mathbf p) = -\sum_i q_i\log p_i$:
+#
+# $$H(\mathbf q, \mathbf p) = \underbrace{-\sum_i q_i \log q_i}_{H(\mathbf q)}
+# + \underbrace{\sum_i q_i \log\frac{q_i}{p_i}}_{\mathrm{KL}(\mathbf q\,\|\,\mathbf p)} .$$
+#
+# The **entropy** $H(\mathbf q)$ does not depend on the model: even a perfect model pays
+# it. The **KL divergence** is $\ge 0$, and 0 only at $\mathbf p = \mathbf q$. Minimising
+# cross-entropy therefore pulls $\mathbf p$ onto $\mathbf q$; for a one-hot $\mathbf q$,
+# $H(\mathbf q) = 0$ and cross-entropy *is* the KL divergence. On soft targets:
+
+# %%
+Q, Zq = losses.softmax(rng7.normal(size=(5, 4))), rng7.normal(size=(5, 4))  # rows of Q sum to 1
+log_p = losses.log_softmax(Zq)
+ce, entropy, kl = -(Q * log_p).sum(1), -(Q * np.log(Q)).sum(1), (Q * (np.log(Q) - log_p)).sum(1)
+q_dist, p_dist = torch.distributions.Categorical(probs=tt(Q)), torch.distributions.Categorical(logits=tt(Zq))  # fmt: skip
+errs = [rel_error(entropy + kl, ce), rel_error(entropy, q_dist.entropy()),
+        rel_error(kl, torch.distributions.kl_divergence(q_dist, p_dist)),
+        rel_error(ce.mean(), F.cross_entropy(tt(Zq), tt(Q)).item())]  # fmt: skip
+print(f"H(q) + KL(q || p) = H(q, p), and entropy, KL, cross-entropy vs torch: max relative error "
+      f"{format_bound(max(errs), 1e-12)}; smallest KL {kl.min():.3f} > 0")  # fmt: skip
+assert max(errs) < 1e-12 and kl.min() > 0
+
+# %% [markdown]
+# **Label smoothing.** With a one-hot target the loss $-\log p_c$ keeps falling as the
+# correct logit pulls away, and the gradient $\mathbf p - \mathbf y$ never reaches 0: the
+# logits are pushed apart forever. **Label smoothing** trains against
+# $\mathbf q = (1 - \alpha)\,\mathbf y + \alpha/C$ instead (PyTorch:
+# `CrossEntropyLoss(label_smoothing=α)`). The minimum is then at $\mathbf p = \mathbf q$,
+# where the gradient $\mathbf p - \mathbf q$ vanishes and the loss is $H(\mathbf q) > 0$:
+# the correct class gets $1 - \alpha + \alpha/C$, its logit leading every other by the
+# finite gap $\log\big(1 + (1 - \alpha)C/\alpha\big)$. From scratch, against PyTorch and
+# `course_lib.losses.cross_entropy(label_smoothing=α)`:
+
+
+# %%
+def cross_entropy_smoothed(logits, labels, alpha):
+    """Mean cross-entropy of logits (N, C) against (1 - alpha) one-hot + alpha / C, and its gradient."""
+    n, c = logits.shape
+    q = (1 - alpha) * np.eye(c)[labels] + alpha / c
+    log_p = losses.log_softmax(logits)
+    return -(q * log_p).sum(axis=1).mean(), (np.exp(log_p) - q) / n
+
+
+loss, grad = cross_entropy_smoothed(Z, labels, 0.1)  # Z, labels: section 3's check
+lib_loss, lib_grad = losses.cross_entropy(Z, labels, label_smoothing=0.1)
+Z_t = torch.tensor(Z, requires_grad=True)
+(loss_t := F.cross_entropy(Z_t, torch.tensor(labels), label_smoothing=0.1)).backward()
+err = max(abs(loss - loss_t.item()), abs(lib_loss - loss_t.item()), rel_error(grad, Z_t.grad), rel_error(lib_grad, Z_t.grad))  # fmt: skip
+print(f"smoothed cross-entropy and its gradient (P - Q) / N, from scratch and course_lib vs torch: {format_bound(err, 1e-12)}")  # fmt: skip
+assert err < 1e-12
+
+# %% [markdown]
+# One example, $C = 10$, gradient descent on its logits from 0 (learning rate 1): the gap
+# between the correct logit and the others, without and with smoothing ($\alpha = 0.1$):
+
+# %%
+alphas = np.array([[0.0], [0.1]])  # one row per run
+q10 = (1 - alphas) * np.eye(10)[0] + alphas / 10  # class 0 is correct
+z10, gaps = np.zeros((2, 10)), {}
+for t in range(1, 10_001):
+    z10 -= softmax(z10) - q10  # the gradient of each row's cross-entropy
+    if t in (10, 100, 1000, 10_000):
+        gaps[t] = z10[:, 0] - z10[:, 1]
+print("  step   gap without smoothing   gap with smoothing (0.1)")
+for t, (plain, smoothed) in gaps.items():
+    print(f"{t:6d} {plain:23.2f} {smoothed:20.4f}")
+print(f"log(1 + (1 - alpha) C / alpha) = log 91 = {np.log(91):.4f}")
+assert gaps[10_000][0] > gaps[1000][0] + 2 and abs(gaps[10_000][1] - np.log(91)) < 1e-6
+
+# %% [markdown]
+# Without smoothing the gap grows by about $\ln 10 \approx 2.3$ per tenfold number of
+# steps, without end: ever more confidence. With smoothing it settles at $\log 91$, where
+# the correct class has probability 0.91. Smoothing is a cheap regulariser against
+# overconfidence (the Transformer paper uses $\alpha = 0.1$); the homework implements it.
+
+# %% [markdown]
+# ## 8. Why more data or a smaller hypothesis set generalises
 #
 # Training picks the classifier that is best on the training data. Why should it also be
-# good on data it has not seen? Seed 001 answers with a small theory, which we now simulate.
+# good on data it has not seen? Seed 001 answers with a small theory, which we simulate.
 #
-# - $D_{\text{all}}$ is all the data there is. Here: 1000 points $x \in [0, 1]$, labelled 1
-#   when $x > 0.37$, with 10% of the labels flipped so that no classifier is perfect.
-# - A **hypothesis set** $\mathcal H$ is the set of classifiers we allow. Ours are
-#   thresholds, $h_t(x) = 1[x > t]$, with $t$ from a grid: $\mathcal H_1 = \{0.5\}$,
+# - $D_{\text{all}}$ is all the data there is: 1000 points $x \in [0, 1]$, labelled 1 when
+#   $x > 0.37$, with 10% of the labels flipped so that no classifier is perfect.
+# - A **hypothesis set** $\mathcal H$ is the set of classifiers we allow; ours are
+#   thresholds $h_t(x) = 1[x > t]$: $\mathcal H_1 = \{0.5\}$,
 #   $\mathcal H_{10} = \{0.1, 0.2, \dots, 1.0\}$, $\mathcal H_{100} = \{0.01, 0.02, \dots, 1.00\}$.
 # - $L(h, D)$ is the fraction of the examples in $D$ that $h$ gets wrong.
 # - $D_{\text{train}}$ is $N$ examples drawn independently from $D_{\text{all}}$;
 #   $h^{\text{train}}$ minimises $L(h, D_{\text{train}})$ over $\mathcal H$, and
-#   $h^{\text{all}}$ minimises $L(h, D_{\text{all}})$, the best we could ever do with
-#   $\mathcal H$.
+#   $h^{\text{all}}$ minimises $L(h, D_{\text{all}})$, the best $\mathcal H$ offers.
 
 # %%
 rng_h = np.random.default_rng(1)
@@ -914,19 +1022,17 @@ for size, idx in hypothesis_sets.items():
 # $$L(h^{\text{train}}, D_{\text{all}}) \le L(h^{\text{train}}, D_{\text{train}}) + \varepsilon
 # \le L(h^{\text{all}}, D_{\text{train}}) + \varepsilon \le L(h^{\text{all}}, D_{\text{all}}) + 2\varepsilon .$$
 #
-# How likely is a *bad* training set? For one fixed $h$, $L(h, D_{\text{train}})$ is the mean
-# of $N$ independent 0/1 values whose expectation is $L(h, D_{\text{all}})$.
-# **Hoeffding's inequality** bounds how far such a mean strays:
-# $P\big(|L(h, D_{\text{train}}) - L(h, D_{\text{all}})| > \varepsilon\big) \le 2\exp(-2N\varepsilon^2)$.
+# For one fixed $h$, $L(h, D_{\text{train}})$ is the mean of $N$ independent 0/1 values
+# with expectation $L(h, D_{\text{all}})$. **Hoeffding's inequality** bounds how far it
+# strays: $P\big(|L(h, D_{\text{train}}) - L(h, D_{\text{all}})| > \varepsilon\big) \le 2\exp(-2N\varepsilon^2)$.
 # A training set is bad if this happens for at least one $h$, and the probability that at
 # least one of several events happens is at most the sum of their probabilities (the
 # **union bound**). So
 #
 # $$P(D_{\text{train}} \text{ is bad}) \le |\mathcal H| \cdot 2 \exp(-2N\varepsilon^2) .$$
 #
-# More data (larger $N$) or fewer hypotheses (smaller $|\mathcal H|$) make bad training sets
-# rarer. We check it by drawing 4000 training sets for each $N$ and counting the bad ones
-# ($\varepsilon = 0.1$).
+# More data or fewer hypotheses make bad training sets rarer. We draw 4000 training sets
+# for each $N$ and count the bad ones ($\varepsilon = 0.1$).
 
 # %%
 eps, trials, sizes = 0.1, 4000, [10, 20, 40, 80, 160, 320]
@@ -984,13 +1090,13 @@ plt.show()
 
 # %% [markdown]
 # The frequency of bad training sets stays under the bound everywhere and falls
-# exponentially with $N$; the larger hypothesis sets need more data for the same guarantee.
-# But the bound is loose, and already for $|\mathcal H| = 1$, where no union bound is
-# involved. For one fixed $h$ the number of mistakes on $D_{\text{train}}$ is binomial
-# with $N$ trials and $p = L(h, D_{\text{all}})$, so $P(D_{\text{train}}\text{ is bad})$ can
-# be computed exactly. Hoeffding's inequality must hold for *every* variable with values in
-# $[0, 1]$, including the worst one, of variance $1/4$; it ignores that our mistakes have
-# the smaller variance $p(1 - p)$, whose tail is much thinner:
+# exponentially with $N$; larger hypothesis sets need more data for the same guarantee.
+# But the bound is loose, already for $|\mathcal H| = 1$, where no union bound is involved.
+# For one fixed $h$ the number of mistakes on $D_{\text{train}}$ is binomial with $N$
+# trials and $p = L(h, D_{\text{all}})$, so $P(D_{\text{train}}\text{ is bad})$ can be
+# computed exactly. Hoeffding's inequality must hold for *every* variable with values in
+# $[0, 1]$, including the worst, of variance $1/4$; it ignores that our mistakes have the
+# smaller variance $p(1 - p)$, whose tail is much thinner:
 
 # %%
 p_h1 = L_all[hypothesis_sets[1][0]]  # L(h, D_all) of the single threshold 0.5
@@ -1009,17 +1115,17 @@ assert all(
 )
 
 # %% [markdown]
-# For $|\mathcal H| > 1$ the union bound adds slack of its own. It needs no independence:
-# the sum of the probabilities is exact when the events never happen together, and loose
-# when they overlap. Neighbouring thresholds err on almost the same examples, so their
-# events "$h$ is misjudged" mostly happen together, and the sum counts the same bad training
-# sets again and again: the frequencies for $|\mathcal H| = 100$ are far below 100 times
-# those for $|\mathcal H| = 1$.
+# For $|\mathcal H| > 1$ the union bound adds slack of its own. The sum of the
+# probabilities is exact when the events never happen together, and loose when they
+# overlap. Neighbouring thresholds err on almost the same examples, so their events "$h$ is
+# misjudged" mostly happen together and the sum counts the same bad training sets again and
+# again: the frequencies for $|\mathcal H| = 100$ are far below 100 times those for
+# $|\mathcal H| = 1$.
 #
-# **The trade-off.** A smaller $\mathcal H$ is safer, but its best member is worse: seed 001
-# calls it "鱼与熊掌不可兼得" (you cannot have both): $L(h^{\text{all}}, D_{\text{all}})$ (the
-# last row below) falls as $|\mathcal H|$ grows. What we actually get is
-# $L(h^{\text{train}}, D_{\text{all}})$, averaged here over the 4000 training sets:
+# **The trade-off.** A smaller $\mathcal H$ is safer, but its best member is worse (seed
+# 001: "鱼与熊掌不可兼得", you cannot have both): $L(h^{\text{all}}, D_{\text{all}})$, the last
+# row below, falls as $|\mathcal H|$ grows. What we actually get is
+# $L(h^{\text{train}}, D_{\text{all}})$, averaged over the 4000 training sets:
 
 # %%
 print(
@@ -1038,23 +1144,19 @@ assert larger_wins == sizes[sizes.index(larger_wins[0]) :] and larger_wins[0] > 
 
 # %% [markdown]
 # With the smallest training sets the ten-threshold set does slightly better than the
-# hundred-threshold set: the many extra thresholds mostly let training fit the noise of a
-# tiny sample. Once $N$ is large enough (the last line above says from where) the larger
-# set wins, because the data now suffice to find its better members, and as $N$ grows each
-# set approaches its own best
-# $L(h^{\text{all}}, D_{\text{all}})$. The single threshold never improves: it is never
-# misled and never good. This is the balance behind **generalisation**, doing well on data
-# not seen in training: a flexible model family needs enough data to choose well in it.
+# hundred-threshold set: the extra thresholds mostly let training fit the noise of a tiny
+# sample. Once $N$ is large enough (printed above) the larger set wins: the data now
+# suffice to find its better members. The single threshold is never misled and never good.
+# This is the balance behind **generalisation**, doing well on data not seen in training: a
+# flexible model family needs enough data to choose well in it.
 
 # %% [markdown]
-# ## 8. Every loss against PyTorch
+# ## 9. Every loss against PyTorch
 #
-# One check for all the losses of this lecture: the from-scratch version and the
-# `course_lib.losses` version, each compared with `torch.nn.functional` on the same inputs
-# (float64; some logits in the thousands to test stability), the returned gradient with
-# autograd's; one line reports the worst error. The MSE from scratch is the one-liner
-# $\frac{1}{n}\sum (\text{pred} - \text{target})^2$ of lecture 01, with gradient
-# $2(\text{pred} - \text{target})/n$.
+# One check for all the losses of this lecture: the from-scratch and the
+# `course_lib.losses` versions against `torch.nn.functional` on the same float64 inputs
+# (some logits in the thousands), values and gradients, worst error in one line. The MSE
+# from scratch is lecture 01's one-liner, with gradient $2(\text{pred} - \text{target})/n$.
 
 # %%
 Z8 = np.concatenate([3 * rng.normal(size=(6, 5)), 1000 * rng.normal(size=(2, 5))])
@@ -1119,16 +1221,14 @@ assert worst < 1e-12
 # From now on the course uses `course_lib.losses` for NumPy code and the
 # `torch.nn.functional` / `torch.nn` losses for PyTorch models.
 #
-# ## 9. The library, takeaways, glossary and exercises
+# ## 10. The library, takeaways, glossary and exercises
 #
 # **In `course_lib`.** `course_lib.losses` holds `softmax` and `log_softmax` (stable for
-# huge logits) and four losses that each return `(loss, gradient with respect to the first
-# argument)`, with the mean reduction of `torch.nn.functional`: `cross_entropy(logits,
-# labels, label_smoothing=0.0)`, `mse(pred, target)`,
-# `binary_cross_entropy_with_logits(logits, targets)` and `multiclass_hinge(scores,
-# labels, margin=1.0)` (summed over wrong classes; PyTorch's `multi_margin_loss` divides by
-# $C$). The gradient is where a NumPy backward pass starts, as in the two-layer network of
-# lecture 01:
+# huge logits) and four losses that return `(loss, gradient with respect to the first
+# argument)` with PyTorch's mean reduction: `cross_entropy(logits, labels,
+# label_smoothing=0.0)`, `mse(pred, target)`, `binary_cross_entropy_with_logits(logits,
+# targets)` and `multiclass_hinge(scores, labels, margin=1.0)` (summed over wrong classes).
+# The gradient is where a NumPy backward pass starts, as in lecture 01's network:
 
 # %%
 logits = rng.normal(size=(4, 3))
@@ -1141,16 +1241,16 @@ assert np.allclose(dlogits.sum(axis=1), 0)
 # %% [markdown]
 # **Takeaways.**
 #
-# - Classes are one-hot vectors, not numbers (section 1).
-# - Stable softmax subtracts the largest logit; $\log p = z - \mathrm{LSE}(z)$.
-# - Cross-entropy $-\log p_c$ has the gradient $\mathbf p - \mathbf y$, of norm at most
-#   $\sqrt 2$; minimising it is maximum likelihood.
-# - MSE on softmax probabilities saturates: a confidently wrong softmax regression did not
-#   move under MSE, while cross-entropy fixed it in a few steps.
+# - Classes are one-hot vectors, not numbers. Stable softmax subtracts the largest logit.
+# - Cross-entropy has the gradient $\mathbf p - \mathbf y$, of norm at most $\sqrt 2$. MSE
+#   on softmax probabilities saturates: from a confidently wrong start it did not move,
+#   while cross-entropy recovered in a few steps.
 # - Give PyTorch's losses logits: a softmax before `CrossEntropyLoss` puts a floor under
-#   the loss; `BCELoss` on $\sigma(z)$ passes no gradient once $\sigma(z)$ rounds to 1, in
-#   float32 already near $|z| = 17$.
+#   the loss; `BCELoss` on $\sigma(z)$ loses the gradient of a confidently wrong
+#   prediction, exactly once $\sigma(z)$ rounds to 1, fading below $z \approx -27.6$.
 # - The hinge loss stops caring once every margin is met; cross-entropy never does.
+# - Every loss is a negative log-likelihood; cross-entropy is entropy plus KL divergence.
+#   Label smoothing stops the logits' runaway at a finite gap.
 # - $P(D_{\text{train}}\text{ is bad}) \le |\mathcal H| \cdot 2\exp(-2N\varepsilon^2)$: more
 #   data or a smaller $\mathcal H$ help, but a smaller $\mathcal H$ has a worse best member.
 #   The bound is loose twice: Hoeffding ignores the variance, the union bound the overlap.
@@ -1158,21 +1258,112 @@ assert np.allclose(dlogits.sum(axis=1), 0)
 # %% [markdown]
 # **Homework.** `homework/hw05_classification.ipynb`: write a stable log-softmax, the
 # cross-entropy with label smoothing and its gradient, and MSE on softmax probabilities
-# with its gradient (through the softmax Jacobian); then train the same softmax regression
-# by gradient descent under both losses from a bad start and explain the difference.
+# with its gradient; then train the same softmax regression under both losses from a bad
+# start and explain the difference.
 #
-# **Glossary.** Every term in bold is in the course [glossary](glossary.md), in English and
+# **Glossary.** The terms in bold are in the course [glossary](glossary.md), in English and
 # Chinese (e.g. cross-entropy — 交叉熵, softmax — 归一化指数函数, saturation — 饱和).
 
 # %% [markdown]
-# **Exercises.** Predict the answer before you run the code.
+# **Exercises.** Predict the answer before you run the code, then open the answer.
+
+# %% [markdown]
+# **1.** In section 2, at which logit does `np.exp` overflow in float32 instead of
+# float64? Try `naive_softmax(big.astype(np.float32) - 920)` and `- 900`.
+
+# %% tags=["answer"]
+with np.errstate(over="ignore", invalid="ignore"):
+    for shift in (920, 900):
+        print(f"naive softmax of big - {shift} in float32: {naive_softmax(big.astype(np.float32) - shift)}")  # fmt: skip
+print(f"exp overflows above z = {np.log(np.finfo(np.float32).max):.2f} in float32, "
+      f"{np.log(np.finfo(np.float64).max):.2f} in float64")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
 #
-# 1. In section 2, at which logit does `np.exp` overflow in float32 instead of float64?
-#    Try `naive_softmax(big.astype(np.float32) - 920)`.
-# 2. In section 4, start the softmax regression with $s = 1$. Will MSE still be stuck, and
-#    how many steps will it need to reach accuracy 0.9?
-# 3. In section 6, repeat the `BCELoss` experiment with `torch.float16`. Where does
-#    $\sigma(z)$ round to 1 now? (The spacing of float16 just below 1 is $2^{-11}$.)
-# 4. In section 7, set the label-noise rate to 0 (no flipped labels). How does the exact
-#    $P(D_{\text{train}}\text{ is bad})$ for $|\mathcal H| = 1$ change, and the Hoeffding
-#    bound? Explain with the variance $p(1 - p)$.
+# $e^z$ overflows once $z$ exceeds the log of the largest float: 88.72 in float32, 709.78
+# in float64. So $[80, 81, 82]$ (big $-$ 920) still works in float32, while $[100, 101,
+# 102]$ (big $-$ 900) gives $\infty/\infty$ = nan, although float64 would handle it. A
+# network's logits are float32, one more reason to subtract the maximum.
+# </details>
+
+# %% [markdown]
+# **2.** In section 4, start the softmax regression from the milder $s = 1$. Will MSE still
+# be stuck, and how many steps will it need to reach accuracy 0.9?
+
+# %% tags=["answer"]
+mildest = train_from_bad_start(model_losses["MSE"], 1.0)
+print(f"MSE from s = 1: accuracy 0.9 first at step {np.flatnonzero(mildest['accuracy'] >= 0.9)[0]}")
+print(f"gradient norm at the start: MSE from s = 1 {mildest['grad norm'][0]:.1e}, from s = 3 "
+      f"{runs['MSE, s = 3']['grad norm'][0]:.1e}; cross-entropy from s = 3 {runs['cross-entropy, s = 3']['grad norm'][0]:.1e}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
+#
+# Not stuck: from $s = 1$ MSE reaches accuracy 0.9 at step 32, against step 227 from
+# $s = 2$ and never from $s = 3$. Its starting gradient is about four times that from
+# $s = 3$, still far below cross-entropy's: the milder the saturation, the sooner MSE
+# leaves its plateau. Cross-entropy does not depend on such luck.
+# </details>
+
+# %% [markdown]
+# **3.** In section 6, repeat the scan with `torch.float16`. Where does $\sigma(z)$ round
+# to 1 now? (The spacing of float16 just below 1 is $2^{-11}$.)
+
+# %% tags=["answer"]
+s16 = torch.sigmoid(z16 := torch.arange(-800.0, 60.0, 0.01, dtype=torch.float64).to(torch.float16))  # fmt: skip
+print(f"float16: σ(z) rounds to 1 from z ≈ {z16[s16 == 1][0]:.2f} and to 0 below z ≈ {z16[s16 == 0][-1]:.1f}; "
+      f"12 ln 2 = {12 * math.log(2):.2f}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
+#
+# Near $z = 8.3$. $\sigma(z) = 1/(1 + e^{-z})$ rounds to 1 once $1 - \sigma(z) \approx e^{-z}$
+# is below half the spacing, $2^{-12}$, that is for $z > 12 \ln 2 = 8.32$. From there on
+# $\sigma'(z)$, computed from the rounded $\sigma(z)$, is 0: in half precision a loss on
+# probabilities loses a confidently wrong logit already at 8.3.
+# </details>
+
+# %% [markdown]
+# **4.** In section 8, flip no labels. How do the exact $P(D_{\text{train}}\text{ is bad})$
+# for $|\mathcal H| = 1$ and the Hoeffding bound change? Explain with $p(1 - p)$.
+
+# %% tags=["answer"]
+p_clean = np.mean((x_all > 0.5) != (x_all > 0.37))  # L(h_0.5, D_all) without flipped labels
+print(f"p = {p_clean:.3f}, p(1 - p) = {p_clean * (1 - p_clean):.3f} (with noise {p_h1:.3f}, {p_h1 * (1 - p_h1):.3f})")  # fmt: skip
+print("   N   exact P(bad): clean  with noise   Hoeffding")
+for N in sizes:
+    k = np.arange(N + 1)
+    pmf = (
+        np.array([math.comb(N, j) for j in k], dtype=float) * p_clean**k * (1 - p_clean) ** (N - k)
+    )
+    print(f"{N:4d}  {pmf[np.abs(k / N - p_clean) > eps].sum():19.2e} {exact_h1[N]:11.2e} {hoeffding_bound(N, 1):11.4f}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
+#
+# Without noise the threshold 0.5 errs only on the points between 0.37 and 0.5, so
+# $p = 0.128$ and the variance $p(1-p) = 0.112$ is smaller than with noise (0.159). The
+# exact probability of a bad training set falls faster with $N$ (at $N = 160$ about seven
+# times lower), while the Hoeffding bound does not move: it never looks at $p$.
+# </details>
+
+# %% [markdown]
+# **5.** With label smoothing $\alpha = 0.1$ and $C = 10$, what is the lowest possible
+# cross-entropy of one example, and the correct class's probability there? How large is
+# the optimal logit gap for $\alpha = 0.01$?
+
+# %% tags=["answer"]
+q_best = (1 - 0.1) * np.eye(10)[0] + 0.1 / 10
+print(f"alpha 0.1: lowest loss H(q) = {-(q_best * np.log(q_best)).sum():.4f}, p_correct = {q_best[0]:.2f}; "
+      f"loss there {cross_entropy_smoothed(np.log(q_best)[None], np.array([0]), 0.1)[0]:.4f}")  # fmt: skip
+print(f"optimal gap: alpha 0.1 {np.log(1 + 0.9 * 10 / 0.1):.2f}, alpha 0.01 {np.log(1 + 0.99 * 10 / 0.01):.2f}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
+#
+# The lowest loss is the entropy of the smoothed target, $H(\mathbf q) = 0.500$, reached
+# when the model predicts $\mathbf q$ itself: 0.91 for the correct class, 0.01 for each
+# other. With $\alpha = 0.01$ the optimal gap grows from 4.51 to 6.90: less smoothing
+# allows more confidence, and $\alpha \to 0$ sends the gap to infinity.
+# </details>

@@ -302,6 +302,80 @@ def test_batchnorm_rejects_a_single_example_in_training_but_not_in_eval():
     assert layer.eval().forward(np.ones((1, 3))).shape == (1, 3)
 
 
+# ---------------------------------------------------------------- BatchNorm2d
+
+
+def batchnorm2d_pair(c, momentum=0.1, seed=0):
+    ours = layers.BatchNorm2d(c, momentum=momentum)
+    theirs = torch.nn.BatchNorm2d(c, momentum=momentum).double()
+    rng = np.random.default_rng(seed)
+    ours.params["gamma"][...] = rng.uniform(0.5, 2.0, size=c)
+    ours.params["beta"][...] = rng.normal(size=c)
+    with torch.no_grad():
+        theirs.weight.copy_(to_torch(ours.params["gamma"]))
+        theirs.bias.copy_(to_torch(ours.params["beta"]))
+    return ours, theirs
+
+
+@pytest.mark.parametrize("shape", [(4, 3, 5, 5), (1, 2, 3, 1), (2, 1, 1, 2), (6, 4, 2, 3)])
+def test_batchnorm2d_matches_torch_forward_backward_and_running_stats(shape):
+    ours, theirs = batchnorm2d_pair(shape[1], seed=shape[0])
+    rng = np.random.default_rng(sum(shape))
+    for k in range(3):  # three training batches, each with its own channel means and scales
+        x = rng.normal(size=shape) * rng.uniform(0.5, 3.0, size=(1, shape[1], 1, 1)) + k
+        dout = rng.normal(size=shape)
+        theirs.weight.grad = theirs.bias.grad = None
+        out_t, dx_t = torch_forward_backward(theirs.train(), x, dout)
+        out = ours.train().forward(x)
+        dx = ours.backward(dout)
+        assert_batchnorm_close(ours, theirs, out, out_t, dx, dx_t)
+    np.testing.assert_allclose(ours.running_mean, theirs.running_mean.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.running_var, theirs.running_var.numpy(), rtol=1e-12)
+    x, dout = random_data((2, shape[1], 3, 2), seed=7)
+    theirs.weight.grad = theirs.bias.grad = None
+    out_t, dx_t = torch_forward_backward(theirs.eval(), x, dout)
+    out = ours.eval().forward(x)
+    dx = ours.backward(dout)
+    assert_batchnorm_close(ours, theirs, out, out_t, dx, dx_t)
+
+
+def test_batchnorm2d_normalises_each_channel_over_batch_and_positions():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(5, 3, 4, 4)) * np.array([1.0, 10.0, 0.1])[None, :, None, None] + 4.0
+    out = layers.BatchNorm2d(3).forward(x)
+    np.testing.assert_allclose(out.mean(axis=(0, 2, 3)), 0.0, atol=1e-12)
+    var = x.var(axis=(0, 2, 3))
+    np.testing.assert_allclose(out.var(axis=(0, 2, 3)), var / (var + 1e-5), rtol=1e-12)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm2d_gradients_match_numerical_gradient(training):
+    layer, _ = batchnorm2d_pair(2, seed=4)
+    layer.running_mean[...] = [0.5, -1.0]
+    layer.running_var[...] = [0.5, 2.0]
+    layer.train(training)
+    x, dout = random_data((3, 2, 2, 3), seed=8)
+    check_numerical_gradients(layer, x, dout)
+
+
+def test_batchnorm2d_rejects_bad_shapes_and_a_single_value_per_channel():
+    layer = layers.BatchNorm2d(3)
+    with pytest.raises(ValueError, match=r"expected \(N, 3, H, W\) for BatchNorm2d\(3\)"):
+        layer.forward(np.ones((4, 3)))
+    with pytest.raises(ValueError, match=r"expected \(N, 3, H, W\)"):
+        layer.forward(np.ones((4, 2, 5, 5)))
+    with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
+        layer.forward(np.ones((1, 3, 1, 1)))
+    with pytest.raises(ValueError):  # torch agrees
+        torch.nn.BatchNorm2d(3).double()(torch.ones(1, 3, 1, 1, dtype=torch.float64))
+    assert layer.eval().forward(np.ones((1, 3, 1, 1))).shape == (1, 3, 1, 1)
+    with pytest.raises(ValueError, match="dout has shape"):
+        layer.backward(np.ones((1, 3, 1, 2)))
+    with pytest.raises(RuntimeError, match="backward called before forward"):
+        layers.BatchNorm2d(2).backward(np.ones((2, 2, 1, 1)))
+    assert repr(layer) == "BatchNorm2d(3)"
+
+
 # ---------------------------------------------------------------- Sequential
 
 

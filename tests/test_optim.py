@@ -389,3 +389,81 @@ def test_the_fused_update_and_the_numpy_fallback_agree_and_read_only_grads_warn_
         results.append(p)
     for p in results:
         np.testing.assert_allclose(p, 1.0 - 0.5 * g, rtol=0, atol=1e-15)
+
+
+# ---------------------------------------------------------------- gradient clipping
+
+
+def torch_clipped(grads, max_norm, norm_type):
+    """torch.nn.utils.clip_grad_norm_ on float64 copies: (total norm, clipped grads)."""
+    params = []
+    for g in grads:
+        p = torch.zeros(g.shape, dtype=torch.float64, requires_grad=True)
+        p.grad = torch.tensor(g)
+        params.append(p)
+    total = torch.nn.utils.clip_grad_norm_(params, max_norm, norm_type=norm_type)
+    return float(total), [p.grad.numpy() for p in params]
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.5, float("inf")])
+@pytest.mark.parametrize("max_norm", [0.0, 0.5, 5.0, 1e6])
+def test_clip_grad_norm_matches_torch_for_every_norm_type(norm_type, max_norm):
+    rng = np.random.default_rng(int(max_norm) + int(norm_type if norm_type < 10 else 10))
+    grads = [rng.standard_normal(shape) for shape in SHAPES]
+    expected_total, expected = torch_clipped(grads, max_norm, norm_type)
+    total = optim.clip_grad_norm_(grads, max_norm, norm_type=norm_type)
+    assert abs(total - expected_total) <= 1e-12 * expected_total
+    for ours, theirs in zip(grads, expected, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+
+
+def test_clip_grad_norm_keeps_the_direction_and_caps_the_norm():
+    rng = np.random.default_rng(1)
+    grads = [rng.standard_normal((3, 4)), rng.standard_normal(5)]
+    before = np.concatenate([g.ravel() for g in grads])
+    total = optim.clip_grad_norm_(grads, 1.0)
+    after = np.concatenate([g.ravel() for g in grads])
+    assert total == pytest.approx(np.linalg.norm(before), rel=1e-12)
+    assert np.linalg.norm(after) == pytest.approx(1.0, rel=1e-5)  # torch's 1e-6 guard
+    np.testing.assert_allclose(after / np.linalg.norm(after), before / total, rtol=1e-12)
+
+
+def test_clip_grad_norm_leaves_gradients_below_the_limit_untouched():
+    grads = [np.array([0.3, -0.4])]
+    assert optim.clip_grad_norm_(grads, 1.0) == pytest.approx(0.5)
+    np.testing.assert_array_equal(grads[0], [0.3, -0.4])
+
+
+def test_clip_grad_norm_clips_a_huge_finite_float32_gradient_without_overflow():
+    grads = [np.full(4, 1e30, dtype=np.float32)]
+    total = optim.clip_grad_norm_(grads, 1.0)
+    assert total == pytest.approx(2e30, rel=1e-6)  # float32 squares would overflow to inf
+    assert grads[0].dtype == np.float32
+    np.testing.assert_allclose(grads[0], 0.5, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("grads", "kwargs", "error", "match"),
+    [
+        ([], {}, ValueError, "at least one"),
+        (np.ones(3), {}, TypeError, "grads must be a list"),
+        ([[1.0, 2.0]], {}, TypeError, r"grads\[0\] must be a NumPy ndarray"),
+        ([np.array([1.0, np.nan])], {}, ValueError, r"grads\[0\] contains NaN"),
+        ([np.ones(2), np.array([np.inf, 0.0])], {}, ValueError, r"grads\[1\] contains NaN"),
+        ([np.ones(2)], {"max_norm": -1.0}, ValueError, "max_norm"),
+        ([np.ones(2)], {"norm_type": 0.0}, ValueError, "norm_type"),
+        ([np.ones(2)], {"norm_type": "2"}, TypeError, "norm_type"),
+        ([np.ones(2)], {"norm_type": True}, TypeError, "norm_type"),
+    ],
+)
+def test_clip_grad_norm_rejects_bad_input_naming_the_argument(grads, kwargs, error, match):
+    kwargs = {"max_norm": 1.0, **kwargs}
+    with pytest.raises(error, match=match):
+        optim.clip_grad_norm_(grads, **kwargs)
+
+
+def test_clip_grad_norm_rejects_read_only_gradients():
+    g = np.ones(3)
+    g.flags.writeable = False
+    with pytest.raises(ValueError, match=r"grads\[0\] is read-only"):
+        optim.clip_grad_norm_([g], 1.0)

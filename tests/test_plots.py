@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -50,9 +52,11 @@ def test_contour_with_paths_draws_each_path_with_start_and_end_markers():
     ax = plots.contour_with_paths(surface, paths)
     assert isinstance(ax, Axes)
     assert len(ax.collections) == 1  # the contour set
-    assert len(ax.lines) == 3 * len(paths) + 1  # line, start, end per path + the minimum
+    assert len(ax.lines) == 4 * len(paths) + 1  # halo, line, start, end per path + minimum
     assert legend_texts(ax) == ["gd", "gd small lr", "minimum"]
-    np.testing.assert_array_equal(ax.lines[0].get_xydata(), paths["gd"])
+    halos = [line for line in ax.lines if line.get_gid() == "halo"]
+    assert len(halos) == len(paths) and ax.lines[: len(paths)] == halos  # under every path
+    np.testing.assert_array_equal(ax.lines[len(paths)].get_xydata(), paths["gd"])
     assert ax.get_title() == surface.name
     assert ax.get_xlabel() and ax.get_ylabel()
     assert ax.get_xlim() == pytest.approx(surface.default_xlim)
@@ -83,6 +87,62 @@ def test_contour_accepts_a_diverging_path():
     path = np.array([[0.5, 0.5], [3.0, -4.0], [np.inf, np.nan]])
     ax = plots.contour_with_paths(Saddle(), {"lr too large": path})
     assert legend_texts(ax) == ["lr too large"]
+
+
+class ShallowBowl:
+    """A bowl whose loss barely rises above its minimum 0.0099 (like a regression's noise)."""
+
+    name, default_xlim, default_ylim = "shallow bowl", (-1.0, 1.0), (-1.0, 1.0)
+
+    def value(self, p):
+        return 0.0099 + 0.01 * (np.asarray(p) ** 2).sum(axis=-1)
+
+
+def test_contour_colour_bar_labels_are_distinct_even_near_the_minimum():
+    ax = plots.contour_with_paths(ShallowBowl())
+    bar_ax = ax.figure.axes[-1]
+    labels = [t.get_text() for t in bar_ax.get_yticklabels()]
+    assert len(labels) >= 4 and len(set(labels)) == len(labels), labels
+
+
+def test_compact_png_keeps_the_size_and_uses_a_palette_of_at_most_256_colours():
+    from IPython.core.pylabtools import print_figure
+    from PIL import Image
+
+    fig, ax = plt.subplots(dpi=90)
+    plots.contour_with_paths(Rosenbrock(), {"gd": descent_path(Rosenbrock(), 1e-3, 50)}, ax=ax)
+    compact, full = plots.compact_png(fig), print_figure(fig, "png")
+    small, large = Image.open(io.BytesIO(compact)), Image.open(io.BytesIO(full))
+    assert small.mode == "P" and len(small.getcolors(256)) <= 256
+    assert small.size == large.size
+    assert len(compact) < 0.6 * len(full)
+    difference = np.abs(
+        np.asarray(small.convert("RGB"), float) - np.asarray(large.convert("RGB"), float)
+    )
+    assert difference.mean() < 2  # out of 255: the palette loses only faint shades
+
+
+def test_use_style_makes_a_jupyter_kernel_store_figures_as_compact_png(monkeypatch):
+    import IPython
+    from IPython.core.formatters import PNGFormatter
+    from matplotlib.figure import Figure
+
+    png = PNGFormatter()
+    shell = type("Shell", (), {})()
+    shell.display_formatter = type("Display", (), {"formatters": {"image/png": png}})()
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    loaded = []  # the backend is loaded first, so that its own PNG printer cannot replace ours
+    monkeypatch.setattr(plt, "switch_backend", loaded.append)
+    with matplotlib.rc_context():
+        plots.use_style()
+    assert png.lookup_by_type(Figure) is plots.compact_png
+    assert loaded == [plt.get_backend()]
+
+
+def test_compact_png_skips_empty_figures_and_rejects_non_figures():
+    assert plots.compact_png(plt.figure()) is None
+    with pytest.raises(TypeError, match="fig"):
+        plots.compact_png("figure")
 
 
 class Bowl:

@@ -9,17 +9,18 @@
 # %% [markdown]
 # # 第 06 讲 — 批次标准化
 #
-# 第 03 讲和第 04 讲通过改进优化器来应对狭长的损失曲面。这一讲换个思路：直接改变曲面本身。当某一层的输入尺度相差悬殊时，损失曲面就是一条狭窄的山谷，梯度下降只能缓慢爬行；把输入重新缩放，山谷就会变圆。我们先对网络的输入这样做，即**特征归一化**（feature normalization）；再在网络内部对每一层这样做，即**批次标准化**（batch normalization）。我们会推导 BN 的前向过程和反向过程，并与 `torch.nn.BatchNorm1d` 对照验证；看看为什么网络在训练模式和评估模式下表现不同；最后在真实数据上衡量 BN 到底带来了什么。
+# 第 03 讲和第 04 讲通过改变优化器来应付狭长的损失曲面；本讲则改变曲面本身。输入的尺度相差悬殊时，损失就成了一条狭窄的山谷，而把输入重新缩放就能让山谷变圆。我们先对网络的输入做归一化（**特征归一化**，feature normalization），再对网络内部的每一层做归一化（**批次标准化**，batch normalization），推导并检验 BN 的前向和反向过程，看看网络为什么在训练模式和评估模式下表现不同，并测量 BN 带来的好处。
 #
 # 1. 特征的尺度决定误差曲面的形状
 # 2. 特征归一化：对输入，以及在网络内部
 # 3. 批次标准化：训练时的前向过程
-# 4. 反向过程：推导与验证
+# 4. 反向过程：推导与检验
 # 5. 推理：滑动平均、`train()` 与 `eval()`
-# 6. 实验：同一个网络，有 BN 与无 BN
+# 6. 实验：同一个网络，带 BN 与不带 BN
 # 7. 陷阱：批次大小为 1 与小批次
-# 8. 函数库、要点与作业
-# 9. 练习
+# 8. 图像、偏置、微调，以及 BN 为什么有用
+# 9. 库、要点与作业
+# 10. 练习
 
 # %%
 import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
@@ -29,6 +30,7 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "git+https://github.com/dl-fundamentals/course"], check=True)  # fmt: skip
 
 # %%
+import copy
 import time
 
 import matplotlib.pyplot as plt
@@ -38,7 +40,7 @@ from torch import nn
 
 from course_lib.data import load_digits, make_regression, standardize, train_val_test_split
 from course_lib.gradcheck import format_bound, numerical_gradient, rel_error
-from course_lib.layers import BatchNorm1d, Linear, ReLU, Sequential
+from course_lib.layers import BatchNorm1d, BatchNorm2d, Linear, ReLU, Sequential
 from course_lib.plots import color, color_of, contour_with_paths, use_style
 from course_lib.training import evaluate, fit, set_seed
 
@@ -50,9 +52,9 @@ use_style()
 # %% [markdown]
 # ## 1. 特征的尺度决定误差曲面的形状
 #
-# 以线性模型 $\hat y = w_1 x_1 + w_2 x_2 + b$ 配合均方误差为例。损失随参数变化的图像，就是它的**误差曲面**（error surface）。设 $x_1$ 的尺度约为 1，$x_2$ 的尺度约为 100（比如同一个量改用小 100 倍的单位来度量）。这样一来，$w_2$ 的一个小变化对 $\hat y$ 的影响是 $w_1$ 同样变化的 100 倍，于是损失沿 $w_2$ 方向很陡，沿 $w_1$ 方向很平：形成一条又长又窄的山谷。
+# 以线性模型 $\hat y = w_1 x_1 + w_2 x_2 + b$ 配合均方误差为例。损失随参数变化的图像，就是它的**误差曲面**（error surface）。设 $x_1$ 的尺度约为 1，$x_2$ 的尺度约为 100（比如同一个量改用小 100 倍的单位来度量）。这样一来，$w_2$ 的变化对 $\hat y$ 的影响是 $w_1$ 同样变化的 100 倍：损失沿 $w_2$ 方向很陡，沿 $w_1$ 方向很平，形成一条又长又窄的山谷。
 #
-# 我们用 `course_lib.data.make_regression` 生成数据（两个服从标准正态分布的特征，$y = X w_{\text{true}} + 1 + \text{noise}$），再把第二个特征乘以 100。这样 $x_2$ 的真实权重就小了 100 倍。
+# 我们用 `course_lib.data.make_regression` 生成数据（两个服从标准正态分布的特征，$y = X w_{\text{true}} + 1 + \text{noise}$），再把第二个特征乘以 100，于是它的真实权重小了 100 倍。
 
 # %%
 X_unit, y_reg, true_w = make_regression(n_samples=200, n_features=2, noise=0.1, seed=0)
@@ -66,7 +68,7 @@ print(f"true weights for the raw features: w1 = {true_w[0]:.4f}, w2 = {true_w[1]
 # $$L(\theta) = \frac1N \lVert A\theta - y \rVert^2, \qquad \nabla L = H\theta - c, \qquad
 # H = \frac2N A^\top A, \quad c = \frac2N A^\top y .$$
 #
-# 黑塞矩阵 $H$ 处处相同；在最小值点 $\theta^*$ 附近，损失恰好是 $L(\theta) = L^* + \tfrac12 (\theta - \theta^*)^\top H (\theta - \theta^*)$。第 04 讲已经展示过梯度下降在这种碗形曲面上的行为：只有 $\eta < 2/\lambda_{\max}$ 时才稳定，而最小特征值方向上的误差每步只缩小为原来的 $|1 - \eta\lambda_{\min}|$ 倍。最佳的固定学习率是 $\eta^* = 2/(\lambda_{\min} + \lambda_{\max})$；当条件数 $\kappa = \lambda_{\max}/\lambda_{\min}$ 很大时，它只比 $2/\lambda_{\max}$ 略小。这时误差每步缩小为 $(\kappa - 1)/(\kappa + 1)$ 倍，要达到给定的容差，大约需要 $\tfrac{\kappa}{4}\ln(\text{initial error}/\text{tolerance})$ 步。
+# 海森矩阵 $H$ 处处相同；在最小值点 $\theta^*$ 附近，损失恰好是 $L^* + \tfrac12 (\theta - \theta^*)^\top H (\theta - \theta^*)$。第 04 讲已经展示过梯度下降在这种碗形曲面上的行为：只有 $\eta < 2/\lambda_{\max}$ 时才稳定。最佳的固定学习率是 $\eta^* = 2/(\lambda_{\min} + \lambda_{\max})$；设条件数为 $\kappa = \lambda_{\max}/\lambda_{\min}$，这时误差每步缩小为 $(\kappa - 1)/(\kappa + 1)$ 倍，要达到给定的容差，大约需要 $\tfrac{\kappa}{4}\ln(\text{initial error}/\text{tolerance})$ 步。
 
 
 # %%
@@ -140,11 +142,11 @@ for name, s in surfaces.items():
 # %%
 raw, stdz = surfaces.values()
 panels = [  # (surface, title, w2 limits): the middle panel stretches the w2 axis 100 times
-    (raw, "raw inputs, equal axes", None),
-    (raw, "raw inputs, $w_2$ axis stretched", raw.minimum[1] + np.array([-0.03, 0.03])),
-    (stdz, "standardized inputs, equal axes", None),
+    (raw, "raw, equal axes", None),
+    (raw, "raw, $w_2$ axis stretched 100 times", raw.minimum[1] + np.array([-0.03, 0.03])),
+    (stdz, "standardized, equal axes", None),
 ]
-fig, axes = plt.subplots(1, 3, figsize=(16, 5), dpi=80, layout="constrained")
+fig, axes = plt.subplots(1, 3, figsize=(12, 4.3), layout="constrained")
 for ax, (s, title, ylim) in zip(axes, panels, strict=True):
     path = runs[s.name][:, :2]
     keep = np.unique(np.r_[0:30, np.geomspace(1, len(path) - 1, 200).astype(int)])
@@ -156,9 +158,8 @@ for ax, (s, title, ylim) in zip(axes, panels, strict=True):
 plt.show()
 
 # %% [markdown]
-# （路径画出了前 30 步中的每一步，之后在整个过程中均匀取 200 步。）在两轴等比例时，原始特征的山谷看起来就像一条线：$w_2$ 移动 0.05 的代价与 $w_1$ 移动 5 相当。把 $w_2$ 轴拉长，就能看清梯度下降在谷中做了什么。学习率必须低于由 $x_2$ 决定的 $2/\lambda_{\max}$；在 $\eta^*$ 下，陡峭方向每步乘以 $1 - \eta^*\lambda_{\max} = -(\kappa - 1)/(\kappa + 1)
-# \approx -0.9998$，所以 $w_2$ 自始至终在山谷两壁之间之字形震荡，而
-# $w_1$ 则以同样缓慢的速度沿着谷底爬行。在标准化后的特征上，等高线几乎是圆，寥寥几步就够了（步数见上面的输出）。当 $\kappa$ 很大时，步数与估计值 $\tfrac\kappa4 \ln(\cdot)$ 相符。稳定性的界限非常分明：学习率只要比 $2/\lambda_{\max}$ 高 5%，原始特征上的模型就会发散。
+# （路径画出了前 30 步中的每一步，之后在整个过程中均匀取 200 步。）在两轴等比例时，原始特征的山谷看起来就像一条线：$w_2$ 移动 0.05 的代价与 $w_1$ 移动 5 相当。把 $w_2$ 轴拉长，就能看清梯度下降在谷中做了什么：在 $\eta^*$ 下，陡峭方向每步乘以 $1 - \eta^*\lambda_{\max} = -(\kappa - 1)/(\kappa + 1)
+# \approx -0.9998$，所以 $w_2$ 在山谷两壁之间之字形震荡，而 $w_1$ 沿着谷底缓慢爬行。在标准化后的特征上，等高线几乎是圆，寥寥几步就够了；当 $\kappa$ 很大时，步数与 $\tfrac\kappa4 \ln(\cdot)$ 相符。稳定性的界限非常分明：学习率只要比 $2/\lambda_{\max}$ 高 5%，原始特征上的模型就会发散。
 
 # %%
 s = surfaces["raw inputs"]
@@ -172,12 +173,12 @@ for factor in (0.95, 1.05):
 # %% [markdown]
 # ## 2. 特征归一化：对输入，以及在网络内部
 #
-# 通用的做法叫作**特征归一化**，它让每个输入维度都处在相同的范围内。最常见的形式是标准化：对每个特征 $i$，在训练集的所有样本 $r$ 上计算
+# **特征归一化**（feature normalization）让每个输入维度都处在相同的范围内。它最常见的形式是标准化：对每个特征 $i$，在训练集的所有样本 $r$ 上计算
 #
 # $$m_i = \frac1N \sum_r x_i^r, \qquad \sigma_i = \sqrt{\frac1N \sum_r (x_i^r - m_i)^2},
 # \qquad \tilde x_i^r = \frac{x_i^r - m_i}{\sigma_i} .$$
 #
-# 处理之后，训练集的每个特征都是均值 0、方差 1。这些统计量只取自训练集，并原封不动地用于验证数据和测试数据：这两个集合代表的是新数据，而新数据在训练之后才到来（往往一次只来一个样本），所以拿不到它们自己的统计量。第 5 节会在网络内部再次遇到同样的问题。
+# 这些统计量只来自训练集，并原样用于验证集和测试集：这两个集合代表训练之后才到来的新数据（往往一次只来一个样本），它们自己的统计量是拿不到的。第 5 节会在网络内部再次遇到同样的问题。
 
 # %%
 X_tr, y_tr, X_va, y_va, _, _ = train_val_test_split(X_raw, y_reg, seed=0)
@@ -201,7 +202,7 @@ print(f"from scratch vs course_lib.data.standardize: max difference {format_boun
 assert err < 1e-12
 
 # %% [markdown]
-# **在网络内部。** 一层先计算 $z = W x + b$，再计算 $a = \sigma(z)$（或 ReLU）。下一层以 $a$ 作为输入：隐藏层的值也是特征，第 1 节的论证同样适用于它们。即使输入已经标准化，这些值的尺度在不同单元之间、不同层之间仍然各不相同（它们取决于 $W$），而且每当训练改变了 $W$，它们也跟着变。下面是三层网络在初始权重下（`course_lib.layers.Linear`，采用 PyTorch 的初始化方式）作用于标准化后的手写数字数据（1797 张 8×8 像素的图像）的情况：
+# **在网络内部。** 一层先计算 $z = W x + b$，再计算 $a = \sigma(z)$（或 ReLU），作为下一层的输入：隐藏层的值也是特征，第 1 节的论证同样适用于它们。即使输入已经标准化，这些值的尺度在不同单元、不同层之间仍然各不相同（它们取决于 $W$），而且每当训练改变了 $W$，它们也跟着变。下面是三层网络在初始权重下（`course_lib.layers.Linear`，采用 PyTorch 的初始化方式）作用于标准化后的手写数字数据（1797 张 8×8 像素的图像）的情况：
 
 # %%
 X_dig, y_dig = load_digits()
@@ -217,7 +218,7 @@ for k in range(1, 4):
     a = np.maximum(z, 0)
 
 # %% [markdown]
-# 数值的分散程度逐层缩小，而且同一层的不同单元之间能相差 2-3 倍。解决办法是在网络内部再归一化一次，对每个隐藏单元使用同样的公式。课上讲了两种放法：在激活函数之前对 $z$ 归一化，或者在激活函数之后对 $a$ 归一化。两者的区别在于下一层收到的是什么。在 ReLU 之前归一化，下一层得到的值均值约为 0.4、标准差约为 0.6（若 $z$ 严格服从正态分布，经过 ReLU 后分别是 0.40 和 0.58）；在之后归一化，得到的均值恰好为 0、标准差恰好为 1。对于 sigmoid 或 tanh，在之前归一化能让 $z$ 留在激活函数不平坦的区间里。两种放法都有人用；`Linear → BatchNorm → ReLU`（放在之前）最为常见。
+# 数值的分散程度逐层缩小，而且同一层的不同单元之间能相差 2-3 倍。解决办法是在网络内部对每个隐藏单元再归一化一次：要么在激活函数之前对 $z$ 归一化，要么在之后对 $a$ 归一化。在 ReLU 之前归一化，下一层得到的值均值约为 0.4、标准差约为 0.6（若 $z$ 严格服从正态分布，经过 ReLU 后分别是 0.40 和 0.58）；在之后归一化，得到的均值为 0、标准差为 1。对 sigmoid 或 tanh 来说，在之前归一化能让 $z$ 停留在激活函数不平坦的区域。两种放法都有人用；`Linear → BatchNorm → ReLU` 最为常见。
 
 # %%
 z = Linear(64, 64, rng=1).forward(Xd_tr)
@@ -231,13 +232,13 @@ for name, nxt in placements.items():
 # %% [markdown]
 # ## 3. 批次标准化：训练时的前向过程
 #
-# 一个隐藏单元的 $\mu$ 和 $\sigma$ 应该用哪些样本来算？理想情况下是全部训练样本，但隐藏层的值每次更新之后都会改变，那样每走一步之前都得先把整个训练集送进网络跑一遍；训练集有一百万个样本时，内存装不下，也实在太慢。**批次标准化**（BN）直接使用这一步本来就要处理的小批量。对某一个单元的一个批次 $x_1, \dots, x_B$（$D$ 个单元各自分开处理）：
+# 一个隐藏单元的 $\mu$ 和 $\sigma$ 应该用哪些样本来算？理想情况下是全部训练样本，但隐藏层的值每次更新之后都会改变，而每走一步之前都把一百万个样本送进网络跑一遍实在太慢。**批次标准化**（batch normalization，BN）直接使用这一步本来就要处理的小批次。对某一个单元的一个批次 $x_1, \dots, x_B$（$D$ 个单元各自分开处理）：
 #
 # $$\mu = \frac1B \sum_{i=1}^B x_i, \qquad \sigma^2 = \frac1B \sum_{i=1}^B (x_i - \mu)^2,
 # \qquad \hat x_i = \frac{x_i - \mu}{\sqrt{\sigma^2 + \epsilon}}, \qquad
 # y_i = \gamma \hat x_i + \beta .$$
 #
-# 这里的方差是有偏的（除以 $B$），很小的 $\epsilon = 10^{-5}$ 用来避免除以零。可学习的缩放 $\gamma$ 和平移 $\beta$（每个单元一对，初始值分别为 1 和 0）把决定每个单元均值和分散程度的自由交还给网络；当 $\gamma = \sqrt{\sigma^2 + \epsilon}$、$\beta = \mu$ 时，这一层就是恒等映射。
+# 这里的方差是有偏的（除以 $B$）；$\epsilon = 10^{-5}$ 用来避免除以零。可学习的缩放 $\gamma$ 和平移 $\beta$（每个单元一对，初始值分别为 1 和 0）把决定每个单元均值和分散程度的自由交还给网络；当 $\gamma = \sqrt{\sigma^2 + \epsilon}$、$\beta = \mu$ 时，这一层就是恒等映射。
 
 
 # %%
@@ -268,9 +269,9 @@ print(
 assert np.abs(identity - x).max() < 1e-12
 
 # %% [markdown]
-# （输出的标准差是 $\sqrt{\sigma^2/(\sigma^2 + \epsilon)}$；第三列的方差只有约 0.01，所以它的标准差比 1 略小一点点。）
+# （输出的标准差是 $\sqrt{\sigma^2/(\sigma^2 + \epsilon)}$；第三列的方差只有约 0.003，所以它的标准差比 1 略小一点点。）
 #
-# **一个批次，一次计算。** 没有 BN 时，每个样本各自通过网络，批次只是一次同时算很多样本的手段。有了 BN，$\mu$ 和 $\sigma$ 取决于批次里的每一个样本，所以一个样本的输出也取决于其他样本。我们只改动样本 0，看看样本 1-7 的输出：
+# **一个批次，一次计算。** 没有 BN 时，每个样本各自通过网络；有了 BN，$\mu$ 和 $\sigma$ 取决于批次里的每一个样本，所以一个样本的输出也取决于其他样本。我们只改动样本 0，看看样本 1-7：
 
 # %%
 x_changed = x.copy()
@@ -284,7 +285,7 @@ for name, layer in [
     print(f"{name:<6}: largest change of the outputs of examples 1-7: {change:.4f}")
 
 # %% [markdown]
-# 线性层对各个样本独立处理：改动样本 0，其他样本不受影响。BN 则把整个批次变成了一次计算：样本 0 的变化会移动 $\mu$ 和 $\sigma$，进而牵动其他每一个输出。梯度也以同样的方式耦合在一起，这正是反向过程必须处理的。
+# 线性层不会影响其他样本。BN 则把整个批次变成了一次计算：样本 0 的变化会移动 $\mu$ 和 $\sigma$，进而牵动其他每一个输出。梯度也以同样的方式耦合在一起。
 
 # %% [markdown]
 # ## 4. 反向过程：推导与验证
@@ -365,20 +366,20 @@ assert err < 1e-12
 #
 # ## 5. 推理：滑动平均、`train()` 与 `eval()`
 #
-# 测试时，我们可能一次只看到一个样本，或者只有一个统计量不可靠的小批次；而且一个预测不应该取决于碰巧和它分在同一个批次里的是哪些样本。所以 BN 在推理时需要固定的统计量。这些统计量是在训练期间得到的：对各批次的统计量做**滑动平均**（moving average），
+# 测试时，一个预测不应该取决于和它分在同一个批次里的是哪些样本，而且可能只有一个样本。所以 BN 在推理时需要固定的统计量。它在训练期间把这些统计量收集起来，做成各批次统计量的**滑动平均**（moving average），
 #
 # $$\bar\mu \leftarrow p\,\bar\mu + (1 - p)\,\mu_t ,$$
 #
 # 其中 $\mu_t$ 是第 $t$ 个批次的均值，$p$（例如 0.9 或 0.99）表示旧估计值保留多少；方差也用同样的方式更新。
 
 # %% [markdown]
-# PyTorch 的 `momentum` 参数是 $1 - p$，即新批次的权重（默认为 0.1）；它在滑动方差中存的是批次的**无偏方差**（unbiased variance）$\frac{B}{B-1}\sigma_t^2$，而训练时做归一化用的是有偏的 $\sigma_t^2$：
+# PyTorch 的 `momentum` 参数是 $1 - p$，即新批次的权重（默认为 0.1）；滑动方差中存的是批次的**无偏方差**（unbiased variance）$\frac{B}{B-1}\sigma_t^2$，而训练时做归一化用的是有偏的 $\sigma_t^2$：
 #
 # $$r_\mu \leftarrow (1 - m)\,r_\mu + m\,\mu_t, \qquad
 # r_{\sigma^2} \leftarrow (1 - m)\,r_{\sigma^2} + m\,\frac{B}{B-1}\sigma_t^2, \qquad
 # m = 0.1,\; r_\mu = 0,\; r_{\sigma^2} = 1 \text{ at the start.}$$
 #
-# （公式中的 at the start 即“初始时”。）在**评估模式**（evaluation mode）下，BN 用滑动统计量代替批次的统计量：$y = \gamma\,(x - r_\mu)/\sqrt{r_{\sigma^2} + \epsilon} + \beta$，这对每个单元来说是一个固定的仿射变换，所以每个样本都被单独处理。我们把 30 个批次、每批 16 个样本（三个单元，均值分别为 2、-1、0，标准差分别为 3、0.5、1）分别送进上面的更新公式和处于**训练模式**（training mode）的 `torch.nn.BatchNorm1d`：
+# （公式中的 at the start 即“初始时”。）在**评估模式**（evaluation mode）下，BN 改用滑动统计量：$y = \gamma\,(x - r_\mu)/\sqrt{r_{\sigma^2} + \epsilon} + \beta$，这对每个单元来说是一个固定的仿射变换，所以每个样本都被单独处理。我们把 30 个批次、每批 16 个样本（三个单元，均值分别为 2、-1、0，标准差分别为 3、0.5、1）分别送进上面的更新公式和处于**训练模式**（training mode）的 `torch.nn.BatchNorm1d`：
 
 # %%
 stream = [rng.normal(size=(16, 3)) * [3.0, 0.5, 1.0] + [2.0, -1.0, 0.0] for _ in range(30)]
@@ -412,7 +413,7 @@ print(f"evaluation mode: max error vs torch {format_bound(err, 1e-12)}")
 assert err < 1e-12
 
 # %% [markdown]
-# **忘记调用 `eval()`。** `model.train()` 和 `model.eval()` 会切换模型中每一个 BN 层（以及 Dropout 层）的模式；新建的模型处于训练模式。在训练模式下评估模型照样能运行，所以这个 bug 不会有任何提示。为了看清它的影响，我们在手写数字数据上训练一个带 BN 的小网络（三个隐藏层，每层 64 个单元，每个 ReLU 之前放一个 BN，用 SGD 训练 4 个轮次），然后在忘记调用 `eval()` 的情况下对 269 张测试图像做分类。
+# **忘记调用 `eval()`。** `model.train()` 和 `model.eval()` 会切换模型中每一个 BN 层（以及 Dropout 层）的模式；新建的模型处于训练模式。在训练模式下评估模型照样能运行，所以这个错误不会有任何提示。我们在手写数字数据上训练一个带 BN 的小网络（三个隐藏层，每层 64 个单元，每个 ReLU 之前放一个 BN，用 SGD 训练 4 个轮次），然后在忘记调用 `eval()` 的情况下对 269 张测试图像做分类。
 
 # %%
 tensor = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
@@ -420,12 +421,12 @@ train_set = torch.utils.data.TensorDataset(tensor(Xd_tr), torch.tensor(yd_tr))
 Xt_te, yt_te = tensor(Xd_te), torch.tensor(yd_te)
 
 
-def make_mlp(batchnorm, width=64, hidden_layers=3):
-    """64 -> width (x hidden_layers) -> 10 with ReLU; BN after each hidden Linear if asked."""
+def make_mlp(batchnorm, width=64, hidden_layers=3, after_relu=False):
+    """64 -> width (x hidden_layers) -> 10 with ReLU; BN before each ReLU (or after) if asked."""
     layers, d_in = [], 64
     for _ in range(hidden_layers):
-        layers.append(nn.Linear(d_in, width))
-        layers += [nn.BatchNorm1d(width), nn.ReLU()] if batchnorm else [nn.ReLU()]
+        block = [nn.BatchNorm1d(width), nn.ReLU()] if batchnorm else [nn.ReLU()]
+        layers += [nn.Linear(d_in, width), *(block[::-1] if after_relu else block)]
         d_in = width
     return nn.Sequential(*layers, nn.Linear(d_in, 10))
 
@@ -455,7 +456,7 @@ with torch.no_grad():
         print(f"{mode:<5} mode: largest change of image 0's logits between the batches: {gap:.4f}")
 
 # %% [markdown]
-# 接下来，用四种方式把测试集分批，比较测试准确率：全部 269 张图像放在一个批次里；每批 8 张（有些批次 9 张，这样就不会剩下只有一张图像的批次）；每批 2 张；以及按标签顺序取的每批 32 张（测试数据常常是排好序到来的，例如按类别或按日期）。在评估模式下，这四种方式的结果必须一致。`course_lib.training.evaluate` 会自己切换到评估模式（结束后再切换回来）；训练模式下的数字则来自一个普通的循环。训练模式下的前向计算还会改动滑动统计量，即使在 `torch.no_grad()` 之下也是如此，所以我们先保存模型的状态，每次在训练模式下跑完之后再把它恢复。
+# 下面比较测试集按四种方式分批时的测试准确率：269 张图像放在一个批次里；每批 8 张（有些批次 9 张，避免剩下单独一张）；每批 2 张；以及按标签顺序每批 32 张（测试数据常常是排好序到来的）。在评估模式下，四种方式的结果必须一致。`course_lib.training.evaluate` 会自行切换到评估模式（之后再切换回来）；训练模式下的数字来自一个在结束后恢复模型状态的循环，因为即使在 `torch.no_grad()` 下，训练模式的前向过程也会移动滑动统计量。
 
 
 # %%
@@ -487,7 +488,7 @@ for name, batches in batchings.items():
     print(f"{name:<32} {in_eval:9.3f} {accuracy_in_mode(bn_model, batches, True):10.3f}")
 
 # %% [markdown]
-# 在评估模式下，不管测试集怎么切分，准确率都一样。在训练模式下，只有当测试批次又大又混杂、和训练批次差不多时，结果才正常；批次很小，或者一个批次里只有一个类别时，准确率就会崩溃，因为每个批次都用它自己的统计量做归一化。一个排好序、全是数字 0 的批次会被平移到均值 0，网络就再也看不出这些图像是 0 了。最后来看那个悄无声息的副作用：
+# 在评估模式下，不管测试集怎么切分，准确率都一样。在训练模式下，只有批次又大又混杂（像训练批次那样）时结果才正常；批次很小，或者一个批次只有一个类别时，准确率就会崩溃，因为每个批次都用它自己的统计量做归一化：一个全是 0 的有序批次被平移到均值为 0，网络就再也看不出这些图像是 0 了。最后是那个悄无声息的副作用：
 
 # %%
 saved = {k: v.clone() for k, v in bn_model.state_dict().items()}
@@ -499,19 +500,19 @@ bn_model.load_state_dict(saved)  # undo it
 print(f"one training-mode forward pass moved the running mean by up to {shift:.4f}")
 
 # %% [markdown]
-# 动量为 0.1 时，单个批次就会把滑动均值朝它自己的均值拉近 10%；在训练模式下“评估”整个测试集，会把训练期间存下的统计量覆盖掉。规则是：在验证、测试和预测之前调用 `model.eval()`，重新开始训练之前调用 `model.train()`（`course_lib.training.fit` 和 `evaluate` 会替你做这件事）。
+# 在 momentum 为 0.1 时，一个批次就会把滑动均值朝它自己的均值拉近 10%；在训练模式下“评估”测试集，会覆盖训练时保存下来的统计量。规则：在验证、测试和预测之前调用 `model.eval()`，重新训练之前调用 `model.train()`（`course_lib.training.fit` 和 `evaluate` 会替你做这件事）。
 #
-# ## 6. 实验：同一个网络，有 BN 与无 BN
+# ## 6. 实验：同一个网络，带 BN 与不带 BN
 #
-# 取第 5 节的网络，分别带 BN 和不带 BN，用普通的 SGD 训练（每批 32 个样本，每轮 40 步，共 6 轮），学习率分别取正常的 0.1 和偏高的 1.0，每种设置各用三个随机种子（种子决定初始权重和批次顺序，带 BN 与不带 BN 的运行共用同一个种子）。每 10 步，我们记录这 10 步的平均训练损失和验证准确率，并记下损失第一次不是有限值的那一步。
+# 第 5 节的网络，分别带 BN 和不带 BN，用普通 SGD 训练（批次大小 32，每个轮次 40 步，共 6 个轮次），学习率分别取正常的 0.1 和偏高的 1.0，各用三个随机种子（每个种子为两个网络固定相同的初始权重和批次顺序）。每 10 步记录一次训练损失的平均值和验证准确率，并记下第一个损失不是有限值的步。
 
 
 # %%
-def train_and_watch(batchnorm, lr, seed, epochs=6, every=10):
+def train_and_watch(batchnorm, lr, seed, epochs=6, every=10, after_relu=False):
     """SGD on the digits -> (mean training loss of each `every` steps, validation accuracy
     after them, the first step whose loss is not finite or None)."""
     set_seed(seed)
-    model, loss_fn = make_mlp(batchnorm), nn.CrossEntropyLoss()
+    model, loss_fn = make_mlp(batchnorm, after_relu=after_relu), nn.CrossEntropyLoss()
     optimizer, loader = torch.optim.SGD(model.parameters(), lr=lr), digit_loader(seed)
     batch_losses, losses, accuracies, nan_step = [], [], [], None
     for x, y in (batch for _ in range(epochs) for batch in loader):
@@ -575,7 +576,7 @@ assert all(claims.values())
 
 # %%
 per_epoch = len(digit_loader(0))  # steps per epoch
-fig, axes = plt.subplots(2, 2, figsize=(12, 7), layout="constrained")
+fig, axes = plt.subplots(2, 2, figsize=(11, 6.6), layout="constrained")
 for (name, lr), seeds in runs.items():
     row = axes[int(lr == 1.0)]
     for seed, (losses, accuracies, nan_step) in enumerate(seeds):
@@ -596,11 +597,11 @@ fig.legend(*axes[1, 0].get_legend_handles_labels(), loc="outside right center", 
 plt.show()
 
 # %% [markdown]
-# 在正常学习率下，不带 BN 的网络在每个种子下起步都很慢：第一轮的大部分时间里，它的损失都停在 10 个类别随机猜测的水平 $\ln 10 = 2.3$ 附近，验证准确率也远远落后于带 BN 的网络。在高学习率下，不带 BN 的网络很不稳定。一次运行要么发散（损失溢出，梯度、继而所有权重都变成 NaN：曲线终止于叉号和红线处，准确率跌到常数猜测的水平），要么虽然撑了下来，损失却远高于带 BN 的网络。哪些种子会发散、在什么时候发散，可能随 CPU 求和结果的最后几位而改变（表格是在本机上得到的）；但各项检查在任何机器上都成立。带 BN 时，每个种子在两种学习率下都能正常训练。原因之一在于：把给 BN 提供输入的权重整体放大或缩小，BN 的输出并不改变，所以一个大步长无法让隐藏层数值的尺度爆炸；而且不管下面的层做了什么，每一层看到的输入总是均值 0、方差 1。
+# 在正常学习率下，不带 BN 的网络在每个种子下起步都很慢：第一轮的大部分时间里，它的损失都停在 10 个类别随机猜测的水平 $\ln 10 = 2.3$ 附近，验证准确率也远远落后。在高学习率下它很不稳定：一次运行要么发散（损失溢出，权重变成 NaN：曲线终止于叉号和红线处），要么虽然撑了下来，损失却远高于带 BN 的网络。哪些种子会发散、在什么时候发散，可能随 CPU 求和结果的最后几位而改变（表格是在本机上得到的）；但各项检查在任何机器上都成立。带 BN 时，每个种子在两种学习率下都能正常训练。不管下面的层做了什么，BN 都让每个单元在批次上的均值为 $\beta$、标准差为 $|\gamma|$（两者都是学出来的，初始为 0 和 1）；经过 ReLU 之后，下一层在开始时看到的均值约为 0.4、标准差约为 0.6（第 2 节）。第 8 节会讨论这为什么有用。
 #
 # ## 7. 陷阱：批次大小为 1 与小批次
 #
-# **训练模式下批次大小为 1。** 只有一个样本时，$\mu = x$，于是 $\hat x = 0$，无论输入是什么，输出都是 $\beta$。这时第 4 节的公式给出 $\partial L/\partial x = 0$ 和 $\partial L/\partial\gamma = \sum_i d_i \hat x_i = 0$：BN 下面的层都学不到任何东西，它自己的缩放参数也学不到。但 $\partial L/\partial\beta = \sum_i d_i$ 不为零：$\beta$（以及上面的每一层）仍在学习，只不过学的是去拟合一个常数。我们的函数与 PyTorch 的底层算子结果一致（`torch.batch_norm` 是 `nn.BatchNorm1d` 底层的运算，只是没有检查批次大小）：
+# **训练模式下批次大小为 1。** 只有一个样本时，$\mu = x$，于是 $\hat x = 0$，无论输入是什么，输出都是 $\beta$。第 4 节的公式给出 $\partial L/\partial x = 0$ 和 $\partial L/\partial\gamma = 0$；只有 $\partial L/\partial\beta = \sum_i d_i$ 不为零，所以 $\beta$（以及上面的每一层）学到的只是去拟合一个常数。我们的函数与 PyTorch 的底层算子结果一致（`torch.batch_norm` 是 `nn.BatchNorm1d` 底层的运算，只是没有检查批次大小）：
 
 # %%
 x1, d1 = rng.normal(size=(1, 4)), rng.normal(size=(1, 4))
@@ -644,7 +645,7 @@ pair = rng.normal(size=(2, 5)) * 10
 print(batchnorm_forward(pair, np.ones(5), np.zeros(5))[0])
 
 # %% [markdown]
-# **小批次的统计量噪声大。** $\mu_t$ 是 $B$ 个值的平均，所以它在整个训练集均值附近的波动约为 $\sigma/\sqrt B$（即标准误）。我们在训练好的模型的第一层上测量这一点：对每种批次大小，随机抽取 200 个训练图像批次，算出 64 个单元各自的批次均值和方差，求它们在各批次之间的标准差与该单元的 $\sigma$（或 $\sigma^2$）之比，再对所有单元取平均。
+# **小批次的统计量有噪声。** $\mu_t$ 是 $B$ 个值的平均，所以它相对于整个训练集均值的分散程度约为 $\sigma/\sqrt B$。我们在训练好的模型的第一层上测量：对每种批次大小，取 200 个随机批次，计算 64 个单元各自的批次均值和批次方差，求它们在批次之间的标准差，再除以该单元的 $\sigma$（或 $\sigma^2$），最后对所有单元取平均。
 
 # %%
 with torch.no_grad():
@@ -665,9 +666,9 @@ for B, sm, sv in zip(sizes, spread_mean, spread_var, strict=True):
 
 # %%
 fig, ax = plt.subplots(layout="constrained")
-ax.loglog(sizes, spread_mean, "o-", label="batch mean (relative to $\\sigma$)")
-ax.loglog(sizes, spread_var, "s-", label="batch variance (relative to $\\sigma^2$)")
-ax.loglog(sizes, 1 / np.sqrt(sizes), "k--", label="$1/\\sqrt{B}$")
+ax.loglog(sizes, spread_mean, "o-", color=color_of("batch mean", 0), label="batch mean (relative to $\\sigma$)")  # fmt: skip
+ax.loglog(sizes, spread_var, "s-", color=color_of("batch variance", 1), label="batch variance (relative to $\\sigma^2$)")  # fmt: skip
+ax.loglog(sizes, 1 / np.sqrt(sizes), "--", color=color("reference"), label="$1/\\sqrt{B}$")
 ax.set(
     xlabel="batch size B", ylabel="spread across batches", title="noise of BN's batch statistics"
 )
@@ -675,13 +676,135 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# 在 200 个批次的噪声范围内，批次均值的波动符合 $1/\sqrt B$，而批次方差的噪声还要更大。批次大小为 2 或 4 时，每个训练步用来归一化的统计量都偏离半个标准差甚至更多，所以网络是在带噪声的输入上训练的，而滑动平均也很难吻合它在测试时的行为。BN 的批次应保持在几十个样本或更多；对于非常小的批次，通常改用不依赖批次的归一化方法：**层标准化**（layer normalization）对每个样本在它自己的各个特征上做归一化（Transformer 用的就是它），组标准化（group normalization）则在通道分组上做归一化。
+# 批次均值的分散程度在 200 个批次的噪声范围内符合 $1/\sqrt B$，批次方差的噪声还要更大。批次大小为 2 或 4 时，每一步做归一化所用的统计量都会偏差半个标准差甚至更多。让 BN 的批次保持在几十个样本以上；批次极小时，通常换用不依赖批次的归一化方法：**层标准化**（layer normalization）在每个样本自己的特征上做归一化（Transformer 就用它），组归一化则在通道组上做归一化。
 
 # %% [markdown]
-# ## 8. 函数库、要点与作业
+# ## 8. 图像、偏置、微调，以及 BN 为什么有用
+#
+# **BatchNorm2d。** 卷积层输出形状为 $(N, C, H, W)$ 的图像：$C$ 个通道，每个通道是一张 $H \times W$ 个位置的特征图，由同一个卷积核算出。因此 BN 对每个*通道*在全部 $N \cdot H \cdot W$ 个值上做归一化（每个通道一组 $\mu_c$、$\sigma_c^2$、$\gamma_c$、$\beta_c$），滑动方差里用的是 $B = NHW$。下面从零实现，并与 `torch.nn.BatchNorm2d` 和 `course_lib.layers.BatchNorm2d` 对照：
+
+
+# %%
+def batchnorm2d_forward(x, gamma, beta, eps=1e-5):
+    """Training-mode BN of images x (N, C, H, W): one mean and biased variance per channel."""
+    mu, var = x.mean(axis=(0, 2, 3), keepdims=True), x.var(axis=(0, 2, 3), keepdims=True)
+    return gamma[:, None, None] * (x - mu) / np.sqrt(var + eps) + beta[:, None, None]
+
+
+gamma3, beta3 = np.array([1.5, 0.5, 1.0]), np.array([0.0, 1.0, -1.0])
+torch_bn2, lib_bn2 = nn.BatchNorm2d(3, dtype=torch.float64), BatchNorm2d(3)
+with torch.no_grad():
+    torch_bn2.weight.copy_(torch.tensor(gamma3))
+    torch_bn2.bias.copy_(torch.tensor(beta3))
+lib_bn2.params["gamma"][...], lib_bn2.params["beta"][...] = gamma3, beta3
+
+# %%
+errors2d = []
+for k in range(3):  # three batches of 4 images with 3 channels of 5 x 5 on different scales
+    xb = rng.normal(size=(4, 3, 5, 5)) * np.array([1.0, 10.0, 0.1])[:, None, None] + k
+    db, xb_t = rng.normal(size=xb.shape), torch.tensor(xb, requires_grad=True)
+    (out_t := torch_bn2(xb_t)).backward(torch.tensor(db))
+    errors2d += [rel_error(batchnorm2d_forward(xb, gamma3, beta3), out_t),
+                 rel_error(lib_bn2.forward(xb), out_t), rel_error(lib_bn2.backward(db), xb_t.grad)]  # fmt: skip
+errors2d += [rel_error(lib_bn2.running_mean, torch_bn2.running_mean),
+             rel_error(lib_bn2.running_var, torch_bn2.running_var)]  # fmt: skip
+print(f"3 batches: output from scratch and course_lib, dx, running mean and variance vs "
+      f"torch.nn.BatchNorm2d: max relative error {format_bound(max(errors2d), 1e-12)}")  # fmt: skip
+assert max(errors2d) < 1e-12
+
+# %% [markdown]
+# **BN 之前不要偏置。** BN 会减去每个单元的批次均值，而紧挨在它前面加上的偏置 $b$ 正是这个均值的一部分：$\mathrm{BN}(Wx + b) = \mathrm{BN}(Wx)$。这个偏置不起任何作用，它的梯度为 0（$\partial L/\partial x$ 的每一列之和为零，见第 4 节）；它的工作由 $\beta$ 来做。所以 BN 前面的层不带偏置：`nn.Linear(..., bias=False)`、`nn.Conv2d(..., bias=False)`。
+
+# %%
+x_b, up = torch.tensor(Xd_tr[:32]), torch.tensor(rng.normal(size=(32, 16)))  # float64
+lin_b, bn_b = nn.Linear(64, 16).double(), nn.BatchNorm1d(16).double()
+out_b = bn_b(lin_b(x_b))
+out_b.backward(up)  # any loss: a fixed upstream gradient
+with torch.no_grad():
+    lin_b.bias += 5.0
+    moved = (bn_b(lin_b(x_b)) - out_b).abs().max().item()
+bias_grad = lin_b.bias.grad.abs().max().item()
+print(f"gradient of the bias before BN: {format_bound(bias_grad, 1e-12)}; shifting the bias by 5 "
+      f"changes BN's output by {format_bound(moved, 1e-12)}")  # fmt: skip
+print(f"parameters of nn.Linear(64, 16): {sum(q.numel() for q in lin_b.parameters())}, "
+      f"with bias=False: {nn.Linear(64, 16, bias=False).weight.numel()}")  # fmt: skip
+assert bias_grad < 1e-12 and moved < 1e-12
+
+# %% [markdown]
+# **微调时的 BN。** 训练好的网络常常要*微调*：在一个小的新数据集上，以小批次再训练一会儿。在训练模式下，BN 会用几个不具代表性的样本的统计量做归一化，还会用它们覆盖自己的滑动统计量。所以要让 BN 保持在评估模式：调用 `model.train()` 之后，再对每个 BN 层调用 `.eval()`，让它使用在大数据集上学到的统计量；$\gamma$ 和 $\beta$ 仍然照常学习。下面把第 5 节的网络在 30 张数字 0–2 的图像上，以大小为 4 的批次（学习率 0.01）微调 30 步，两种做法各来一次：
+
+
+# %%
+def fine_tune(freeze_bn, steps=30, seed=0):
+    """A copy of bn_model after `steps` SGD steps on (x_few, y_few) in batches of 4."""
+    model = copy.deepcopy(bn_model).train()
+    if freeze_bn:
+        for layer in model.modules():
+            if isinstance(layer, nn.BatchNorm1d):
+                layer.eval()  # normalise with the running statistics and keep them
+    opt, gen = torch.optim.SGD(model.parameters(), lr=0.01), torch.Generator().manual_seed(seed)
+    for _ in range(steps):
+        batch = torch.randint(0, len(y_few), (4,), generator=gen)
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(x_few[batch]), y_few[batch]).backward()
+        opt.step()
+    return model
+
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# (one test image more or less, depending on the CPU; the next cell states what holds)
+few = np.flatnonzero(yd_va < 3)[:30]  # 30 validation images, all of them 0, 1 or 2
+x_few, y_few = tensor(Xd_va[few]), torch.tensor(yd_va[few])
+whole_test = [np.arange(n_te)]
+before = accuracy_in_mode(bn_model, whole_test, False)
+tuned = {"BN in training mode": fine_tune(False), "BN kept in eval()": fine_tune(True)}
+after, drift = {}, {}
+for name, model in tuned.items():
+    after[name] = accuracy_in_mode(model, whole_test, False)
+    drift[name] = max((model[k].running_mean - bn_model[k].running_mean).abs().max().item() for k in (1, 4, 7))  # fmt: skip
+    print(f"{name:<20} test accuracy {after[name]:.3f} (before {before:.3f}); running means moved by up to {drift[name]:.2f}")  # fmt: skip
+
+# %%
+trained_bn, frozen_bn = tuned
+print(f"{trained_bn}: accuracy falls by more than 0.03: {before - after[trained_bn] > 0.03}; "
+      f"running means move by more than 0.1: {drift[trained_bn] > 0.1}")  # fmt: skip
+print(f"{frozen_bn}: accuracy within 0.015 of before: {abs(before - after[frozen_bn]) < 0.015}; "
+      f"running means unchanged: {drift[frozen_bn] == 0}")  # fmt: skip
+assert before - after[trained_bn] > 0.03 and drift[trained_bn] > 0.1
+assert abs(before - after[frozen_bn]) < 0.015 and drift[frozen_bn] == 0
+
+# %% [markdown]
+# BN 处于训练模式时，滑动均值被大幅拉向这三个数字，在全部十个数字上的准确率随之下降；保持在评估模式时，BN 的统计量纹丝不动，准确率几乎不变。
+#
+# **BN 为什么有用？一个尚无定论的问题。** 提出 BN 的论文（Ioffe 和 Szegedy，2015）把原因归于**内部协变量偏移**（internal covariate shift）：每次更新都会改变每一层输入的分布，下一层只能不停地追赶；BN 把这些输入的均值和方差固定下来。Santurkar 等人（2018）检验了这一说法：在 BN 之后注入噪声，让分布在每一步都发生偏移，训练效果与普通 BN 相差无几；而且按他们的度量，BN 并没有减少这种偏移。他们发现的是另一件事：损失变得更平滑了——沿着一步的方向，损失及其梯度的变化更小，所以可以安全地迈更大的步子。一个相关的效应很容易测量：BN 的输出不受前面权重尺度的影响，而这些权重的梯度会按同样的倍数缩小。
+
+# %%
+lin_s, bn_s = nn.Linear(64, 16, bias=False).double(), nn.BatchNorm1d(16).double()
+
+
+def out_and_weight_grad(scale):
+    """BN's output with lin_s's weights scaled by `scale`, and the gradient with respect to them."""
+    w = (scale * lin_s.weight.detach()).requires_grad_()
+    out = bn_s(x_b @ w.T)
+    out.backward(up)
+    return out.detach(), w.grad
+
+
+(out_1, grad_1), (out_10, grad_10) = out_and_weight_grad(1.0), out_and_weight_grad(10.0)
+change = (out_10 - out_1).abs().max().item()
+print(f"weights x 10: BN's output changes by {format_bound(change, 1e-3)} (only through epsilon); "
+      f"the weight gradient is x {(grad_10.norm() / grad_1.norm()).item():.3f}")  # fmt: skip
+assert change < 1e-3 and abs(grad_10.norm() / grad_1.norm() - 0.1) < 1e-3
+
+# %% [markdown]
+# 所以大的权重迈出的步子相对较小：有效学习率会随权重的尺度自动调整。**我们的实验能说明什么：** 标准化的输入把狭窄的山谷变圆（第 1 节，在那里“更平滑”是严格成立的）；带 BN 的手写数字网络训练得更快，并能承受 $\eta = 1$（第 6 节）；BN 不受它下面那些权重的尺度影响。这些都与两种解释相符。**它们不能说明的：** 到底是哪种机制带来了好处。我们既没有测量每一层输入分布的偏移，也没有测量网络损失的平滑程度，没有做注入噪声的对照实验，而且只在 8×8 的手写数字上用三个随机种子训练了一个小网络。
+
+# %% [markdown]
+# ## 9. 库、要点与作业
 #
 # **`course_lib` 中的实现。** `course_lib.layers.BatchNorm1d(num_features, eps=1e-5,
-# momentum=0.1)` 包含第 3 节的前向过程、第 4 节的反向过程和第 5 节的滑动统计量，并沿用 PyTorch 的约定：参数为 `params["gamma"]` 和 `params["beta"]`，数组 `running_mean`（初始为 0）和 `running_var`（初始为 1，用无偏方差更新），以及 `train()` / `eval()`。和 PyTorch 一样，它在训练模式下拒绝只有一行的输入。我们在三个训练批次（前向和反向）和一个评估批次上，把它与 `torch.nn.BatchNorm1d` 对照验证：
+# momentum=0.1)` 包含第 3 节的前向过程、第 4 节的反向过程和第 5 节的滑动统计量，遵循 PyTorch 的约定：`params["gamma"]`、`params["beta"]`、`running_mean`（初始为 0）、`running_var`（初始为 1，用无偏方差更新），以及 `train()` / `eval()`；`BatchNorm2d` 按通道做同样的事。两者都像 PyTorch 一样，在训练模式下拒绝每个单元只有一个值的输入。下面在三个训练批次（前向和反向）和一个评估批次上，与 `torch.nn.BatchNorm1d` 对照：
 
 # %%
 lib_bn, torch_bn = BatchNorm1d(4), nn.BatchNorm1d(4, dtype=torch.float64)
@@ -730,24 +853,107 @@ print(f"evaluation mode, one image -> logits of shape {net.eval().forward(Xd_te[
 # %% [markdown]
 # **要点。**
 #
-# - 尺度不同的特征会让误差曲面变成狭窄的山谷：条件数随尺度之比的平方增长，即使用最佳的固定学习率，梯度下降所需的步数也比标准化之后多出数千倍。
-# - 特征归一化只使用训练集的统计量，并把它们沿用到新数据上。隐藏层的值是下一层的特征，所以我们在网络内部再次归一化，放在激活函数之前或之后都可以。
-# - 批次标准化用小批量的均值和有偏方差对每个单元做归一化，再乘以 $\gamma$ 缩放、加上 $\beta$ 平移。整个批次成为一次计算：一个样本的输出取决于其他样本，梯度也一样，$\partial L/\partial x = \frac{1}{Bs}\big(Bg - \sum g - \hat x \sum g\hat x\big)$。
-# - 为了推理，BN 维护各批次统计量的滑动平均；PyTorch 的 `momentum = 0.1` 是新批次的权重（即上文的 $1 - p$），滑动方差存的是无偏方差。忘记调用 `model.eval()`（评估模式）会让预测依赖于批次，还会覆盖滑动统计量；`model.train()` 则切换回训练模式。
-# - 在第 6 节的三个种子上，BN 在正常学习率下训练得更快，在高学习率下也能继续训练，而不带 BN 的网络在高学习率下会发散或停滞不前。
-# - 批次大小为 1 时，BN 不向它的输入和 $\gamma$ 传递任何梯度（只有 $\beta$ 在学习）；批次大小为 2 时，每个单元都变成 $\pm 1$；批次统计量的噪声按 $1/\sqrt B$ 变化：BN 的批次要足够大。
+# - 不同尺度的特征使误差曲面成为一条狭窄的山谷，梯度下降在其中需要的步数是标准化之后的几千倍。
+# - 特征归一化使用训练集的统计量，并把它们用于新数据；隐藏层的值也是特征，所以要在网络内部再归一化一次。
+# - 批次标准化用小批次的均值和有偏方差对每个单元做归一化，再用 $\gamma$ 缩放、用 $\beta$ 平移；一个样本的输出和梯度都取决于整个批次。图像按通道做归一化；BN 前面的层不需要偏置。
+# - 推理时 BN 使用滑动平均（PyTorch 的 `momentum` 是新批次的权重；滑动方差是无偏的）。忘记调用 `model.eval()` 会让预测取决于批次；微调时要让 BN 保持在评估模式。
+# - BN 在正常学习率下训练得更快，在高学习率下也能继续训练。至于原因是内部协变量偏移减少了，还是损失更平滑了，我们的实验无法判定。
+# - 批次大小为 1 时，BN 不会把梯度传给它的输入；批次统计量的噪声按 $1/\sqrt B$ 变化。
 
 # %% [markdown]
-# **作业。** `homework/hw06_batchnorm.ipynb`：用 NumPy 写出 BN 训练时的前向过程（含滑动统计量）、评估模式下的前向过程以及反向过程，结果要与 `torch.nn.BatchNorm1d` 一致，包括经过许多批次之后的滑动均值和滑动方差。
+# **作业。** `homework/hw06_batchnorm.ipynb`：用 NumPy 写出 BN 带滑动统计量的训练前向过程、评估模式下的前向过程和反向过程，并与 `torch.nn.BatchNorm1d` 对照，包括滑动统计量。
 #
-# **术语表。** 本讲的关键术语（误差曲面、特征归一化、标准化、批次标准化、滑动平均、无偏方差、训练模式与评估模式）都收录在课程术语表 [glossary.md](glossary.md) 中，附有英文和中文。
+# **术语表。** 加粗的术语都收录在课程的[术语表](glossary.md)中，附有英文和中文。
 #
-# ## 9. 练习
+# ## 10. 练习
 #
-# 先预测答案，再运行代码。
+# 先预测答案，再运行代码，然后打开答案。
+
+# %% [markdown]
+# **1.** 在第 1 节中，把 $x_2$ 乘以 10 而不是 100。原始输入上的条件数和梯度下降的步数会变为原来的多少倍？
+
+# %% tags=["answer"]
+kappa = {}
+for scale in (10.0, 100.0):
+    lam = np.linalg.eigvalsh(LinearMSE(X_unit * np.array([1.0, scale]), y_reg, "").H)
+    kappa[scale] = lam[-1] / lam[0]
+s10 = LinearMSE(X_unit * np.array([1.0, 10.0]), y_reg, "x2 scaled by 10")
+lam10 = np.linalg.eigvalsh(s10.H)
+steps10 = len(gradient_descent(s10, 2 / (lam10[0] + lam10[-1]))) - 1
+print(f"condition number: x2 x 10 {kappa[10.0]:.1f}, x2 x 100 {kappa[100.0]:.1f} (ratio {kappa[100.0] / kappa[10.0]:.0f}); "
+      f"GD steps with x2 x 10: {steps10}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
 #
-# 1. 在第 1 节中，把 $x_2$ 放大 10 倍而不是 100 倍。原始输入上的条件数和梯度下降的步数分别变为原来的多少倍？
-# 2. 在 `make_mlp` 中，把 BN 放到 ReLU 之后而不是之前，然后重新运行第 6 节。网络在学习率 1.0 下还能训练吗？再试试学习率 3.0，分别带 BN 和不带 BN。
-# 3. 使用 PyTorch 的 `momentum=0.01` 时，要经过多少个批次，初始滑动方差的权重才会小于 0.04？用第 5 节的循环来验证。
-# 4. 对于大小为 2 的批次，$\hat x = \pm 1$（忽略 $\epsilon$）。用第 4 节的公式预测 $d_1 = d_2$ 时的 $\partial L/\partial x$，再用 `batchnorm_backward` 验证。
-# 5. 在训练模式下，用按标签排序、每批 64 张的批次对测试集分类。准确率更接近评估模式的结果，还是更接近排序后每批 32 张的结果？
+# 条件数约缩小为原来的百分之一：它随尺度之比的*平方*增长，因为 $H = \frac2N A^\top A$ 会把 $x_2$ 的尺度乘上它自己。步数约为 $\tfrac\kappa4\ln(\cdot)$，也大约缩小同样的倍数，从第 1 节的 39 558 步降到 396 步。
+# </details>
+
+# %% [markdown]
+# **2.** 用 BN 放在 ReLU 之后（`after_relu=True`）的 `make_mlp` 构建网络，并按第 6 节的方式以 lr 1.0（种子 0）训练。它还能训练吗？然后以 lr 3.0 训练通常的 BN 网络。
+
+# %% tags=["answer"]
+tries = {"BN after ReLU, lr 1.0": train_and_watch(True, 1.0, 0, after_relu=True),
+         "BN before ReLU, lr 3.0": train_and_watch(True, 3.0, 0)}  # fmt: skip
+for name, (loss, acc, nan_step) in tries.items():
+    print(f"{name}: diverged {nan_step is not None}; last-epoch training loss below 0.3: "
+          f"{loss[-4:].mean() < 0.3}; validation accuracy above 0.9 in the last epoch: {acc[-4:].max() > 0.9}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
+#
+# 能：BN 放在 ReLU 之后，网络在 lr 1.0 下的训练效果与 BN 放在之前时差不多，只是在这个学习率下，它的验证准确率在相邻两次评估之间起伏很大。在 lr 3.0 下，通常的 BN 网络仍然没有发散，而不带 BN 的网络在 1.0 时就已经失败了（第 6 节）；但它训练得更差：最后一个轮次的损失一直高于 0.3。BN 拓宽了可用学习率的范围，但并没有取消上限。
+# </details>
+
+# %% [markdown]
+# **3.** 取 PyTorch 的 `momentum=0.01` 时，要经过多少个批次，初始的滑动方差所占的权重才会低于 0.04？用 `nn.BatchNorm1d` 验证一下。
+
+# %% tags=["answer"]
+slow = nn.BatchNorm1d(1, momentum=0.01, dtype=torch.float64)
+weights = []
+for _ in range(400):  # constant batches have variance 0, so running_var = 0.99^n exactly
+    slow(torch.full((4, 1), 2.0, dtype=torch.float64))
+    weights.append(slow.running_var.item())
+first = next(n for n, w in enumerate(weights, 1) if w < 0.04)
+print(f"the initial variance weighs {weights[first - 1]:.4f} after {first} batches "
+      f"({weights[first - 2]:.4f} after {first - 1}); ln 0.04 / ln 0.99 = {np.log(0.04) / np.log(0.99):.1f}")  # fmt: skip
+print(
+    f"with momentum 0.1: below 0.04 after {next(n for n in range(1, 100) if 0.9**n < 0.04)} batches"
+)
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
+#
+# 321 个批次之后：初始值的权重是 $(1 - m)^n = 0.99^n$，一旦 $n > \ln 0.04/\ln 0.99 = 320.3$，它就低于 0.04。momentum 为 0.1 时只需 31 个批次；更小的 momentum 在十倍多的批次上做平均，结果更平滑，但忘掉初始值（以及在训练改变权重时跟上变化）的速度也慢了十倍。
+# </details>
+
+# %% [markdown]
+# **4.** 批次大小为 2 时，$\hat x = \pm 1$（在 $\epsilon$ 的误差范围内）。用第 4 节的公式预测 $d_1 = d_2$ 时的 $\partial L/\partial x$，再用 `batchnorm_backward` 验证。
+
+# %% tags=["answer"]
+x_pair, d_equal = rng.normal(size=(2, 3)), np.tile(rng.normal(size=(1, 3)), (2, 1))  # d_1 = d_2
+dx_pair = batchnorm_backward(d_equal, batchnorm_forward(x_pair, np.ones(3), np.zeros(3))[1])[0]
+print(f"dL/dx for d_1 = d_2: largest |entry| {format_bound(np.abs(dx_pair).max(), 1e-12)}")
+assert np.abs(dx_pair).max() < 1e-12
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
+#
+# 为零。由于 $g_1 = g_2 = \gamma d$，且 $\hat x_2 = -\hat x_1$：$B g_j - \sum_i g_i =
+# 2\gamma d - 2\gamma d = 0$，$\sum_i g_i \hat x_i = \gamma d(\hat x_1 + \hat x_2) = 0$。对两个样本相同的上游梯度要求把两个输出朝同一方向移动，而 BN 的输出恒为 $\pm 1$，无法那样移动。
+# </details>
+
+# %% [markdown]
+# **5.** 在训练模式下，用按标签排好序的、每批 64 张的批次对测试集分类。准确率更接近评估模式下的数字，还是更接近每批 32 张有序批次的数字？
+
+# %% tags=["answer"]
+sorted_64 = np.array_split(np.argsort(yd_te, kind="stable"), n_te // 64)
+print(f"training mode, sorted batches of {len(sorted_64[0])}-{len(sorted_64[-1])}: "
+      f"accuracy {accuracy_in_mode(bn_model, sorted_64, True):.3f}; "
+      f"evaluation mode {accuracy_in_mode(bn_model, whole_test, False):.3f}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
+#
+# 更接近每批 32 张的有序批次（第 5 节中为 0.305），而不是评估模式：0.591。按标签排序时，一个 67 张的批次只包含两三个数字，它的统计量与训练批次的混合仍然相差很远。只有当批次是数据的混合样本时，更大的批次才有帮助；在评估模式下，怎么分批都无所谓。
+# </details>
