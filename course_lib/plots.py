@@ -199,6 +199,11 @@ def _contour_levels(Z: np.ndarray, levels: int, log_levels: bool) -> np.ndarray:
     return np.linspace(low, high, levels)
 
 
+def _level_label(value: float, _position: Any = None) -> str:
+    """A contour level for the colour bar: two significant digits below 10, whole above."""
+    return f"{value:.2g}" if abs(value) < 10 else f"{value:.0f}"
+
+
 def contour_with_paths(
     surface: Any,
     paths: Mapping[str, np.ndarray] | None = None,
@@ -208,6 +213,7 @@ def contour_with_paths(
     levels: int = 30,
     log_levels: bool = True,
     colorbar: bool = True,
+    colorbar_label: str = "loss",
     ax: Axes | None = None,
 ) -> Axes:
     """Contour lines of a 2-D surface with optimizer trajectories drawn on top.
@@ -224,6 +230,9 @@ def contour_with_paths(
         levels: number of contour levels (>= 2).
         log_levels: space the levels geometrically above the minimum (good for valleys).
         colorbar: add a colour bar for the contour levels.
+        colorbar_label: what the colour bar shows (``"loss"``; say ``"f(x, y)"`` for a
+            function that is no loss). Its tick labels keep two significant digits below
+            10, so neighbouring levels such as 0.6 and 1.4 are not both printed as "1".
         ax: Axes to draw into; a new figure when None.
 
     Returns:
@@ -237,6 +246,8 @@ def contour_with_paths(
             raise ValueError(f"paths[{name!r}] must have shape (T, 2), got {arr.shape}")
         checked[name] = arr
     levels = check_int(levels, "levels", low=2)
+    if not isinstance(colorbar_label, str):
+        raise TypeError(f"colorbar_label must be a str, got {type(colorbar_label).__name__}")
     if not callable(getattr(surface, "value", None)):
         raise TypeError(f"surface must have a value(p) method, got {type(surface).__name__}")
     xlim = _limits(_default(xlim, surface, "default_xlim", "xlim"), "xlim")
@@ -249,7 +260,7 @@ def contour_with_paths(
         raise ValueError(f"surface.value returned shape {Z.shape} for points {(*X.shape, 2)}")
     contours = ax.contour(X, Y, Z, levels=_contour_levels(Z, levels, log_levels), **_CONTOUR)
     if colorbar:
-        ax.figure.colorbar(contours, ax=ax, label="loss", shrink=0.85)
+        ax.figure.colorbar(contours, ax=ax, label=colorbar_label, shrink=0.85, format=_level_label)
     # Paths drawn first are drawn widest, so a later path lying on top of an earlier one
     # leaves the earlier one visible as a rim around it.
     widths = np.linspace(3.2, 1.2, max(len(checked), 2))
