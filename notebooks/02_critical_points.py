@@ -161,10 +161,36 @@ assert loss_deep.item() > math.log(2) > best_constant and norms[-1] > 1e-2 > 1e-
 # %% [markdown]
 # The output layer's gradient is far from zero, and the loss is *above* that of the best
 # constant guess, which the output layer alone could reach through its bias: this is not a
-# critical point. It is a *vanishing-gradient plateau*. Each sigmoid multiplies the
-# backward signal by at most $\sigma' \le 1/4$, so the gradient shrinks by orders of
-# magnitude from layer to layer (printed above); the first layers receive almost nothing
-# and do not learn, and the network's output hardly depends on its input:
+# critical point. It is a *vanishing-gradient plateau*. Going back through layer $k$, the
+# backward signal $\delta_k = \partial L/\partial z_k$ (at the layer's output $z_k$) is
+# multiplied by the weights and then by the sigmoid's slope:
+# $\delta_{k-1} = (\delta_k W_k) \odot \sigma'(z_{k-1})$. So one layer changes its size by at
+# most $\lVert W_k\rVert_2 \max\sigma'$ (largest singular value times largest slope), and
+# $\sigma' \le 1/4$. With the small weights of PyTorch's default initialisation that bound
+# is below 1 at every layer here:
+
+# %%
+zs, h = [], X_train
+for layer in deep:  # the forward pass again, keeping every z_k and its gradient
+    h = layer(h)
+    if isinstance(layer, nn.Linear):
+        h.retain_grad()
+        zs.append(h)
+loss_fn(h, y_train).backward()
+linears = [layer for layer in deep if isinstance(layer, nn.Linear)]
+bounds, ratios = [], []
+for k in range(11, 0, -1):  # from the output layer back to the first
+    slope = torch.sigmoid(zs[k - 1]) * (1 - torch.sigmoid(zs[k - 1]))
+    bounds.append((torch.linalg.matrix_norm(linears[k].weight, 2) * slope.max()).item())
+    ratios.append((zs[k - 1].grad.norm() / zs[k].grad.norm()).item())
+print("‖δ_{k-1}‖ / ‖δ_k‖, k = 12 … 2: " + " ".join(f"{r:.2f}" for r in ratios))
+print("bound ‖W_k‖·max σ':          " + " ".join(f"{b:.2f}" for b in bounds))
+assert all(r <= b for r, b in zip(ratios, bounds, strict=True)) and max(bounds) < 1
+
+# %% [markdown]
+# The gradient therefore shrinks by orders of magnitude from layer to layer (the norms
+# printed above); the first layers receive almost nothing and do not learn, and the
+# network's output hardly depends on its input:
 
 # %%
 with torch.no_grad():
@@ -286,7 +312,7 @@ surface = SimpleNamespace(
     value=cubic, name="f = x³ − 3xy + y³", minimum=p_min,
     default_xlim=(-1.2, 2.0), default_ylim=(-1.2, 2.0), axis_labels=("x", "y"),
 )  # fmt: skip
-ax = contour_with_paths(surface, levels=25, log_levels=False)
+ax = contour_with_paths(surface, levels=25, log_levels=False, colorbar_label="f(x, y)")
 grid = np.stack(np.meshgrid(np.linspace(-1.2, 2, 200), np.linspace(-1.2, 2, 200)), axis=-1)
 red = plots.color("highlight")
 ax.contour(grid[..., 0], grid[..., 1], cubic(grid), levels=[0.0], colors=[red], linestyles="--")
@@ -924,7 +950,7 @@ for surface in (IllConditionedQuadratic(10), Rosenbrock(), Saddle(), TwoWeightNe
 # eigenvector, and take one Newton step.
 #
 # **Glossary.** Every term in bold is in the course [glossary](glossary.md), in English and
-# Chinese (e.g. saddle point — 鞍点, Hessian — 黑塞矩阵, condition number — 条件数).
+# Chinese (e.g. saddle point — 鞍点, Hessian — 海森矩阵, condition number — 条件数).
 
 # %% [markdown]
 # **Exercises.** Predict the answer before you run the code.

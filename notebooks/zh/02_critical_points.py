@@ -137,7 +137,28 @@ print(f"training loss {loss_deep.item():.3f}; ln 2 = {math.log(2):.3f}; best con
 assert loss_deep.item() > math.log(2) > best_constant and norms[-1] > 1e-2 > 1e-6 > norms[0]
 
 # %% [markdown]
-# 输出层的梯度远不为零，而且损失*高于*最佳常数猜测的损失，而单靠输出层的偏置就能达到那个损失：所以这不是临界点，而是*梯度消失造成的平台*（vanishing-gradient plateau）。每个 sigmoid 都会把反向传播的信号乘上至多 $\sigma' \le 1/4$，因此梯度每经过一层都会缩小几个数量级（见上面的输出）；最前面的几层几乎收不到梯度，学不到东西，于是网络的输出几乎不依赖于它的输入：
+# 输出层的梯度远不为零，而且损失*高于*最佳常数猜测的损失，而单靠输出层的偏置就能达到那个损失：所以这不是临界点，而是*梯度消失造成的平台*（vanishing-gradient plateau）。反向经过第 $k$ 层时，反向信号 $\delta_k = \partial L/\partial z_k$（在该层的输出 $z_k$ 处）先乘以权重，再乘以 sigmoid 的斜率：$\delta_{k-1} = (\delta_k W_k) \odot \sigma'(z_{k-1})$。所以经过一层，信号的大小至多变为原来的 $\lVert W_k\rVert_2 \max\sigma'$ 倍（最大奇异值乘以最大斜率），而 $\sigma' \le 1/4$。PyTorch 默认初始化给出的权重较小，在这里每一层的这个上界都小于 1：
+
+# %%
+zs, h = [], X_train
+for layer in deep:  # the forward pass again, keeping every z_k and its gradient
+    h = layer(h)
+    if isinstance(layer, nn.Linear):
+        h.retain_grad()
+        zs.append(h)
+loss_fn(h, y_train).backward()
+linears = [layer for layer in deep if isinstance(layer, nn.Linear)]
+bounds, ratios = [], []
+for k in range(11, 0, -1):  # from the output layer back to the first
+    slope = torch.sigmoid(zs[k - 1]) * (1 - torch.sigmoid(zs[k - 1]))
+    bounds.append((torch.linalg.matrix_norm(linears[k].weight, 2) * slope.max()).item())
+    ratios.append((zs[k - 1].grad.norm() / zs[k].grad.norm()).item())
+print("‖δ_{k-1}‖ / ‖δ_k‖, k = 12 … 2: " + " ".join(f"{r:.2f}" for r in ratios))
+print("bound ‖W_k‖·max σ':          " + " ".join(f"{b:.2f}" for b in bounds))
+assert all(r <= b for r, b in zip(ratios, bounds, strict=True)) and max(bounds) < 1
+
+# %% [markdown]
+# 因此梯度每经过一层都会缩小几个数量级（见前面打印的范数）；最前面的几层几乎收不到梯度，学不到东西，于是网络的输出几乎不依赖于它的输入：
 
 # %%
 with torch.no_grad():
@@ -235,7 +256,7 @@ surface = SimpleNamespace(
     value=cubic, name="f = x³ − 3xy + y³", minimum=p_min,
     default_xlim=(-1.2, 2.0), default_ylim=(-1.2, 2.0), axis_labels=("x", "y"),
 )  # fmt: skip
-ax = contour_with_paths(surface, levels=25, log_levels=False)
+ax = contour_with_paths(surface, levels=25, log_levels=False, colorbar_label="f(x, y)")
 grid = np.stack(np.meshgrid(np.linspace(-1.2, 2, 200), np.linspace(-1.2, 2, 200)), axis=-1)
 red = plots.color("highlight")
 ax.contour(grid[..., 0], grid[..., 1], cubic(grid), levels=[0.0], colors=[red], linestyles="--")
@@ -770,7 +791,7 @@ for surface in (IllConditionedQuadratic(10), Rosenbrock(), Saddle(), TwoWeightNe
 #
 # **作业。** `homework/hw02_critical_points.ipynb`：用解析方法和自动微分计算黑塞矩阵，判断临界点的类型，沿负曲率的特征向量逃离鞍点，并走一步牛顿法。
 #
-# **术语表。** 每个粗体术语都收录在课程的[术语表](glossary.md)中，附有英文和中文（例如 saddle point — 鞍点，Hessian — 黑塞矩阵，condition number — 条件数）。
+# **术语表。** 每个粗体术语都收录在课程的[术语表](glossary.md)中，附有英文和中文（例如 saddle point — 鞍点，Hessian — 海森矩阵，condition number — 条件数）。
 
 # %% [markdown]
 # **练习。** 运行代码之前，先预测答案。
