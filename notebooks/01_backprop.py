@@ -50,6 +50,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.autograd import forward_ad
 from torch.utils.checkpoint import checkpoint_sequential
 
 from course_lib import autograd, data, layers, losses, plots
@@ -782,8 +783,19 @@ except RuntimeError as error:  # torch's GradcheckError is a RuntimeError
     print(f"float32 gradcheck failed: {str(error).splitlines()[0]}")
 
 # %% [markdown]
-# How much slower are finite differences? We time all gradients of the same network with
-# 375 hidden units (the cell prints its parameter count $P$):
+# **Forward mode and reverse mode.** Backpropagation is **reverse-mode** automatic
+# differentiation: one backward pass computes a *vector–Jacobian product* $u^\top J$, and
+# for a scalar loss ($u = 1$) that is the whole gradient, all $P$ partial derivatives at
+# once. **Forward-mode** differentiation carries derivatives along with the forward
+# computation instead: one pass computes a *Jacobian–vector product* $Jv$, the derivative
+# of the loss along one direction $v$. With $v = e_i$ that is one partial derivative, so
+# the gradient takes $P$ forward-mode passes: exact, unlike finite differences ($2P$
+# passes), but as many. PyTorch has both: `loss.backward()`, and dual tensors in
+# `torch.autograd.forward_ad`. Forward mode pays off for functions with few inputs and many
+# outputs; a loss has many inputs and one output.
+#
+# We get all $P$ partial derivatives of the section-8 network three ways, for 2, 8 and 32
+# hidden units, and count the passes each method makes through the loss.
 
 
 # %%
@@ -797,26 +809,87 @@ def seconds(fn, repeat):
     return best
 
 
-wide = {"W1": 0.5 * rng.standard_normal((D, 375)), "b1": np.zeros(375),
-        "W2": 0.5 * rng.standard_normal((375, C)), "b2": np.zeros(C)}  # fmt: skip
-P = sum(v.size for v in wide.values())
+passes = [0]  # calls of flat_loss, one forward pass each
+
+
+def flat_loss(theta, shapes):
+    """The section-8 loss of one parameter vector theta, cut into W1, b1, W2, b2 of `shapes`."""
+    passes[0] += 1
+    parts = torch.split(theta, [math.prod(shape) for shape in shapes])
+    return torch_loss(*(part.view(shape) for part, shape in zip(parts, shapes, strict=True)))
+
+
+# %%
+def by_differences(theta, shapes):
+    f = lambda v: flat_loss(torch.from_numpy(v), shapes).item()  # noqa: E731
+    return numerical_gradient(f, theta.numpy().copy())  # 2 passes per parameter
+
+
+def by_forward_mode(theta, shapes):
+    partials = []
+    for e in torch.eye(len(theta), dtype=torch.float64):  # one pass per direction e_i
+        with forward_ad.dual_level():  # theta carries the tangent e through the pass
+            loss = flat_loss(forward_ad.make_dual(theta, e), shapes)
+            partials.append(forward_ad.unpack_dual(loss).tangent.item())
+    return np.array(partials)
+
+
+def by_reverse_mode(theta, shapes):
+    theta = theta.clone().requires_grad_()
+    flat_loss(theta, shapes).backward()  # one forward pass, then one backward pass
+    return theta.grad.numpy()
+
+
+methods = {"finite differences": by_differences, "forward mode": by_forward_mode,
+           "reverse mode": by_reverse_mode}  # fmt: skip
 
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-def wide_loss(_):
-    return forward_pass(wide, X, y, reg)[0]
-
-
-t_numeric = seconds(lambda: [numerical_gradient(wide_loss, v) for v in wide.values()], repeat=1)
-t_backprop = seconds(lambda: backward_pass(wide, X, y, reg, forward_pass(wide, X, y, reg)[1]), 20)
-print(f"P = {P}: finite differences {t_numeric:.2e} s, backprop {t_backprop:.2e} s")
+timing, counts, gradients = {}, {}, {}
+for hidden in (2, 8, 32):
+    shapes = [(D, hidden), (hidden,), (hidden, C), (C,)]
+    theta = torch.from_numpy(0.5 * rng.standard_normal(sum(math.prod(s) for s in shapes)))
+    P = len(theta)
+    for name, method in methods.items():
+        passes[0] = 0
+        gradients[name, P] = method(theta, shapes)
+        counts[name, P] = passes[0]
+        repeat = 20 if counts[name, P] == 1 else 2
+        timing[name, P] = seconds(lambda m=method, t=theta, s=shapes: m(t, s), repeat)
+    print(f"P = {P:4d}: " + ", ".join(f"{n} {timing[n, P]:.1e} s" for n in methods))
 
 # %%
-assert t_numeric > 10 * t_backprop
-print(f"P = {P}: finite differences need {2 * P} forward passes; backprop > 10x faster ✓")
+Ps = sorted({P for _, P in counts})
+print("passes through the loss for all P partial derivatives:")
+for P in Ps:
+    print(f"P = {P:4d}: " + ", ".join(f"{n} {counts[n, P]}" for n in methods))
+exact = {P: gradients["reverse mode", P] for P in Ps}
+err_fwd = max(np.abs(gradients["forward mode", P] - exact[P]).max() for P in Ps)
+err_fd = max(rel_error(gradients["finite differences", P], exact[P]) for P in Ps)
+print(f"forward vs reverse mode: max difference {format_bound(err_fwd, 1e-12)}; "
+      f"finite differences: relative error {format_bound(err_fd, 1e-7)}")  # fmt: skip
+assert (
+    all([counts[n, P] for n in methods] == [2 * P, P, 1] for P in Ps)
+    and err_fwd < 1e-12
+    and err_fd < 1e-7
+)
+
+# %%
+fig, ax = plt.subplots()
+for i, name in enumerate(methods):
+    ax.loglog(Ps, [timing[name, P] for P in Ps], "o-", color=plots.color_of(name, i), label=name)
+ax.set(xlabel="number of parameters P", ylabel="seconds for all P partial derivatives")
+ax.set_title("All gradients of the two-layer network, three ways")
+ax.legend()
+plt.show()
 
 # %% [markdown]
+# Finite differences and forward mode need a number of passes that grows in proportion to
+# $P$, and their time grows with it; reverse mode needs one forward and one backward pass
+# whatever $P$ is. That is why networks are trained with reverse mode, and finite
+# differences serve only as the reference for checks.
+#
 # ## 10. Why frameworks store the forward activations: time and memory
 #
 # Every backward rule so far needed values of the forward pass: a product needs its inputs,
@@ -942,28 +1015,30 @@ for k in (9, 16, 36):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-timings = {name: seconds(lambda run=run: run(*chain(36)), 3) for name, run in strategies.items()}
+timings = {name: seconds(lambda run=run: run(*chain(36)), 2) for name, run in strategies.items()}
 print("K = 36: " + ", ".join(f"{name} {t * 1e3:.0f} ms" for name, t in timings.items()))
 
 # %%
 held = {name: table[36, name][0] * activation for name in strategies}
-assert (
-    timings["recomputed"] > 3 * timings["stored"]
-    and timings["checkpointed"] < timings["recomputed"]
-)
+evals = {name: table[36, name][1] for name in strategies}
 assert held["checkpointed"] < held["stored"] / 2 and held["stored"] > 36 * width * width * 8
+assert evals["stored"] < evals["checkpointed"] < 2 * evals["stored"] < evals["recomputed"] / 9
 print("stored activations grow linearly with depth (K + 1) ✓; recomputing holds 2 at any K ✓")
 print("K = 36: the stored activations take more bytes than the 36 weight matrices ✓")
-print("K = 36: recomputing costs more than 3x the time of storing ✓")
-print("K = 36: checkpointing holds < half the memory of storing ✓, in less time than recomputing ✓")
+print(
+    f"K = 36: recomputing evaluates {evals['recomputed'] // evals['stored']}x the layers of storing ✓"
+)
+print(
+    "K = 36: checkpointing holds < half the memory of storing ✓, for < 2x its layer evaluations ✓"
+)
 
 # %% [markdown]
-# Storing is the fastest strategy and the one frameworks use by default; its price is
-# memory that grows with depth and with the batch size: here the stored activations
-# already outweigh the weights. Recomputing everything keeps the memory constant but makes
-# the time quadratic in depth. Gradient checkpointing sits in between:
-# `torch.utils.checkpoint.checkpoint` (around any function) and `checkpoint_sequential`
-# are how models are trained when memory runs out.
+# Storing does the fewest layer evaluations and is what frameworks do by default; its
+# price is memory that grows with depth and with the batch size: here the stored
+# activations already outweigh the weights. Recomputing everything keeps the memory
+# constant but makes the work quadratic in depth (the times, printed above, follow).
+# Gradient checkpointing sits in between: `torch.utils.checkpoint.checkpoint` (around any
+# function) and `checkpoint_sequential` are how models are trained when memory runs out.
 #
 # ## 11. PyTorch's view: `requires_grad`, `.backward()`, `.grad`
 #
@@ -1066,7 +1141,10 @@ assert err < 1e-12 and abs(lib_loss - loss) < 1e-12
 #
 # $$m_0 = L_0, \qquad m_t = \beta\, m_{t-1} + (1 - \beta)\, L_t ,$$
 #
-# so a larger $\beta$ smooths more. Unrolling the recursion shows what is being averaged:
+# so a larger $\beta$ smooths more. Careful when you read Lee's notes: they write
+# $C'_i = \beta C_i + (1-\beta)C'_{i-1}$, with $\beta$ the weight of the *new* value, so
+# their $\beta$ is our $1 - \beta$. We keep the convention of Adam (lecture 04), where
+# $\beta$ weights the past. Unrolling the recursion shows what is being averaged:
 # geometrically decaying weights,
 #
 # $$m_T = \beta^T L_0 + \sum_{t=1}^{T} (1-\beta)\, \beta^{T-t} L_t .$$
@@ -1127,8 +1205,9 @@ plt.show()
 # - An autograd engine is a few dozen lines: each operation records its parents and local
 #   derivatives; `backward` walks a topological order in reverse. It trains a network.
 # - Matrix gradients follow from shapes: $D = W X \Rightarrow dW = dD\,X^\top$, $dX = W^\top dD$.
-# - One backward pass gives all $P$ gradients; finite differences need $2P$ forward passes
-#   and remain the reference for debugging (relative error below about $10^{-7}$, float64).
+# - One backward pass (reverse mode) gives all $P$ gradients; forward mode needs $P$
+#   passes and finite differences $2P$. Finite differences remain the reference for
+#   debugging (relative error below about $10^{-7}$, float64).
 # - Storing activations buys one-pass backprop with memory; checkpointing trades some
 #   recomputation for less memory. In PyTorch `.grad` accumulates: zero it every step.
 #

@@ -43,6 +43,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.autograd import forward_ad
 from torch.utils.checkpoint import checkpoint_sequential
 
 from course_lib import autograd, data, layers, losses, plots
@@ -680,7 +681,9 @@ except RuntimeError as error:  # torch's GradcheckError is a RuntimeError
     print(f"float32 gradcheck failed: {str(error).splitlines()[0]}")
 
 # %% [markdown]
-# 有限差分到底慢多少？我们把同一个网络的隐藏单元增加到 375 个，对计算它全部梯度的时间计时（代码单元会打印它的参数个数 $P$）：
+# **前向模式与反向模式。** 反向传播就是**反向模式**（reverse-mode）的自动微分：一次反向过程计算一个*向量–雅可比积* $u^\top J$；对标量损失（$u = 1$）来说，这就是整个梯度，$P$ 个偏导数一次全部得到。**前向模式**（forward-mode）的微分则是在前向计算的同时带着导数往前走：一次前向过程计算一个*雅可比–向量积* $Jv$，即损失沿某一个方向 $v$ 的导数。取 $v = e_i$ 时，得到的是一个偏导数，所以整个梯度要做 $P$ 次前向模式的过程：它是精确的，不像有限差分（$2P$ 次）那样有误差，但次数一样多。PyTorch 两种都有：`loss.backward()`，以及 `torch.autograd.forward_ad` 中的对偶张量。前向模式适合输入少、输出多的函数；而损失函数的输入很多，输出只有一个。
+#
+# 我们用三种办法求第 8 节网络全部 $P$ 个偏导数，隐藏单元取 2、8 和 32 个，并统计每种办法经过损失函数的次数。
 
 
 # %%
@@ -694,26 +697,84 @@ def seconds(fn, repeat):
     return best
 
 
-wide = {"W1": 0.5 * rng.standard_normal((D, 375)), "b1": np.zeros(375),
-        "W2": 0.5 * rng.standard_normal((375, C)), "b2": np.zeros(C)}  # fmt: skip
-P = sum(v.size for v in wide.values())
+passes = [0]  # calls of flat_loss, one forward pass each
+
+
+def flat_loss(theta, shapes):
+    """The section-8 loss of one parameter vector theta, cut into W1, b1, W2, b2 of `shapes`."""
+    passes[0] += 1
+    parts = torch.split(theta, [math.prod(shape) for shape in shapes])
+    return torch_loss(*(part.view(shape) for part, shape in zip(parts, shapes, strict=True)))
+
+
+# %%
+def by_differences(theta, shapes):
+    f = lambda v: flat_loss(torch.from_numpy(v), shapes).item()  # noqa: E731
+    return numerical_gradient(f, theta.numpy().copy())  # 2 passes per parameter
+
+
+def by_forward_mode(theta, shapes):
+    partials = []
+    for e in torch.eye(len(theta), dtype=torch.float64):  # one pass per direction e_i
+        with forward_ad.dual_level():  # theta carries the tangent e through the pass
+            loss = flat_loss(forward_ad.make_dual(theta, e), shapes)
+            partials.append(forward_ad.unpack_dual(loss).tangent.item())
+    return np.array(partials)
+
+
+def by_reverse_mode(theta, shapes):
+    theta = theta.clone().requires_grad_()
+    flat_loss(theta, shapes).backward()  # one forward pass, then one backward pass
+    return theta.grad.numpy()
+
+
+methods = {"finite differences": by_differences, "forward mode": by_forward_mode,
+           "reverse mode": by_reverse_mode}  # fmt: skip
 
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-def wide_loss(_):
-    return forward_pass(wide, X, y, reg)[0]
-
-
-t_numeric = seconds(lambda: [numerical_gradient(wide_loss, v) for v in wide.values()], repeat=1)
-t_backprop = seconds(lambda: backward_pass(wide, X, y, reg, forward_pass(wide, X, y, reg)[1]), 20)
-print(f"P = {P}: finite differences {t_numeric:.2e} s, backprop {t_backprop:.2e} s")
+timing, counts, gradients = {}, {}, {}
+for hidden in (2, 8, 32):
+    shapes = [(D, hidden), (hidden,), (hidden, C), (C,)]
+    theta = torch.from_numpy(0.5 * rng.standard_normal(sum(math.prod(s) for s in shapes)))
+    P = len(theta)
+    for name, method in methods.items():
+        passes[0] = 0
+        gradients[name, P] = method(theta, shapes)
+        counts[name, P] = passes[0]
+        repeat = 20 if counts[name, P] == 1 else 2
+        timing[name, P] = seconds(lambda m=method, t=theta, s=shapes: m(t, s), repeat)
+    print(f"P = {P:4d}: " + ", ".join(f"{n} {timing[n, P]:.1e} s" for n in methods))
 
 # %%
-assert t_numeric > 10 * t_backprop
-print(f"P = {P}: finite differences need {2 * P} forward passes; backprop > 10x faster ✓")
+Ps = sorted({P for _, P in counts})
+print("passes through the loss for all P partial derivatives:")
+for P in Ps:
+    print(f"P = {P:4d}: " + ", ".join(f"{n} {counts[n, P]}" for n in methods))
+exact = {P: gradients["reverse mode", P] for P in Ps}
+err_fwd = max(np.abs(gradients["forward mode", P] - exact[P]).max() for P in Ps)
+err_fd = max(rel_error(gradients["finite differences", P], exact[P]) for P in Ps)
+print(f"forward vs reverse mode: max difference {format_bound(err_fwd, 1e-12)}; "
+      f"finite differences: relative error {format_bound(err_fd, 1e-7)}")  # fmt: skip
+assert (
+    all([counts[n, P] for n in methods] == [2 * P, P, 1] for P in Ps)
+    and err_fwd < 1e-12
+    and err_fd < 1e-7
+)
+
+# %%
+fig, ax = plt.subplots()
+for i, name in enumerate(methods):
+    ax.loglog(Ps, [timing[name, P] for P in Ps], "o-", color=plots.color_of(name, i), label=name)
+ax.set(xlabel="number of parameters P", ylabel="seconds for all P partial derivatives")
+ax.set_title("All gradients of the two-layer network, three ways")
+ax.legend()
+plt.show()
 
 # %% [markdown]
+# 有限差分和前向模式所需的次数与 $P$ 成正比增长，所花的时间也随之增长；反向模式无论 $P$ 是多少，都只需要一次前向过程和一次反向过程。这就是训练网络用反向模式、而有限差分只用作检验参照的原因。
+#
 # ## 10. 为什么框架要存下前向过程的激活值：时间与内存
 #
 # 到目前为止，每条反向规则都要用到前向过程中的值：乘法需要它的输入，`tanh` 和 `exp` 需要它们的输出，两层网络需要它的缓存 $(a, h, p)$。考虑一串 tanh 层 $h_k = \tanh(h_{k-1} W_k)$，$k = 1, \dots, K$，输入是 $B = 128$ 行、宽度为 64 的批次（float64），并令 $L = \sum h_K$。第 $k$ 层的反向步骤需要 $h_{k-1}$（用于 $\partial L/\partial W_k$）和 $h_k$（用于 $\tanh' = 1 - h_k^2$）。要得到它们，有三种办法：
@@ -828,23 +889,25 @@ for k in (9, 16, 36):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-timings = {name: seconds(lambda run=run: run(*chain(36)), 3) for name, run in strategies.items()}
+timings = {name: seconds(lambda run=run: run(*chain(36)), 2) for name, run in strategies.items()}
 print("K = 36: " + ", ".join(f"{name} {t * 1e3:.0f} ms" for name, t in timings.items()))
 
 # %%
 held = {name: table[36, name][0] * activation for name in strategies}
-assert (
-    timings["recomputed"] > 3 * timings["stored"]
-    and timings["checkpointed"] < timings["recomputed"]
-)
+evals = {name: table[36, name][1] for name in strategies}
 assert held["checkpointed"] < held["stored"] / 2 and held["stored"] > 36 * width * width * 8
+assert evals["stored"] < evals["checkpointed"] < 2 * evals["stored"] < evals["recomputed"] / 9
 print("stored activations grow linearly with depth (K + 1) ✓; recomputing holds 2 at any K ✓")
 print("K = 36: the stored activations take more bytes than the 36 weight matrices ✓")
-print("K = 36: recomputing costs more than 3x the time of storing ✓")
-print("K = 36: checkpointing holds < half the memory of storing ✓, in less time than recomputing ✓")
+print(
+    f"K = 36: recomputing evaluates {evals['recomputed'] // evals['stored']}x the layers of storing ✓"
+)
+print(
+    "K = 36: checkpointing holds < half the memory of storing ✓, for < 2x its layer evaluations ✓"
+)
 
 # %% [markdown]
-# 存储是最快的策略，也是框架默认采用的策略；它的代价是内存随深度和批次大小增长：在这里，存下的激活值已经比权重还要多。全部重算让内存保持不变，但时间随深度呈二次增长。梯度检查点介于两者之间：`torch.utils.checkpoint.checkpoint`（可以包住任意函数）和 `checkpoint_sequential` 就是内存不够用时训练模型的办法。
+# 存储所需的层计算次数最少，也是框架默认的做法；它的代价是内存随深度和批次大小增长：在这里，存下的激活值已经比权重还要多。全部重算让内存保持不变，但计算量随深度呈二次增长（上面打印的时间也是如此）。梯度检查点介于两者之间：`torch.utils.checkpoint.checkpoint`（可以包住任意函数）和 `checkpoint_sequential` 就是内存不够用时训练模型的办法。
 #
 # ## 11. PyTorch 的视角：`requires_grad`、`.backward()`、`.grad`
 #
@@ -930,7 +993,7 @@ assert err < 1e-12 and abs(lib_loss - loss) < 1e-12
 #
 # $$m_0 = L_0, \qquad m_t = \beta\, m_{t-1} + (1 - \beta)\, L_t ,$$
 #
-# 所以 $\beta$ 越大，曲线越平滑。把递归展开，就能看出平均的到底是什么：权重按几何级数衰减，
+# 所以 $\beta$ 越大，曲线越平滑。读李宏毅老师的原课程笔记时要注意：笔记里写的是 $C'_i = \beta C_i + (1-\beta)C'_{i-1}$，$\beta$ 是*新*值的权重，所以那里的 $\beta$ 就是我们的 $1 - \beta$。我们沿用 Adam（第 04 讲）的约定，让 $\beta$ 作为过去的权重。把递归展开，就能看出平均的到底是什么：权重按几何级数衰减，
 #
 # $$m_T = \beta^T L_0 + \sum_{t=1}^{T} (1-\beta)\, \beta^{T-t} L_t .$$
 #
@@ -983,7 +1046,7 @@ plt.show()
 # - 反向传播 = 在计算图上应用链式法则：前向过程存下局部导数需要的值，反向过程从输出往回把局部导数乘起来。分叉相加，分层相乘；加法分发，乘法互换，取最大路由。
 # - 自动微分引擎只要几十行代码：每个运算记录它的父节点和局部导数；`backward` 按拓扑排序的逆序遍历节点。它足以训练一个网络。
 # - 矩阵梯度由形状决定：$D = W X \Rightarrow dW = dD\,X^\top$，$dX = W^\top dD$。
-# - 一次反向过程就能得到全部 $P$ 个梯度；有限差分需要 $2P$ 次前向过程，但它仍然是调试时的参照（float64 下，相对误差低于约 $10^{-7}$）。
+# - 一次反向过程（反向模式）就能得到全部 $P$ 个梯度；前向模式需要 $P$ 次，有限差分需要 $2P$ 次。有限差分仍然是调试时的参照（float64 下，相对误差低于约 $10^{-7}$）。
 # - 存下激活值，是用内存换来一遍完成的反向传播；检查点用一些重算换取更少的内存。在 PyTorch 中 `.grad` 会累加：每一步都要清零。
 #
 # 本讲的关键术语及其中文名称见[术语表](glossary.md)。
