@@ -50,10 +50,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.autograd import forward_ad
 from torch.utils.checkpoint import checkpoint_sequential
 
-from course_lib import autograd, data, layers, losses, plots
+from course_lib import autograd, data, layers, losses, plots, saved_tensors
 from course_lib.gradcheck import format_bound, numerical_gradient, rel_error
 from course_lib.training import set_seed
 
@@ -826,14 +825,15 @@ def by_differences(theta, shapes):
 
 
 def by_forward_mode(theta, shapes):
-    partials = []
+    fwd, partials = torch.autograd.forward_ad, []
     for e in torch.eye(len(theta), dtype=torch.float64):  # one pass per direction e_i
-        with forward_ad.dual_level():  # theta carries the tangent e through the pass
-            loss = flat_loss(forward_ad.make_dual(theta, e), shapes)
-            partials.append(forward_ad.unpack_dual(loss).tangent.item())
+        with fwd.dual_level():  # theta carries the tangent e through the pass
+            loss = flat_loss(fwd.make_dual(theta, e), shapes)
+            partials.append(fwd.unpack_dual(loss).tangent.item())
     return np.array(partials)
 
 
+# %%
 def by_reverse_mode(theta, shapes):
     theta = theta.clone().requires_grad_()
     flat_loss(theta, shapes).backward()  # one forward pass, then one backward pass
@@ -907,8 +907,9 @@ plt.show()
 #   about $2\sqrt K$ activations for less than one extra forward pass.
 #
 # We count the bytes autograd keeps for the backward pass with
-# `torch.autograd.graph.saved_tensors_hooks` (which sees every saved tensor; we skip the
-# weights, which exist anyway) and the layer evaluations with a counter.
+# `course_lib.saved_tensors.SavedTensors`, a context manager built on PyTorch's
+# `torch.autograd.graph.saved_tensors_hooks`, which sees every tensor autograd saves (we
+# exclude the weights, which exist anyway); the layer evaluations, with a counter.
 
 # %%
 B_chain, width = 128, 64
@@ -929,32 +930,9 @@ def layer(W, h):
 
 
 # %%
-class SavedBytes(torch.autograd.graph.saved_tensors_hooks):
-    """`with SavedBytes(params) as saved:` counts the bytes autograd saves, params excluded."""
-
-    def __init__(self, params):
-        skip, self.tensors = {p.data_ptr() for p in params}, {}
-
-        def pack(tensor):
-            if tensor.data_ptr() not in skip:  # a tensor saved twice counts once
-                self.tensors[tensor.data_ptr()] = tensor.nbytes
-            return tensor
-
-        super().__init__(pack, lambda tensor: tensor)
-
-    def __enter__(self):
-        super().__enter__()
-        return self
-
-    @property
-    def nbytes(self):
-        return sum(self.tensors.values())
-
-
-# %%
 def stored(Ws, x):
     """Plain autograd; returns the bytes of activations held until the backward pass."""
-    with SavedBytes(Ws) as saved:
+    with saved_tensors.SavedTensors(exclude=Ws) as saved:
         h = x
         for W in Ws:
             h = layer(W, h)
@@ -965,7 +943,7 @@ def stored(Ws, x):
 def checkpointed(Ws, x):
     """torch.utils.checkpoint with about sqrt(depth) segments; returns the bytes held."""
     segments = round(math.sqrt(len(Ws)))
-    with SavedBytes(Ws) as saved:
+    with saved_tensors.SavedTensors(exclude=Ws) as saved:
         functions = [functools.partial(layer, W) for W in Ws]
         h = checkpoint_sequential(functions, segments, x, use_reentrant=False)
     h.sum().backward()
@@ -980,7 +958,7 @@ def recomputed(Ws, x):
         with torch.no_grad():  # recompute h_{k-1}, keeping nothing for backward
             h = functools.reduce(lambda h, W: layer(W, h), Ws[:k], x)
         h.requires_grad_()
-        with SavedBytes(Ws) as saved:
+        with saved_tensors.SavedTensors(exclude=Ws) as saved:
             out = layer(Ws[k], h)
         out.backward(torch.ones_like(out) if upstream is None else upstream)
         upstream, most = h.grad, max(most, saved.nbytes)
@@ -1110,6 +1088,7 @@ assert err < 1e-12
 # | centered differences, relative error (section 9) | `course_lib.gradcheck.numerical_gradient`, `rel_error` |
 # | affine layer and ReLU with forward / backward (sections 7–8) | `course_lib.layers.Linear`, `ReLU`, `Sequential` |
 # | softmax and cross-entropy with its gradient $(P - Y)/N$ (section 8) | `course_lib.losses.softmax`, `cross_entropy` |
+# | the bytes autograd saves for backward (section 10) | `course_lib.saved_tensors.SavedTensors` |
 #
 # Each layer's `forward` keeps its cache and `backward(dout)` fills `layer.grads` and
 # returns the gradient for the layer below; `Sequential` calls them in order and in

@@ -560,12 +560,6 @@ def net_loss(theta):
     return ((prediction - y_reg) ** 2).mean(-1) + WEIGHT_DECAY * (theta**2).sum(-1)
 
 
-def net_grad(theta):
-    """Gradient of net_loss, shape like theta (rows of a batch are independent)."""
-    theta = theta.detach().requires_grad_()
-    return torch.autograd.grad(net_loss(theta).sum(), theta)[0]
-
-
 # %% [markdown]
 # **Finding critical points.** Critical points of every kind are the zeros of the gradient
 # $g(\theta)$, whose Jacobian is the Hessian $H$. **Newton's method** for the equation
@@ -579,22 +573,17 @@ def net_grad(theta):
 #
 # We run many searches at once, one per row of `theta`. Rows are independent, so entry $k$
 # of the gradient, summed over the rows, has as its gradient row $k$ of every row's
-# Hessian: 22 backward passes give all the Hessians. The cell checks them against
-# `course_lib.hessian.hessian` and checks the two identities above with autograd.
-
-
-# %%
-def net_hessians(theta):
-    """Hessians of net_loss at the rows of theta: (S, 22) -> (S, 22, 22)."""
-    theta = theta.detach().requires_grad_()
-    (g,) = torch.autograd.grad(net_loss(theta).sum(), theta, create_graph=True)
-    rows = [torch.autograd.grad(g[:, k].sum(), theta, retain_graph=True)[0] for k in range(N_PARAMS)]  # fmt: skip
-    return torch.stack(rows, dim=1)
-
+# Hessian: 22 backward passes give all the Hessians. `course_lib.critical_points` holds
+# this machinery: `batched_gradients`, `batched_hessians`, and the search with its halving,
+# `newton_critical_points(loss, theta)`. The cell checks the batched Hessians against
+# `course_lib.hessian.hessian` and the two identities above with autograd.
 
 # %%
+from course_lib.critical_points import batched_gradients, batched_hessians, newton_critical_points
+
 theta_test = torch.randn(3, N_PARAMS, generator=gen, dtype=torch.float64)
-H_test, g_test = net_hessians(theta_test), net_grad(theta_test)
+H_test = batched_hessians(net_loss, theta_test)
+g_test = batched_gradients(net_loss, theta_test)
 err_h = max(rel_error(H, hessian(net_loss, t)) for H, t in zip(H_test, theta_test, strict=True))
 t_req = theta_test.clone().requires_grad_()
 (g_graph,) = torch.autograd.grad(net_loss(t_req).sum(), t_req, create_graph=True)
@@ -605,21 +594,6 @@ err_hg = rel_error(grad_half_sq, Hg)
 err_descent = rel_error((Hg * s_test).sum(1), (g_test**2).sum(1))
 print(f"Hessians vs course_lib.hessian.hessian {format_bound(err_h, 1e-12)}; ∇½‖g‖² vs Hg {format_bound(err_hg, 1e-12)}; (Hg)ᵀs vs ‖g‖² {format_bound(err_descent, 1e-10)}")  # fmt: skip
 assert err_h < 1e-12 and err_hg < 1e-12 and err_descent < 1e-10
-
-
-# %%
-def find_critical_points(theta, iters=50):
-    """Newton steps on g = 0 from every row of theta, each halved (up to 10 times) until
-    ||g|| falls; returns (theta, ||g|| per row)."""
-    for _ in range(iters):
-        g = net_grad(theta)
-        step = torch.linalg.solve(net_hessians(theta), g)
-        t = torch.ones(len(theta), 1, dtype=torch.float64)
-        for _ in range(10):
-            worse = net_grad(theta - t * step).norm(dim=1) >= g.norm(dim=1)
-            t = torch.where(worse[:, None], t / 2, t)
-        theta = torch.where(worse[:, None], theta, theta - t * step)
-    return theta, net_grad(theta).norm(dim=1)
 
 
 # %% [markdown]
@@ -639,8 +613,8 @@ starts = []
 for step in range(1001):
     if step in (0, 30, 300, 1000):
         starts.append(theta.clone())
-    theta = theta - 0.1 * net_grad(theta)
-theta, grad_norm = find_critical_points(torch.cat(starts))
+    theta = theta - 0.1 * batched_gradients(net_loss, theta)
+theta, grad_norm = newton_critical_points(net_loss, torch.cat(starts), iters=50)
 found, rest = theta[grad_norm < GRAD_TOL], grad_norm[grad_norm >= GRAD_TOL]
 print(f"starts: {len(theta)}; converged to ‖g‖ < {GRAD_TOL:.0e}: {len(found)}; the others stopped at ‖g‖ > {rest.min():.0e}")  # fmt: skip
 assert rest.min() > 1e3 * GRAD_TOL  # a wide gap: no run sits near the threshold
@@ -911,6 +885,7 @@ assert abs(estimate - exact) / exact < 1e-8 and abs(lib_estimate - exact) / exac
 # | exact Hessian (autograd, float64), finite-difference Hessian | `course_lib.hessian.hessian`, `finite_difference_hessian` | checks in this lecture (in hw02 you write your own) |
 # | classify a critical point, minimum ratio | `classify_critical_point(H, tol)`, `minimum_ratio(H, tol)` | hw02's self-checks |
 # | Hessian-vector product, power iteration | `hessian_vector_product(f, x, v)`, `top_eigenvalue(f, x)` | — |
+# | batched Hessians, Newton's search for critical points (section 5) | `course_lib.critical_points`: `batched_hessians(loss, theta)`, `newton_critical_points(loss, theta)` | — |
 # | toy surfaces with `value` / `grad` / `hessian` | `course_lib.surfaces`: `IllConditionedQuadratic`, `Rosenbrock`, `Saddle`, `TwoWeightNet`, `BumpyCurve` | 03 (momentum on the valley and the bumpy curve), 04 (adaptive optimizers on the valley and Rosenbrock) |
 # | contour plots with paths, spectra, loss curves | `course_lib.plots` | all lectures |
 #

@@ -258,11 +258,10 @@ plt.show()
 #
 # ## 3. Time per update and time per epoch
 #
-# Noise is one side of the trade-off; time is the other. From here on the model is a small
-# MLP in PyTorch (64 inputs, 32 ReLU units, 10 logits, float32) trained by
-# `torch.optim.SGD`. An update on $B$ examples costs a fixed part (Python, PyTorch's
-# dispatch, allocation) plus a part that grows with $B$ (the matrix products); an epoch
-# makes $\lceil N/B\rceil$ updates.
+# From here on the model is a small MLP in PyTorch (64 inputs, 32 ReLU units, 10 logits,
+# float32) trained by `torch.optim.SGD`. An update on $B$ examples costs a fixed part
+# (Python, PyTorch's dispatch, allocation) plus a part that grows with $B$ (the matrix
+# products); an epoch makes $\lceil N/B\rceil$ updates.
 
 # %%
 X_train_t, y_train_t = torch.tensor(X_train, dtype=torch.float32), torch.from_numpy(y_train)
@@ -278,7 +277,7 @@ def mlp(seed, hidden=32):
 
 
 # %% [markdown]
-# We time a few dozen updates (the best of three repeats) for $B = 1, 4, 16, \dots, 1024$
+# We time up to ten updates (the best of three repeats) for $B = 1, 4, 16, \dots, 1024$
 # and $N$ on one thread: `torch.set_num_threads` limits PyTorch, and
 # `threadpoolctl.threadpool_limits` limits BLAS and every OpenMP pool.
 #
@@ -307,7 +306,7 @@ def seconds_per_update(batch_size, hidden=32, threads=1, device="cpu"):
     """Time of one SGD update of mlp(0, hidden) on `device`, with `threads` CPU threads."""
     net, Xd, yd = mlp(0, hidden).to(device), X_train_t.to(device), y_train_t.to(device)
     opt = torch.optim.SGD(net.parameters(), lr=0.1)
-    calls = min(30, max(2, 1024 // batch_size))  # about 1024 examples per repeat
+    calls = min(10, max(2, 512 // batch_size))  # at most 10 updates, 512 examples per repeat
     batches = [torch.randperm(N)[:batch_size].to(device) for _ in range(calls)]
 
     def update(i):
@@ -515,30 +514,9 @@ for name, rule in rules.items():
 # batch size (3 rules × 3 seeds) at once: run $r$'s weights are slice $r$ of stacked
 # tensors, each run draws its own batch, and `torch.baddbmm` multiplies it by its own
 # weights. The loss is the sum of the runs' mean losses, so its gradient with respect to
-# slice $r$ is run $r$'s own gradient; each slice steps with its own $\eta$.
-
-
-# %%
-def stacked_weights(nets):
-    """Each MLP's W1 (64, H), b1 (1, H), W2 (H, 10), b2 (1, 10), stacked over the nets."""
-    parts = [[n[0].weight.T, n[0].bias[None], n[2].weight.T, n[2].bias[None]] for n in nets]
-    return [torch.stack(ps).detach() for ps in zip(*parts, strict=True)]
-
-
-def stacked_losses(params, Xb, yb):
-    """Mean cross-entropy of each run r on its own batch: Xb (R, B, 64), yb (R, B) -> (R,)."""
-    W1, b1, W2, b2 = params
-    z = torch.baddbmm(b2, torch.relu(torch.baddbmm(b1, Xb, W1)), W2)
-    ce = torch.nn.functional.cross_entropy(z.flatten(0, 1), yb.flatten(), reduction="none")
-    return ce.view(yb.shape).mean(dim=1)
-
-
-def stacked_step(params, lrs, Xb, yb):
-    """One SGD update of every run; run r steps with learning rate lrs[r] (lrs: shape (R,))."""
-    grads = torch.autograd.grad(stacked_losses(params, Xb, yb).sum(), params)
-    with torch.no_grad():
-        for p, g in zip(params, grads, strict=True):
-            p -= lrs[:, None, None] * g
+# slice $r$ is run $r$'s own gradient; each slice steps with its own $\eta$. That machinery
+# is `course_lib.stacked.StackedMLPs(nets)`: `.step(lrs, X, y)` updates every run on its own
+# batch, `.evaluate(X, y)` gives every run's loss on one data set.
 
 
 # %% [markdown]
@@ -546,45 +524,44 @@ def stacked_step(params, lrs, Xb, yb):
 # networks trained by `torch.optim.SGD` on the same 20 batches.
 
 # %%
+from course_lib.stacked import StackedMLPs, stack_weights
+
 nets, lrs = [mlp(0), mlp(1)], [0.1, 0.4]
-params = [p.requires_grad_() for p in stacked_weights(nets)]
+pair = StackedMLPs(nets)
 opts = [torch.optim.SGD(net.parameters(), lr=lr) for net, lr in zip(nets, lrs, strict=True)]
 batch_ids = torch.randint(N, (20, 2, 32), generator=torch.Generator().manual_seed(0))
 for idx in batch_ids:  # idx[r]: the batch of run r
-    stacked_step(params, torch.tensor(lrs), X_train_t[idx], y_train_t[idx])
+    pair.step(lrs, X_train_t[idx], y_train_t[idx])
     for net, opt, i in zip(nets, opts, idx, strict=True):
         opt.zero_grad()
         torch.nn.functional.cross_entropy(net(X_train_t[i]), y_train_t[i]).backward()
         opt.step()
-err = max((p - q).abs().max().item() for p, q in zip(params, stacked_weights(nets), strict=True))
+err = max((p - q).abs().max().item() for p, q in zip(pair.params, stack_weights(nets), strict=True))
 print(f"stacked runs vs torch.optim.SGD, 20 updates: max difference {format_bound(err, 1e-5)}")
 assert err < 1e-5
 
 
 # %%
-def evaluate_stacked(params):
-    """(R, 2): each run's mean loss on the whole training set and on the validation set."""
-    R = len(params[0])
-    with torch.no_grad():
-        sets = [(X_train_t, y_train_t), (X_val_t, y_val_t)]
-        losses = [stacked_losses(params, X.expand(R, -1, -1), y.expand(R, -1)) for X, y in sets]
-    return torch.stack(losses, dim=1).numpy()
+def train_and_val_losses(stacked):
+    """(R, 2): every run's mean loss on the whole training set and on the validation set."""
+    train, val = stacked.evaluate(X_train_t, y_train_t), stacked.evaluate(X_val_t, y_val_t)
+    return torch.stack([train, val], dim=1).numpy()
 
 
 # %%
 def train_stacked(B, lrs, run_seeds, num_updates, checkpoints):
     """SGD on one stacked MLP per seed; returns {update: (R, 2) train and val losses}."""
-    params = [p.requires_grad_() for p in stacked_weights([mlp(s) for s in run_seeds])]
-    lrs, rngs = torch.tensor(lrs), [torch.Generator().manual_seed(s) for s in run_seeds]
-    log, done = {0: evaluate_stacked(params)}, 0
+    stacked = StackedMLPs([mlp(s) for s in run_seeds])
+    rngs = [torch.Generator().manual_seed(s) for s in run_seeds]
+    log, done = {0: train_and_val_losses(stacked)}, 0
     while done < num_updates:  # one epoch: every run shuffles with its own generator
         order = torch.stack([torch.randperm(N, generator=g) for g in rngs])
         for start in range(0, N, B):
             idx = order[:, start : start + B]
-            stacked_step(params, lrs, X_train_t[idx], y_train_t[idx])
+            stacked.step(lrs, X_train_t[idx], y_train_t[idx])
             done += 1
             if done in checkpoints or start + B >= N:  # and at the end of every epoch
-                log[done] = evaluate_stacked(params)
+                log[done] = train_and_val_losses(stacked)
             if done == num_updates:
                 break
     return log
@@ -833,8 +810,7 @@ assert gradient < 1e-10
 # learning rate near the stability limit $2/\kappa$ bounces across the narrow valley
 # (lecture 02). The gradients across the valley alternate in sign, so in the velocity they
 # cancel; along the valley they point the same way, so they add up. $\beta = 0.5$ damps the
-# zig-zag; $\beta = 0.9$ keeps too much of the old velocity and overshoots. Each panel draws
-# GD first and wider, so the momentum path never hides it.
+# zig-zag; $\beta = 0.9$ keeps too much of the old velocity and overshoots.
 
 # %%
 quad = IllConditionedQuadratic(condition_number=50, angle=np.pi / 6)

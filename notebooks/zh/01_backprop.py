@@ -43,10 +43,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.autograd import forward_ad
 from torch.utils.checkpoint import checkpoint_sequential
 
-from course_lib import autograd, data, layers, losses, plots
+from course_lib import autograd, data, layers, losses, plots, saved_tensors
 from course_lib.gradcheck import format_bound, numerical_gradient, rel_error
 from course_lib.training import set_seed
 
@@ -714,14 +713,15 @@ def by_differences(theta, shapes):
 
 
 def by_forward_mode(theta, shapes):
-    partials = []
+    fwd, partials = torch.autograd.forward_ad, []
     for e in torch.eye(len(theta), dtype=torch.float64):  # one pass per direction e_i
-        with forward_ad.dual_level():  # theta carries the tangent e through the pass
-            loss = flat_loss(forward_ad.make_dual(theta, e), shapes)
-            partials.append(forward_ad.unpack_dual(loss).tangent.item())
+        with fwd.dual_level():  # theta carries the tangent e through the pass
+            loss = flat_loss(fwd.make_dual(theta, e), shapes)
+            partials.append(fwd.unpack_dual(loss).tangent.item())
     return np.array(partials)
 
 
+# %%
 def by_reverse_mode(theta, shapes):
     theta = theta.clone().requires_grad_()
     flat_loss(theta, shapes).backward()  # one forward pass, then one backward pass
@@ -783,7 +783,7 @@ plt.show()
 # - *重算*：每当第 $k$ 层的反向步骤需要 $h_{k-1}$，就从输入 $h_0$ 重新把它算出来：同一时刻只保存两个激活值，但共需 $K(K+1)/2$ 次层计算；
 # - **梯度检查点**（gradient checkpointing，`torch.utils.checkpoint`）：把网络分成大约 $\sqrt K$ 段，只保留每段的输入，在反向过程中一次重算一段：大约保存 $2\sqrt K$ 个激活值，额外的计算量不到一次前向过程。
 #
-# 我们用 `torch.autograd.graph.saved_tensors_hooks`（它能看到每一个被保存的张量；我们跳过权重，因为权重无论如何都存在）统计自动微分为反向过程保存了多少字节，并用一个计数器统计层计算的次数。
+# 我们用 `course_lib.saved_tensors.SavedTensors` 统计自动微分为反向过程保存了多少字节。它是一个上下文管理器，建立在 PyTorch 的 `torch.autograd.graph.saved_tensors_hooks` 之上，能看到自动微分保存的每一个张量（我们排除权重，因为权重无论如何都存在）；层计算的次数则用一个计数器统计。
 
 # %%
 B_chain, width = 128, 64
@@ -804,32 +804,9 @@ def layer(W, h):
 
 
 # %%
-class SavedBytes(torch.autograd.graph.saved_tensors_hooks):
-    """`with SavedBytes(params) as saved:` counts the bytes autograd saves, params excluded."""
-
-    def __init__(self, params):
-        skip, self.tensors = {p.data_ptr() for p in params}, {}
-
-        def pack(tensor):
-            if tensor.data_ptr() not in skip:  # a tensor saved twice counts once
-                self.tensors[tensor.data_ptr()] = tensor.nbytes
-            return tensor
-
-        super().__init__(pack, lambda tensor: tensor)
-
-    def __enter__(self):
-        super().__enter__()
-        return self
-
-    @property
-    def nbytes(self):
-        return sum(self.tensors.values())
-
-
-# %%
 def stored(Ws, x):
     """Plain autograd; returns the bytes of activations held until the backward pass."""
-    with SavedBytes(Ws) as saved:
+    with saved_tensors.SavedTensors(exclude=Ws) as saved:
         h = x
         for W in Ws:
             h = layer(W, h)
@@ -840,7 +817,7 @@ def stored(Ws, x):
 def checkpointed(Ws, x):
     """torch.utils.checkpoint with about sqrt(depth) segments; returns the bytes held."""
     segments = round(math.sqrt(len(Ws)))
-    with SavedBytes(Ws) as saved:
+    with saved_tensors.SavedTensors(exclude=Ws) as saved:
         functions = [functools.partial(layer, W) for W in Ws]
         h = checkpoint_sequential(functions, segments, x, use_reentrant=False)
     h.sum().backward()
@@ -855,7 +832,7 @@ def recomputed(Ws, x):
         with torch.no_grad():  # recompute h_{k-1}, keeping nothing for backward
             h = functools.reduce(lambda h, W: layer(W, h), Ws[:k], x)
         h.requires_grad_()
-        with SavedBytes(Ws) as saved:
+        with saved_tensors.SavedTensors(exclude=Ws) as saved:
             out = layer(Ws[k], h)
         out.backward(torch.ones_like(out) if upstream is None else upstream)
         upstream, most = h.grad, max(most, saved.nbytes)
@@ -968,6 +945,7 @@ assert err < 1e-12
 # | 中心差分、相对误差（第 9 节） | `course_lib.gradcheck.numerical_gradient`，`rel_error` |
 # | 带前向 / 反向过程的仿射层和 ReLU（第 7–8 节） | `course_lib.layers.Linear`，`ReLU`，`Sequential` |
 # | softmax 和交叉熵，以及其梯度 $(P - Y)/N$（第 8 节） | `course_lib.losses.softmax`，`cross_entropy` |
+# | 自动微分为反向过程保存的字节数（第 10 节） | `course_lib.saved_tensors.SavedTensors` |
 #
 # 每个层的 `forward` 会保存自己的缓存，`backward(dout)` 填好 `layer.grads`，并返回传给下面一层的梯度；`Sequential` 先按顺序调用各层的前向计算，再按逆序调用反向计算。这些层不知道正则化的存在，所以 $2\lambda W$ 要我们自己加上。载入同样的权重后，库里的网络必须重现我们的梯度：
 

@@ -470,31 +470,18 @@ def net_loss(theta):
     return ((prediction - y_reg) ** 2).mean(-1) + WEIGHT_DECAY * (theta**2).sum(-1)
 
 
-def net_grad(theta):
-    """Gradient of net_loss, shape like theta (rows of a batch are independent)."""
-    theta = theta.detach().requires_grad_()
-    return torch.autograd.grad(net_loss(theta).sum(), theta)[0]
-
-
 # %% [markdown]
 # **寻找临界点。** 各种类型的临界点都是梯度 $g(\theta)$ 的零点，而梯度的雅可比矩阵就是黑塞矩阵 $H$。对方程 $g = 0$ 使用**牛顿法**（Newton's method）（第 7 节会把它当作优化器来介绍）：做线性近似 $g(\theta - s) \approx g - Hs$，然后取步长 $s = H^{-1}g$。它不在乎这个零点是最小值还是鞍点，而这正是我们这里需要的。走完整的一步可能会冲过头，所以我们把步长不断减半，直到它能让 $\lVert g\rVert$ 变小。总有某次减半会奏效：$\tfrac12\lVert g\rVert^2$ 的梯度是 $Hg$，而 $(Hg)^\top s = g^\top H H^{-1} g = \lVert g
 # \rVert^2 > 0$，所以 $-s$ 是 $\lVert g\rVert^2$ 的下降方向。（不减半步长，而是对步长做阻尼，就得到 Levenberg–Marquardt（列文伯格–马夸特）方法，这是一种常用的替代做法。）
 #
-# 我们同时进行许多次搜索，`theta` 的每一行对应一次。各行之间互相独立，所以把梯度的第 $k$ 个分量对所有行求和，它的梯度恰好由每一行黑塞矩阵的第 $k$ 行组成：22 次反向传播就能得到全部黑塞矩阵。这个单元格用 `course_lib.hessian.hessian` 核对这些黑塞矩阵，并用自动微分验证上面的两个恒等式。
-
-
-# %%
-def net_hessians(theta):
-    """Hessians of net_loss at the rows of theta: (S, 22) -> (S, 22, 22)."""
-    theta = theta.detach().requires_grad_()
-    (g,) = torch.autograd.grad(net_loss(theta).sum(), theta, create_graph=True)
-    rows = [torch.autograd.grad(g[:, k].sum(), theta, retain_graph=True)[0] for k in range(N_PARAMS)]  # fmt: skip
-    return torch.stack(rows, dim=1)
-
+# 我们同时进行许多次搜索，`theta` 的每一行对应一次。各行之间互相独立，所以把梯度的第 $k$ 个分量对所有行求和，它的梯度恰好由每一行黑塞矩阵的第 $k$ 行组成：22 次反向传播就能得到全部黑塞矩阵。这套机制放在 `course_lib.critical_points` 里：`batched_gradients`、`batched_hessians`，以及带步长减半的搜索 `newton_critical_points(loss, theta)`。这个单元格用 `course_lib.hessian.hessian` 核对批量算出的黑塞矩阵，并用自动微分验证上面的两个恒等式。
 
 # %%
+from course_lib.critical_points import batched_gradients, batched_hessians, newton_critical_points
+
 theta_test = torch.randn(3, N_PARAMS, generator=gen, dtype=torch.float64)
-H_test, g_test = net_hessians(theta_test), net_grad(theta_test)
+H_test = batched_hessians(net_loss, theta_test)
+g_test = batched_gradients(net_loss, theta_test)
 err_h = max(rel_error(H, hessian(net_loss, t)) for H, t in zip(H_test, theta_test, strict=True))
 t_req = theta_test.clone().requires_grad_()
 (g_graph,) = torch.autograd.grad(net_loss(t_req).sum(), t_req, create_graph=True)
@@ -505,21 +492,6 @@ err_hg = rel_error(grad_half_sq, Hg)
 err_descent = rel_error((Hg * s_test).sum(1), (g_test**2).sum(1))
 print(f"Hessians vs course_lib.hessian.hessian {format_bound(err_h, 1e-12)}; ∇½‖g‖² vs Hg {format_bound(err_hg, 1e-12)}; (Hg)ᵀs vs ‖g‖² {format_bound(err_descent, 1e-10)}")  # fmt: skip
 assert err_h < 1e-12 and err_hg < 1e-12 and err_descent < 1e-10
-
-
-# %%
-def find_critical_points(theta, iters=50):
-    """Newton steps on g = 0 from every row of theta, each halved (up to 10 times) until
-    ||g|| falls; returns (theta, ||g|| per row)."""
-    for _ in range(iters):
-        g = net_grad(theta)
-        step = torch.linalg.solve(net_hessians(theta), g)
-        t = torch.ones(len(theta), 1, dtype=torch.float64)
-        for _ in range(10):
-            worse = net_grad(theta - t * step).norm(dim=1) >= g.norm(dim=1)
-            t = torch.where(worse[:, None], t / 2, t)
-        theta = torch.where(worse[:, None], theta, theta - t * step)
-    return theta, net_grad(theta).norm(dim=1)
 
 
 # %% [markdown]
@@ -535,8 +507,8 @@ starts = []
 for step in range(1001):
     if step in (0, 30, 300, 1000):
         starts.append(theta.clone())
-    theta = theta - 0.1 * net_grad(theta)
-theta, grad_norm = find_critical_points(torch.cat(starts))
+    theta = theta - 0.1 * batched_gradients(net_loss, theta)
+theta, grad_norm = newton_critical_points(net_loss, torch.cat(starts), iters=50)
 found, rest = theta[grad_norm < GRAD_TOL], grad_norm[grad_norm >= GRAD_TOL]
 print(f"starts: {len(theta)}; converged to ‖g‖ < {GRAD_TOL:.0e}: {len(found)}; the others stopped at ‖g‖ > {rest.min():.0e}")  # fmt: skip
 assert rest.min() > 1e3 * GRAD_TOL  # a wide gap: no run sits near the threshold
@@ -766,6 +738,7 @@ assert abs(estimate - exact) / exact < 1e-8 and abs(lib_estimate - exact) / exac
 # | 精确黑塞矩阵（自动微分，float64）、有限差分黑塞矩阵 | `course_lib.hessian.hessian`、`finite_difference_hessian` | 本讲中的检查（在 hw02 中你要自己实现） |
 # | 判断临界点类型、最小值比率 | `classify_critical_point(H, tol)`、`minimum_ratio(H, tol)` | hw02 的自检 |
 # | 黑塞向量积、幂迭代 | `hessian_vector_product(f, x, v)`、`top_eigenvalue(f, x)` | — |
+# | 批量黑塞矩阵、牛顿法搜索临界点（第 5 节） | `course_lib.critical_points`：`batched_hessians(loss, theta)`、`newton_critical_points(loss, theta)` | — |
 # | 带有 `value` / `grad` / `hessian` 的玩具曲面 | `course_lib.surfaces`：`IllConditionedQuadratic`、`Rosenbrock`、`Saddle`、`TwoWeightNet`、`BumpyCurve` | 03（在山谷和颠簸曲线上使用动量）、04（在山谷和 Rosenbrock 上使用自适应优化器） |
 # | 带路径的等高线图、特征值谱、损失曲线 | `course_lib.plots` | 所有各讲 |
 #

@@ -232,7 +232,7 @@ plt.show()
 #
 # ## 3. 每次更新的耗时与每个轮次的耗时
 #
-# 噪声是这个权衡的一面，时间是另一面。从这里开始，模型换成一个用 PyTorch 写的小型 MLP（64 个输入、32 个 ReLU 单元、10 个 logits，float32），用 `torch.optim.SGD` 训练。在 $B$ 个样本上做一次更新，开销分两部分：一部分是固定的（Python 本身、PyTorch 的算子分发、内存分配），另一部分随 $B$ 增长（矩阵乘法）；一个轮次要做 $\lceil N/B\rceil$ 次更新。
+# 从这里开始，模型换成一个用 PyTorch 写的小型 MLP（64 个输入、32 个 ReLU 单元、10 个 logits，float32），用 `torch.optim.SGD` 训练。在 $B$ 个样本上做一次更新，开销分两部分：一部分是固定的（Python 本身、PyTorch 的算子分发、内存分配），另一部分随 $B$ 增长（矩阵乘法）；一个轮次要做 $\lceil N/B\rceil$ 次更新。
 
 # %%
 X_train_t, y_train_t = torch.tensor(X_train, dtype=torch.float32), torch.from_numpy(y_train)
@@ -248,7 +248,7 @@ def mlp(seed, hidden=32):
 
 
 # %% [markdown]
-# 我们对 $B = 1, 4, 16, \dots, 1024$ 以及 $N$ 分别计时几十次更新（重复三次，取最快的一次），只用一个线程：`torch.set_num_threads` 限制 PyTorch，`threadpoolctl.threadpool_limits` 限制 BLAS 以及所有 OpenMP 线程池。
+# 我们对 $B = 1, 4, 16, \dots, 1024$ 以及 $N$ 分别计时至多十次更新（重复三次，取最快的一次），只用一个线程：`torch.set_num_threads` 限制 PyTorch，`threadpoolctl.threadpool_limits` 限制 BLAS 以及所有 OpenMP 线程池。
 #
 # **并行。** 用两个线程时，PyTorch 会把一次矩阵乘法分给两个核心。只有当计算量足够分时，这才划算，所以我们还对一个*宽的* MLP（1024 个隐藏单元，每个样本的计算量是原来的 32 倍）分别用一个和两个线程计时。计时结果因运行、因机器而异，测试不比较它们。
 
@@ -272,7 +272,7 @@ def seconds_per_update(batch_size, hidden=32, threads=1, device="cpu"):
     """Time of one SGD update of mlp(0, hidden) on `device`, with `threads` CPU threads."""
     net, Xd, yd = mlp(0, hidden).to(device), X_train_t.to(device), y_train_t.to(device)
     opt = torch.optim.SGD(net.parameters(), lr=0.1)
-    calls = min(30, max(2, 1024 // batch_size))  # about 1024 examples per repeat
+    calls = min(10, max(2, 512 // batch_size))  # at most 10 updates, 512 examples per repeat
     batches = [torch.randperm(N)[:batch_size].to(device) for _ in range(calls)]
 
     def update(i):
@@ -445,75 +445,51 @@ for name, rule in rules.items():
         print(f"{name:>8} {B:4d} {eta:6.3f} {drift:16.3f} {noise_var:19.3f}")
 
 # %% [markdown]
-# $B$ 较小时，每次更新的 Python 开销占主导，所以我们把同一批次大小的九次运行（3 种规则 × 3 个种子）放在一起同时训练：第 $r$ 次运行的权重是堆叠张量的第 $r$ 个切片，每次运行抽取自己的批次，再由 `torch.baddbmm` 把它和自己的权重相乘。损失是各次运行平均损失之和，所以损失对第 $r$ 个切片的梯度，正是第 $r$ 次运行自己的梯度；每个切片用自己的 $\eta$ 更新。
-
-
-# %%
-def stacked_weights(nets):
-    """Each MLP's W1 (64, H), b1 (1, H), W2 (H, 10), b2 (1, 10), stacked over the nets."""
-    parts = [[n[0].weight.T, n[0].bias[None], n[2].weight.T, n[2].bias[None]] for n in nets]
-    return [torch.stack(ps).detach() for ps in zip(*parts, strict=True)]
-
-
-def stacked_losses(params, Xb, yb):
-    """Mean cross-entropy of each run r on its own batch: Xb (R, B, 64), yb (R, B) -> (R,)."""
-    W1, b1, W2, b2 = params
-    z = torch.baddbmm(b2, torch.relu(torch.baddbmm(b1, Xb, W1)), W2)
-    ce = torch.nn.functional.cross_entropy(z.flatten(0, 1), yb.flatten(), reduction="none")
-    return ce.view(yb.shape).mean(dim=1)
-
-
-def stacked_step(params, lrs, Xb, yb):
-    """One SGD update of every run; run r steps with learning rate lrs[r] (lrs: shape (R,))."""
-    grads = torch.autograd.grad(stacked_losses(params, Xb, yb).sum(), params)
-    with torch.no_grad():
-        for p, g in zip(params, grads, strict=True):
-            p -= lrs[:, None, None] * g
+# $B$ 较小时，每次更新的 Python 开销占主导，所以我们把同一批次大小的九次运行（3 种规则 × 3 个种子）放在一起同时训练：第 $r$ 次运行的权重是堆叠张量的第 $r$ 个切片，每次运行抽取自己的批次，再由 `torch.baddbmm` 把它和自己的权重相乘。损失是各次运行平均损失之和，所以损失对第 $r$ 个切片的梯度，正是第 $r$ 次运行自己的梯度；每个切片用自己的 $\eta$ 更新。这套机制就是 `course_lib.stacked.StackedMLPs(nets)`：`.step(lrs, X, y)` 让每次运行在自己的批次上更新一次，`.evaluate(X, y)` 给出每次运行在同一个数据集上的损失。
 
 
 # %% [markdown]
 # 检验：两个学习率不同的堆叠运行，对照两个用 `torch.optim.SGD` 训练的 `nn.Sequential` 网络，使用相同的 20 个批次。
 
 # %%
+from course_lib.stacked import StackedMLPs, stack_weights
+
 nets, lrs = [mlp(0), mlp(1)], [0.1, 0.4]
-params = [p.requires_grad_() for p in stacked_weights(nets)]
+pair = StackedMLPs(nets)
 opts = [torch.optim.SGD(net.parameters(), lr=lr) for net, lr in zip(nets, lrs, strict=True)]
 batch_ids = torch.randint(N, (20, 2, 32), generator=torch.Generator().manual_seed(0))
 for idx in batch_ids:  # idx[r]: the batch of run r
-    stacked_step(params, torch.tensor(lrs), X_train_t[idx], y_train_t[idx])
+    pair.step(lrs, X_train_t[idx], y_train_t[idx])
     for net, opt, i in zip(nets, opts, idx, strict=True):
         opt.zero_grad()
         torch.nn.functional.cross_entropy(net(X_train_t[i]), y_train_t[i]).backward()
         opt.step()
-err = max((p - q).abs().max().item() for p, q in zip(params, stacked_weights(nets), strict=True))
+err = max((p - q).abs().max().item() for p, q in zip(pair.params, stack_weights(nets), strict=True))
 print(f"stacked runs vs torch.optim.SGD, 20 updates: max difference {format_bound(err, 1e-5)}")
 assert err < 1e-5
 
 
 # %%
-def evaluate_stacked(params):
-    """(R, 2): each run's mean loss on the whole training set and on the validation set."""
-    R = len(params[0])
-    with torch.no_grad():
-        sets = [(X_train_t, y_train_t), (X_val_t, y_val_t)]
-        losses = [stacked_losses(params, X.expand(R, -1, -1), y.expand(R, -1)) for X, y in sets]
-    return torch.stack(losses, dim=1).numpy()
+def train_and_val_losses(stacked):
+    """(R, 2): every run's mean loss on the whole training set and on the validation set."""
+    train, val = stacked.evaluate(X_train_t, y_train_t), stacked.evaluate(X_val_t, y_val_t)
+    return torch.stack([train, val], dim=1).numpy()
 
 
 # %%
 def train_stacked(B, lrs, run_seeds, num_updates, checkpoints):
     """SGD on one stacked MLP per seed; returns {update: (R, 2) train and val losses}."""
-    params = [p.requires_grad_() for p in stacked_weights([mlp(s) for s in run_seeds])]
-    lrs, rngs = torch.tensor(lrs), [torch.Generator().manual_seed(s) for s in run_seeds]
-    log, done = {0: evaluate_stacked(params)}, 0
+    stacked = StackedMLPs([mlp(s) for s in run_seeds])
+    rngs = [torch.Generator().manual_seed(s) for s in run_seeds]
+    log, done = {0: train_and_val_losses(stacked)}, 0
     while done < num_updates:  # one epoch: every run shuffles with its own generator
         order = torch.stack([torch.randperm(N, generator=g) for g in rngs])
         for start in range(0, N, B):
             idx = order[:, start : start + B]
-            stacked_step(params, lrs, X_train_t[idx], y_train_t[idx])
+            stacked.step(lrs, X_train_t[idx], y_train_t[idx])
             done += 1
             if done in checkpoints or start + B >= N:  # and at the end of every epoch
-                log[done] = evaluate_stacked(params)
+                log[done] = train_and_val_losses(stacked)
             if done == num_updates:
                 break
     return log
@@ -735,7 +711,7 @@ assert gradient < 1e-10
 
 # %% [markdown]
 # **抑制之字形震荡。** 在病态的二次函数 $L(\theta) = \tfrac12\theta^\top
-# H\theta$（特征值为 1 和 $\kappa = 50$，坐标轴旋转 30°）上，学习率接近稳定性上限 $2/\kappa$ 的梯度下降会在狭窄山谷的两壁之间来回弹跳（第 02 讲）。横跨山谷方向的梯度正负交替，在速度中相互抵消；沿山谷方向的梯度指向同一边，于是不断累加。$\beta = 0.5$ 能抑制之字形震荡；$\beta = 0.9$ 保留了太多旧的速度，会冲过头。每个子图都先画梯度下降（GD），而且线条更宽，这样动量路径不会把它遮住。
+# H\theta$（特征值为 1 和 $\kappa = 50$，坐标轴旋转 30°）上，学习率接近稳定性上限 $2/\kappa$ 的梯度下降会在狭窄山谷的两壁之间来回弹跳（第 02 讲）。横跨山谷方向的梯度正负交替，在速度中相互抵消；沿山谷方向的梯度指向同一边，于是不断累加。$\beta = 0.5$ 能抑制之字形震荡；$\beta = 0.9$ 保留了太多旧的速度，会冲过头。
 
 # %%
 quad = IllConditionedQuadratic(condition_number=50, angle=np.pi / 6)
