@@ -89,11 +89,11 @@ X_train, y_train, X_val, y_val, X_test, y_test = (torch.tensor(a) for a in split
 train_batches = [(X_train[i : i + 40], y_train[i : i + 40]) for i in range(0, len(X_train), 40)]
 
 
-def plain_mlp(n_linear, width=16):
-    """n_linear Linear layers with a sigmoid between consecutive ones (float64)."""
+def plain_mlp(n_linear, width=16, activation=nn.Sigmoid):
+    """n_linear Linear layers with an activation (a sigmoid) between them (float64)."""
     layers, d = [], 2
     for _ in range(n_linear - 1):
-        layers += [nn.Linear(d, width), nn.Sigmoid()]
+        layers += [nn.Linear(d, width), activation()]
         d = width
     return nn.Sequential(*layers, nn.Linear(d, 2)).double()
 
@@ -928,16 +928,131 @@ for surface in (IllConditionedQuadratic(10), Rosenbrock(), Saddle(), TwoWeightNe
 # Chinese (e.g. saddle point — 鞍点, Hessian — 海森矩阵, condition number — 条件数).
 
 # %% [markdown]
-# **Exercises.** Predict the answer before you run the code.
+# **Exercises.** Predict the answer before you run the code. Each answer is folded under
+# its exercise.
+
+# %% [markdown]
+# **Exercise 1.** In section 1, build `plain_mlp(12, activation=nn.ReLU)` and compute the
+# gradient norm of each layer's weights *before* training, for ReLU and for the sigmoid.
+# Will the first layer's still be orders of magnitude below the last layer's?
+
+# %% tags=["answer"]
+for activation in (nn.Sigmoid, nn.ReLU):
+    set_seed(0)
+    model = plain_mlp(12, activation=activation)
+    loss_fn(model(X_train), y_train).backward()
+    g = [m.weight.grad.norm().item() for m in model if isinstance(m, nn.Linear)]
+    print(f"{activation.__name__:7s} layer 1 to 12: " + " ".join(f"{n:.0e}" for n in g)
+          + f"; last / first = {g[-1] / g[0]:.0e}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
 #
-# 1. In section 1, replace `nn.Sigmoid()` by `nn.ReLU()` in `plain_mlp`. Will the first
-#    layer's gradient norm still be orders of magnitude below the last layer's?
-# 2. In section 4, start gradient descent at $10^{-8}u$ instead of $0.1u$. Use the growth
-#    factor $1.2$ to predict how many more steps it needs before the loss drops below
-#    $10^{-6}$, then check.
-# 3. In section 5, set `WEIGHT_DECAY = 0`. What happens to the number of converged runs,
-#    and to the smallest eigenvalues at the points that do converge?
-# 4. In section 6, run gradient descent on the κ = 10 valley with $\eta = 2.1/\lambda_{\max}$.
-#    What does the path do, and why?
-# 5. Run the power iteration of section 7 at the lowest-loss *saddle* of section 5. Which
-#    eigenvalue does it return: the most negative, or the largest positive one?
+# Still, but far less. With sigmoids the last layer's gradient is about $4 \cdot 10^9$ times
+# the first's already at initialisation; with ReLU about $3 \cdot 10^3$. A ReLU's slope is
+# 1 where the unit is active, not at most 1/4, so the $\max\sigma'$ factor of section 1 is
+# gone. What remains is the weight factor: PyTorch's default initialisation draws weights
+# so small (uniform in $\pm 1/\sqrt{\text{fan-in}}$) that each ReLU layer still shrinks
+# the signal, by about half (three orders of magnitude over eleven layers). Initialisations scaled for ReLU (He, $\text{Var}\,w = 2/\text{fan-in}$) and
+# batch normalization (lecture 06) remove that factor too.
+# </details>
+
+# %% [markdown]
+# **Exercise 2.** In section 4, start gradient descent at $10^{-8}u$ instead of $0.1u$. Use
+# the growth factor $1.2$ to predict how many more steps it needs before the loss drops
+# below $10^{-6}$, then check.
+
+# %% tags=["answer"]
+first_below = {}
+for scale in (0.1, 1e-8):
+    path = gradient_descent(net, scale * u, lr=0.1, steps=1000)
+    first_below[scale] = int(np.flatnonzero(net.value(path) < 1e-6)[0])
+print(
+    f"steps until the loss < 1e-6: from 0.1·u {first_below[0.1]}, from 1e-8·u {first_below[1e-8]}"
+)
+print(f"difference {first_below[1e-8] - first_below[0.1]}; predicted ln(1e7) / ln(1.2) = "
+      f"{math.log(1e7) / math.log(1.2):.1f}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
+#
+# About 88 more steps. Near the saddle the component along $u$ grows by the factor 1.2 per
+# step, so growing from $10^{-8}$ to 0.1, a factor $10^7$, takes
+# $\ln(10^7)/\ln 1.2 \approx 88.4$ steps; after that the two runs are the same. The
+# measured difference is 88. The escape is exponential, but a start very close to the
+# saddle pays a long plateau first.
+# </details>
+
+# %% [markdown]
+# **Exercise 3.** In section 5, the Hessian of the mean squared error alone is the Hessian
+# of the loss minus $2 \cdot 10^{-2} I$ (the weight decay's part). At the lowest-loss local
+# minimum, how many of its eigenvalues are zero (within $10^{-6}$) or negative? Is that
+# point a strict local minimum of the MSE alone?
+
+# %% tags=["answer"]
+lowest_min = int(np.flatnonzero(is_min)[0])
+mse_spectrum = spectra[lowest_min] - 2 * WEIGHT_DECAY
+zero = np.abs(mse_spectrum) < EIG_TOL
+theta_min = points[losses[lowest_min]]
+print(f"MSE gradient norm there: {float(2 * WEIGHT_DECAY * theta_min.norm()):.3f}")
+print(f"loss {losses[lowest_min]:.4f}; MSE Hessian: {zero.sum()} eigenvalues zero, "
+      f"{(mse_spectrum < -EIG_TOL).sum()} negative, smallest nonzero {np.abs(mse_spectrum[~zero]).min():.1e}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
+#
+# No. The MSE's Hessian there has no zero eigenvalue but 5 negative ones: the loss
+# Hessian's eigenvalues between 0 and 0.02 drop below zero once the decay's $+0.02$ is
+# taken away. Nor is the point a critical point of the MSE: the MSE's gradient there is
+# $-2 \cdot 10^{-2}\theta$, which the decay's gradient balances (its norm is printed). The
+# data alone leave this point on a slope with some downhill curvature; the decay makes it
+# a strict minimum. As section 5's caveats say, in the weakly curved directions the decay,
+# not the data, decides.
+# </details>
+
+# %% [markdown]
+# **Exercise 4.** In section 6, run gradient descent on the κ = 10 valley with
+# $\eta = 2.1/\lambda_{\max}$. What does the path do, and why?
+
+# %% tags=["answer"]
+valley = IllConditionedQuadratic(10)
+lam = np.linalg.eigvalsh(valley.hessian(valley.start))
+path = gradient_descent(valley, valley.start, lr=2.1 / lam[-1], steps=50)
+U_valley = np.linalg.eigh(valley.hessian(valley.start))[1]
+coords = path @ U_valley  # coordinates along the flat and the steep eigenvector
+print(f"steep coordinate, ratio per step: {coords[1:6, 1] / coords[:5, 1]}")
+print(f"flat coordinate, ratio per step: {coords[1:4, 0] / coords[:3, 0]}")
+print(
+    f"distance to the minimum: {np.linalg.norm(path[0]):.2f} at the start, {np.linalg.norm(path[-1]):.1f} after 50 steps"
+)
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
+#
+# It zig-zags across the valley with growing swings and diverges. In the eigenbasis a
+# step multiplies each coordinate by $1 - \eta\lambda_k$: along the steep direction that is
+# $1 - 2.1 = -1.1$ (the sign flips and the size grows by 10% per step), along the flat one
+# $1 - 0.21 = 0.79$. The flat coordinate converges, but the steep one grows like $1.1^t$:
+# after 50 steps the distance is $1.1^{50} \approx 117$ times the start. $\eta$ is just
+# above the limit $2/\lambda_{\max}$.
+# </details>
+
+# %% [markdown]
+# **Exercise 5.** Run the power iteration of section 7 at the lowest-loss *saddle* of
+# section 5. Which eigenvalue does it return: the most negative, or the largest positive
+# one?
+
+# %% tags=["answer"]
+saddle_spectrum = spectra[best_saddle]
+estimate_s, _ = top_eigenvalue(net_loss, points[losses[best_saddle]], num_iters=300)
+print(f"power iteration: {estimate_s:.4f}; spectrum: most negative {saddle_spectrum[0]:.1e}, "
+      f"largest {saddle_spectrum[-1]:.4f}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
+#
+# The largest positive one. Power iteration finds the eigenvalue largest in *size*, and at
+# this saddle the negative eigenvalues are tiny next to the largest positive one (printed).
+# To find the most negative eigenvalue, run the power iteration on $\lambda_{\max} I - H$
+# (its top eigenvector is $H$'s bottom one), or use Lanczos' method.
+# </details>

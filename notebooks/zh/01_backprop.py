@@ -381,9 +381,6 @@ nodes["f"] = 1 / nodes["d"]
 for label, node in nodes.items():
     node.label = label
 nodes["f"].backward()
-err = max(abs(lib[k].grad - by_hand[k]) for k in inputs)
-print(f"max |library graph - by hand| over the five inputs: {format_bound(err, 1e-12)}")
-assert err < 1e-12
 autograd.draw_graph(nodes["f"])
 plt.show()
 
@@ -405,15 +402,16 @@ gates = {  # name: (the gate on Values, the same gate on floats, the pattern)
     "max": (Value.maximum, max, lambda a, b, g: (g * (a > b), g * (b > a))),
 }
 a0, b0, upstream = 1.5, -0.5, -2.0  # two inputs and the gradient arriving from above
+err = 0.0
 for name, (gate, float_gate, pattern) in gates.items():
     a, b = Value(a0), Value(b0)
     (gate(a, b) * upstream).backward()
     numeric = numerical_gradient(lambda v, f=float_gate: upstream * f(*v), np.array([a0, b0]))
     expected = np.array(pattern(a0, b0, upstream), dtype=float) + 0.0  # + 0.0: no "-0.0"
-    err = max(np.max(np.abs([a.grad, b.grad] - expected)), np.max(np.abs(numeric - expected)))
-    print(f"{name:8s} g = {upstream}: pattern {expected}, engine and centered difference "
-          f"agree {format_bound(err, 1e-8)}")  # fmt: skip
-    assert err < 1e-8
+    err = max(err, np.abs([a.grad, b.grad] - expected).max(), np.abs(numeric - expected).max())
+    print(f"{name:8s} a = {a0}, b = {b0}, g = {upstream}: gradients to (a, b) {expected}")
+print(f"engine and centered differences agree with every pattern: {format_bound(err, 1e-8)}")
+assert err < 1e-8
 
 # %% [markdown]
 # ## 6. 用这个引擎训练一个小网络
@@ -510,9 +508,8 @@ _, outputs = mse_loss()
 same = np.array_equal(predict(X_moons), [int(o.data > 0) for o in outputs])
 train_acc, test_acc = np.mean(predict(X_moons) == y_moons), np.mean(predict(X_new) == y_new)
 assert same and history[-1] < history[0] / 3 and train_acc >= 0.9 and test_acc >= 0.85
-print("NumPy predictions = engine predictions on the training points ✓")
-print("loss after 50 steps below a third of the first loss ✓")
-print("accuracy >= 0.9 on the 60 training points ✓ and >= 0.85 on 1000 new points ✓")
+print("NumPy predictions = engine predictions; the loss fell below a third of its start ✓")
+print("accuracy >= 0.9 on the 60 training points and >= 0.85 on 1000 new points ✓")
 
 # %%
 fig, (ax_loss, ax_regions) = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -545,17 +542,7 @@ print(f"relative error of dW = dD X^T and dX = W^T dD: {format_bound(max(err_W, 
 assert err_W < 1e-7 and err_X < 1e-7
 
 # %% [markdown]
-# `course_lib.layers.Linear`（和 PyTorch 一样，批次的每一行是一个样本）用的是*行*：`out = x @ W + b`，其中 `x` 的形状为 (N, in)，`W` 的形状为 (in, out)。规则不变，只是转置了：$dW = x^\top\, d\text{out}$，$dx = d\text{out}\, W^\top$，$db = \sum_i d\text{out}_i$。把 $W^\top$ 和按行排列的 $X^\top$ 交给这个层，它算出的梯度就是我们结果的转置：
-
-# %%
-lin = layers.Linear(10, 5, rng=0)
-lin.params["W"][...] = W.T
-lin.params["b"][...] = 0.0
-out = lin.forward(X.T)  # = (W X)^T
-dx = lin.backward(G.T)
-err = max(np.max(np.abs(lin.grads["W"] - dW.T)), np.max(np.abs(dx - dX.T)))
-print(f"max |Linear gradients - transposed dW, dX|: {format_bound(err, 1e-12)}")
-assert err < 1e-12
+# `course_lib.layers.Linear`（和 PyTorch 一样，批次的每一行是一个样本）用的是*行*：`out = x @ W + b`，其中 `x` 的形状为 (N, in)，`W` 的形状为 (in, out)。规则不变，只是转置了：$dW = x^\top\, d\text{out}$，$dx = d\text{out}\, W^\top$，$db = \sum_i d\text{out}_i$。第 12 节会把我们的权重载入库里的层，并比较梯度。
 
 # %% [markdown]
 # ## 8. 两层网络：手算反向过程
@@ -874,14 +861,9 @@ held = {name: table[36, name][0] * activation for name in strategies}
 evals = {name: table[36, name][1] for name in strategies}
 assert held["checkpointed"] < held["stored"] / 2 and held["stored"] > 36 * width * width * 8
 assert evals["stored"] < evals["checkpointed"] < 2 * evals["stored"] < evals["recomputed"] / 9
-print("stored activations grow linearly with depth (K + 1) ✓; recomputing holds 2 at any K ✓")
-print("K = 36: the stored activations take more bytes than the 36 weight matrices ✓")
-print(
-    f"K = 36: recomputing evaluates {evals['recomputed'] // evals['stored']}x the layers of storing ✓"
-)
-print(
-    "K = 36: checkpointing holds < half the memory of storing ✓, for < 2x its layer evaluations ✓"
-)
+print(f"K = 36: storing holds more bytes than the 36 weights; recomputing evaluates "
+      f"{evals['recomputed'] // evals['stored']}x the layers ✓")  # fmt: skip
+print("K = 36: checkpointing holds < half the memory of storing, for < 2x its layer evaluations ✓")
 
 # %% [markdown]
 # 存储所需的层计算次数最少，也是框架默认的做法；它的代价是内存随深度和批次大小增长：在这里，存下的激活值已经比权重还要多。全部重算让内存保持不变，但计算量随深度呈二次增长（上面打印的时间也是如此）。梯度检查点介于两者之间：`torch.utils.checkpoint.checkpoint`（可以包住任意函数）和 `checkpoint_sequential` 就是内存不够用时训练模型的办法。
@@ -1030,12 +1012,122 @@ plt.show()
 # 本讲的关键术语及其中文名称见[术语表](glossary.md)。
 
 # %% [markdown]
-# **练习。** 先预测答案，再运行代码。
+# **作业。** `homework/hw01_backprop.ipynb`：实现仿射层、ReLU 和 softmax 损失的反向过程，组装出两层网络的损失和梯度，给标量引擎添加两个新运算（`sin`，以及指数是 `Value` 的 `power`），并且不用 PyTorch 对你的结果做梯度检验。
 #
-# 1. 在第 4 节中，把偏置 $w_2$ 从 $-3$ 改成 $7$。对 $w$ 和 $x$ 的梯度会变大还是变小？为什么？重新运行电路的代码单元来验证。
-# 2. 把双月网络的隐藏单元从 8 个改成 2 个（`new_layer(2, 2, ...)` 和 `new_layer(2, 1, ...)`）。决策边界还会绕着月牙弯曲吗？
-# 3. 用两个相等的输入调用 `maximum`。我们的引擎把梯度传给哪个输入？`torch.maximum` 呢？两者都验证一下。
-# 4. 把第 10 节的深度加倍到 $K = 72$。存下的激活值、重算的层计算次数和使用检查点时保存的激活值分别增长多少倍？
-# 5. 在第 13 节中令 $\beta = 0.99$。平滑后的曲线大约滞后多少步？
+# **练习。** 先预测答案，再运行代码。每道题的答案都折叠在题目下方。
+
+# %% [markdown]
+# **练习 1。** 在第 4 节中，把偏置 $w_2$ 从 $-3$ 改为 $7$。关于 $w$ 和 $x$ 的梯度会变大还是变小？为什么？重新运行电路的那几个单元格来验证。
+
+# %% tags=["answer"]
+slopes = {}
+for bias in (-3.0, 7.0):
+    s_b = 2.0 * -1.0 + -3.0 * -2.0 + bias  # w0 x0 + w1 x1 + w2 with w = (2, -3), x = (-1, -2)
+    f_b = 1.0 / (1.0 + math.exp(-s_b))
+    slopes[bias] = f_b * (1 - f_b)  # df/ds; df/dw0 = df/ds * x0, and so on
+    grads_b = [slopes[bias] * v for v in (-1.0, -2.0, 1.0, 2.0, -3.0)]  # w0, w1, w2, x0, x1
+    print(f"w2 = {bias:+.0f}: s = {s_b:.0f}, f = {f_b:.5f}, df/ds = {slopes[bias]:.2e}, "
+          f"gradients " + ", ".join(f"{g:.2e}" for g in grads_b))  # fmt: skip
+print(f"every gradient is {slopes[-3.0] / slopes[7.0]:,.0f} times smaller")
+
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
 #
-# **作业。** `homework/hw01_backprop.ipynb`：实现仿射层、ReLU 和 softmax 损失的反向过程，组装出两层网络的损失和梯度，为标量引擎添加两个新运算（`sin`，以及指数为 `Value` 的 `power`），并在不借助 PyTorch 的情况下对你的代码做梯度检验。
+# 变小，而且全部缩小同样的倍数。每个梯度都是 $\partial f/\partial s$ 乘以一个输入或一个权重（加法分发，乘法互换），而 $\partial f/\partial s = \sigma(s)(1 - \sigma(s))$。当 $w_2 = 7$ 时，和为 $s = 11$，sigmoid 已经*饱和*（$f \approx 0.99998$），它的斜率从 0.197 降到 $1.7 \cdot 10^{-5}$：大约小了 12 000 倍（打印出的是 11 772）。饱和的单元几乎不把梯度往回传，这就是第 02 讲中的梯度消失，只不过发生在一个门里。
+# </details>
+
+# %% [markdown]
+# **练习 2。** 把两个月亮网络的隐藏单元从 8 个改为 2 个（`new_layer(2, 2, ...)` 和 `new_layer(2, 1, ...)`）。决策边界还会绕着两个月亮弯曲吗？
+
+
+# %% tags=["answer"]
+def moons_weights(hidden):
+    """Section 6's initial weights for `hidden` units: the same draws as new_layer."""
+    draw, sizes = np.random.default_rng(0), ((2, hidden, 1.4), (hidden, 1, 0.35))
+    rows = [
+        [[*draw.normal(0.0, std, n_in), 0.0] for _ in range(n_out)] for n_in, n_out, std in sizes
+    ]
+    return [torch.tensor(W, dtype=torch.float64, requires_grad=True) for W in rows]
+
+
+def moons_output(Ws, P):
+    h = torch.tensor(P)
+    for W in Ws:
+        h = torch.tanh(h @ W[:, :-1].T + W[:, -1])
+    return h[:, 0]
+
+
+# %% tags=["answer"]
+for hidden in (8, 2):  # section 6's 50 steps with eta 0.5, written with torch tensors
+    Ws = moons_weights(hidden)
+    for _ in range(50):
+        loss_h = torch.mean((moons_output(Ws, X_moons) - torch.tensor(targets)) ** 2)
+        with torch.no_grad():
+            for W, g in zip(Ws, torch.autograd.grad(loss_h, Ws), strict=True):
+                W -= 0.5 * g
+    with torch.no_grad():
+        acc = [
+            np.mean((moons_output(Ws, P) > 0).numpy() == c)
+            for P, c in ((X_moons, y_moons), (X_new, y_new))
+        ]
+    print(
+        f"{hidden} hidden units: accuracy {acc[0]:.2f} on the training points, {acc[1]:.2f} on new points"
+    )
+
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
+#
+# 只会弯一点点。每个隐藏单元沿一条直线贡献一个平滑的台阶，输出单元再把它们组合起来；只有两个单元时，边界只能在两条直线之间弯折一次，没法绕过两个月亮的尖端。同样训练 50 步后，训练点上的准确率从 0.98 降到 0.87，新点上从 0.97 降到 0.88（这个单元格用 torch 张量重放了第 6 节的训练，引擎的梯度已经与之对照过）。表达这个想法并不需要八个单元，但八个单元能给边界足够多的分段。
+# </details>
+
+# %% [markdown]
+# **练习 3。** 用两个相等的输入调用 `maximum`。我们的引擎把梯度送到哪里？`torch.maximum` 又送到哪里？两个都验证一下。
+
+# %% tags=["answer"]
+a_eq, b_eq = Value(1.0), Value(1.0)
+a_eq.maximum(b_eq).backward()
+a_t, b_t = (torch.tensor(1.0, requires_grad=True) for _ in range(2))
+torch.maximum(a_t, b_t).backward()
+print(
+    f"our maximum: ({a_eq.grad}, {b_eq.grad}); torch.maximum: ({a_t.grad.item()}, {b_t.grad.item()})"
+)
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
+#
+# 在两个输入相等时，$\max$ 没有导数，所以把上游梯度按权重分给两个输入、只要权重之和为 1，都是合理的选择（一个*次梯度*）。我们的引擎判断的是 `self.data > other.data`，相等时为假，于是把梯度全部送给第二个输入：$(0, 1)$。`torch.maximum` 则平分：$(0.5, 0.5)$。对于实数数据，相等的情况很少见；但如果梯度检验恰好落在相等处（或 ReLU 的 0 处），它就可能因为这个原因与有限差分不一致。
+# </details>
+
+# %% [markdown]
+# **练习 4。** 把第 10 节的深度加倍到 $K = 72$。存下的激活值、重算所需的层计算次数，以及检查点保存的激活值，分别增长多少倍？
+
+# %% tags=["answer"]
+for name in ("stored", "checkpointed"):
+    held_72 = strategies[name](*chain(72)) // activation
+    print(f"K = 72, {name}: {held_72} activations held, {held_72 / table[36, name][0]:.2f}x K = 36")
+print(f"K = 72, recomputed: {72 * 73 // 2} layer evaluations, {72 * 73 / (36 * 37):.2f}x K = 36")
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
+#
+# 存储是线性增长：$K + 1$ 个激活值，从 37 到 73（$1.97\times$）。重算是二次增长：$K(K+1)/2$ 次层计算，从 666 到 2628（$3.95\times$，接近 4）。检查点按 $2\sqrt K$ 增长：从 12 到 17 个激活值（$1.42\times$，接近 $\sqrt 2$）。`round(sqrt(72))` = 8 段、每段 9 层，它保存 8 个段的输入，再加上正在重算的那一段的 9 个激活值。深度加倍时，检查点多花的内存远比存储少。
+# </details>
+
+# %% [markdown]
+# **练习 5。** 在第 13 节中，设 $\beta = 0.99$。平滑后的曲线会滞后多少步？
+
+# %% tags=["answer"]
+for beta_lag in (0.9, 0.99):
+    ages = np.arange(5000)
+    mean_age = np.sum((1 - beta_lag) * beta_lag**ages * ages)  # weights (1 - β) β^k on age k
+    rise = math.ceil(math.log(1 / math.e) / math.log(beta_lag))  # steps to follow 63% of a jump
+    print(f"β = {beta_lag}: mean age of the averaged losses {mean_age:.1f} steps; "
+          f"63% of a jump after {rise} steps")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
+#
+# 大约 100 步，而不是 10 步。平均值给 $k$ 步之前的损失的权重是 $(1-\beta)\beta^k$，所以它的平均“年龄”是 $\beta/(1-\beta)$：$\beta = 0.9$ 时是 9 步，$\beta = 0.99$ 时是 99 步；损失突然变化之后，大约要 $1/(1-\beta)$ 步（10 步和 100 步）才能追上变化的 63%。在一次 300 步的运行里，100 步的滞后掩盖了三分之一的过程：曲线很平滑，但它要很晚才告诉你损失已经变了。
+# </details>

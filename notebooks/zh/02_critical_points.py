@@ -73,11 +73,11 @@ X_train, y_train, X_val, y_val, X_test, y_test = (torch.tensor(a) for a in split
 train_batches = [(X_train[i : i + 40], y_train[i : i + 40]) for i in range(0, len(X_train), 40)]
 
 
-def plain_mlp(n_linear, width=16):
-    """n_linear Linear layers with a sigmoid between consecutive ones (float64)."""
+def plain_mlp(n_linear, width=16, activation=nn.Sigmoid):
+    """n_linear Linear layers with an activation (a sigmoid) between them (float64)."""
     layers, d = [], 2
     for _ in range(n_linear - 1):
-        layers += [nn.Linear(d, width), nn.Sigmoid()]
+        layers += [nn.Linear(d, width), activation()]
         d = width
     return nn.Sequential(*layers, nn.Linear(d, 2)).double()
 
@@ -767,10 +767,96 @@ for surface in (IllConditionedQuadratic(10), Rosenbrock(), Saddle(), TwoWeightNe
 # **术语表。** 每个粗体术语都收录在课程的[术语表](glossary.md)中，附有英文和中文（例如 saddle point — 鞍点，Hessian — 海森矩阵，condition number — 条件数）。
 
 # %% [markdown]
-# **练习。** 运行代码之前，先预测答案。
+# **练习。** 先预测答案，再运行代码。每道题的答案都折叠在题目下方。
+
+# %% [markdown]
+# **练习 1。** 在第 1 节中，构造 `plain_mlp(12, activation=nn.ReLU)`，在*训练之前*计算每一层权重的梯度范数，ReLU 和 sigmoid 各算一次。第一层的梯度范数还会比最后一层小好几个数量级吗？
+
+# %% tags=["answer"]
+for activation in (nn.Sigmoid, nn.ReLU):
+    set_seed(0)
+    model = plain_mlp(12, activation=activation)
+    loss_fn(model(X_train), y_train).backward()
+    g = [m.weight.grad.norm().item() for m in model if isinstance(m, nn.Linear)]
+    print(f"{activation.__name__:7s} layer 1 to 12: " + " ".join(f"{n:.0e}" for n in g)
+          + f"; last / first = {g[-1] / g[0]:.0e}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
 #
-# 1. 在第 1 节中，把 `plain_mlp` 里的 `nn.Sigmoid()` 换成 `nn.ReLU()`。第一层的梯度范数还会比最后一层低好几个数量级吗？
-# 2. 在第 4 节中，从 $10^{-8}u$ 而不是 $0.1u$ 开始做梯度下降。利用增长因子 $1.2$ 预测：要让损失降到 $10^{-6}$ 以下，还需要多走多少步？然后验证。
-# 3. 在第 5 节中，设置 `WEIGHT_DECAY = 0`。收敛的运行次数会怎样变化？在确实收敛了的点上，最小的那些特征值又会怎样？
-# 4. 在第 6 节中，在 κ = 10 的山谷上用 $\eta = 2.1/\lambda_{\max}$ 运行梯度下降。路径会怎样？为什么？
-# 5. 在第 5 节中损失最低的*鞍点*处运行第 7 节的幂迭代。它返回的是哪个特征值：最负的那个，还是最大的正特征值？
+# 还会，但小得多。用 sigmoid 时，在初始化时最后一层的梯度就已经是第一层的约 $4 \cdot 10^9$ 倍；用 ReLU 时约为 $3 \cdot 10^3$ 倍。ReLU 在激活时斜率为 1，而不是至多 1/4，所以第 1 节里 $\max\sigma'$ 这个因子消失了。剩下的是权重因子：PyTorch 默认初始化抽出的权重很小（在 $\pm 1/\sqrt{\text{fan-in}}$ 内均匀分布），每个 ReLU 层仍会让信号缩小大约一半（经过十一层就是三个数量级）。为 ReLU 调整过尺度的初始化（He 初始化，$\text{Var}\,w = 2/\text{fan-in}$）和批次标准化（第 06 讲）可以把这个因子也去掉。
+# </details>
+
+# %% [markdown]
+# **练习 2。** 在第 4 节中，让梯度下降从 $10^{-8}u$ 而不是 $0.1u$ 出发。用增长因子 $1.2$ 预测：要让损失降到 $10^{-6}$ 以下，需要多走多少步？然后验证。
+
+# %% tags=["answer"]
+first_below = {}
+for scale in (0.1, 1e-8):
+    path = gradient_descent(net, scale * u, lr=0.1, steps=1000)
+    first_below[scale] = int(np.flatnonzero(net.value(path) < 1e-6)[0])
+print(
+    f"steps until the loss < 1e-6: from 0.1·u {first_below[0.1]}, from 1e-8·u {first_below[1e-8]}"
+)
+print(f"difference {first_below[1e-8] - first_below[0.1]}; predicted ln(1e7) / ln(1.2) = "
+      f"{math.log(1e7) / math.log(1.2):.1f}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
+#
+# 大约多 88 步。在鞍点附近，沿 $u$ 的分量每步乘以 1.2，所以从 $10^{-8}$ 增长到 0.1（$10^7$ 倍）需要 $\ln(10^7)/\ln 1.2 \approx 88.4$ 步；此后两次运行就完全一样了。实测的差是 88 步。逃离鞍点是指数式的，但起点离鞍点非常近时，要先付出一段很长的平台期。
+# </details>
+
+# %% [markdown]
+# **练习 3。** 在第 5 节中，只看均方误差时，它的海森矩阵等于损失的海森矩阵减去 $2 \cdot 10^{-2} I$（权重衰减那一部分）。在损失最低的局部最小值处，它有多少个特征值为零（在 $10^{-6}$ 以内）或为负？对单独的 MSE 而言，这个点是严格局部最小值吗？
+
+# %% tags=["answer"]
+lowest_min = int(np.flatnonzero(is_min)[0])
+mse_spectrum = spectra[lowest_min] - 2 * WEIGHT_DECAY
+zero = np.abs(mse_spectrum) < EIG_TOL
+theta_min = points[losses[lowest_min]]
+print(f"MSE gradient norm there: {float(2 * WEIGHT_DECAY * theta_min.norm()):.3f}")
+print(f"loss {losses[lowest_min]:.4f}; MSE Hessian: {zero.sum()} eigenvalues zero, "
+      f"{(mse_spectrum < -EIG_TOL).sum()} negative, smallest nonzero {np.abs(mse_spectrum[~zero]).min():.1e}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
+#
+# 不是。那里 MSE 的海森矩阵没有零特征值，却有 5 个负特征值：损失的海森矩阵中介于 0 和 0.02 之间的特征值，在去掉权重衰减的 $+0.02$ 之后就变成了负数。这个点也不是 MSE 的临界点：MSE 在那里的梯度是 $-2 \cdot 10^{-2}\theta$，正好被权重衰减的梯度抵消（打印出了它的范数）。只看数据，这个点位于一个斜坡上，某些方向还是向下弯的；是权重衰减让它成了严格最小值。正如第 5 节的说明所讲，在曲率很弱的方向上，起决定作用的是权重衰减，而不是数据。
+# </details>
+
+# %% [markdown]
+# **练习 4。** 在第 6 节中，在 κ = 10 的山谷上用 $\eta = 2.1/\lambda_{\max}$ 运行梯度下降。路径会怎样？为什么？
+
+# %% tags=["answer"]
+valley = IllConditionedQuadratic(10)
+lam = np.linalg.eigvalsh(valley.hessian(valley.start))
+path = gradient_descent(valley, valley.start, lr=2.1 / lam[-1], steps=50)
+U_valley = np.linalg.eigh(valley.hessian(valley.start))[1]
+coords = path @ U_valley  # coordinates along the flat and the steep eigenvector
+print(f"steep coordinate, ratio per step: {coords[1:6, 1] / coords[:5, 1]}")
+print(f"flat coordinate, ratio per step: {coords[1:4, 0] / coords[:3, 0]}")
+print(
+    f"distance to the minimum: {np.linalg.norm(path[0]):.2f} at the start, {np.linalg.norm(path[-1]):.1f} after 50 steps"
+)
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
+#
+# 它在山谷两壁之间走之字形，摆幅越来越大，最终发散。在特征基下，每一步把每个坐标乘以 $1 - \eta\lambda_k$：沿陡峭方向是 $1 - 2.1 = -1.1$（符号翻转，大小每步增加 10%），沿平坦方向是 $1 - 0.21 = 0.79$。平坦方向的坐标收敛，但陡峭方向的坐标按 $1.1^t$ 增长：50 步之后，到最小值的距离是起点的 $1.1^{50} \approx 117$ 倍。$\eta$ 刚好超过了上限 $2/\lambda_{\max}$。
+# </details>
+
+# %% [markdown]
+# **练习 5。** 在第 5 节损失最低的*鞍点*处运行第 7 节的幂迭代。它返回的是哪个特征值：最负的那个，还是最大的正特征值？
+
+# %% tags=["answer"]
+saddle_spectrum = spectra[best_saddle]
+estimate_s, _ = top_eigenvalue(net_loss, points[losses[best_saddle]], num_iters=300)
+print(f"power iteration: {estimate_s:.4f}; spectrum: most negative {saddle_spectrum[0]:.1e}, "
+      f"largest {saddle_spectrum[-1]:.4f}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
+#
+# 最大的正特征值。幂迭代找的是*绝对值*最大的特征值，而在这个鞍点上，负特征值与最大的正特征值相比非常小（见打印结果）。要找最负的特征值，可以对 $\lambda_{\max} I - H$ 做幂迭代（它的最大特征向量就是 $H$ 的最小特征向量），或者用 Lanczos 方法。
+# </details>

@@ -81,10 +81,9 @@ rng = np.random.default_rng(0)
 epochs = [[yb for _, yb in shuffled_batches(ids, ids, 6, rng)] for _ in range(2)]
 for e, batches in enumerate(epochs):
     print(f"epoch {e}: " + " | ".join(" ".join(f"{i:2d}" for i in b) for b in batches))
-for batches in epochs:
-    assert [len(b) for b in batches] == [6, 6, 6, 2]
-    assert sorted(np.concatenate(batches)) == list(range(20))
-assert not np.array_equal(np.concatenate(epochs[0]), np.concatenate(epochs[1]))
+order = [np.concatenate(batches) for batches in epochs]
+assert all([len(b) for b in batches] == [6, 6, 6, 2] for batches in epochs)
+assert sorted(order[0]) == sorted(order[1]) == list(range(20)) and (order[0] != order[1]).any()
 
 # %% [markdown]
 # 函数库里也有同样的迭代器：`course_lib.data.minibatches(X, y, batch_size,
@@ -699,9 +698,9 @@ plt.show()
 
 # %%
 (c2, p2), (c4, p4) = balls[2.0], balls[4.0]
-assert abs(p2["GD"][-1, 0] - c2.local_minimum[0]) < 1e-3
-assert abs(p2["momentum 0.9"][-1, 0] - c2.global_minimum[0]) < 1e-3
-assert abs(p4["momentum 0.9"][-1, 0] - c4.local_minimum[0]) < 1e-3
+ends = [p2["GD"][-1, 0], p2["momentum 0.9"][-1, 0], p4["momentum 0.9"][-1, 0]]
+minima = [c2.local_minimum[0], c2.global_minimum[0], c4.local_minimum[0]]
+assert np.allclose(ends, minima, rtol=0, atol=1e-3)  # the endings printed above
 k = np.argmin(np.abs(p2["momentum 0.9"][:, 0] - c2.local_minimum[0]))
 speed = abs(p2["momentum 0.9"][k + 1, 0] - p2["momentum 0.9"][k, 0])
 gradient = abs(c2.grad(c2.local_minimum)[0])
@@ -769,8 +768,10 @@ print(f"{'method':<26} {'lr':>6} {'β':>6} {'rate':>7} {'steps to 1e-3':>14}")
 for name, (lr, mom) in settings.items():
     counts[name] = steps_to_tol(heavy_ball(quad.grad, quad.start, lr, mom, 2000))
     print(f"{name:<26} {lr:6.4f} {mom:6.4f} {rate(lr, mom):7.4f} {counts[name]:14d}")
-assert counts["momentum 0.5, lr 0.035"] < counts["GD, lr 0.035"]
-assert counts["momentum, best lr and β"] < counts["GD, best lr 2/(1+κ)"] / 4
+assert (
+    counts["momentum 0.5, lr 0.035"] < counts["GD, lr 0.035"]
+    and 4 * counts["momentum, best lr and β"] < counts["GD, best lr 2/(1+κ)"]
+)
 
 # %% [markdown]
 # 只要 $\beta$ 选得好，动量所需的步数就比最佳的普通梯度下降少好几倍（容差越小，两者之比越接近 $\sqrt{50}$）；动量太大时（这里是 $\beta = 0.9$），路径会螺旋打转，收益也就小一些。尽管如此，$\beta = 0.9$ 仍是常用的默认值：对真实的网络来说，$\kappa$ 非常大而且未知，$\eta$ 则是配合它一起调的。
@@ -1073,12 +1074,124 @@ assert abs(x[0] - c.global_minimum[0]) < 1e-3
 # %% [markdown]
 # **作业。** `homework/hw03_batch_and_momentum.ipynb`：编写一个会打乱顺序的小批量迭代器，实现带动量和带 Nesterov 动量的 SGD，并在一个曲面和一个小网络上比较它们。
 #
-# **术语表。** 这一讲的关键术语都收录在课程的[术语表](glossary.md)中，中英对照，每个附有一行定义。
+# **术语表。** 这一讲的关键术语都收录在课程的[术语表](glossary.md)中，中英对照。
 #
-# **练习。** 先预测答案，再修改代码并运行。
+# **练习。** 先预测，再修改代码并运行；每道题的答案都折叠在题目下方。
+
+# %% [markdown]
+# **练习 1。** 在第 2 节中，公式预测 $B = N/2$ 时的噪声相对于 $B = 1$ 是多少？用 200 个随机批次测量一下。
+
+# %% tags=["answer"]
+half = N // 2
+rng_half = np.random.default_rng(1)
+d2_half = [
+    np.sum((G[rng_half.choice(N, half, replace=False)].mean(0) - g_full) ** 2) for _ in range(200)
+]
+print(f"B = {half}: measured {math.sqrt(np.mean(d2_half)):.4f}, formula {noise_formula(half):.4f}")
+print(f"relative to B = 1: formula {noise_formula(half) / noise_formula(1):.4f}, "
+      f"1/sqrt(N - 1) = {1 / math.sqrt(N - 1):.4f}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
 #
-# 1. 在第 2 节中，公式预测 $B = N/2$ 时的噪声相对于 $B = 1$ 是多少？用 200 个随机批次测量一下。
-# 2. 在第 7 节中，取 $\beta = 0.5$。先用公式预测三个稳定性上限，再用扫描 $h$ 的那个单元格测量它们。
-# 3. 在第 5 节中，设 `ETA0 = 0.2`。哪次运行最先失败？为什么？（看看线性缩放在 $B = 512$ 时的 $\eta$，并回忆第 02 讲的稳定性上限。）
-# 4. 在第 5 节中，把固定 $\eta$ 的运行训练 20 个轮次，而不是 5 个。$B = 32$ 与 $B = 512$ 之间的差距消失了吗？这对“大批次更差”这一说法意味着什么？
-# 5. 在第 6 节中，在一组 $\beta$ 的网格上找出使 `rate(0.035, β)` 最小的 $\beta$。它能胜过最佳的普通梯度下降吗？
+# 当 $B = N/2$ 时，公式给出 $\frac{\sigma^2}{N/2}\cdot\frac{N/2}{N-1} =
+# \frac{\sigma^2}{N-1}$（$N$ 为偶数时如此；这里 $N = 1259$ 是奇数，$B = 629$，差别在第四位数字之后），所以噪声是 $B = 1$ 时的 $1/\sqrt{N-1}$：约 0.028，大约小 35 倍。这里有限总体因子 $(N-B)/(N-1)$ 很重要：单纯的 $1/\sqrt B$ 规则会预测 $1/\sqrt{N/2}$，多出 $\sqrt 2$ 倍。200 个批次测出的值与公式相差不到 1%。
+# </details>
+
+# %% [markdown]
+# **练习 2。** 在第 7 节中，取 $\beta = 0.5$。先用公式预测三个稳定性上限，再用扫描 $h$ 的那个单元格测量它们。
+
+# %% tags=["answer"]
+steppers = {"GD": (heavy_ball, 0.0), "momentum 0.5": (heavy_ball, 0.5),
+            "Nesterov 0.5": (lambda *a: nesterov_lookahead(*a)[0], 0.5)}  # fmt: skip
+for name, (method, beta_s) in steppers.items():
+    with np.errstate(over="ignore", invalid="ignore"):
+        end = method(lambda x: h_grid * x, np.ones_like(h_grid), 1.0, beta_s, 1000)[-1]
+    edge = int(np.argmin(np.abs(end) < 1))
+    formula = (
+        2 * (1 + beta_s) / (1 + 2 * beta_s) if name.startswith("Nesterov") else 2 * (1 + beta_s)
+    )
+    print(f"{name:13s} largest stable ηλ on the grid {h_grid[edge - 1]:.3f}, formula {formula:.3f}")
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
+#
+# 梯度下降的上限与 $\beta$ 无关：$\eta\lambda < 2$。重球法：$2(1 + 0.5) = 3$。Nesterov：$2(1 + 0.5)/(1 + 1) = 1.5$。动量变小会降低重球法的上限，却会*提高* Nesterov 的上限（$\beta = 0.9$ 时是 1.357）：当 $\beta \to 0$ 时，两者都趋向梯度下降的 2。扫描在一个网格步长（0.002）之内找到了每个上限。
+# </details>
+
+# %% [markdown]
+# **练习 3。** 在第 5 节中，设 `ETA0 = 0.2`。哪次运行最先失败？为什么？（看看线性缩放在 $B = 512$ 时的 $\eta$；回忆第 02 讲的稳定性上限。）
+
+# %% tags=["answer"]
+for rule_name, rule in rules.items():
+    eta_512 = 0.2 * rule(512) / ETA0  # the rule with ETA0 = 0.2 at B = 512
+    runs_512 = StackedMLPs([mlp(s) for s in seeds])
+    shuffles = [torch.Generator().manual_seed(s) for s in seeds]
+    for _ in range(5):  # five epochs of three updates
+        order = torch.stack([torch.randperm(N, generator=g) for g in shuffles])
+        for start in range(0, N, 512):
+            idx = order[:, start : start + 512]
+            runs_512.step([eta_512] * len(seeds), X_train_t[idx], y_train_t[idx])
+    final = runs_512.evaluate(X_train_t, y_train_t).numpy()
+    diverged = not (final <= math.log(10)).any()  # NaN counts as diverged
+    verdict = "every seed above ln 10 = 2.30 (guessing)" if diverged else f"mean {final.mean():.1f}"
+    print(f"{rule_name:>8} η = {eta_512:.1f}: training loss after 5 epochs {verdict}")
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
+#
+# 是 $B = 512$ 时的线性缩放运行，它的 $\eta = 0.2 \cdot 512/32 = 3.2$：五个轮次之后，每个种子的损失都比瞎猜还差，而固定规则（$\eta = 0.2$）和平方根规则（$\eta = 0.8$）的运行都在正常训练。第 02 讲的上限 $\eta < 2/\lambda_{\max}$ 针对的是损失最陡峭的方向：3.2 的步长沿这个方向冲过头的部分比得到的好处还多，误差一次比一次大。`ETA0 = 0.1` 时，同一个运行用的是 $\eta = 1.6$，是稳定的。线性缩放迟早会在某个批次大小上撞到这堵墙；预热（第 04 讲）可以把它推迟。
+# </details>
+
+# %% [markdown]
+# **练习 4。** 在第 5 节中，把 $B = 512$ 的固定 $\eta$ 运行训练 20 个轮次，再一直训练到 200 次更新。$B = 512$ 能追上 $B = 32$ 在 5 个轮次（200 次更新）之后的结果吗？这对“大批次更差”这一说法意味着什么？
+
+# %% tags=["answer"]
+# NBVAL_IGNORE_OUTPUT
+runs_const, shuffles = (
+    StackedMLPs([mlp(s) for s in seeds]),
+    [torch.Generator().manual_seed(s) for s in seeds],
+)
+done, seen = 0, {}
+while done < 200:
+    order = torch.stack([torch.randperm(N, generator=g) for g in shuffles])
+    for idx in order.split(512, dim=1):  # one epoch of batches of 512
+        runs_const.step([ETA0] * len(seeds), X_train_t[idx], y_train_t[idx])
+        done += 1
+        if done in (15, 60, 200):  # 5 epochs, 20 epochs, 200 updates
+            seen[done] = runs_const.evaluate(X_train_t, y_train_t).numpy().mean()
+        if done == 200:
+            break
+b32 = judged(32, "epochs")[0, :, 0].mean()  # constant η, B = 32, 5 epochs = 200 updates
+print(
+    f"B = 512: training loss {seen[15]:.2f} after 5 epochs, {seen[60]:.2f} after 20, {seen[200]:.2f} after 200 updates"
+)
+print(f"B = 32 after 5 epochs (200 updates): {b32:.2f}")
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
+#
+# 20 个轮次之后，$B = 512$ 只做了 60 次更新，它的损失（约 0.65）仍远高于 $B = 32$ 在 5 个轮次之后的损失（约 0.15）。做完 200 次更新——和 $B = 32$ 在 5 个轮次里做的一样多——之后，它停在差不多相同的损失上。在 $\eta$ 固定时，损失跟随的是更新次数，而不是看过的样本数：“大批次更差”在相同轮次下只说明它们走的步数更少。（打印出的数值最后几位取决于 CPU，所以测试不比较它们。）
+# </details>
+
+# %% [markdown]
+# **练习 5。** 在第 6 节中，在一组 $\beta$ 的网格上找出使 `rate(0.035, β)` 最小的 $\beta$。它能胜过最佳的普通梯度下降吗？
+
+# %% tags=["answer"]
+beta_grid = np.round(np.arange(0.0, 1.0, 0.01), 2)
+rates = np.array([rate(0.035, b) for b in beta_grid])
+best = int(np.argmin(rates))
+print(f"best β on the grid {beta_grid[best]:.2f}: rate {rates[best]:.4f}")
+print(
+    f"gradient descent: rate {rate(0.035, 0.0):.4f} at lr 0.035, {rate(*best_gd):.4f} at its best lr"
+)
+print(
+    f"steps of the best GD per step at the best β, for small tolerances: "
+    f"{math.log(rates[best]) / math.log(rate(*best_gd)):.1f}"
+)
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
+#
+# $\beta = 0.67$，速率为 0.8185：远好于同样 $\eta = 0.035$ 下的梯度下降（0.965），甚至好于最佳 $\eta$ 下的梯度下降（0.9608）；对小的容差来说，步数大约少 5 倍（两个速率的对数之比）。同时调 $\eta$ 和 $\beta$ 还能更好：$(\sqrt\kappa - 1)/(\sqrt\kappa + 1) = 0.752$，见第 6 节。
+# </details>
