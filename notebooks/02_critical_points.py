@@ -166,8 +166,8 @@ assert loss_deep.item() > math.log(2) > best_constant and norms[-1] > 1e-2 > 1e-
 # multiplied by the weights and then by the sigmoid's slope:
 # $\delta_{k-1} = (\delta_k W_k) \odot \sigma'(z_{k-1})$. So one layer changes its size by at
 # most $\lVert W_k\rVert_2 \max\sigma'$ (largest singular value times largest slope), and
-# $\sigma' \le 1/4$. With the small weights of PyTorch's default initialisation that bound
-# is below 1 at every layer here:
+# $\sigma' \le 1/4$. For the weights of this network that bound is below 1 at every
+# layer:
 
 # %%
 zs, h = [], X_train

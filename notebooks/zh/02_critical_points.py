@@ -137,7 +137,7 @@ print(f"training loss {loss_deep.item():.3f}; ln 2 = {math.log(2):.3f}; best con
 assert loss_deep.item() > math.log(2) > best_constant and norms[-1] > 1e-2 > 1e-6 > norms[0]
 
 # %% [markdown]
-# 输出层的梯度远不为零，而且损失*高于*最佳常数猜测的损失，而单靠输出层的偏置就能达到那个损失：所以这不是临界点，而是*梯度消失造成的平台*（vanishing-gradient plateau）。反向经过第 $k$ 层时，反向信号 $\delta_k = \partial L/\partial z_k$（在该层的输出 $z_k$ 处）先乘以权重，再乘以 sigmoid 的斜率：$\delta_{k-1} = (\delta_k W_k) \odot \sigma'(z_{k-1})$。所以经过一层，信号的大小至多变为原来的 $\lVert W_k\rVert_2 \max\sigma'$ 倍（最大奇异值乘以最大斜率），而 $\sigma' \le 1/4$。PyTorch 默认初始化给出的权重较小，在这里每一层的这个上界都小于 1：
+# 输出层的梯度远不为零，而且损失*高于*最佳常数猜测的损失，而单靠输出层的偏置就能达到那个损失：所以这不是临界点，而是*梯度消失造成的平台*（vanishing-gradient plateau）。反向经过第 $k$ 层时，反向信号 $\delta_k = \partial L/\partial z_k$（在该层的输出 $z_k$ 处）先乘以权重，再乘以 sigmoid 的斜率：$\delta_{k-1} = (\delta_k W_k) \odot \sigma'(z_{k-1})$。所以经过一层，信号的大小至多变为原来的 $\lVert W_k\rVert_2 \max\sigma'$ 倍（最大奇异值乘以最大斜率），而 $\sigma' \le 1/4$。对这个网络的权重来说，每一层的这个上界都小于 1：
 
 # %%
 zs, h = [], X_train
