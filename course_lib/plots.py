@@ -278,6 +278,7 @@ def contour_with_paths(
     levels: int = 30,
     log_levels: bool = True,
     colorbar: bool = True,
+    colorbar_label: str = "loss",
     ax: Axes | None = None,
 ) -> Axes:
     """Contour lines of a 2-D surface with optimizer trajectories drawn on top.
@@ -294,6 +295,9 @@ def contour_with_paths(
         levels: number of contour levels (>= 2).
         log_levels: space the levels geometrically above the minimum (good for valleys).
         colorbar: add a colour bar for the contour levels.
+        colorbar_label: what the colour bar shows (``"loss"``; say ``"f(x, y)"`` for a
+            function that is no loss). Its tick labels keep two significant digits below
+            10, so neighbouring levels such as 0.6 and 1.4 are not both printed as "1".
         ax: Axes to draw into; a new figure when None.
 
     Returns:
@@ -307,6 +311,8 @@ def contour_with_paths(
             raise ValueError(f"paths[{name!r}] must have shape (T, 2), got {arr.shape}")
         checked[name] = arr
     levels = check_int(levels, "levels", low=2)
+    if not isinstance(colorbar_label, str):
+        raise TypeError(f"colorbar_label must be a str, got {type(colorbar_label).__name__}")
     if not callable(getattr(surface, "value", None)):
         raise TypeError(f"surface must have a value(p) method, got {type(surface).__name__}")
     xlim = _limits(_default(xlim, surface, "default_xlim", "xlim"), "xlim")
@@ -319,7 +325,8 @@ def contour_with_paths(
         raise ValueError(f"surface.value returned shape {Z.shape} for points {(*X.shape, 2)}")
     contours = ax.contour(X, Y, Z, levels=_contour_levels(Z, levels, log_levels), **_CONTOUR)
     if colorbar:
-        _distinct_tick_labels(ax.figure.colorbar(contours, ax=ax, label="loss", shrink=0.85))
+        bar = ax.figure.colorbar(contours, ax=ax, label=colorbar_label, shrink=0.85)
+        _distinct_tick_labels(bar)
     # Paths drawn first are drawn widest, so a later path lying on top of an earlier one
     # leaves the earlier one visible as a rim around it. Under all of them runs a white band
     # per path (no legend entry) that lifts the paths off dense contour lines.

@@ -52,7 +52,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint_sequential
 
-from course_lib import autograd, data, layers, losses, plots
+from course_lib import autograd, data, layers, losses, plots, saved_tensors
 from course_lib.gradcheck import format_bound, numerical_gradient, rel_error
 from course_lib.training import set_seed
 
@@ -439,9 +439,6 @@ nodes["f"] = 1 / nodes["d"]
 for label, node in nodes.items():
     node.label = label
 nodes["f"].backward()
-err = max(abs(lib[k].grad - by_hand[k]) for k in inputs)
-print(f"max |library graph - by hand| over the five inputs: {format_bound(err, 1e-12)}")
-assert err < 1e-12
 autograd.draw_graph(nodes["f"])
 plt.show()
 
@@ -467,15 +464,16 @@ gates = {  # name: (the gate on Values, the same gate on floats, the pattern)
     "max": (Value.maximum, max, lambda a, b, g: (g * (a > b), g * (b > a))),
 }
 a0, b0, upstream = 1.5, -0.5, -2.0  # two inputs and the gradient arriving from above
+err = 0.0
 for name, (gate, float_gate, pattern) in gates.items():
     a, b = Value(a0), Value(b0)
     (gate(a, b) * upstream).backward()
     numeric = numerical_gradient(lambda v, f=float_gate: upstream * f(*v), np.array([a0, b0]))
     expected = np.array(pattern(a0, b0, upstream), dtype=float) + 0.0  # + 0.0: no "-0.0"
-    err = max(np.max(np.abs([a.grad, b.grad] - expected)), np.max(np.abs(numeric - expected)))
-    print(f"{name:8s} g = {upstream}: pattern {expected}, engine and centered difference "
-          f"agree {format_bound(err, 1e-8)}")  # fmt: skip
-    assert err < 1e-8
+    err = max(err, np.abs([a.grad, b.grad] - expected).max(), np.abs(numeric - expected).max())
+    print(f"{name:8s} a = {a0}, b = {b0}, g = {upstream}: gradients to (a, b) {expected}")
+print(f"engine and centered differences agree with every pattern: {format_bound(err, 1e-8)}")
+assert err < 1e-8
 
 # %% [markdown]
 # ## 6. Train a small network with the engine
@@ -581,9 +579,8 @@ _, outputs = mse_loss()
 same = np.array_equal(predict(X_moons), [int(o.data > 0) for o in outputs])
 train_acc, test_acc = np.mean(predict(X_moons) == y_moons), np.mean(predict(X_new) == y_new)
 assert same and history[-1] < history[0] / 3 and train_acc >= 0.9 and test_acc >= 0.85
-print("NumPy predictions = engine predictions on the training points ✓")
-print("loss after 50 steps below a third of the first loss ✓")
-print("accuracy >= 0.9 on the 60 training points ✓ and >= 0.85 on 1000 new points ✓")
+print("NumPy predictions = engine predictions; the loss fell below a third of its start ✓")
+print("accuracy >= 0.9 on the 60 training points and >= 0.85 on 1000 new points ✓")
 
 # %%
 fig, (ax_loss, ax_regions) = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -625,18 +622,8 @@ assert err_W < 1e-7 and err_X < 1e-7
 # `course_lib.layers.Linear` (like PyTorch, whose batches hold one example per row) uses *rows*:
 # `out = x @ W + b` with `x` of shape (N, in) and `W` of shape (in, out). The rule is the
 # same, transposed: $dW = x^\top\, d\text{out}$, $dx = d\text{out}\, W^\top$, and
-# $db = \sum_i d\text{out}_i$. Give the layer $W^\top$ and the rows $X^\top$, and its
-# gradients are the transposes of ours:
-
-# %%
-lin = layers.Linear(10, 5, rng=0)
-lin.params["W"][...] = W.T
-lin.params["b"][...] = 0.0
-out = lin.forward(X.T)  # = (W X)^T
-dx = lin.backward(G.T)
-err = max(np.max(np.abs(lin.grads["W"] - dW.T)), np.max(np.abs(dx - dX.T)))
-print(f"max |Linear gradients - transposed dW, dX|: {format_bound(err, 1e-12)}")
-assert err < 1e-12
+# $db = \sum_i d\text{out}_i$. Section 12 loads our weights into the library's layers
+# and compares the gradients.
 
 # %% [markdown]
 # ## 8. A two-layer network, backward pass by hand
@@ -782,8 +769,19 @@ except RuntimeError as error:  # torch's GradcheckError is a RuntimeError
     print(f"float32 gradcheck failed: {str(error).splitlines()[0]}")
 
 # %% [markdown]
-# How much slower are finite differences? We time all gradients of the same network with
-# 375 hidden units (the cell prints its parameter count $P$):
+# **Forward mode and reverse mode.** Backpropagation is **reverse-mode** automatic
+# differentiation: one backward pass computes a *vector–Jacobian product* $u^\top J$, and
+# for a scalar loss ($u = 1$) that is the whole gradient, all $P$ partial derivatives at
+# once. **Forward-mode** differentiation carries derivatives along with the forward
+# computation instead: one pass computes a *Jacobian–vector product* $Jv$, the derivative
+# of the loss along one direction $v$. With $v = e_i$ that is one partial derivative, so
+# the gradient takes $P$ forward-mode passes: exact, unlike finite differences ($2P$
+# passes), but as many. PyTorch has both: `loss.backward()`, and dual tensors in
+# `torch.autograd.forward_ad`. Forward mode pays off for functions with few inputs and many
+# outputs; a loss has many inputs and one output.
+#
+# We get all $P$ partial derivatives of the section-8 network three ways, for 2, 6 and 18
+# hidden units, and count the passes each method makes through the loss.
 
 
 # %%
@@ -797,24 +795,92 @@ def seconds(fn, repeat):
     return best
 
 
-wide = {"W1": 0.5 * rng.standard_normal((D, 375)), "b1": np.zeros(375),
-        "W2": 0.5 * rng.standard_normal((375, C)), "b2": np.zeros(C)}  # fmt: skip
-P = sum(v.size for v in wide.values())
+passes = [0]  # calls of flat_loss, one forward pass each
+
+
+def flat_loss(theta, shapes):
+    """The section-8 loss of one parameter vector theta, cut into W1, b1, W2, b2 of `shapes`."""
+    passes[0] += 1
+    parts = torch.split(theta, [math.prod(shape) for shape in shapes])
+    return torch_loss(*(part.view(shape) for part, shape in zip(parts, shapes, strict=True)))
+
+
+# %%
+def by_differences(theta, shapes):
+    f = lambda v: flat_loss(torch.from_numpy(v), shapes).item()  # noqa: E731
+    return numerical_gradient(f, theta.numpy().copy())  # 2 passes per parameter
+
+
+def by_forward_mode(theta, shapes):
+    fwd, partials = torch.autograd.forward_ad, []
+    for e in torch.eye(len(theta), dtype=torch.float64):  # one pass per direction e_i
+        with fwd.dual_level():  # theta carries the tangent e through the pass
+            loss = flat_loss(fwd.make_dual(theta, e), shapes)
+            partials.append(fwd.unpack_dual(loss).tangent.item())
+    return np.array(partials)
+
+
+# %%
+def by_reverse_mode(theta, shapes):
+    theta = theta.clone().requires_grad_()
+    flat_loss(theta, shapes).backward()  # one forward pass, then one backward pass
+    return theta.grad.numpy()
+
+
+methods = {"finite differences": by_differences, "forward mode": by_forward_mode,
+           "reverse mode": by_reverse_mode}  # fmt: skip
 
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-def wide_loss(_):
-    return forward_pass(wide, X, y, reg)[0]
-
-
-t_numeric = seconds(lambda: [numerical_gradient(wide_loss, v) for v in wide.values()], repeat=1)
-t_backprop = seconds(lambda: backward_pass(wide, X, y, reg, forward_pass(wide, X, y, reg)[1]), 20)
-print(f"P = {P}: finite differences {t_numeric:.2e} s, backprop {t_backprop:.2e} s")
+timing, counts, gradients = {}, {}, {}
+warm_up = [(D, 2), (2,), (2, C), (C,)]  # the first forward-mode pass sets up its machinery
+by_forward_mode(torch.zeros(8 * 2 + 3, dtype=torch.float64), warm_up)
+for hidden in (2, 6, 18):
+    shapes = [(D, hidden), (hidden,), (hidden, C), (C,)]
+    theta = torch.from_numpy(0.5 * rng.standard_normal(sum(math.prod(s) for s in shapes)))
+    P = len(theta)
+    for name, method in methods.items():
+        passes[0], start = 0, time.perf_counter()
+        gradients[name, P] = method(theta, shapes)
+        timing[name, P], counts[name, P] = time.perf_counter() - start, passes[0]
+        if counts[name, P] == 1:  # one pass is too quick to time once: best of 20
+            timing[name, P] = seconds(lambda m=method, t=theta, s=shapes: m(t, s), 20)
+    print(f"P = {P:4d}: " + ", ".join(f"{n} {timing[n, P]:.1e} s" for n in methods))
 
 # %%
-assert t_numeric > 10 * t_backprop
-print(f"P = {P}: finite differences need {2 * P} forward passes; backprop > 10x faster ✓")
+Ps = sorted({P for _, P in counts})
+print("passes through the loss for all P partial derivatives:")
+for P in Ps:
+    print(f"P = {P:4d}: " + ", ".join(f"{n} {counts[n, P]}" for n in methods))
+exact = {P: gradients["reverse mode", P] for P in Ps}
+err_fwd = max(np.abs(gradients["forward mode", P] - exact[P]).max() for P in Ps)
+err_fd = max(rel_error(gradients["finite differences", P], exact[P]) for P in Ps)
+print(f"forward vs reverse mode: max difference {format_bound(err_fwd, 1e-12)}; "
+      f"finite differences: relative error {format_bound(err_fd, 1e-7)}")  # fmt: skip
+assert (
+    all([counts[n, P] for n in methods] == [2 * P, P, 1] for P in Ps)
+    and err_fwd < 1e-12
+    and err_fd < 1e-7
+)
+
+# %%
+fig, ax = plt.subplots()
+for i, name in enumerate(methods):
+    ax.loglog(Ps, [timing[name, P] for P in Ps], "o-", color=plots.color_of(name, i), label=name)
+ax.set_xticks(Ps, [str(P) for P in Ps], minor=False)
+ax.set_xticks([], minor=True)  # no minor tick labels between the three P
+ax.set(xlabel="number of parameters P", ylabel="seconds for all P partial derivatives")
+ax.set_title("All gradients of the two-layer network, three ways")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# Finite differences and forward mode need a number of passes that grows in proportion to
+# $P$, and their time grows with it (a forward-mode pass costs more than a plain one: it
+# carries a tangent along with every value); reverse mode needs one forward and one
+# backward pass whatever $P$ is. That is why networks are trained with reverse mode, and finite
+# differences serve only as the reference for checks.
 
 # %% [markdown]
 # ## 10. Why frameworks store the forward activations: time and memory
@@ -834,8 +900,9 @@ print(f"P = {P}: finite differences need {2 * P} forward passes; backprop > 10x 
 #   about $2\sqrt K$ activations for less than one extra forward pass.
 #
 # We count the bytes autograd keeps for the backward pass with
-# `torch.autograd.graph.saved_tensors_hooks` (which sees every saved tensor; we skip the
-# weights, which exist anyway) and the layer evaluations with a counter.
+# `course_lib.saved_tensors.SavedTensors`, a context manager built on PyTorch's
+# `torch.autograd.graph.saved_tensors_hooks`, which sees every tensor autograd saves (we
+# exclude the weights, which exist anyway); the layer evaluations, with a counter.
 
 # %%
 B_chain, width = 128, 64
@@ -856,32 +923,9 @@ def layer(W, h):
 
 
 # %%
-class SavedBytes(torch.autograd.graph.saved_tensors_hooks):
-    """`with SavedBytes(params) as saved:` counts the bytes autograd saves, params excluded."""
-
-    def __init__(self, params):
-        skip, self.tensors = {p.data_ptr() for p in params}, {}
-
-        def pack(tensor):
-            if tensor.data_ptr() not in skip:  # a tensor saved twice counts once
-                self.tensors[tensor.data_ptr()] = tensor.nbytes
-            return tensor
-
-        super().__init__(pack, lambda tensor: tensor)
-
-    def __enter__(self):
-        super().__enter__()
-        return self
-
-    @property
-    def nbytes(self):
-        return sum(self.tensors.values())
-
-
-# %%
 def stored(Ws, x):
     """Plain autograd; returns the bytes of activations held until the backward pass."""
-    with SavedBytes(Ws) as saved:
+    with saved_tensors.SavedTensors(exclude=Ws) as saved:
         h = x
         for W in Ws:
             h = layer(W, h)
@@ -892,7 +936,7 @@ def stored(Ws, x):
 def checkpointed(Ws, x):
     """torch.utils.checkpoint with about sqrt(depth) segments; returns the bytes held."""
     segments = round(math.sqrt(len(Ws)))
-    with SavedBytes(Ws) as saved:
+    with saved_tensors.SavedTensors(exclude=Ws) as saved:
         functions = [functools.partial(layer, W) for W in Ws]
         h = checkpoint_sequential(functions, segments, x, use_reentrant=False)
     h.sum().backward()
@@ -907,7 +951,7 @@ def recomputed(Ws, x):
         with torch.no_grad():  # recompute h_{k-1}, keeping nothing for backward
             h = functools.reduce(lambda h, W: layer(W, h), Ws[:k], x)
         h.requires_grad_()
-        with SavedBytes(Ws) as saved:
+        with saved_tensors.SavedTensors(exclude=Ws) as saved:
             out = layer(Ws[k], h)
         out.backward(torch.ones_like(out) if upstream is None else upstream)
         upstream, most = h.grad, max(most, saved.nbytes)
@@ -942,28 +986,25 @@ for k in (9, 16, 36):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-timings = {name: seconds(lambda run=run: run(*chain(36)), 3) for name, run in strategies.items()}
+timings = {name: seconds(lambda run=run: run(*chain(36)), 2) for name, run in strategies.items()}
 print("K = 36: " + ", ".join(f"{name} {t * 1e3:.0f} ms" for name, t in timings.items()))
 
 # %%
 held = {name: table[36, name][0] * activation for name in strategies}
-assert (
-    timings["recomputed"] > 3 * timings["stored"]
-    and timings["checkpointed"] < timings["recomputed"]
-)
+evals = {name: table[36, name][1] for name in strategies}
 assert held["checkpointed"] < held["stored"] / 2 and held["stored"] > 36 * width * width * 8
-print("stored activations grow linearly with depth (K + 1) ✓; recomputing holds 2 at any K ✓")
-print("K = 36: the stored activations take more bytes than the 36 weight matrices ✓")
-print("K = 36: recomputing costs more than 3x the time of storing ✓")
-print("K = 36: checkpointing holds < half the memory of storing ✓, in less time than recomputing ✓")
+assert evals["stored"] < evals["checkpointed"] < 2 * evals["stored"] < evals["recomputed"] / 9
+print(f"K = 36: storing holds more bytes than the 36 weights; recomputing evaluates "
+      f"{evals['recomputed'] // evals['stored']}x the layers ✓")  # fmt: skip
+print("K = 36: checkpointing holds < half the memory of storing, for < 2x its layer evaluations ✓")
 
 # %% [markdown]
-# Storing is the fastest strategy and the one frameworks use by default; its price is
-# memory that grows with depth and with the batch size: here the stored activations
-# already outweigh the weights. Recomputing everything keeps the memory constant but makes
-# the time quadratic in depth. Gradient checkpointing sits in between:
-# `torch.utils.checkpoint.checkpoint` (around any function) and `checkpoint_sequential`
-# are how models are trained when memory runs out.
+# Storing does the fewest layer evaluations and is what frameworks do by default; its
+# price is memory that grows with depth and with the batch size: here the stored
+# activations already outweigh the weights. Recomputing everything keeps the memory
+# constant but makes the work quadratic in depth (the times, printed above, follow).
+# Gradient checkpointing sits in between: `torch.utils.checkpoint.checkpoint` (around any
+# function) and `checkpoint_sequential` are how models are trained when memory runs out.
 #
 # ## 11. PyTorch's view: `requires_grad`, `.backward()`, `.grad`
 #
@@ -1035,6 +1076,7 @@ assert err < 1e-12
 # | centered differences, relative error (section 9) | `course_lib.gradcheck.numerical_gradient`, `rel_error` |
 # | affine layer and ReLU with forward / backward (sections 7–8) | `course_lib.layers.Linear`, `ReLU`, `Sequential` |
 # | softmax and cross-entropy with its gradient $(P - Y)/N$ (section 8) | `course_lib.losses.softmax`, `cross_entropy` |
+# | the bytes autograd saves for backward (section 10) | `course_lib.saved_tensors.SavedTensors` |
 #
 # Each layer's `forward` keeps its cache and `backward(dout)` fills `layer.grads` and
 # returns the gradient for the layer below; `Sequential` calls them in order and in
@@ -1066,7 +1108,10 @@ assert err < 1e-12 and abs(lib_loss - loss) < 1e-12
 #
 # $$m_0 = L_0, \qquad m_t = \beta\, m_{t-1} + (1 - \beta)\, L_t ,$$
 #
-# so a larger $\beta$ smooths more. Unrolling the recursion shows what is being averaged:
+# so a larger $\beta$ smooths more. Careful when you read Lee's notes: they write
+# $C'_i = \beta C_i + (1-\beta)C'_{i-1}$, with $\beta$ the weight of the *new* value, so
+# their $\beta$ is our $1 - \beta$. We keep the convention of Adam (lecture 04), where
+# $\beta$ weights the past. Unrolling the recursion shows what is being averaged:
 # geometrically decaying weights,
 #
 # $$m_T = \beta^T L_0 + \sum_{t=1}^{T} (1-\beta)\, \beta^{T-t} L_t .$$
@@ -1127,8 +1172,9 @@ plt.show()
 # - An autograd engine is a few dozen lines: each operation records its parents and local
 #   derivatives; `backward` walks a topological order in reverse. It trains a network.
 # - Matrix gradients follow from shapes: $D = W X \Rightarrow dW = dD\,X^\top$, $dX = W^\top dD$.
-# - One backward pass gives all $P$ gradients; finite differences need $2P$ forward passes
-#   and remain the reference for debugging (relative error below about $10^{-7}$, float64).
+# - One backward pass (reverse mode) gives all $P$ gradients; forward mode needs $P$
+#   passes and finite differences $2P$. Finite differences remain the reference for
+#   debugging (relative error below about $10^{-7}$, float64).
 # - Storing activations buys one-pass backprop with memory; checkpointing trades some
 #   recomputation for less memory. In PyTorch `.grad` accumulates: zero it every step.
 #
@@ -1136,19 +1182,156 @@ plt.show()
 # [glossary](glossary.md).
 
 # %% [markdown]
-# **Exercises.** Predict the answer before you run anything.
-#
-# 1. In section 4, change the bias $w_2$ from $-3$ to $7$. Will the gradients with respect
-#    to $w$ and $x$ grow or shrink, and why? Rerun the circuit cells to check.
-# 2. Give the moons network 2 hidden units instead of 8 (`new_layer(2, 2, ...)` and
-#    `new_layer(2, 1, ...)`). Will the decision boundary still bend around the moons?
-# 3. Call `maximum` with two equal inputs. Where does our engine send the gradient, and
-#    where does `torch.maximum`? Check both.
-# 4. Double the depth of section 10 to $K = 72$. By what factor do the stored activations,
-#    the recomputed layer evaluations and the checkpointed activations grow?
-# 5. In section 13, set $\beta = 0.99$. How many steps does the smoothed curve lag behind?
-#
 # **Homework.** `homework/hw01_backprop.ipynb`: implement the backward passes of the affine
 # layer, ReLU and the softmax loss, assemble the two-layer network's loss and gradients,
 # add two new operations to the scalar engine (`sin`, and `power` with a `Value`
 # exponent), and gradient-check your work without PyTorch.
+#
+# **Exercises.** Predict the answer before you run anything. Each answer is folded under
+# its exercise.
+
+# %% [markdown]
+# **Exercise 1.** In section 4, change the bias $w_2$ from $-3$ to $7$. Will the gradients
+# with respect to $w$ and $x$ grow or shrink, and why? Rerun the circuit cells to check.
+
+# %% tags=["answer"]
+slopes = {}
+for bias in (-3.0, 7.0):
+    s_b = 2.0 * -1.0 + -3.0 * -2.0 + bias  # w0 x0 + w1 x1 + w2 with w = (2, -3), x = (-1, -2)
+    f_b = 1.0 / (1.0 + math.exp(-s_b))
+    slopes[bias] = f_b * (1 - f_b)  # df/ds; df/dw0 = df/ds * x0, and so on
+    grads_b = [slopes[bias] * v for v in (-1.0, -2.0, 1.0, 2.0, -3.0)]  # w0, w1, w2, x0, x1
+    print(f"w2 = {bias:+.0f}: s = {s_b:.0f}, f = {f_b:.5f}, df/ds = {slopes[bias]:.2e}, "
+          f"gradients " + ", ".join(f"{g:.2e}" for g in grads_b))  # fmt: skip
+print(f"every gradient is {slopes[-3.0] / slopes[7.0]:,.0f} times smaller")
+
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
+#
+# They shrink, all by the same factor. Every gradient is $\partial f/\partial s$ times an
+# input or a weight (the sum distributes, the products swap), and
+# $\partial f/\partial s = \sigma(s)(1 - \sigma(s))$. With $w_2 = 7$ the sum is $s = 11$,
+# the sigmoid is *saturated* ($f \approx 0.99998$), and its slope falls from 0.197 to
+# $1.7 \cdot 10^{-5}$: about 12 000 times smaller (11 772, printed). A saturated unit passes almost no
+# gradient back, which is the vanishing gradient of lecture 02 in one gate.
+# </details>
+
+# %% [markdown]
+# **Exercise 2.** Give the moons network 2 hidden units instead of 8 (`new_layer(2, 2, ...)`
+# and `new_layer(2, 1, ...)`). Will the decision boundary still bend around the moons?
+
+
+# %% tags=["answer"]
+def moons_weights(hidden):
+    """Section 6's initial weights for `hidden` units: the same draws as new_layer."""
+    draw, sizes = np.random.default_rng(0), ((2, hidden, 1.4), (hidden, 1, 0.35))
+    rows = [
+        [[*draw.normal(0.0, std, n_in), 0.0] for _ in range(n_out)] for n_in, n_out, std in sizes
+    ]
+    return [torch.tensor(W, dtype=torch.float64, requires_grad=True) for W in rows]
+
+
+def moons_output(Ws, P):
+    h = torch.tensor(P)
+    for W in Ws:
+        h = torch.tanh(h @ W[:, :-1].T + W[:, -1])
+    return h[:, 0]
+
+
+# %% tags=["answer"]
+for hidden in (8, 2):  # section 6's 50 steps with eta 0.5, written with torch tensors
+    Ws = moons_weights(hidden)
+    for _ in range(50):
+        loss_h = torch.mean((moons_output(Ws, X_moons) - torch.tensor(targets)) ** 2)
+        with torch.no_grad():
+            for W, g in zip(Ws, torch.autograd.grad(loss_h, Ws), strict=True):
+                W -= 0.5 * g
+    with torch.no_grad():
+        acc = [
+            np.mean((moons_output(Ws, P) > 0).numpy() == c)
+            for P, c in ((X_moons, y_moons), (X_new, y_new))
+        ]
+    print(
+        f"{hidden} hidden units: accuracy {acc[0]:.2f} on the training points, {acc[1]:.2f} on new points"
+    )
+
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
+#
+# Only a little. Each hidden unit contributes one soft step along a straight line, and the
+# output unit combines them; with two units the boundary can bend once, between two
+# lines, not wrap around the tips of both moons. After the same 50 steps the accuracy
+# drops from 0.98 to 0.87 on the training points and from 0.97 to 0.88 on new points
+# (the cell replays the training of section 6 with torch tensors, whose gradients the
+# engine matched). Eight units are not needed for the idea, but they give the boundary
+# enough pieces.
+# </details>
+
+# %% [markdown]
+# **Exercise 3.** Call `maximum` with two equal inputs. Where does our engine send the
+# gradient, and where does `torch.maximum`? Check both.
+
+# %% tags=["answer"]
+a_eq, b_eq = Value(1.0), Value(1.0)
+a_eq.maximum(b_eq).backward()
+a_t, b_t = (torch.tensor(1.0, requires_grad=True) for _ in range(2))
+torch.maximum(a_t, b_t).backward()
+print(
+    f"our maximum: ({a_eq.grad}, {b_eq.grad}); torch.maximum: ({a_t.grad.item()}, {b_t.grad.item()})"
+)
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
+#
+# At a tie $\max$ has no derivative, so any split of the upstream gradient with weights
+# that add up to 1 is a valid choice (a *subgradient*). Our engine tests `self.data >
+# other.data`, which is false at a tie, so it routes everything to the second input:
+# $(0, 1)$. `torch.maximum` splits evenly: $(0.5, 0.5)$. Ties are rare with real-valued
+# data, but a gradient check exactly at a tie (or at a ReLU's 0) can disagree with
+# finite differences for this reason.
+# </details>
+
+# %% [markdown]
+# **Exercise 4.** Double the depth of section 10 to $K = 72$. By what factor do the stored
+# activations, the recomputed layer evaluations and the checkpointed activations grow?
+
+# %% tags=["answer"]
+for name in ("stored", "checkpointed"):
+    held_72 = strategies[name](*chain(72)) // activation
+    print(f"K = 72, {name}: {held_72} activations held, {held_72 / table[36, name][0]:.2f}x K = 36")
+print(f"K = 72, recomputed: {72 * 73 // 2} layer evaluations, {72 * 73 / (36 * 37):.2f}x K = 36")
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
+#
+# Storing grows linearly: $K + 1$ activations, from 37 to 73 ($1.97\times$). Recomputing
+# grows quadratically: $K(K+1)/2$ layer evaluations, from 666 to 2628 ($3.95\times$,
+# almost 4). Checkpointing grows like $2\sqrt K$: from 12 to 17 activations
+# ($1.42\times$, close to $\sqrt 2$). With `round(sqrt(72))` = 8 segments of 9 layers it
+# holds the 8 segment inputs plus the 9 activations of the segment being recomputed.
+# Doubling the depth costs checkpointing far less memory than storing.
+# </details>
+
+# %% [markdown]
+# **Exercise 5.** In section 13, set $\beta = 0.99$. How many steps does the smoothed curve
+# lag behind?
+
+# %% tags=["answer"]
+for beta_lag in (0.9, 0.99):
+    ages = np.arange(5000)
+    mean_age = np.sum((1 - beta_lag) * beta_lag**ages * ages)  # weights (1 - β) β^k on age k
+    rise = math.ceil(math.log(1 / math.e) / math.log(beta_lag))  # steps to follow 63% of a jump
+    print(f"β = {beta_lag}: mean age of the averaged losses {mean_age:.1f} steps; "
+          f"63% of a jump after {rise} steps")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
+#
+# About 100 steps instead of 10. The average gives the loss of $k$ steps ago the weight
+# $(1-\beta)\beta^k$, so its mean age is $\beta/(1-\beta)$: 9 steps at $\beta = 0.9$, 99
+# at $\beta = 0.99$; after a sudden change it has caught up 63% of the way after about
+# $1/(1-\beta)$ steps (10 and 100). In a run of 300 steps, a lag of 100 hides a third of
+# the run: the curve is smooth but tells you late that the loss has changed.
+# </details>

@@ -89,11 +89,11 @@ X_train, y_train, X_val, y_val, X_test, y_test = (torch.tensor(a) for a in split
 train_batches = [(X_train[i : i + 40], y_train[i : i + 40]) for i in range(0, len(X_train), 40)]
 
 
-def plain_mlp(n_linear, width=16):
-    """n_linear Linear layers with a sigmoid between consecutive ones (float64)."""
+def plain_mlp(n_linear, width=16, activation=nn.Sigmoid):
+    """n_linear Linear layers with an activation (a sigmoid) between them (float64)."""
     layers, d = [], 2
     for _ in range(n_linear - 1):
-        layers += [nn.Linear(d, width), nn.Sigmoid()]
+        layers += [nn.Linear(d, width), activation()]
         d = width
     return nn.Sequential(*layers, nn.Linear(d, 2)).double()
 
@@ -161,10 +161,36 @@ assert loss_deep.item() > math.log(2) > best_constant and norms[-1] > 1e-2 > 1e-
 # %% [markdown]
 # The output layer's gradient is far from zero, and the loss is *above* that of the best
 # constant guess, which the output layer alone could reach through its bias: this is not a
-# critical point. It is a *vanishing-gradient plateau*. Each sigmoid multiplies the
-# backward signal by at most $\sigma' \le 1/4$, so the gradient shrinks by orders of
-# magnitude from layer to layer (printed above); the first layers receive almost nothing
-# and do not learn, and the network's output hardly depends on its input:
+# critical point. It is a *vanishing-gradient plateau*. Going back through layer $k$, the
+# backward signal $\delta_k = \partial L/\partial z_k$ (at the layer's output $z_k$) is
+# multiplied by the weights and then by the sigmoid's slope:
+# $\delta_{k-1} = (\delta_k W_k) \odot \sigma'(z_{k-1})$. So one layer changes its size by at
+# most $\lVert W_k\rVert_2 \max\sigma'$ (largest singular value times largest slope), and
+# $\sigma' \le 1/4$. For the weights of this network that bound is below 1 at every
+# layer:
+
+# %%
+zs, h = [], X_train
+for layer in deep:  # the forward pass again, keeping every z_k and its gradient
+    h = layer(h)
+    if isinstance(layer, nn.Linear):
+        h.retain_grad()
+        zs.append(h)
+loss_fn(h, y_train).backward()
+linears = [layer for layer in deep if isinstance(layer, nn.Linear)]
+bounds, ratios = [], []
+for k in range(11, 0, -1):  # from the output layer back to the first
+    slope = torch.sigmoid(zs[k - 1]) * (1 - torch.sigmoid(zs[k - 1]))
+    bounds.append((torch.linalg.matrix_norm(linears[k].weight, 2) * slope.max()).item())
+    ratios.append((zs[k - 1].grad.norm() / zs[k].grad.norm()).item())
+print("‖δ_{k-1}‖ / ‖δ_k‖, k = 12 … 2: " + " ".join(f"{r:.2f}" for r in ratios))
+print("bound ‖W_k‖·max σ':          " + " ".join(f"{b:.2f}" for b in bounds))
+assert all(r <= b for r, b in zip(ratios, bounds, strict=True)) and max(bounds) < 1
+
+# %% [markdown]
+# The gradient therefore shrinks by orders of magnitude from layer to layer (the norms
+# printed above); the first layers receive almost nothing and do not learn, and the
+# network's output hardly depends on its input:
 
 # %%
 with torch.no_grad():
@@ -286,7 +312,7 @@ surface = SimpleNamespace(
     value=cubic, name="f = x³ − 3xy + y³", minimum=p_min,
     default_xlim=(-1.2, 2.0), default_ylim=(-1.2, 2.0), axis_labels=("x", "y"),
 )  # fmt: skip
-ax = contour_with_paths(surface, levels=25, log_levels=False)
+ax = contour_with_paths(surface, levels=25, log_levels=False, colorbar_label="f(x, y)")
 grid = np.stack(np.meshgrid(np.linspace(-1.2, 2, 200), np.linspace(-1.2, 2, 200)), axis=-1)
 red = plots.color("highlight")
 ax.contour(grid[..., 0], grid[..., 1], cubic(grid), levels=[0.0], colors=[red], linestyles="--")
@@ -534,12 +560,6 @@ def net_loss(theta):
     return ((prediction - y_reg) ** 2).mean(-1) + WEIGHT_DECAY * (theta**2).sum(-1)
 
 
-def net_grad(theta):
-    """Gradient of net_loss, shape like theta (rows of a batch are independent)."""
-    theta = theta.detach().requires_grad_()
-    return torch.autograd.grad(net_loss(theta).sum(), theta)[0]
-
-
 # %% [markdown]
 # **Finding critical points.** Critical points of every kind are the zeros of the gradient
 # $g(\theta)$, whose Jacobian is the Hessian $H$. **Newton's method** for the equation
@@ -553,22 +573,17 @@ def net_grad(theta):
 #
 # We run many searches at once, one per row of `theta`. Rows are independent, so entry $k$
 # of the gradient, summed over the rows, has as its gradient row $k$ of every row's
-# Hessian: 22 backward passes give all the Hessians. The cell checks them against
-# `course_lib.hessian.hessian` and checks the two identities above with autograd.
-
-
-# %%
-def net_hessians(theta):
-    """Hessians of net_loss at the rows of theta: (S, 22) -> (S, 22, 22)."""
-    theta = theta.detach().requires_grad_()
-    (g,) = torch.autograd.grad(net_loss(theta).sum(), theta, create_graph=True)
-    rows = [torch.autograd.grad(g[:, k].sum(), theta, retain_graph=True)[0] for k in range(N_PARAMS)]  # fmt: skip
-    return torch.stack(rows, dim=1)
-
+# Hessian: 22 backward passes give all the Hessians. `course_lib.critical_points` holds
+# this machinery: `batched_gradients`, `batched_hessians`, and the search with its halving,
+# `newton_critical_points(loss, theta)`. The cell checks the batched Hessians against
+# `course_lib.hessian.hessian` and the two identities above with autograd.
 
 # %%
+from course_lib.critical_points import batched_gradients, batched_hessians, newton_critical_points
+
 theta_test = torch.randn(3, N_PARAMS, generator=gen, dtype=torch.float64)
-H_test, g_test = net_hessians(theta_test), net_grad(theta_test)
+H_test = batched_hessians(net_loss, theta_test)
+g_test = batched_gradients(net_loss, theta_test)
 err_h = max(rel_error(H, hessian(net_loss, t)) for H, t in zip(H_test, theta_test, strict=True))
 t_req = theta_test.clone().requires_grad_()
 (g_graph,) = torch.autograd.grad(net_loss(t_req).sum(), t_req, create_graph=True)
@@ -579,21 +594,6 @@ err_hg = rel_error(grad_half_sq, Hg)
 err_descent = rel_error((Hg * s_test).sum(1), (g_test**2).sum(1))
 print(f"Hessians vs course_lib.hessian.hessian {format_bound(err_h, 1e-12)}; ∇½‖g‖² vs Hg {format_bound(err_hg, 1e-12)}; (Hg)ᵀs vs ‖g‖² {format_bound(err_descent, 1e-10)}")  # fmt: skip
 assert err_h < 1e-12 and err_hg < 1e-12 and err_descent < 1e-10
-
-
-# %%
-def find_critical_points(theta, iters=50):
-    """Newton steps on g = 0 from every row of theta, each halved (up to 10 times) until
-    ||g|| falls; returns (theta, ||g|| per row)."""
-    for _ in range(iters):
-        g = net_grad(theta)
-        step = torch.linalg.solve(net_hessians(theta), g)
-        t = torch.ones(len(theta), 1, dtype=torch.float64)
-        for _ in range(10):
-            worse = net_grad(theta - t * step).norm(dim=1) >= g.norm(dim=1)
-            t = torch.where(worse[:, None], t / 2, t)
-        theta = torch.where(worse[:, None], theta, theta - t * step)
-    return theta, net_grad(theta).norm(dim=1)
 
 
 # %% [markdown]
@@ -613,8 +613,8 @@ starts = []
 for step in range(1001):
     if step in (0, 30, 300, 1000):
         starts.append(theta.clone())
-    theta = theta - 0.1 * net_grad(theta)
-theta, grad_norm = find_critical_points(torch.cat(starts))
+    theta = theta - 0.1 * batched_gradients(net_loss, theta)
+theta, grad_norm = newton_critical_points(net_loss, torch.cat(starts), iters=50)
 found, rest = theta[grad_norm < GRAD_TOL], grad_norm[grad_norm >= GRAD_TOL]
 print(f"starts: {len(theta)}; converged to ‖g‖ < {GRAD_TOL:.0e}: {len(found)}; the others stopped at ‖g‖ > {rest.min():.0e}")  # fmt: skip
 assert rest.min() > 1e3 * GRAD_TOL  # a wide gap: no run sits near the threshold
@@ -885,6 +885,7 @@ assert abs(estimate - exact) / exact < 1e-8 and abs(lib_estimate - exact) / exac
 # | exact Hessian (autograd, float64), finite-difference Hessian | `course_lib.hessian.hessian`, `finite_difference_hessian` | checks in this lecture (in hw02 you write your own) |
 # | classify a critical point, minimum ratio | `classify_critical_point(H, tol)`, `minimum_ratio(H, tol)` | hw02's self-checks |
 # | Hessian-vector product, power iteration | `hessian_vector_product(f, x, v)`, `top_eigenvalue(f, x)` | — |
+# | batched Hessians, Newton's search for critical points (section 5) | `course_lib.critical_points`: `batched_hessians(loss, theta)`, `newton_critical_points(loss, theta)` | — |
 # | toy surfaces with `value` / `grad` / `hessian` | `course_lib.surfaces`: `IllConditionedQuadratic`, `Rosenbrock`, `Saddle`, `TwoWeightNet`, `BumpyCurve` | 03 (momentum on the valley and the bumpy curve), 04 (adaptive optimizers on the valley and Rosenbrock) |
 # | contour plots with paths, spectra, loss curves | `course_lib.plots` | all lectures |
 #
@@ -924,19 +925,134 @@ for surface in (IllConditionedQuadratic(10), Rosenbrock(), Saddle(), TwoWeightNe
 # eigenvector, and take one Newton step.
 #
 # **Glossary.** Every term in bold is in the course [glossary](glossary.md), in English and
-# Chinese (e.g. saddle point — 鞍点, Hessian — 黑塞矩阵, condition number — 条件数).
+# Chinese (e.g. saddle point — 鞍点, Hessian — 海森矩阵, condition number — 条件数).
 
 # %% [markdown]
-# **Exercises.** Predict the answer before you run the code.
+# **Exercises.** Predict the answer before you run the code. Each answer is folded under
+# its exercise.
+
+# %% [markdown]
+# **Exercise 1.** In section 1, build `plain_mlp(12, activation=nn.ReLU)` and compute the
+# gradient norm of each layer's weights *before* training, for ReLU and for the sigmoid.
+# Will the first layer's still be orders of magnitude below the last layer's?
+
+# %% tags=["answer"]
+for activation in (nn.Sigmoid, nn.ReLU):
+    set_seed(0)
+    model = plain_mlp(12, activation=activation)
+    loss_fn(model(X_train), y_train).backward()
+    g = [m.weight.grad.norm().item() for m in model if isinstance(m, nn.Linear)]
+    print(f"{activation.__name__:7s} layer 1 to 12: " + " ".join(f"{n:.0e}" for n in g)
+          + f"; last / first = {g[-1] / g[0]:.0e}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
 #
-# 1. In section 1, replace `nn.Sigmoid()` by `nn.ReLU()` in `plain_mlp`. Will the first
-#    layer's gradient norm still be orders of magnitude below the last layer's?
-# 2. In section 4, start gradient descent at $10^{-8}u$ instead of $0.1u$. Use the growth
-#    factor $1.2$ to predict how many more steps it needs before the loss drops below
-#    $10^{-6}$, then check.
-# 3. In section 5, set `WEIGHT_DECAY = 0`. What happens to the number of converged runs,
-#    and to the smallest eigenvalues at the points that do converge?
-# 4. In section 6, run gradient descent on the κ = 10 valley with $\eta = 2.1/\lambda_{\max}$.
-#    What does the path do, and why?
-# 5. Run the power iteration of section 7 at the lowest-loss *saddle* of section 5. Which
-#    eigenvalue does it return: the most negative, or the largest positive one?
+# Still, but far less. With sigmoids the last layer's gradient is about $4 \cdot 10^9$ times
+# the first's already at initialisation; with ReLU about $3 \cdot 10^3$. A ReLU's slope is
+# 1 where the unit is active, not at most 1/4, so the $\max\sigma'$ factor of section 1 is
+# gone. What remains is the weight factor: PyTorch's default initialisation draws weights
+# so small (uniform in $\pm 1/\sqrt{\text{fan-in}}$) that each ReLU layer still shrinks
+# the signal, by about half (three orders of magnitude over eleven layers). Initialisations scaled for ReLU (He, $\text{Var}\,w = 2/\text{fan-in}$) and
+# batch normalization (lecture 06) remove that factor too.
+# </details>
+
+# %% [markdown]
+# **Exercise 2.** In section 4, start gradient descent at $10^{-8}u$ instead of $0.1u$. Use
+# the growth factor $1.2$ to predict how many more steps it needs before the loss drops
+# below $10^{-6}$, then check.
+
+# %% tags=["answer"]
+first_below = {}
+for scale in (0.1, 1e-8):
+    path = gradient_descent(net, scale * u, lr=0.1, steps=1000)
+    first_below[scale] = int(np.flatnonzero(net.value(path) < 1e-6)[0])
+print(
+    f"steps until the loss < 1e-6: from 0.1·u {first_below[0.1]}, from 1e-8·u {first_below[1e-8]}"
+)
+print(f"difference {first_below[1e-8] - first_below[0.1]}; predicted ln(1e7) / ln(1.2) = "
+      f"{math.log(1e7) / math.log(1.2):.1f}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
+#
+# About 88 more steps. Near the saddle the component along $u$ grows by the factor 1.2 per
+# step, so growing from $10^{-8}$ to 0.1, a factor $10^7$, takes
+# $\ln(10^7)/\ln 1.2 \approx 88.4$ steps; after that the two runs are the same. The
+# measured difference is 88. The escape is exponential, but a start very close to the
+# saddle pays a long plateau first.
+# </details>
+
+# %% [markdown]
+# **Exercise 3.** In section 5, the Hessian of the mean squared error alone is the Hessian
+# of the loss minus $2 \cdot 10^{-2} I$ (the weight decay's part). At the lowest-loss local
+# minimum, how many of its eigenvalues are zero (within $10^{-6}$) or negative? Is that
+# point a strict local minimum of the MSE alone?
+
+# %% tags=["answer"]
+lowest_min = int(np.flatnonzero(is_min)[0])
+mse_spectrum = spectra[lowest_min] - 2 * WEIGHT_DECAY
+zero = np.abs(mse_spectrum) < EIG_TOL
+theta_min = points[losses[lowest_min]]
+print(f"MSE gradient norm there: {float(2 * WEIGHT_DECAY * theta_min.norm()):.3f}")
+print(f"loss {losses[lowest_min]:.4f}; MSE Hessian: {zero.sum()} eigenvalues zero, "
+      f"{(mse_spectrum < -EIG_TOL).sum()} negative, smallest nonzero {np.abs(mse_spectrum[~zero]).min():.1e}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
+#
+# No. The MSE's Hessian there has no zero eigenvalue but 5 negative ones: the loss
+# Hessian's eigenvalues between 0 and 0.02 drop below zero once the decay's $+0.02$ is
+# taken away. Nor is the point a critical point of the MSE: the MSE's gradient there is
+# $-2 \cdot 10^{-2}\theta$, which the decay's gradient balances (its norm is printed). The
+# data alone leave this point on a slope with some downhill curvature; the decay makes it
+# a strict minimum. As section 5's caveats say, in the weakly curved directions the decay,
+# not the data, decides.
+# </details>
+
+# %% [markdown]
+# **Exercise 4.** In section 6, run gradient descent on the κ = 10 valley with
+# $\eta = 2.1/\lambda_{\max}$. What does the path do, and why?
+
+# %% tags=["answer"]
+valley = IllConditionedQuadratic(10)
+lam = np.linalg.eigvalsh(valley.hessian(valley.start))
+path = gradient_descent(valley, valley.start, lr=2.1 / lam[-1], steps=50)
+U_valley = np.linalg.eigh(valley.hessian(valley.start))[1]
+coords = path @ U_valley  # coordinates along the flat and the steep eigenvector
+print(f"steep coordinate, ratio per step: {coords[1:6, 1] / coords[:5, 1]}")
+print(f"flat coordinate, ratio per step: {coords[1:4, 0] / coords[:3, 0]}")
+print(
+    f"distance to the minimum: {np.linalg.norm(path[0]):.2f} at the start, {np.linalg.norm(path[-1]):.1f} after 50 steps"
+)
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
+#
+# It zig-zags across the valley with growing swings and diverges. In the eigenbasis a
+# step multiplies each coordinate by $1 - \eta\lambda_k$: along the steep direction that is
+# $1 - 2.1 = -1.1$ (the sign flips and the size grows by 10% per step), along the flat one
+# $1 - 0.21 = 0.79$. The flat coordinate converges, but the steep one grows like $1.1^t$:
+# after 50 steps the distance is $1.1^{50} \approx 117$ times the start. $\eta$ is just
+# above the limit $2/\lambda_{\max}$.
+# </details>
+
+# %% [markdown]
+# **Exercise 5.** Run the power iteration of section 7 at the lowest-loss *saddle* of
+# section 5. Which eigenvalue does it return: the most negative, or the largest positive
+# one?
+
+# %% tags=["answer"]
+saddle_spectrum = spectra[best_saddle]
+estimate_s, _ = top_eigenvalue(net_loss, points[losses[best_saddle]], num_iters=300)
+print(f"power iteration: {estimate_s:.4f}; spectrum: most negative {saddle_spectrum[0]:.1e}, "
+      f"largest {saddle_spectrum[-1]:.4f}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
+#
+# The largest positive one. Power iteration finds the eigenvalue largest in *size*, and at
+# this saddle the negative eigenvalues are tiny next to the largest positive one (printed).
+# To find the most negative eigenvalue, run the power iteration on $\lambda_{\max} I - H$
+# (its top eigenvector is $H$'s bottom one), or use Lanczos' method.
+# </details>

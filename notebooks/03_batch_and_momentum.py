@@ -11,10 +11,10 @@
 #
 # Gradient descent as we wrote it so far looks at every training example before it moves.
 # Real training takes a small random **mini-batch**, steps, and takes the next one. This
-# lecture asks what the batch size changes (time per update and per epoch, noise in the
-# gradient, where training ends) and how **momentum** — keeping part of the last movement —
-# helps gradient descent roll past local minima and stop zig-zagging in narrow valleys. We
-# build the pieces from scratch, measure them, and check them against `torch.optim.SGD`.
+# lecture asks what the batch size changes (time per update and per epoch, gradient noise,
+# where training ends), how **momentum** — keeping part of the last movement — rolls past
+# local minima and damps zig-zags, and how large a step each method tolerates. We build the
+# pieces from scratch, measure them, and check them against `torch.optim.SGD`.
 #
 # 1. Batches, epochs and shuffling
 # 2. Gradient noise
@@ -91,10 +91,9 @@ rng = np.random.default_rng(0)
 epochs = [[yb for _, yb in shuffled_batches(ids, ids, 6, rng)] for _ in range(2)]
 for e, batches in enumerate(epochs):
     print(f"epoch {e}: " + " | ".join(" ".join(f"{i:2d}" for i in b) for b in batches))
-for batches in epochs:
-    assert [len(b) for b in batches] == [6, 6, 6, 2]
-    assert sorted(np.concatenate(batches)) == list(range(20))
-assert not np.array_equal(np.concatenate(epochs[0]), np.concatenate(epochs[1]))
+order = [np.concatenate(batches) for batches in epochs]
+assert all([len(b) for b in batches] == [6, 6, 6, 2] for batches in epochs)
+assert sorted(order[0]) == sorted(order[1]) == list(range(20)) and (order[0] != order[1]).any()
 
 # %% [markdown]
 # The same iterator lives in the library as `course_lib.data.minibatches(X, y, batch_size,
@@ -126,14 +125,14 @@ assert same
 #
 # Its **hyperparameters** are the initialisation, the number of steps (epochs or updates),
 # the learning rate $\eta$, the batch size $B$, and how batches are sampled. With $B = N$ it
-# is plain (full-batch) gradient descent; with $B < N$ it is **stochastic gradient descent
+# is plain (full-batch) gradient descent; with $B < N$, **stochastic gradient descent
 # (SGD)**.
 #
 # Our first model is **softmax regression** on the handwritten digits (8×8 images, 64
 # features, 10 classes): logits $z = XW + b$, the mean cross-entropy loss, and its gradient
-# $\partial L/\partial W = X^\top \partial L/\partial z$. `course_lib.losses.cross_entropy`
-# returns the loss and $\partial L/\partial z$. The data are split into training,
-# validation and test sets and standardized with training statistics; this lecture never
+# $\partial L/\partial W = X^\top \partial L/\partial z$ (`course_lib.losses.cross_entropy`
+# returns the loss and $\partial L/\partial z$). The data are split into training,
+# validation and test sets, standardized with training statistics; this lecture never
 # looks at the test set.
 
 # %%
@@ -258,11 +257,10 @@ plt.show()
 #
 # ## 3. Time per update and time per epoch
 #
-# Noise is one side of the trade-off; time is the other. From here on the model is a small
-# MLP in PyTorch: 64 inputs, 32 ReLU units, 10 logits, float32, trained by
-# `torch.optim.SGD`. An update on $B$ examples costs a fixed part (Python, PyTorch's
-# dispatch, allocating tensors) plus a part that grows with $B$ (the matrix products); an
-# epoch makes $\lceil N/B\rceil$ updates.
+# From here on the model is a small MLP in PyTorch (64 inputs, 32 ReLU units, 10 logits,
+# float32) trained by `torch.optim.SGD`. An update on $B$ examples costs a fixed part
+# (Python, PyTorch's dispatch, allocation) plus a part that grows with $B$ (the matrix
+# products); an epoch makes $\lceil N/B\rceil$ updates.
 
 # %%
 X_train_t, y_train_t = torch.tensor(X_train, dtype=torch.float32), torch.from_numpy(y_train)
@@ -278,75 +276,113 @@ def mlp(seed, hidden=32):
 
 
 # %% [markdown]
-# We time 10 updates (best of five repeats) for $B = 1, 4, 16, \dots, 1024$ and $N$, on
-# one CPU thread: `torch.set_num_threads(1)` (setup cell) limits PyTorch, and
-# `threadpoolctl.threadpool_limits(1)` limits NumPy's BLAS and every OpenMP pool. On a GPU
-# the clock is read only after `torch.cuda.synchronize()`, because GPU work runs
-# asynchronously. Timings differ from run to run and machine to machine, so the tests do not
-# compare the table.
+# We time up to ten updates (the best of three repeats) for $B = 1, 4, 16, \dots, 1024$
+# and $N$ on one thread: `torch.set_num_threads` limits PyTorch, and
+# `threadpoolctl.threadpool_limits` limits BLAS and every OpenMP pool.
+#
+# **Parallelism.** With two threads PyTorch splits a matrix product between two cores. That
+# pays only when there is enough arithmetic to share, so we also time a *wide* MLP (1024
+# hidden units, 32 times the work per example) on one and on two threads. Timings vary
+# between runs and machines; the tests do not compare them.
 
 
 # %%
-def seconds_per_update(batch_size, device="cpu", steps=10, repeats=5):
-    """Best of `repeats`: the mean time of one torch.optim.SGD update of mlp(0) on `device`."""
-    net, Xd, yd = mlp(0).to(device), X_train_t.to(device), y_train_t.to(device)
-    opt = torch.optim.SGD(net.parameters(), lr=0.1)
-    batches = [torch.randperm(N)[:batch_size].to(device) for _ in range(steps)]
-    sync = torch.cuda.synchronize if device == "cuda" else lambda: None
+def best_mean_time(step, calls, repeats=3, sync=lambda: None):
+    """Best of `repeats`: the mean wall-clock time of step(0), ..., step(calls - 1)."""
     best = math.inf
     for _ in range(repeats):
         sync()
         start = time.perf_counter()
-        for idx in batches:
-            loss = torch.nn.functional.cross_entropy(net(Xd[idx]), yd[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+        for i in range(calls):
+            step(i)
         sync()
-        best = min(best, (time.perf_counter() - start) / steps)
+        best = min(best, (time.perf_counter() - start) / calls)
     return best
 
 
 # %%
-# NBVAL_IGNORE_OUTPUT
-timing_sizes = [4**k for k in range(6)] + [N]
-with threadpool_limits(limits=1):
-    pools = threadpool_info()  # the thread pools as they are during the measurement
-    per_update = {B: seconds_per_update(B) for B in timing_sizes}
-per_epoch = {B: per_update[B] * math.ceil(N / B) for B in timing_sizes}
-print(f"{'batch size':>10} {'updates/epoch':>14} {'s/update':>10} {'s/epoch':>10}")
-for B in timing_sizes:
-    print(f"{B:10d} {math.ceil(N / B):14d} {per_update[B]:10.2e} {per_epoch[B]:10.2e}")
+def seconds_per_update(batch_size, hidden=32, threads=1, device="cpu"):
+    """Time of one SGD update of mlp(0, hidden) on `device`, with `threads` CPU threads."""
+    net, Xd, yd = mlp(0, hidden).to(device), X_train_t.to(device), y_train_t.to(device)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    calls = min(10, max(2, 512 // batch_size))  # at most 10 updates, 512 examples per repeat
+    batches = [torch.randperm(N)[:batch_size].to(device) for _ in range(calls)]
+
+    def update(i):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(net(Xd[batches[i]]), yd[batches[i]]).backward()
+        opt.step()
+
+    sync = torch.cuda.synchronize if device == "cuda" else lambda: None
+    torch.set_num_threads(threads)
+    with threadpool_limits(limits=threads):
+        threads_used[hidden, threads] = (torch.get_num_threads(), threadpool_info())
+        seconds = best_mean_time(update, calls, sync=sync)
+    torch.set_num_threads(1)
+    return seconds
+
 
 # %%
-fig, ax = plt.subplots()
-for i, (label, times) in enumerate({"per update": per_update, "per epoch": per_epoch}.items()):
-    seconds = [times[B] for B in timing_sizes]
-    ax.loglog(timing_sizes, seconds, "o-", color=plots.color_of(label, i), label=label)
-ax.set(xlabel="batch size B", ylabel="seconds", title="the MLP on the digits, one CPU thread")
-ax.legend()
+# NBVAL_IGNORE_OUTPUT
+import os  # on a machine busy with other work, two threads wait for each other: skip them
+
+timing_sizes, wide_sizes, threads_used = [4**k for k in range(6)] + [N], [1, 16, 256, N], {}
+setups = {"32 hidden, 1 thread": (32, 1, timing_sizes), "1024 hidden, 1 thread": (1024, 1, wide_sizes),
+          "1024 hidden, 2 threads": (1024, 2, wide_sizes)}  # fmt: skip
+load = getattr(os, "getloadavg", lambda: (0.0,))()[0]  # not available on Windows
+if load > (os.cpu_count() or 1) - 0.5:
+    print(f"load average {load:.1f} on {os.cpu_count()} cores: the two-thread timing is skipped")
+    del setups["1024 hidden, 2 threads"]
+per_update = {s: {B: seconds_per_update(B, h, t) for B in Bs} for s, (h, t, Bs) in setups.items()}
+print("seconds per update (per epoch)")
+print(f"{'B':>5}" + "".join(f"{s:>26}" for s in setups))
+for B in timing_sizes:
+    cells = [
+        f"{t[B]:.1e} ({t[B] * math.ceil(N / B):.1e})" if B in t else "" for t in per_update.values()
+    ]
+    print(f"{B:5d}" + "".join(f"{c:>26}" for c in cells))
+
+# %%
+per_epoch = {
+    s: {B: t * math.ceil(N / B) for B, t in times.items()} for s, times in per_update.items()
+}
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), layout="constrained")
+for ax, (what, table) in zip(axes, {"update": per_update, "epoch": per_epoch}.items(), strict=True):
+    for i, (setup, times) in enumerate(table.items()):
+        sizes = list(times)
+        ax.loglog(sizes, list(times.values()), "o-", color=plots.color_of(setup, i), label=setup)
+    ax.set(xlabel="batch size B", ylabel=f"seconds per {what}", title=f"time per {what}, CPU")
+    ax.legend()
 plt.show()
 
 # %% [markdown]
-# Read the figure from left to right. For small $B$ the fixed cost dominates: a 4 times
+# Read the figure from left to right. At small $B$ the fixed cost dominates: a 4 times
 # larger $B$ barely changes the time of an update, so an epoch takes about a quarter as
-# long. For large $B$ the arithmetic shows: the time per update grows and the time per
-# epoch stops falling. Big batches are *cheaper per epoch* because they pay the fixed cost fewer times.
-# Two facts robust enough to check on every machine:
+# long. At large $B$ the arithmetic shows: the time per update grows, and the time per
+# epoch falls ever more slowly towards a floor, the arithmetic of $N$ examples that every
+# epoch must do. The wide MLP gets there at a smaller $B$. There two threads on two cores
+# share the arithmetic and cut the time; at $B = 1$ there is nothing to split. (On one
+# core, or on a busy machine, two threads cannot help; the cell then skips them.) The counts
+# behind this are the same on every machine:
 
 # %%
-one_thread = torch.get_num_threads() == 1 and all(p["num_threads"] == 1 for p in pools)
-print(f"timed on one thread (torch, and every BLAS/OpenMP pool threadpoolctl found): {one_thread}")
-slower = per_epoch[1] > per_epoch[256]
-print(f"an epoch at batch size 1 takes longer than at batch size 256: {slower}")
-assert one_thread and slower
+macs = 64 * 1024 + 1024 * 10  # forward multiply-adds per example, 1024 hidden units
+print(f"{'B':>5} {'updates/epoch':>14} {'multiply-adds/update':>21} {'multiply-adds/epoch':>20}")
+for B in wide_sizes:
+    print(f"{B:5d} {math.ceil(N / B):14d} {B * macs:21.2e} {N * macs:20.2e}")
+claimed = all(
+    n_torch == threads and all(p["num_threads"] <= threads for p in pools)
+    for (_, threads), (n_torch, pools) in threads_used.items()
+)
+print(f"each setup ran on the threads it claims (torch and every BLAS/OpenMP pool): {claimed}")
+assert claimed and torch.get_num_threads() == 1
 
 # %% [markdown]
-# *On a GPU* thousands of arithmetic units work on the rows of a batch in parallel, so the
-# time per update stays nearly flat as $B$ grows until every unit is busy, and an epoch is
-# far shorter. Each update also pays for launching its kernels, so for a network this tiny a
-# GPU may not beat the CPU at small $B$. When PyTorch sees a CUDA GPU, the cell below times
-# the same updates there (its output is not compared).
+# *On a GPU* thousands of arithmetic units share the rows of a batch, so the time per
+# update stays nearly flat as $B$ grows until every unit is busy. Each update also pays for
+# launching its kernels, so for a network this tiny a GPU may lose at small $B$. With a CUDA
+# GPU, the cell below times the same updates there, reading the clock after
+# `torch.cuda.synchronize()` because GPU work runs asynchronously (output not compared).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -354,7 +390,7 @@ if torch.cuda.is_available():
     gpu = {B: seconds_per_update(B, device="cuda") for B in timing_sizes}
     print(f"{'batch size':>10} {'GPU s/update':>13} {'CPU s/update':>13}")
     for B in timing_sizes:
-        print(f"{B:10d} {gpu[B]:13.2e} {per_update[B]:13.2e}")
+        print(f"{B:10d} {gpu[B]:13.2e} {per_update['32 hidden, 1 thread'][B]:13.2e}")
 else:
     print("no CUDA GPU here: the GPU timing is skipped")
 
@@ -370,9 +406,9 @@ else:
 # %% [markdown]
 # ## 4. Noisy updates can help
 #
-# A noisy gradient sounds like a bad thing. But noise has a use: where the *full* gradient
-# is zero — at a local minimum or a saddle point of $L$ — the gradients of single batches are
-# usually not zero, so SGD keeps moving while full-batch gradient descent is stuck.
+# A noisy gradient sounds like a bad thing. But where the *full* gradient is zero — at a
+# local minimum or a saddle point of $L$ — the gradients of single batches usually are not,
+# so SGD keeps moving while full-batch gradient descent is stuck.
 #
 # A toy problem makes this exact. Take the 1-D curve $f$ of `course_lib.surfaces.BumpyCurve`
 # (a bowl with a bump: a local minimum on the left, the global minimum on the right) and
@@ -439,30 +475,28 @@ ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
 plt.show()
 
 # %% [markdown]
-# The same noise can also throw a point back out of the good basin, and in some runs it
-# does, early on; but the right basin is wider and deeper, so the runs end up there. The
-# lesson is not "smaller is always better" but "a zero full gradient does not stop SGD".
+# The same noise can also throw a point back out of the good basin, and early on some runs
+# do; but the right basin is wider and deeper, so the runs end there. The lesson is not
+# "smaller is always better" but "a zero full gradient does not stop SGD".
 
 # %% [markdown]
 # ## 5. Batch size, compared fairly
 #
-# Does a smaller batch train a better model? Three things change together with $B$: the
-# number of updates per epoch, the noise of each update, and — if $\eta$ stays fixed — how
-# far an epoch moves. A fair study keeps them apart:
+# Does a smaller batch train a better model? With $B$ change the number of updates per
+# epoch, the noise of each update and — if $\eta$ stays fixed — how far an epoch moves. A
+# fair study keeps them apart:
 #
 # - the MLP of section 3 with $B$ = 8, 32, 128, 512;
 # - three learning-rate rules from $\eta_0 = 0.1$ at $B_0 = 32$: *constant* $\eta = \eta_0$,
 #   **square-root scaling** $\eta = \eta_0\sqrt{B/B_0}$, **linear scaling** $\eta = \eta_0 B/B_0$;
-# - three seeds per setting (initialisation and batch order, shared by the three rules),
-#   reported as mean and range;
-# - judged twice: after the same number of *epochs* (5: the same examples seen) and after
-#   the same number of *updates* (100: the same number of steps).
+# - three seeds per setting (initialisation and batch order), as mean and range;
+# - judged after the same number of *epochs* (5) and of *updates* (100).
 #
 # Why these rules? An epoch makes about $N/B$ steps, each of mean $-\eta g$ and noise
-# variance about $\eta^2\sigma^2/B$ (section 2), so over the epoch the drift adds up to
+# variance about $\eta^2\sigma^2/B$ (section 2): over the epoch the drift adds up to
 # $(N/B)\,\eta\,g$ and the variance to $(N/B)\,\eta^2\sigma^2/B$. Linear scaling keeps both
-# fixed per epoch (while $g$ changes little over a few steps); square-root scaling keeps the
-# noise *per update* fixed. The cell prints both sums, relative to $B_0$.
+# fixed per epoch (while $g$ changes little); square-root scaling keeps the noise *per
+# update* fixed. The cell prints both sums, relative to $B_0$.
 
 # %%
 N_EPOCHS, N_UPDATES, ETA0, B0, seeds = 5, 100, 0.1, 32, (0, 1, 2)
@@ -485,30 +519,9 @@ for name, rule in rules.items():
 # batch size (3 rules × 3 seeds) at once: run $r$'s weights are slice $r$ of stacked
 # tensors, each run draws its own batch, and `torch.baddbmm` multiplies it by its own
 # weights. The loss is the sum of the runs' mean losses, so its gradient with respect to
-# slice $r$ is run $r$'s own gradient; each slice steps with its own $\eta$.
-
-
-# %%
-def stacked_weights(nets):
-    """Each MLP's W1 (64, H), b1 (1, H), W2 (H, 10), b2 (1, 10), stacked over the nets."""
-    parts = [[n[0].weight.T, n[0].bias[None], n[2].weight.T, n[2].bias[None]] for n in nets]
-    return [torch.stack(ps).detach() for ps in zip(*parts, strict=True)]
-
-
-def stacked_losses(params, Xb, yb):
-    """Mean cross-entropy of each run r on its own batch: Xb (R, B, 64), yb (R, B) -> (R,)."""
-    W1, b1, W2, b2 = params
-    z = torch.baddbmm(b2, torch.relu(torch.baddbmm(b1, Xb, W1)), W2)
-    ce = torch.nn.functional.cross_entropy(z.flatten(0, 1), yb.flatten(), reduction="none")
-    return ce.view(yb.shape).mean(dim=1)
-
-
-def stacked_step(params, lrs, Xb, yb):
-    """One SGD update of every run; run r steps with learning rate lrs[r] (lrs: shape (R,))."""
-    grads = torch.autograd.grad(stacked_losses(params, Xb, yb).sum(), params)
-    with torch.no_grad():
-        for p, g in zip(params, grads, strict=True):
-            p -= lrs[:, None, None] * g
+# slice $r$ is run $r$'s own gradient; each slice steps with its own $\eta$. That machinery
+# is `course_lib.stacked.StackedMLPs(nets)`: `.step(lrs, X, y)` updates every run on its own
+# batch, `.evaluate(X, y)` gives every run's loss on one data set.
 
 
 # %% [markdown]
@@ -516,45 +529,44 @@ def stacked_step(params, lrs, Xb, yb):
 # networks trained by `torch.optim.SGD` on the same 20 batches.
 
 # %%
+from course_lib.stacked import StackedMLPs, stack_weights
+
 nets, lrs = [mlp(0), mlp(1)], [0.1, 0.4]
-params = [p.requires_grad_() for p in stacked_weights(nets)]
+pair = StackedMLPs(nets)
 opts = [torch.optim.SGD(net.parameters(), lr=lr) for net, lr in zip(nets, lrs, strict=True)]
 batch_ids = torch.randint(N, (20, 2, 32), generator=torch.Generator().manual_seed(0))
 for idx in batch_ids:  # idx[r]: the batch of run r
-    stacked_step(params, torch.tensor(lrs), X_train_t[idx], y_train_t[idx])
+    pair.step(lrs, X_train_t[idx], y_train_t[idx])
     for net, opt, i in zip(nets, opts, idx, strict=True):
         opt.zero_grad()
         torch.nn.functional.cross_entropy(net(X_train_t[i]), y_train_t[i]).backward()
         opt.step()
-err = max((p - q).abs().max().item() for p, q in zip(params, stacked_weights(nets), strict=True))
+err = max((p - q).abs().max().item() for p, q in zip(pair.params, stack_weights(nets), strict=True))
 print(f"stacked runs vs torch.optim.SGD, 20 updates: max difference {format_bound(err, 1e-5)}")
 assert err < 1e-5
 
 
 # %%
-def evaluate_stacked(params):
-    """(R, 2): each run's mean loss on the whole training set and on the validation set."""
-    R = len(params[0])
-    with torch.no_grad():
-        sets = [(X_train_t, y_train_t), (X_val_t, y_val_t)]
-        losses = [stacked_losses(params, X.expand(R, -1, -1), y.expand(R, -1)) for X, y in sets]
-    return torch.stack(losses, dim=1).numpy()
+def train_and_val_losses(stacked):
+    """(R, 2): every run's mean loss on the whole training set and on the validation set."""
+    train, val = stacked.evaluate(X_train_t, y_train_t), stacked.evaluate(X_val_t, y_val_t)
+    return torch.stack([train, val], dim=1).numpy()
 
 
 # %%
 def train_stacked(B, lrs, run_seeds, num_updates, checkpoints):
     """SGD on one stacked MLP per seed; returns {update: (R, 2) train and val losses}."""
-    params = [p.requires_grad_() for p in stacked_weights([mlp(s) for s in run_seeds])]
-    lrs, rngs = torch.tensor(lrs), [torch.Generator().manual_seed(s) for s in run_seeds]
-    log, done = {0: evaluate_stacked(params)}, 0
+    stacked = StackedMLPs([mlp(s) for s in run_seeds])
+    rngs = [torch.Generator().manual_seed(s) for s in run_seeds]
+    log, done = {0: train_and_val_losses(stacked)}, 0
     while done < num_updates:  # one epoch: every run shuffles with its own generator
         order = torch.stack([torch.randperm(N, generator=g) for g in rngs])
         for start in range(0, N, B):
             idx = order[:, start : start + B]
-            stacked_step(params, lrs, X_train_t[idx], y_train_t[idx])
+            stacked.step(lrs, X_train_t[idx], y_train_t[idx])
             done += 1
             if done in checkpoints or start + B >= N:  # and at the end of every epoch
-                log[done] = evaluate_stacked(params)
+                log[done] = train_and_val_losses(stacked)
             if done == num_updates:
                 break
     return log
@@ -584,8 +596,8 @@ def judged(B, budget):
 
 
 # %% [markdown]
-# The results: mean [min–max] over the three seeds. The last digits depend on the CPU, so
-# the tests do not compare this table; the claims below it are checked on every machine.
+# The results, mean [min–max] over the three seeds. Their last digits depend on the CPU, so
+# the tests compare only the claims checked below.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -657,8 +669,7 @@ plt.show()
 # - *Linear scaling* removes it: after the same epochs $B$ = 8 … 128 end together and
 #   $B = 512$ is no worse. Square-root scaling sits in between; it keeps the noise per
 #   update, not the progress per epoch.
-# - *Per update*, with $\eta$ scaled, a larger batch is far ahead: each update does more
-#   work, and (section 3) its cost grows slowly with $B$.
+# - *Per update*, with $\eta$ scaled, a larger batch is far ahead: each update does more work.
 #
 # And generalisation? The next figure puts every run at both budgets on one plot.
 
@@ -683,9 +694,9 @@ assert same_val
 # All batch sizes lie on one curve: at the same training loss the validation loss is the
 # same, whatever $B$. This small network shows no sign that small batches generalise
 # better. That claim comes from large networks and very large batches, where linear scaling
-# eventually fails (the step passes the stability limit $2/\lambda$ of lecture 02; warm-up,
-# lecture 04, helps) and where noise may help to leave sharp regions (section 4's toy).
-# Before blaming $B$: scale $\eta$, use several seeds, and judge both budgets.
+# eventually fails (the step passes a stability limit, section 7; warm-up, lecture 04,
+# helps) and noise may help to leave sharp regions (section 4's toy). Before blaming $B$:
+# scale $\eta$, use several seeds, and judge both budgets.
 
 # %% [markdown]
 # ## 6. Momentum
@@ -743,10 +754,9 @@ def heavy_ball(grad, x0, lr, momentum, steps):
 # %% [markdown]
 # **The ball and the bump.** On the bumpy curve, plain gradient descent from $x = -4$
 # slides into the local minimum and stops there: the gradient is zero. With $\beta = 0.9$
-# the ball arrives at the local minimum with speed, climbs the bump on the remaining
-# velocity, and rolls down into the global minimum. If the next hill is too high
-# (`hill_height=4` instead of 2), the velocity runs out on the way up and the ball rolls
-# back into the local minimum.
+# the ball arrives there with speed, climbs the bump on the remaining velocity, and rolls
+# into the global minimum. If the next hill is too high (`hill_height=4` instead of 2), the
+# velocity runs out on the way up and the ball rolls back.
 
 # %%
 balls = {}
@@ -789,9 +799,9 @@ plt.show()
 
 # %%
 (c2, p2), (c4, p4) = balls[2.0], balls[4.0]
-assert abs(p2["GD"][-1, 0] - c2.local_minimum[0]) < 1e-3
-assert abs(p2["momentum 0.9"][-1, 0] - c2.global_minimum[0]) < 1e-3
-assert abs(p4["momentum 0.9"][-1, 0] - c4.local_minimum[0]) < 1e-3
+ends = [p2["GD"][-1, 0], p2["momentum 0.9"][-1, 0], p4["momentum 0.9"][-1, 0]]
+minima = [c2.local_minimum[0], c2.global_minimum[0], c4.local_minimum[0]]
+assert np.allclose(ends, minima, rtol=0, atol=1e-3)  # the endings printed above
 k = np.argmin(np.abs(p2["momentum 0.9"][:, 0] - c2.local_minimum[0]))
 speed = abs(p2["momentum 0.9"][k + 1, 0] - p2["momentum 0.9"][k, 0])
 gradient = abs(c2.grad(c2.local_minimum)[0])
@@ -804,9 +814,8 @@ assert gradient < 1e-10
 # H\theta$ (eigenvalues 1 and $\kappa = 50$, axes rotated by 30°), gradient descent with a
 # learning rate near the stability limit $2/\kappa$ bounces across the narrow valley
 # (lecture 02). The gradients across the valley alternate in sign, so in the velocity they
-# cancel; the gradients along the valley point the same way every step, so they add up.
-# $\beta = 0.5$ damps the zig-zag; $\beta = 0.9$ keeps too much of the old velocity and
-# overshoots. Each panel draws GD first and wider, so the momentum path on top never hides it.
+# cancel; along the valley they point the same way, so they add up. $\beta = 0.5$ damps the
+# zig-zag; $\beta = 0.9$ keeps too much of the old velocity and overshoots.
 
 # %%
 quad = IllConditionedQuadratic(condition_number=50, angle=np.pi / 6)
@@ -825,22 +834,27 @@ plt.show()
 # How many steps until $\lVert\theta\rVert \le 10^{-3}\lVert\theta_0\rVert$? Along an
 # eigenvector with eigenvalue $\lambda$ the momentum step is linear,
 # $\theta_{t+1} = (1 + \beta - \eta \lambda)\,\theta_t - \beta\, \theta_{t-1}$, so it shrinks
-# like $|z|^t$ where $z$ is the larger root of $z^2 - (1 + \beta - \eta \lambda)z + \beta = 0$;
-# the slowest direction sets the *rate*. Two classical results follow: the best plain
-# gradient descent ($\eta = 2/(1+\kappa)$) has rate $\frac{\kappa-1}{\kappa+1}$, and the best
-# momentum ($\eta = \frac{4}{(1+\sqrt\kappa)^2}$,
+# like $|z|^t$, where $z$ is the root of $z^2 - (1 + \beta - \eta \lambda)z + \beta = 0$ of
+# largest modulus; the slowest direction sets the *rate*. Two classical results follow: the
+# best plain gradient descent ($\eta = 2/(1+\kappa)$) has rate $\frac{\kappa-1}{\kappa+1}$,
+# and the best momentum ($\eta = \frac{4}{(1+\sqrt\kappa)^2}$,
 # $\beta = \big(\frac{\sqrt\kappa-1}{\sqrt\kappa+1}\big)^2$) has rate
-# $\frac{\sqrt\kappa-1}{\sqrt\kappa+1}$ — for small tolerances about $\sqrt\kappa$ times
+# $\frac{\sqrt\kappa-1}{\sqrt\kappa+1}$: for small tolerances about $\sqrt\kappa$ times
 # fewer steps.
 
 
 # %%
-def rate(lr, momentum, eigenvalues=(1.0, 50.0)):
-    return max(
-        np.abs(np.roots([1.0, -(1 + momentum - lr * lam), momentum])).max() for lam in eigenvalues
-    )
+def rate(lr, momentum, eigenvalues=(1.0, 50.0), nesterov=False):
+    """Largest |root| of z² - a z + c over the eigenvalues (heavy ball, or Nesterov: §7)."""
+    radii = []
+    for h in lr * np.asarray(eigenvalues, dtype=float):
+        a, c = (1 + momentum) * (1 - h), momentum * (1 - h)
+        poly = [1.0, -a, c] if nesterov else [1.0, h - 1 - momentum, momentum]
+        radii.append(np.abs(np.roots(poly)).max())
+    return max(radii)
 
 
+# %%
 def steps_to_tol(path, tol=1e-3):
     ratio = np.linalg.norm(path, axis=1) / np.linalg.norm(path[0])
     return int(np.argmax(ratio <= tol)) if (ratio <= tol).any() else None
@@ -868,15 +882,16 @@ print(f"{'method':<26} {'lr':>6} {'β':>6} {'rate':>7} {'steps to 1e-3':>14}")
 for name, (lr, mom) in settings.items():
     counts[name] = steps_to_tol(heavy_ball(quad.grad, quad.start, lr, mom, 2000))
     print(f"{name:<26} {lr:6.4f} {mom:6.4f} {rate(lr, mom):7.4f} {counts[name]:14d}")
-assert counts["momentum 0.5, lr 0.035"] < counts["GD, lr 0.035"]
-assert counts["momentum, best lr and β"] < counts["GD, best lr 2/(1+κ)"] / 4
+assert (
+    counts["momentum 0.5, lr 0.035"] < counts["GD, lr 0.035"]
+    and 4 * counts["momentum, best lr and β"] < counts["GD, best lr 2/(1+κ)"]
+)
 
 # %% [markdown]
 # With a well-chosen $\beta$ momentum needs several times fewer steps than the best plain
-# gradient descent (the table prints both counts; the ratio approaches $\sqrt{50}$ for
-# smaller tolerances); with too much momentum ($\beta = 0.9$ here) it spirals and gains
-# less. In practice $\beta = 0.9$ is the usual default, because for real networks $\kappa$
-# is huge and unknown, and the learning rate is tuned with it.
+# gradient descent (the ratio approaches $\sqrt{50}$ for smaller tolerances); with too much
+# momentum ($\beta = 0.9$ here) it spirals and gains less. Still, $\beta = 0.9$ is the usual
+# default: for real networks $\kappa$ is huge and unknown, and $\eta$ is tuned with it.
 #
 # ## 7. Nesterov momentum
 #
@@ -937,41 +952,135 @@ print(
 assert err < 1e-10
 
 # %% [markdown]
-# Trajectories side by side. Left: the quadratic with $\kappa = 50$ and learning rate 0.015,
-# where heavy-ball momentum 0.9 spirals and Nesterov's look-ahead damps the spiral. Right:
-# the Rosenbrock valley with learning rate 0.002 — plain gradient descent crawls along the
-# curved valley floor, both momentum methods travel much further; heavy ball swings out past
-# the minimum, Nesterov stays inside the valley. Each method keeps its colour in both panels.
+# **Stability limits.** How large may $\eta$ be? Along an eigenvector of curvature
+# $\lambda$ each method is a linear recursion in $h = \eta\lambda$: gradient descent
+# multiplies by $1 - h$, heavy ball is the recursion of section 6, and Nesterov's
+# look-ahead gradient $\lambda(\theta_t + \beta(\theta_t - \theta_{t-1}))$ gives
+#
+# $$\theta_{t+1} = (1+\beta)(1-h)\,\theta_t - \beta(1-h)\,\theta_{t-1}.$$
+#
+# A recursion $\theta_{t+1} = a\theta_t - c\,\theta_{t-1}$ shrinks exactly when both roots
+# of $z^2 - az + c$ lie inside the unit circle: $|c| < 1$ and $|a| < 1 + c$. For
+# $0 \le \beta < 1$ that gives three limits:
+#
+# $$\text{GD: } \eta < \frac{2}{\lambda}, \qquad
+# \text{heavy ball: } \eta < \frac{2(1+\beta)}{\lambda}, \qquad
+# \text{Nesterov: } \eta < \frac{2(1+\beta)}{(1+2\beta)\lambda}.$$
+#
+# With $\beta = 0.9$: $\eta\lambda$ below 2, 3.8 and $3.8/2.8 \approx 1.357$. We measure them
+# with the step functions: one run with $\eta = 1$ on a diagonal quadratic with curvatures
+# $h$ = 0.002, 0.004, …, 3.998, 1000 steps from 1.
+
+
+# %%
+def run_method(name, grad, x0, lr, steps):
+    """Points visited by "GD", "momentum 0.9" or "Nesterov 0.9": (steps + 1, *x0.shape).
+
+    x0 may hold several starts as rows, with lr of shape (rows, 1): independent runs."""
+    if name.startswith("Nesterov"):
+        return nesterov_lookahead(grad, x0, lr, 0.9, steps)[0]
+    return heavy_ball(grad, x0, lr, 0.0 if name == "GD" else 0.9, steps)
+
+
+# %%
+h_grid = np.arange(1, 2000) * 0.002
+limits = {"GD": 2.0, "momentum 0.9": 2 * 1.9, "Nesterov 0.9": 2 * 1.9 / 2.8}
+measured = {}
+for name in limits:
+    with np.errstate(over="ignore", invalid="ignore"):  # the unstable coordinates blow up
+        end = run_method(name, lambda x: h_grid * x, np.ones_like(h_grid), 1.0, 1000)[-1]
+    shrinks = np.abs(end) < 1
+    edge = int(np.argmin(shrinks))  # the first h that does not shrink
+    measured[name] = h_grid[edge - 1]
+    print(
+        f"{name:13s} largest stable ηλ on the grid {measured[name]:.3f}, formula {limits[name]:.3f}"
+    )
+    assert shrinks[:edge].all() and not shrinks[edge:].any()  # one edge, no stray point
+    assert measured[name] < limits[name] <= measured[name] + 0.0021  # within one grid step
+
+# %%
+hs = np.linspace(0.01, 4.0, 400)
+fig, ax = plt.subplots()
+for i, name in enumerate(limits):
+    beta, nesterov = (0.0, False) if name == "GD" else (0.9, name.startswith("Nesterov"))
+    radius = [rate(h, beta, eigenvalues=(1.0,), nesterov=nesterov) for h in hs]
+    ax.plot(hs, radius, color=plots.color_of(name, i), label=name)
+    ax.plot(measured[name], 1.0, "o", color=plots.color_of(name, i), markerfacecolor="none")
+ax.axhline(1.0, color=plots.color("reference"), linestyle="--", label="|z| = 1: the edge")
+ax.set(xlabel=r"$h = \eta\lambda$", ylabel="largest |root| (shrink factor per step)", ylim=(0, 2))
+ax.set_title("stability on a quadratic, β = 0.9 (circles: measured limits)")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# Below its limit Nesterov damps more. In a direction that spirals (complex roots) the
+# shrink factor per step is the roots' modulus: $\sqrt\beta$ for heavy ball,
+# $\sqrt{\beta(1-h)}$ for Nesterov, smaller when $0 < h < 1$. On the $\kappa = 50$ quadratic
+# at $\eta = 0.015$ the slow direction ($\lambda = 1$) sets the rate, and Nesterov's spiral
+# dies out sooner:
 
 # %%
 quad_paths = {
-    "momentum 0.9": heavy_ball(quad.grad, quad.start, 0.015, 0.9, 60),
-    "Nesterov 0.9": nesterov_lookahead(quad.grad, quad.start, 0.015, 0.9, 60)[0],
+    "momentum 0.9": heavy_ball(quad.grad, quad.start, 0.015, 0.9, 200),
+    "Nesterov 0.9": nesterov_lookahead(quad.grad, quad.start, 0.015, 0.9, 200)[0],
 }
-rosen_paths = {
-    "GD": heavy_ball(rosen.grad, rosen.start, 2e-3, 0.0, 300),
-    "momentum 0.9": heavy_ball(rosen.grad, rosen.start, 2e-3, 0.9, 300),
-    "Nesterov 0.9": nesterov_lookahead(rosen.grad, rosen.start, 2e-3, 0.9, 300)[0],
-}
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.6), layout="constrained")
-plots.contour_with_paths(quad, quad_paths, ax=ax1).set_title(
-    "60 steps, lr 0.015, condition number 50"
-)
-plots.contour_with_paths(rosen, rosen_paths, ax=ax2).set_title("300 steps on Rosenbrock, lr 0.002")
-plt.show()
-
-# %%
-for surface, paths in [(quad, quad_paths), (rosen, rosen_paths)]:
-    for name, path in paths.items():
-        dist = np.linalg.norm(path[-1] - surface.minimum)
-        print(f"{surface.name:33s} {name:12s}: distance to the minimum {dist:.2e}")
+for name, path in quad_paths.items():
+    nesterov = name.startswith("Nesterov")
+    modulus = math.sqrt(0.9 * (1 - 0.015) if nesterov else 0.9)
+    r = rate(0.015, 0.9, nesterov=nesterov)
+    print(
+        f"{name}: rate {r:.4f} (modulus formula {modulus:.4f}), steps to 1e-3: {steps_to_tol(path)}"
+    )
 
 # %% [markdown]
-# **Try it yourself.** The explorer below redraws these trajectories when you move a
-# slider: $\eta$, the momentum $\beta$ (the slider says β₁, Adam's name for it in lecture 04;
-# β₂ is unused here), the steps and the surface. Find the largest $\eta$ at which plain
-# gradient descent still converges on the valley, then switch momentum on. It needs a
-# running kernel; the figure above is its static twin.
+# **On Rosenbrock.** At the minimum its Hessian has $\lambda_{\max} \approx 1002$ (lecture
+# 02), so $\eta = 0.002$ puts $\eta\lambda_{\max}$ near 2.0: past Nesterov's limit, a hair
+# past gradient descent's, well inside heavy ball's. At $\eta = 0.001$ all three are stable
+# near the minimum: that is where we compare them, 4000 steps each from $(-1.2, 1)$:
+
+# %%
+lam_max = np.linalg.eigvalsh(rosen.hessian(rosen.minimum))[-1]
+lrs = (1e-3, 2e-3)  # both learning rates side by side: one row each, lr of shape (2, 1)
+both = {
+    n: run_method(n, rosen.grad, np.tile(rosen.start, (2, 1)), np.array(lrs)[:, None], 4000)
+    for n in limits
+}
+rosen_runs = {f"{n}, lr {lr}": both[n][:, j] for j, lr in enumerate(lrs) for n in limits}
+for lr in lrs:
+    print(f"lr {lr}: ηλmax = {lr * lam_max:.3f} at the minimum")
+    for name in limits:
+        d = np.linalg.norm(rosen_runs[f"{name}, lr {lr}"] - rosen.minimum, axis=1)
+        hit, best = np.flatnonzero(d < 1e-6), d[-1000:].min()
+        where = "> 0.1" if best > 0.1 else f"{best:.0e}"
+        verdict = f"after {hit[0]} steps" if hit.size else f"never (last 1000 steps: {where})"
+        print(f"  {name:13s}: within 1e-6 of the minimum {verdict}")
+
+# %%
+fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(16, 4.6), layout="constrained")
+first_60 = {name: path[:61] for name, path in quad_paths.items()}
+plots.contour_with_paths(quad, first_60, ax=ax1).set_title("60 steps, lr 0.015, κ = 50")
+slow = {name: rosen_runs[f"{name}, lr 0.001"][:1001] for name in limits}
+plots.contour_with_paths(rosen, slow, ax=ax2).set_title("1000 steps on Rosenbrock, lr 0.001")
+for i, (label, path) in enumerate(rosen_runs.items()):
+    style = "-" if label.endswith("0.001") else ":"
+    d = np.linalg.norm(path[::10] - rosen.minimum, axis=1)  # every 10th step is enough to draw
+    ax3.semilogy(np.arange(0, len(path), 10), d, style, color=plots.color_of(label, i), label=label)
+ax3.set(xlabel="step", ylabel="distance to the minimum", title="Rosenbrock, 4000 steps")
+ax3.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# Where all three are stable ($\eta = 0.001$), both momentum methods need about the same
+# number of steps, while gradient descent is still far away. At $\eta = 0.002$ heavy ball
+# converges twice as fast, but Nesterov, past its limit, keeps bouncing around the minimum
+# (dotted brown); gradient descent is a hair past its own limit. Nesterov damps better
+# *below* its limit, and its limit is lower. In PyTorch they are one flag apart.
+
+# %% [markdown]
+# **Try it yourself.** The explorer redraws these trajectories as you move its sliders:
+# $\eta$, the momentum $\beta$ (labelled β₁, Adam's name for it in lecture 04; β₂ is
+# unused), the steps and the surface. Find the largest $\eta$ at which gradient descent
+# still converges on the valley, then switch momentum on. It needs a running kernel.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -984,20 +1093,16 @@ OptimizerExplorer(
 )
 
 # %% [markdown]
-# Nesterov is not faster everywhere; it is more careful. On the Rosenbrock run heavy ball
-# happens to end closer, after a wild swing. Both are one flag apart in PyTorch.
-#
 # ## 8. From scratch vs `torch.optim.SGD`
 #
 # PyTorch writes heavy-ball momentum with the buffer $b$ instead of the velocity $v$:
 #
 # $$b_t = \beta\, b_{t-1} + g_t, \qquad \theta_t = \theta_{t-1} - \eta\, b_t,$$
 #
-# the same method, since $v_t = -\eta\, b_t$ when $\eta$ is constant. (The two differ only
-# when the learning rate changes during training: PyTorch's buffer is scaled by the new
-# rate at once.) Adam (lecture 04) keeps $m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t$: the same
-# weights on the past, rescaled to an average, so $m_t = (1-\beta)\,b_t$ when $\beta_1 = \beta$.
-# Momentum 0.9 and Adam's $\beta_1 = 0.9$ look equally far back. Our optimizer in the buffer
+# the same method, since $v_t = -\eta\, b_t$ when $\eta$ is constant (if $\eta$ changes
+# during training, PyTorch's step follows the new rate at once). Adam (lecture 04) keeps
+# $m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t$: the same weights on the past, rescaled to an
+# average, so $m_t = (1-\beta)\,b_t$ when $\beta_1 = \beta$. Our optimizer in the buffer
 # form, with the library's `step(grads)` interface: plain SGD, momentum, and Nesterov.
 
 
@@ -1129,8 +1234,9 @@ assert abs(x[0] - c.global_minimum[0]) < 1e-3
 # - An epoch is one pass over the shuffled data in batches of $B$: $\lceil N/B\rceil$
 #   updates. A mini-batch gradient is unbiased; its noise shrinks like $1/\sqrt B$.
 # - A larger batch costs more per update but less per epoch (the fixed cost is paid fewer
-#   times); on a GPU the time per update stays nearly flat until the hardware is full.
-#   Noise keeps SGD moving where the full gradient is zero.
+#   times), down to the floor set by the arithmetic. More threads, or a GPU, help only when
+#   a batch has enough arithmetic to share. Noise keeps SGD moving where the full gradient
+#   is zero.
 # - Compare batch sizes with the learning rate scaled (linear scaling keeps the progress
 #   and the noise per epoch), several seeds, at equal epochs *and* equal updates. With a
 #   fixed $\eta$, "large batches are worse" measures only the number of updates.
@@ -1138,26 +1244,165 @@ assert abs(x[0] - c.global_minimum[0]) < 1e-3
 #   $\beta^{t-k}$: it rolls through small local minima and damps the zig-zag of narrow
 #   valleys (about $\sqrt\kappa$ times fewer steps when tuned). PyTorch's buffer is
 #   $b_t = -v_t/\eta$; Adam's first moment is $m_t = (1-\beta_1)\,b_t$.
-# - Nesterov momentum takes the gradient at the look-ahead point $\theta + \beta v$;
-#   PyTorch's form $b \leftarrow \beta b + g$, step $g + \beta b$, is the same method.
+# - Nesterov momentum takes the gradient at the look-ahead point $\theta + \beta v$
+#   (PyTorch: $b \leftarrow \beta b + g$, step $g + \beta b$). On a quadratic, stability
+#   needs $\eta\lambda$ below 2 (GD), $2(1+\beta)$ (heavy ball) and $2(1+\beta)/(1+2\beta)$
+#   (Nesterov): Nesterov damps more below its limit, but its limit is lower.
 
 # %% [markdown]
 # **Homework.** `homework/hw03_batch_and_momentum.ipynb`: write a shuffling mini-batch
 # iterator, SGD with momentum and with Nesterov momentum, and compare them on a surface and
 # on a small network.
 #
-# **Glossary.** The key terms of this lecture, in English and Chinese with a one-line
-# definition each, are in the course [glossary](glossary.md).
+# **Glossary.** This lecture's key terms, in English and Chinese, are in the course
+# [glossary](glossary.md).
 #
-# **Exercises.** Predict the answer first, then change the code and run it.
+# **Exercises.** Predict first, then change the code and run it; each answer is folded
+# below its exercise.
+
+# %% [markdown]
+# **Exercise 1.** In section 2, what noise does the formula predict at $B = N/2$, relative
+# to $B = 1$? Measure it with 200 random batches.
+
+# %% tags=["answer"]
+half = N // 2
+rng_half = np.random.default_rng(1)
+d2_half = [
+    np.sum((G[rng_half.choice(N, half, replace=False)].mean(0) - g_full) ** 2) for _ in range(200)
+]
+print(f"B = {half}: measured {math.sqrt(np.mean(d2_half)):.4f}, formula {noise_formula(half):.4f}")
+print(f"relative to B = 1: formula {noise_formula(half) / noise_formula(1):.4f}, "
+      f"1/sqrt(N - 1) = {1 / math.sqrt(N - 1):.4f}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
 #
-# 1. In section 2, what noise does the formula predict at $B = N/2$, relative to $B = 1$?
-#    Measure it with 200 random batches.
-# 2. In section 3, time a wider MLP (`mlp(0, hidden=1024)` in `seconds_per_update`). Does
-#    the time per update start to grow with $B$ at a smaller batch size than before? Why?
-# 3. In section 5, set `ETA0 = 0.2`. Which run fails first, and why? (Look at $\eta$ for
-#    linear scaling at $B = 512$ and recall the stability limit of lecture 02.)
-# 4. In section 5, train the constant-$\eta$ runs for 20 epochs instead of 5. Does the gap
-#    between $B = 32$ and $B = 512$ close? What does that say about "large batches are worse"?
-# 5. In section 6, find the $\beta$ that minimises `rate(0.035, β)` on a grid of $\beta$.
-#    Does it beat the best plain gradient descent?
+# With $B = N/2$ the formula gives $\frac{\sigma^2}{N/2}\cdot\frac{N/2}{N-1} =
+# \frac{\sigma^2}{N-1}$ (for even $N$; here $N = 1259$ is odd and $B = 629$, a difference
+# beyond the fourth digit), so the noise is $1/\sqrt{N-1}$ of the noise at $B = 1$: about
+# 0.028, some 35 times smaller. The finite-population factor $(N-B)/(N-1)$ matters here: the
+# plain $1/\sqrt B$ rule would predict $1/\sqrt{N/2}$, a factor $\sqrt 2$ more. The 200
+# batches measure the formula's value to within 1%.
+# </details>
+
+# %% [markdown]
+# **Exercise 2.** In section 7, take $\beta = 0.5$. Predict the three stability limits from
+# the formulas, then measure them with the cell that scans $h$.
+
+# %% tags=["answer"]
+steppers = {"GD": (heavy_ball, 0.0), "momentum 0.5": (heavy_ball, 0.5),
+            "Nesterov 0.5": (lambda *a: nesterov_lookahead(*a)[0], 0.5)}  # fmt: skip
+for name, (method, beta_s) in steppers.items():
+    with np.errstate(over="ignore", invalid="ignore"):
+        end = method(lambda x: h_grid * x, np.ones_like(h_grid), 1.0, beta_s, 1000)[-1]
+    edge = int(np.argmin(np.abs(end) < 1))
+    formula = (
+        2 * (1 + beta_s) / (1 + 2 * beta_s) if name.startswith("Nesterov") else 2 * (1 + beta_s)
+    )
+    print(f"{name:13s} largest stable ηλ on the grid {h_grid[edge - 1]:.3f}, formula {formula:.3f}")
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
+#
+# Gradient descent's limit does not depend on $\beta$: $\eta\lambda < 2$. Heavy ball:
+# $2(1 + 0.5) = 3$. Nesterov: $2(1 + 0.5)/(1 + 1) = 1.5$. Less momentum lowers heavy
+# ball's limit but *raises* Nesterov's (from 1.357 at $\beta = 0.9$): as $\beta \to 0$
+# both tend to gradient descent's 2. The scan finds each limit within one grid step
+# (0.002).
+# </details>
+
+# %% [markdown]
+# **Exercise 3.** In section 5, set `ETA0 = 0.2`. Which run fails first, and why? (Look at
+# $\eta$ for linear scaling at $B = 512$; recall lecture 02's stability limit.)
+
+# %% tags=["answer"]
+for rule_name, rule in rules.items():
+    eta_512 = 0.2 * rule(512) / ETA0  # the rule with ETA0 = 0.2 at B = 512
+    runs_512 = StackedMLPs([mlp(s) for s in seeds])
+    shuffles = [torch.Generator().manual_seed(s) for s in seeds]
+    for _ in range(5):  # five epochs of three updates
+        order = torch.stack([torch.randperm(N, generator=g) for g in shuffles])
+        for start in range(0, N, 512):
+            idx = order[:, start : start + 512]
+            runs_512.step([eta_512] * len(seeds), X_train_t[idx], y_train_t[idx])
+    final = runs_512.evaluate(X_train_t, y_train_t).numpy()
+    diverged = not (final <= math.log(10)).any()  # NaN counts as diverged
+    verdict = "every seed above ln 10 = 2.30 (guessing)" if diverged else f"mean {final.mean():.1f}"
+    print(f"{rule_name:>8} η = {eta_512:.1f}: training loss after 5 epochs {verdict}")
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
+#
+# The linear-scaling run at $B = 512$, with $\eta = 0.2 \cdot 512/32 = 3.2$: after five
+# epochs its loss is worse than guessing in every seed, while the constant ($\eta = 0.2$)
+# and square-root ($\eta = 0.8$) runs train. Lecture 02's limit $\eta < 2/\lambda_{\max}$
+# applies to the steepest direction of the loss: a step of 3.2 overshoots along it by more
+# than it gains, and the error grows from update to update. With `ETA0 = 0.1` the same run
+# uses $\eta = 1.6$ and is stable. Linear scaling always meets this wall at some batch
+# size; warm-up (lecture 04) postpones it.
+# </details>
+
+# %% [markdown]
+# **Exercise 4.** In section 5, train the constant-$\eta$ runs at $B = 512$ for 20 epochs,
+# then on to 200 updates. Does $B = 512$ catch up with $B = 32$ after its 5 epochs (200
+# updates)? What does that say about "large batches are worse"?
+
+# %% tags=["answer"]
+# NBVAL_IGNORE_OUTPUT
+runs_const, shuffles = (
+    StackedMLPs([mlp(s) for s in seeds]),
+    [torch.Generator().manual_seed(s) for s in seeds],
+)
+done, seen = 0, {}
+while done < 200:
+    order = torch.stack([torch.randperm(N, generator=g) for g in shuffles])
+    for idx in order.split(512, dim=1):  # one epoch of batches of 512
+        runs_const.step([ETA0] * len(seeds), X_train_t[idx], y_train_t[idx])
+        done += 1
+        if done in (15, 60, 200):  # 5 epochs, 20 epochs, 200 updates
+            seen[done] = runs_const.evaluate(X_train_t, y_train_t).numpy().mean()
+        if done == 200:
+            break
+b32 = judged(32, "epochs")[0, :, 0].mean()  # constant η, B = 32, 5 epochs = 200 updates
+print(
+    f"B = 512: training loss {seen[15]:.2f} after 5 epochs, {seen[60]:.2f} after 20, {seen[200]:.2f} after 200 updates"
+)
+print(f"B = 32 after 5 epochs (200 updates): {b32:.2f}")
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
+#
+# After 20 epochs $B = 512$ has made only 60 updates and its loss (about 0.65) is still far
+# above $B = 32$'s after 5 epochs (about 0.15). After 200 updates, as many as $B = 32$
+# made in its 5 epochs, it ends at about the same loss. With a fixed $\eta$ the loss
+# follows the number of updates, not the number of examples seen: "large batches are
+# worse" at equal epochs only says they took fewer steps. (The printed values depend on
+# the CPU in their last digits, so the tests do not compare them.)
+# </details>
+
+# %% [markdown]
+# **Exercise 5.** In section 6, find the $\beta$ that minimises `rate(0.035, β)` on a grid of
+# $\beta$. Does it beat the best plain gradient descent?
+
+# %% tags=["answer"]
+beta_grid = np.round(np.arange(0.0, 1.0, 0.01), 2)
+rates = np.array([rate(0.035, b) for b in beta_grid])
+best = int(np.argmin(rates))
+print(f"best β on the grid {beta_grid[best]:.2f}: rate {rates[best]:.4f}")
+print(
+    f"gradient descent: rate {rate(0.035, 0.0):.4f} at lr 0.035, {rate(*best_gd):.4f} at its best lr"
+)
+print(
+    f"steps of the best GD per step at the best β, for small tolerances: "
+    f"{math.log(rates[best]) / math.log(rate(*best_gd)):.1f}"
+)
+
+# %% [markdown] tags=["answer"]
+# <details><summary>Answer</summary>
+#
+# $\beta = 0.67$, with rate 0.8185: far better than gradient descent at the same
+# $\eta = 0.035$ (0.965) and even at its best $\eta$ (0.9608), so about 5 times fewer
+# steps for a small tolerance (the ratio of the logarithms of the rates). Tuning $\eta$
+# and $\beta$ together does better still: $(\sqrt\kappa - 1)/(\sqrt\kappa + 1) = 0.752$,
+# section 6.
+# </details>

@@ -75,6 +75,18 @@ def test_contour_levels_are_geometric_above_the_minimum_or_linear():
     np.testing.assert_allclose(np.diff(lin_levels), np.diff(lin_levels)[0], rtol=1e-6)
 
 
+def test_contour_colour_bar_is_labelled_and_its_ticks_are_distinct():
+    fig, ax = plt.subplots()
+    plots.contour_with_paths(
+        Rosenbrock(), xlim=(-2, 2), ylim=(-3.5, 3), colorbar_label="f(x, y)", ax=ax
+    )
+    fig.canvas.draw()
+    bar = fig.axes[-1]
+    assert bar.get_ylabel() == "f(x, y)"
+    ticks = [t.get_text() for t in bar.get_yticklabels() if t.get_text()]
+    assert len(ticks) > 3 and len(set(ticks)) == len(ticks), ticks
+
+
 def test_contour_without_paths_or_minimum_has_no_legend_and_honours_limits():
     ax = plt.subplots()[1]
     out = plots.contour_with_paths(Saddle(), xlim=(-1, 3), ylim=(-0.5, 0.5), ax=ax)
@@ -162,6 +174,7 @@ class Bowl:
         ({"surface": Saddle(), "paths": {"gd": np.ones(4)}}, ValueError, "paths\\['gd'\\]"),
         ({"surface": Saddle(), "paths": [np.ones((4, 2))]}, TypeError, "paths"),
         ({"surface": Saddle(), "levels": 1}, ValueError, "levels"),
+        ({"surface": Saddle(), "colorbar_label": 1}, TypeError, "colorbar_label"),
         ({"surface": Saddle(), "ax": "axes"}, TypeError, "ax"),
     ],
 )

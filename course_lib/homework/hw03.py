@@ -9,12 +9,14 @@ q1    ``minibatches(X, y, batch_size, rng)``                2  ``course_lib.data
 q2    ``momentum_step(theta, grad, velocity, lr, m)``       2  ``torch.optim.SGD(momentum=m)``
 q3    ``nesterov_step(theta, grad_fn, velocity, lr, m)``    2  ``SGD(..., nesterov=True)``
 q4    ``linear_regression_epoch(w, X, y, B, lr, rng)``      2  ``torch.autograd`` + SGD
-q5    ``updates_to_target(X, y, B, lr, target, rng)``       3  the same count, NumPy
+q5    ``updates_to_target(loss_and_grad, theta, ...)``      3  the same count, NumPy
 ====  ===============================================  ======  ==============================
 
 q4 asks for the gradient derived by the student (not given); q5 is the experiment: how many
 updates (and epochs) mini-batch SGD needs to reach a target loss for a batch size, with the
-learning rate scaled with it. Written (graded by hand, in the review file): ``w1``, what
+learning rate scaled with it. q5 takes the model as ``loss_and_grad(theta, X, y)``, so the
+notebook runs it on a small network; its cases use linear regression from ``w = 0``.
+Written (graded by hand, in the review file): ``w1``, what
 the table of batch sizes says.
 
 Optimizer questions are checked on whole trajectories (``STEPS`` steps from a start point),
@@ -212,7 +214,7 @@ def _target_cases(seed: int = 0) -> list[Case]:
     X, y, _ = make_regression(n_samples=256, n_features=5, noise=0.1, seed=seed, bias=0.0)
     return [
         Case(
-            f"256 examples, batch_size {b}, lr {lr}, target MSE 0.05",
+            f"linear regression from w = 0, 256 examples, batch_size {b}, lr {lr}, target MSE 0.05",
             (X, y, b, lr, 0.05, np.random.default_rng(seed + b)),
             names,
         )
@@ -234,6 +236,18 @@ def _count_updates(X, y, batch_size, lr, target, rng, judge_on_batch=False, afte
             if updates >= MAX_UPDATES:
                 break
     return updates
+
+
+def _mse_loss_and_grad(w: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean squared error of ``X @ w`` and its gradient with respect to ``w`` (trusted)."""
+    residual = X @ w - y
+    return float(np.mean(residual**2)), 2 * X.T @ residual / len(y)
+
+
+def _call_updates(fn: Callable, args: tuple) -> int:
+    """The student's model-agnostic count, run on the case's linear regression from w = 0."""
+    X, y, batch_size, lr, target, rng = args
+    return fn(_mse_loss_and_grad, np.zeros(X.shape[1]), X, y, batch_size, lr, target, rng)
 
 
 def _updates_reference(X, y, batch_size, lr, target, rng) -> int:
@@ -471,9 +485,11 @@ ASSIGNMENT = Assignment(
             _target_cases,
             _updates_reference,
             ("updates",),
-            "lecture 03, §3 (time per update and per epoch): start from w = 0, take mini-batch "
-            "steps as in q4 epoch after epoch, and after every update measure the loss on all "
-            "of X; count updates, not epochs.",
+            "lecture 03, §3 (time per update and per epoch): start from the theta you are "
+            "given, take one plain SGD step per mini-batch with the gradient loss_and_grad "
+            "returns, epoch after epoch, and after every update measure the loss on all of X "
+            "with loss_and_grad; count updates, not epochs.",
+            call=_call_updates,
             rtol=0.0,
             atol=0.5,
             mistakes=TARGET_MISTAKES,

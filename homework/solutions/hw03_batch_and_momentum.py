@@ -10,8 +10,9 @@
 # # Homework 03 — Batch size and momentum
 #
 # Lecture 03 trained with mini-batches and added momentum to gradient descent. Here you
-# build both from scratch, check them against PyTorch, and measure how the batch size
-# changes the number of updates and the computation needed to reach a target loss.
+# build both from scratch, check them against PyTorch, compare the optimizers on a surface
+# and on a small network, and measure how the batch size changes the number of updates and
+# the computation the network needs to reach a target loss.
 #
 # | question | you write | points |
 # |---|---|---|
@@ -19,7 +20,7 @@
 # | Q2 | `momentum_step(theta, grad, velocity, lr, momentum)`: SGD with momentum | 2 |
 # | Q3 | `nesterov_step(theta, grad_fn, velocity, lr, momentum)`: Nesterov momentum | 2 |
 # | Q4 | `linear_regression_epoch(w, X, y, batch_size, lr, rng)`: one epoch, gradient derived | 2 |
-# | Q5 | `updates_to_target(X, y, batch_size, lr, target, rng)`: the experiment's measurement | 3 |
+# | Q5 | `updates_to_target(loss_and_grad, theta, X, y, batch_size, lr, target, rng)`: the experiment's measurement | 3 |
 # | W1 | a written answer about the batch-size experiment (graded by hand) | 2 |
 #
 # **How to work.** Replace each `# YOUR CODE HERE` / `raise NotImplementedError` with your
@@ -46,7 +47,7 @@ if "google.colab" in sys.modules:
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course_lib.data import make_regression
+from course_lib.gradcheck import format_bound, numerical_gradient, rel_error
 from course_lib.homework.hw03 import check
 from course_lib.plots import contour_with_paths, use_style
 from course_lib.surfaces import IllConditionedQuadratic
@@ -64,6 +65,7 @@ np.set_printoptions(precision=4, suppress=True)
 # `batch_size` (the last one smaller when `batch_size` does not divide `len(X)`). Each call
 # is a new epoch with a new random order. So that your order matches the check's, draw the
 # order with a single call of `rng.permutation` per epoch, and use it front to back.
+
 
 # %%
 def minibatches(X, y, batch_size, rng):
@@ -100,6 +102,7 @@ check("q1", minibatches)
 # new velocity. (PyTorch stores the velocity divided by −η instead; for a constant learning
 # rate the points visited are the same, and the check compares those.)
 
+
 # %%
 def momentum_step(theta, grad, velocity, lr, momentum):
     """One step of SGD with momentum.
@@ -131,6 +134,7 @@ check("q2", momentum_step)
 # step in the same velocity form as Q2. That is why this function receives the gradient
 # *function* `grad_fn`.
 
+
 # %%
 def nesterov_step(theta, grad_fn, velocity, lr, momentum):
     """One step of Nesterov momentum (look-ahead form).
@@ -161,6 +165,7 @@ check("q3", nesterov_step)
 # $\frac1B\sum_{i \in \text{batch}} (x_i^\top w - y_i)^2$. Derive its gradient with respect
 # to `w` (shape (D,)), then write one epoch: one plain SGD step per mini-batch of your
 # `minibatches`, passing it the `rng` you receive. Return the weights after the epoch.
+
 
 # %%
 def linear_regression_epoch(w, X, y, batch_size, lr, rng):
@@ -207,9 +212,15 @@ def path_until_converged(step):
 
 
 paths = {
-    "gradient descent": path_until_converged(lambda t, v: momentum_step(t, surface.grad(t), v, 0.019, 0.0)),
-    "momentum 0.9": path_until_converged(lambda t, v: momentum_step(t, surface.grad(t), v, 0.019, 0.9)),
-    "Nesterov 0.9": path_until_converged(lambda t, v: nesterov_step(t, surface.grad, v, 0.019, 0.9)),
+    "gradient descent": path_until_converged(
+        lambda t, v: momentum_step(t, surface.grad(t), v, 0.019, 0.0)
+    ),
+    "momentum 0.9": path_until_converged(
+        lambda t, v: momentum_step(t, surface.grad(t), v, 0.019, 0.9)
+    ),
+    "Nesterov 0.9": path_until_converged(
+        lambda t, v: nesterov_step(t, surface.grad, v, 0.019, 0.9)
+    ),
 }
 for name, path in paths.items():
     print(f"{name:17s} {len(path) - 1:5d} steps")
@@ -218,24 +229,82 @@ plt.title("the first 60 steps on a quadratic with condition number 50")
 plt.show()
 
 # %% [markdown]
+# **The same comparison on a small network.** A 1-16-1 tanh network fits 128 noisy samples
+# of $\sin(2x)$ with the mean squared error. Its 49 parameters live in one vector `theta`;
+# `net_loss_and_grad(theta, X, y)` returns the loss on `(X, y)` and its gradient, written
+# by hand as in lecture 01 and checked below against a numerical gradient. Then full-batch
+# steps with your functions, learning rate 0.1, until the loss is at most 0.05.
+
+# %%
+data_rng = np.random.default_rng(0)
+X_net = data_rng.uniform(-2.0, 2.0, size=(128, 1))
+y_net = np.sin(2 * X_net[:, 0]) + 0.1 * data_rng.standard_normal(128)
+HIDDEN = 16
+theta_net = np.random.default_rng(1).normal(size=3 * HIDDEN + 1)
+theta_net[HIDDEN:] *= np.repeat([0.0, 0.25, 0.0], [HIDDEN, HIDDEN, 1])  # b1 = 0, small W2, b2 = 0
+
+
+def net_loss_and_grad(theta, X, y):
+    """Mean squared error of the 1-16-1 tanh net on X (B, 1), y (B,); gradient shape (49,)."""
+    W1, b1, W2, b2 = np.split(theta, [HIDDEN, 2 * HIDDEN, 3 * HIDDEN])
+    h = np.tanh(X * W1 + b1)  # (B, 16)
+    d_out = 2 * (h @ W2 + b2 - y) / len(y)  # dL/d(output), (B,)
+    d_pre = np.outer(d_out, W2) * (1 - h**2)  # dL/d(pre-activation), (B, 16)
+    grad = np.concatenate([X[:, 0] @ d_pre, d_pre.sum(axis=0), h.T @ d_out, [d_out.sum()]])
+    return np.mean((h @ W2 + b2 - y) ** 2), grad
+
+
+def net_grad(theta):
+    return net_loss_and_grad(theta, X_net, y_net)[1]
+
+
+numeric = numerical_gradient(lambda t: net_loss_and_grad(t, X_net, y_net)[0], theta_net.copy())
+err = rel_error(net_grad(theta_net), numeric)
+print(f"gradient vs numerical gradient: relative error {format_bound(err, 1e-8)}")
+print(f"loss at the start: {net_loss_and_grad(theta_net, X_net, y_net)[0]:.3f}")
+
+
+# %%
+def net_steps_to_target(step, target=0.05, max_steps=2000):
+    """Full-batch steps of step(theta, velocity) -> (theta, velocity) until the loss <= target."""
+    theta, v, steps = theta_net.copy(), np.zeros_like(theta_net), 0
+    while net_loss_and_grad(theta, X_net, y_net)[0] > target and steps < max_steps:
+        theta, v = step(theta, v)
+        steps += 1
+    return steps
+
+
+for name, step in {
+    "gradient descent": lambda t, v: momentum_step(t, net_grad(t), v, 0.1, 0.0),
+    "momentum 0.9": lambda t, v: momentum_step(t, net_grad(t), v, 0.1, 0.9),
+    "Nesterov 0.9": lambda t, v: nesterov_step(t, net_grad, v, 0.1, 0.9),
+}.items():
+    print(f"{name:17s} {net_steps_to_target(step):5d} steps to a loss of 0.05")
+
+# %% [markdown]
 # ## Part D: batch size and the updates to a target loss
 #
 # ### Q5 (3 points): count the updates
 #
-# Write `updates_to_target(X, y, batch_size, lr, target, rng)`: start from `w = 0`, run
-# mini-batch SGD on the linear regression of Q4, epoch after epoch, and return the number of
-# updates (an int) after which the mean squared error on all of `X` first is at most
-# `target`. Measure that loss after every update. Give up after `MAX_UPDATES` = 3000
-# updates and return 3000.
+# Write `updates_to_target(loss_and_grad, theta, X, y, batch_size, lr, target, rng)`, for
+# any model: `loss_and_grad(theta, X, y)` returns the model's loss on `(X, y)` and its
+# gradient with respect to `theta`, like `net_loss_and_grad` above. Start from `theta`, run
+# plain mini-batch SGD (your `minibatches`, passing it the `rng` you receive), epoch after
+# epoch, and return the number of updates (an int) after which the loss on all of `X` first
+# is at most `target`. Measure that loss after every update. Give up after `MAX_UPDATES` =
+# 3000 updates and return 3000. (The check runs it on the linear regression of Q4 from
+# $w = 0$.)
 
 # %%
 MAX_UPDATES = 3000
 
 
-def updates_to_target(X, y, batch_size, lr, target, rng):
-    """Updates of mini-batch SGD from w = 0 until the full-data MSE is <= target.
+def updates_to_target(loss_and_grad, theta, X, y, batch_size, lr, target, rng):
+    """Updates of mini-batch SGD from theta until the loss on all of X is <= target.
 
     Args:
+        loss_and_grad: callable (theta, X, y) -> (loss, gradient shaped like theta).
+        theta: the starting parameters, shape (P,).
         X: inputs, shape (N, D).
         y: targets, shape (N,).
         batch_size: examples per batch.
@@ -247,12 +316,12 @@ def updates_to_target(X, y, batch_size, lr, target, rng):
         the number of updates (an int), at most MAX_UPDATES.
     """
     ### BEGIN SOLUTION
-    w, updates = np.zeros(X.shape[1]), 0
+    updates = 0
     while updates < MAX_UPDATES:
         for X_b, y_b in minibatches(X, y, batch_size, rng):
-            w = w - lr * 2 * X_b.T @ (X_b @ w - y_b) / len(y_b)
+            theta = theta - lr * loss_and_grad(theta, X_b, y_b)[1]
             updates += 1
-            if np.mean((X @ w - y) ** 2) <= target or updates == MAX_UPDATES:
+            if loss_and_grad(theta, X, y)[0] <= target or updates == MAX_UPDATES:
                 return updates
     return updates
     ### END SOLUTION
@@ -262,19 +331,31 @@ def updates_to_target(X, y, batch_size, lr, target, rng):
 check("q5", updates_to_target)
 
 # %% [markdown]
-# **The experiment.** For batch sizes from 1 to the whole data set, scale the learning rate
-# with the batch size (the linear scaling rule of lecture 03, §5), up to a cap above which
-# full-batch gradient descent would become unstable, and count the updates and the epochs
-# each run needs to reach an MSE of 0.05. Each row is the median of three seeds.
+# **The experiment.** Train the network of Part C with mini-batches of size 1 to the whole
+# data set. Scale the learning rate with the batch size (the linear scaling rule of lecture
+# 03, §5), up to a cap of 0.15 above which the full-batch steps would become unstable, and
+# count the updates and the epochs each run needs to reach a loss of 0.05. Each row is the
+# median of three seeds.
 
 # %%
-X, y, true_w = make_regression(n_samples=256, n_features=5, noise=0.1, seed=0, bias=0.0)
 print("batch size      lr  updates  epochs")
-for batch_size in [1, 4, 16, 64, 256]:
-    lr = min(0.004 * batch_size, 0.2)
-    runs = [updates_to_target(X, y, batch_size, lr, 0.05, np.random.default_rng(s)) for s in range(3)]
+for batch_size in [1, 4, 16, 64, 128]:
+    lr = min(0.01 * batch_size, 0.15)
+    runs = [
+        updates_to_target(
+            net_loss_and_grad,
+            theta_net,
+            X_net,
+            y_net,
+            batch_size,
+            lr,
+            0.05,
+            np.random.default_rng(s),
+        )
+        for s in range(3)
+    ]
     updates = int(np.median(runs))
-    print(f"{batch_size:10d} {lr:7.3f} {updates:8d} {updates * batch_size / 256:7.2f}")
+    print(f"{batch_size:10d} {lr:7.3f} {updates:8d} {updates * batch_size / 128:7.2f}")
 
 # %% [markdown]
 # **Question W1 (2 points, written, graded by hand).** In the table, over which batch sizes

@@ -9,7 +9,7 @@
 # %% [markdown]
 # # 作业 03 — 批次大小与动量
 #
-# 第 03 讲用小批量做训练，并给梯度下降加上了动量。在这份作业里，你要从零实现这两者，与 PyTorch 对照检验，并测量批次大小如何影响达到目标损失所需的更新次数和计算量。
+# 第 03 讲用小批量做训练，并给梯度下降加上了动量。在这份作业里，你要从零实现这两者，与 PyTorch 对照检验，在一个曲面和一个小网络上比较这几种优化器，并测量批次大小如何影响这个网络达到目标损失所需的更新次数和计算量。
 #
 # | 题目 | 你要编写的内容 | 分值 |
 # |---|---|---|
@@ -17,7 +17,7 @@
 # | Q2 | `momentum_step(theta, grad, velocity, lr, momentum)`：带动量的 SGD | 2 |
 # | Q3 | `nesterov_step(theta, grad_fn, velocity, lr, momentum)`：Nesterov 动量 | 2 |
 # | Q4 | `linear_regression_epoch(w, X, y, batch_size, lr, rng)`：一个轮次，梯度需自行推导 | 2 |
-# | Q5 | `updates_to_target(X, y, batch_size, lr, target, rng)`：实验中要做的测量 | 3 |
+# | Q5 | `updates_to_target(loss_and_grad, theta, X, y, batch_size, lr, target, rng)`：实验中要做的测量 | 3 |
 # | W1 | 关于批次大小实验的书面回答（人工评分） | 2 |
 #
 # **怎么做。** 把每处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下方的 `check(...)` 单元格。优化器的检查会把你的单步函数运行 30 步，并把整条路径与 `torch.optim.SGD` 比较；未通过的用例会打印输入、预期路径和实际路径、看起来像是哪种错误，以及一条提示。评分程序还会运行同类的隐藏用例（其他起点、数据和随机数生成器）。在你作答之前，用到你的函数的单元格会抛出 `NotImplementedError`；*Run All* 会跳过它们继续往下运行。
@@ -35,7 +35,7 @@ if "google.colab" in sys.modules:
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course_lib.data import make_regression
+from course_lib.gradcheck import format_bound, numerical_gradient, rel_error
 from course_lib.homework.hw03 import check
 from course_lib.plots import contour_with_paths, use_style
 from course_lib.surfaces import IllConditionedQuadratic
@@ -49,6 +49,7 @@ np.set_printoptions(precision=4, suppress=True)
 # ### Q1（2 分）：会打乱顺序的小批量迭代器
 #
 # 编写 `minibatches(X, y, batch_size, rng)`：一个生成器，产出一个**轮次**（epoch）的打乱小批量 `(X_batch, y_batch)`，每个样本恰好出现一次，每批 `batch_size` 个（当 `batch_size` 不能整除 `len(X)` 时，最后一批更小）。每次调用都是一个新的轮次，使用新的随机顺序。为了让你的顺序与检查程序的一致，每个轮次只调用一次 `rng.permutation` 来抽取顺序，并从前往后依次使用。
+
 
 # %% nbgrader={"grade": false, "grade_id": "hw03-answer-1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def minibatches(X, y, batch_size, rng):
@@ -77,6 +78,7 @@ check("q1", minibatches)
 #
 # 按照第 03 讲 §6 中的速度形式，编写带动量 SGD 的一步：**速度**（velocity）就是参数实际走的那一步（其中已经包含学习率），它通过动量系数记住过去的步。返回新的参数和新的速度。（PyTorch 存储的是速度除以 −η 的结果；学习率不变时，经过的点是一样的，检查比较的正是这些点。）
 
+
 # %% nbgrader={"grade": false, "grade_id": "hw03-answer-2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def momentum_step(theta, grad, velocity, lr, momentum):
     """One step of SGD with momentum.
@@ -103,6 +105,7 @@ check("q2", momentum_step)
 #
 # Nesterov 动量（第 03 讲 §7）就是在**前瞻点**（look-ahead）处计算梯度的动量，前瞻点是单靠动量即将把参数带到的位置。按照与 Q2 相同的速度形式编写一步。正因为如此，这个函数接收的是梯度*函数* `grad_fn`。
 
+
 # %% nbgrader={"grade": false, "grade_id": "hw03-answer-3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def nesterov_step(theta, grad_fn, velocity, lr, momentum):
     """One step of Nesterov momentum (look-ahead form).
@@ -128,6 +131,7 @@ check("q3", nesterov_step)
 # ### Q4（2 分）：一个轮次的小批量 SGD
 #
 # 对线性回归来说，每个小批量的损失是它的均方误差 $\frac1B\sum_{i \in \text{batch}} (x_i^\top w - y_i)^2$。推导它对 `w`（形状为 (D,)）的梯度，然后编写一个轮次：对你的 `minibatches` 给出的每个小批量做一步普通 SGD，并把你收到的 `rng` 传给它。返回这个轮次结束后的权重。
+
 
 # %% nbgrader={"grade": false, "grade_id": "hw03-answer-4", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def linear_regression_epoch(w, X, y, batch_size, lr, rng):
@@ -170,9 +174,15 @@ def path_until_converged(step):
 
 
 paths = {
-    "gradient descent": path_until_converged(lambda t, v: momentum_step(t, surface.grad(t), v, 0.019, 0.0)),
-    "momentum 0.9": path_until_converged(lambda t, v: momentum_step(t, surface.grad(t), v, 0.019, 0.9)),
-    "Nesterov 0.9": path_until_converged(lambda t, v: nesterov_step(t, surface.grad, v, 0.019, 0.9)),
+    "gradient descent": path_until_converged(
+        lambda t, v: momentum_step(t, surface.grad(t), v, 0.019, 0.0)
+    ),
+    "momentum 0.9": path_until_converged(
+        lambda t, v: momentum_step(t, surface.grad(t), v, 0.019, 0.9)
+    ),
+    "Nesterov 0.9": path_until_converged(
+        lambda t, v: nesterov_step(t, surface.grad, v, 0.019, 0.9)
+    ),
 }
 for name, path in paths.items():
     print(f"{name:17s} {len(path) - 1:5d} steps")
@@ -181,20 +191,71 @@ plt.title("the first 60 steps on a quadratic with condition number 50")
 plt.show()
 
 # %% [markdown]
+# **在一个小网络上做同样的比较。** 一个 1-16-1 的 tanh 网络用均方误差去拟合 $\sin(2x)$ 的 128 个带噪声的样本。它的 49 个参数放在一个向量 `theta` 里；`net_loss_and_grad(theta, X, y)` 返回在 `(X, y)` 上的损失及其梯度，梯度是像第 01 讲那样手工推导的，下面会与数值梯度对照检验。然后用你的函数做全批次的更新，学习率为 0.1，直到损失不超过 0.05。
+
+# %%
+data_rng = np.random.default_rng(0)
+X_net = data_rng.uniform(-2.0, 2.0, size=(128, 1))
+y_net = np.sin(2 * X_net[:, 0]) + 0.1 * data_rng.standard_normal(128)
+HIDDEN = 16
+theta_net = np.random.default_rng(1).normal(size=3 * HIDDEN + 1)
+theta_net[HIDDEN:] *= np.repeat([0.0, 0.25, 0.0], [HIDDEN, HIDDEN, 1])  # b1 = 0, small W2, b2 = 0
+
+
+def net_loss_and_grad(theta, X, y):
+    """Mean squared error of the 1-16-1 tanh net on X (B, 1), y (B,); gradient shape (49,)."""
+    W1, b1, W2, b2 = np.split(theta, [HIDDEN, 2 * HIDDEN, 3 * HIDDEN])
+    h = np.tanh(X * W1 + b1)  # (B, 16)
+    d_out = 2 * (h @ W2 + b2 - y) / len(y)  # dL/d(output), (B,)
+    d_pre = np.outer(d_out, W2) * (1 - h**2)  # dL/d(pre-activation), (B, 16)
+    grad = np.concatenate([X[:, 0] @ d_pre, d_pre.sum(axis=0), h.T @ d_out, [d_out.sum()]])
+    return np.mean((h @ W2 + b2 - y) ** 2), grad
+
+
+def net_grad(theta):
+    return net_loss_and_grad(theta, X_net, y_net)[1]
+
+
+numeric = numerical_gradient(lambda t: net_loss_and_grad(t, X_net, y_net)[0], theta_net.copy())
+err = rel_error(net_grad(theta_net), numeric)
+print(f"gradient vs numerical gradient: relative error {format_bound(err, 1e-8)}")
+print(f"loss at the start: {net_loss_and_grad(theta_net, X_net, y_net)[0]:.3f}")
+
+
+# %% tags=["raises-exception"]
+def net_steps_to_target(step, target=0.05, max_steps=2000):
+    """Full-batch steps of step(theta, velocity) -> (theta, velocity) until the loss <= target."""
+    theta, v, steps = theta_net.copy(), np.zeros_like(theta_net), 0
+    while net_loss_and_grad(theta, X_net, y_net)[0] > target and steps < max_steps:
+        theta, v = step(theta, v)
+        steps += 1
+    return steps
+
+
+for name, step in {
+    "gradient descent": lambda t, v: momentum_step(t, net_grad(t), v, 0.1, 0.0),
+    "momentum 0.9": lambda t, v: momentum_step(t, net_grad(t), v, 0.1, 0.9),
+    "Nesterov 0.9": lambda t, v: nesterov_step(t, net_grad, v, 0.1, 0.9),
+}.items():
+    print(f"{name:17s} {net_steps_to_target(step):5d} steps to a loss of 0.05")
+
+# %% [markdown]
 # ## D 部分：批次大小与达到目标损失所需的更新次数
 #
 # ### Q5（3 分）：统计更新次数
 #
-# 编写 `updates_to_target(X, y, batch_size, lr, target, rng)`：从 `w = 0` 出发，在 Q4 的线性回归上一个轮次接一个轮次地运行小批量 SGD，返回更新次数（一个 int），即在全部 `X` 上的均方误差第一次不超过 `target` 时已做的更新次数。每次更新之后都要计算这个损失。如果到 `MAX_UPDATES` = 3000 次更新仍未达到，就放弃并返回 3000。
+# 编写 `updates_to_target(loss_and_grad, theta, X, y, batch_size, lr, target, rng)`，它要适用于任何模型：`loss_and_grad(theta, X, y)` 返回模型在 `(X, y)` 上的损失及其关于 `theta` 的梯度，就像上面的 `net_loss_and_grad` 那样。从 `theta` 出发，一个轮次接一个轮次地运行普通的小批量 SGD（用你的 `minibatches`，并把收到的 `rng` 传给它），返回更新次数（一个 int），即在全部 `X` 上的损失第一次不超过 `target` 时已做的更新次数。每次更新之后都要计算这个损失。如果到 `MAX_UPDATES` = 3000 次更新仍未达到，就放弃并返回 3000。（检查会在 Q4 的线性回归上、从 $w = 0$ 出发运行它。）
 
 # %% nbgrader={"grade": false, "grade_id": "hw03-answer-5", "locked": false, "schema_version": 3, "solution": true, "task": false}
 MAX_UPDATES = 3000
 
 
-def updates_to_target(X, y, batch_size, lr, target, rng):
-    """Updates of mini-batch SGD from w = 0 until the full-data MSE is <= target.
+def updates_to_target(loss_and_grad, theta, X, y, batch_size, lr, target, rng):
+    """Updates of mini-batch SGD from theta until the loss on all of X is <= target.
 
     Args:
+        loss_and_grad: callable (theta, X, y) -> (loss, gradient shaped like theta).
+        theta: the starting parameters, shape (P,).
         X: inputs, shape (N, D).
         y: targets, shape (N,).
         batch_size: examples per batch.
@@ -213,16 +274,27 @@ def updates_to_target(X, y, batch_size, lr, target, rng):
 check("q5", updates_to_target)
 
 # %% [markdown]
-# **实验。** 批次大小从 1 取到整个数据集，让学习率随批次大小缩放（第 03 讲 §5 的线性缩放规则），但不超过一个上限，超过它全批次梯度下降就会变得不稳定；然后统计每次运行达到 MSE 0.05 所需的更新次数和轮次数。每一行都是三个种子的中位数。
+# **实验。** 用大小从 1 到整个数据集的小批量训练 C 部分的网络。让学习率随批次大小缩放（第 03 讲第 5 节的线性缩放规则），但不超过上限 0.15，超过它全批次的更新就会变得不稳定；然后统计每次运行达到损失 0.05 所需的更新次数和轮次数。每一行都是三个种子的中位数。
 
 # %% tags=["raises-exception"]
-X, y, true_w = make_regression(n_samples=256, n_features=5, noise=0.1, seed=0, bias=0.0)
 print("batch size      lr  updates  epochs")
-for batch_size in [1, 4, 16, 64, 256]:
-    lr = min(0.004 * batch_size, 0.2)
-    runs = [updates_to_target(X, y, batch_size, lr, 0.05, np.random.default_rng(s)) for s in range(3)]
+for batch_size in [1, 4, 16, 64, 128]:
+    lr = min(0.01 * batch_size, 0.15)
+    runs = [
+        updates_to_target(
+            net_loss_and_grad,
+            theta_net,
+            X_net,
+            y_net,
+            batch_size,
+            lr,
+            0.05,
+            np.random.default_rng(s),
+        )
+        for s in range(3)
+    ]
     updates = int(np.median(runs))
-    print(f"{batch_size:10d} {lr:7.3f} {updates:8d} {updates * batch_size / 256:7.2f}")
+    print(f"{batch_size:10d} {lr:7.3f} {updates:8d} {updates * batch_size / 128:7.2f}")
 
 # %% [markdown]
 # **问题 W1（2 分，书面作答，人工评分）。** 在表中，在哪些批次大小上，更新次数随批次大小成比例地减少？又从哪里开始不再减少？为什么是在那里？这对每种批次大小所需的计算量（轮次数）意味着什么？请在下面的单元格中用两三句话作答。

@@ -45,7 +45,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint_sequential
 
-from course_lib import autograd, data, layers, losses, plots
+from course_lib import autograd, data, layers, losses, plots, saved_tensors
 from course_lib.gradcheck import format_bound, numerical_gradient, rel_error
 from course_lib.training import set_seed
 
@@ -381,9 +381,6 @@ nodes["f"] = 1 / nodes["d"]
 for label, node in nodes.items():
     node.label = label
 nodes["f"].backward()
-err = max(abs(lib[k].grad - by_hand[k]) for k in inputs)
-print(f"max |library graph - by hand| over the five inputs: {format_bound(err, 1e-12)}")
-assert err < 1e-12
 autograd.draw_graph(nodes["f"])
 plt.show()
 
@@ -405,15 +402,16 @@ gates = {  # name: (the gate on Values, the same gate on floats, the pattern)
     "max": (Value.maximum, max, lambda a, b, g: (g * (a > b), g * (b > a))),
 }
 a0, b0, upstream = 1.5, -0.5, -2.0  # two inputs and the gradient arriving from above
+err = 0.0
 for name, (gate, float_gate, pattern) in gates.items():
     a, b = Value(a0), Value(b0)
     (gate(a, b) * upstream).backward()
     numeric = numerical_gradient(lambda v, f=float_gate: upstream * f(*v), np.array([a0, b0]))
     expected = np.array(pattern(a0, b0, upstream), dtype=float) + 0.0  # + 0.0: no "-0.0"
-    err = max(np.max(np.abs([a.grad, b.grad] - expected)), np.max(np.abs(numeric - expected)))
-    print(f"{name:8s} g = {upstream}: pattern {expected}, engine and centered difference "
-          f"agree {format_bound(err, 1e-8)}")  # fmt: skip
-    assert err < 1e-8
+    err = max(err, np.abs([a.grad, b.grad] - expected).max(), np.abs(numeric - expected).max())
+    print(f"{name:8s} a = {a0}, b = {b0}, g = {upstream}: gradients to (a, b) {expected}")
+print(f"engine and centered differences agree with every pattern: {format_bound(err, 1e-8)}")
+assert err < 1e-8
 
 # %% [markdown]
 # ## 6. 用这个引擎训练一个小网络
@@ -510,9 +508,8 @@ _, outputs = mse_loss()
 same = np.array_equal(predict(X_moons), [int(o.data > 0) for o in outputs])
 train_acc, test_acc = np.mean(predict(X_moons) == y_moons), np.mean(predict(X_new) == y_new)
 assert same and history[-1] < history[0] / 3 and train_acc >= 0.9 and test_acc >= 0.85
-print("NumPy predictions = engine predictions on the training points ✓")
-print("loss after 50 steps below a third of the first loss ✓")
-print("accuracy >= 0.9 on the 60 training points ✓ and >= 0.85 on 1000 new points ✓")
+print("NumPy predictions = engine predictions; the loss fell below a third of its start ✓")
+print("accuracy >= 0.9 on the 60 training points and >= 0.85 on 1000 new points ✓")
 
 # %%
 fig, (ax_loss, ax_regions) = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -545,17 +542,7 @@ print(f"relative error of dW = dD X^T and dX = W^T dD: {format_bound(max(err_W, 
 assert err_W < 1e-7 and err_X < 1e-7
 
 # %% [markdown]
-# `course_lib.layers.Linear`（和 PyTorch 一样，批次的每一行是一个样本）用的是*行*：`out = x @ W + b`，其中 `x` 的形状为 (N, in)，`W` 的形状为 (in, out)。规则不变，只是转置了：$dW = x^\top\, d\text{out}$，$dx = d\text{out}\, W^\top$，$db = \sum_i d\text{out}_i$。把 $W^\top$ 和按行排列的 $X^\top$ 交给这个层，它算出的梯度就是我们结果的转置：
-
-# %%
-lin = layers.Linear(10, 5, rng=0)
-lin.params["W"][...] = W.T
-lin.params["b"][...] = 0.0
-out = lin.forward(X.T)  # = (W X)^T
-dx = lin.backward(G.T)
-err = max(np.max(np.abs(lin.grads["W"] - dW.T)), np.max(np.abs(dx - dX.T)))
-print(f"max |Linear gradients - transposed dW, dX|: {format_bound(err, 1e-12)}")
-assert err < 1e-12
+# `course_lib.layers.Linear`（和 PyTorch 一样，批次的每一行是一个样本）用的是*行*：`out = x @ W + b`，其中 `x` 的形状为 (N, in)，`W` 的形状为 (in, out)。规则不变，只是转置了：$dW = x^\top\, d\text{out}$，$dx = d\text{out}\, W^\top$，$db = \sum_i d\text{out}_i$。第 12 节会把我们的权重载入库里的层，并比较梯度。
 
 # %% [markdown]
 # ## 8. 两层网络：手算反向过程
@@ -680,7 +667,9 @@ except RuntimeError as error:  # torch's GradcheckError is a RuntimeError
     print(f"float32 gradcheck failed: {str(error).splitlines()[0]}")
 
 # %% [markdown]
-# 有限差分到底慢多少？我们把同一个网络的隐藏单元增加到 375 个，对计算它全部梯度的时间计时（代码单元会打印它的参数个数 $P$）：
+# **前向模式与反向模式。** 反向传播就是**反向模式**（reverse-mode）的自动微分：一次反向过程计算一个*向量–雅可比积* $u^\top J$；对标量损失（$u = 1$）来说，这就是整个梯度，$P$ 个偏导数一次全部得到。**前向模式**（forward-mode）的微分则是在前向计算的同时带着导数往前走：一次前向过程计算一个*雅可比–向量积* $Jv$，即损失沿某一个方向 $v$ 的导数。取 $v = e_i$ 时，得到的是一个偏导数，所以整个梯度要做 $P$ 次前向模式的过程：它是精确的，不像有限差分（$2P$ 次）那样有误差，但次数一样多。PyTorch 两种都有：`loss.backward()`，以及 `torch.autograd.forward_ad` 中的对偶张量。前向模式适合输入少、输出多的函数；而损失函数的输入很多，输出只有一个。
+#
+# 我们用三种办法求第 8 节网络全部 $P$ 个偏导数，隐藏单元取 2、6 和 18 个，并统计每种办法经过损失函数的次数。
 
 
 # %%
@@ -694,24 +683,88 @@ def seconds(fn, repeat):
     return best
 
 
-wide = {"W1": 0.5 * rng.standard_normal((D, 375)), "b1": np.zeros(375),
-        "W2": 0.5 * rng.standard_normal((375, C)), "b2": np.zeros(C)}  # fmt: skip
-P = sum(v.size for v in wide.values())
+passes = [0]  # calls of flat_loss, one forward pass each
+
+
+def flat_loss(theta, shapes):
+    """The section-8 loss of one parameter vector theta, cut into W1, b1, W2, b2 of `shapes`."""
+    passes[0] += 1
+    parts = torch.split(theta, [math.prod(shape) for shape in shapes])
+    return torch_loss(*(part.view(shape) for part, shape in zip(parts, shapes, strict=True)))
+
+
+# %%
+def by_differences(theta, shapes):
+    f = lambda v: flat_loss(torch.from_numpy(v), shapes).item()  # noqa: E731
+    return numerical_gradient(f, theta.numpy().copy())  # 2 passes per parameter
+
+
+def by_forward_mode(theta, shapes):
+    fwd, partials = torch.autograd.forward_ad, []
+    for e in torch.eye(len(theta), dtype=torch.float64):  # one pass per direction e_i
+        with fwd.dual_level():  # theta carries the tangent e through the pass
+            loss = flat_loss(fwd.make_dual(theta, e), shapes)
+            partials.append(fwd.unpack_dual(loss).tangent.item())
+    return np.array(partials)
+
+
+# %%
+def by_reverse_mode(theta, shapes):
+    theta = theta.clone().requires_grad_()
+    flat_loss(theta, shapes).backward()  # one forward pass, then one backward pass
+    return theta.grad.numpy()
+
+
+methods = {"finite differences": by_differences, "forward mode": by_forward_mode,
+           "reverse mode": by_reverse_mode}  # fmt: skip
 
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-def wide_loss(_):
-    return forward_pass(wide, X, y, reg)[0]
-
-
-t_numeric = seconds(lambda: [numerical_gradient(wide_loss, v) for v in wide.values()], repeat=1)
-t_backprop = seconds(lambda: backward_pass(wide, X, y, reg, forward_pass(wide, X, y, reg)[1]), 20)
-print(f"P = {P}: finite differences {t_numeric:.2e} s, backprop {t_backprop:.2e} s")
+timing, counts, gradients = {}, {}, {}
+warm_up = [(D, 2), (2,), (2, C), (C,)]  # the first forward-mode pass sets up its machinery
+by_forward_mode(torch.zeros(8 * 2 + 3, dtype=torch.float64), warm_up)
+for hidden in (2, 6, 18):
+    shapes = [(D, hidden), (hidden,), (hidden, C), (C,)]
+    theta = torch.from_numpy(0.5 * rng.standard_normal(sum(math.prod(s) for s in shapes)))
+    P = len(theta)
+    for name, method in methods.items():
+        passes[0], start = 0, time.perf_counter()
+        gradients[name, P] = method(theta, shapes)
+        timing[name, P], counts[name, P] = time.perf_counter() - start, passes[0]
+        if counts[name, P] == 1:  # one pass is too quick to time once: best of 20
+            timing[name, P] = seconds(lambda m=method, t=theta, s=shapes: m(t, s), 20)
+    print(f"P = {P:4d}: " + ", ".join(f"{n} {timing[n, P]:.1e} s" for n in methods))
 
 # %%
-assert t_numeric > 10 * t_backprop
-print(f"P = {P}: finite differences need {2 * P} forward passes; backprop > 10x faster ✓")
+Ps = sorted({P for _, P in counts})
+print("passes through the loss for all P partial derivatives:")
+for P in Ps:
+    print(f"P = {P:4d}: " + ", ".join(f"{n} {counts[n, P]}" for n in methods))
+exact = {P: gradients["reverse mode", P] for P in Ps}
+err_fwd = max(np.abs(gradients["forward mode", P] - exact[P]).max() for P in Ps)
+err_fd = max(rel_error(gradients["finite differences", P], exact[P]) for P in Ps)
+print(f"forward vs reverse mode: max difference {format_bound(err_fwd, 1e-12)}; "
+      f"finite differences: relative error {format_bound(err_fd, 1e-7)}")  # fmt: skip
+assert (
+    all([counts[n, P] for n in methods] == [2 * P, P, 1] for P in Ps)
+    and err_fwd < 1e-12
+    and err_fd < 1e-7
+)
+
+# %%
+fig, ax = plt.subplots()
+for i, name in enumerate(methods):
+    ax.loglog(Ps, [timing[name, P] for P in Ps], "o-", color=plots.color_of(name, i), label=name)
+ax.set_xticks(Ps, [str(P) for P in Ps], minor=False)
+ax.set_xticks([], minor=True)  # no minor tick labels between the three P
+ax.set(xlabel="number of parameters P", ylabel="seconds for all P partial derivatives")
+ax.set_title("All gradients of the two-layer network, three ways")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# 有限差分和前向模式所需的次数与 $P$ 成正比增长，所花的时间也随之增长（前向模式的一次过程比普通的一次前向过程更费时：每个值都要带着一个切向量一起计算）；反向模式无论 $P$ 是多少，都只需要一次前向过程和一次反向过程。这就是训练网络用反向模式、而有限差分只用作检验参照的原因。
 
 # %% [markdown]
 # ## 10. 为什么框架要存下前向过程的激活值：时间与内存
@@ -722,7 +775,7 @@ print(f"P = {P}: finite differences need {2 * P} forward passes; backprop > 10x 
 # - *重算*：每当第 $k$ 层的反向步骤需要 $h_{k-1}$，就从输入 $h_0$ 重新把它算出来：同一时刻只保存两个激活值，但共需 $K(K+1)/2$ 次层计算；
 # - **梯度检查点**（gradient checkpointing，`torch.utils.checkpoint`）：把网络分成大约 $\sqrt K$ 段，只保留每段的输入，在反向过程中一次重算一段：大约保存 $2\sqrt K$ 个激活值，额外的计算量不到一次前向过程。
 #
-# 我们用 `torch.autograd.graph.saved_tensors_hooks`（它能看到每一个被保存的张量；我们跳过权重，因为权重无论如何都存在）统计自动微分为反向过程保存了多少字节，并用一个计数器统计层计算的次数。
+# 我们用 `course_lib.saved_tensors.SavedTensors` 统计自动微分为反向过程保存了多少字节。它是一个上下文管理器，建立在 PyTorch 的 `torch.autograd.graph.saved_tensors_hooks` 之上，能看到自动微分保存的每一个张量（我们排除权重，因为权重无论如何都存在）；层计算的次数则用一个计数器统计。
 
 # %%
 B_chain, width = 128, 64
@@ -743,32 +796,9 @@ def layer(W, h):
 
 
 # %%
-class SavedBytes(torch.autograd.graph.saved_tensors_hooks):
-    """`with SavedBytes(params) as saved:` counts the bytes autograd saves, params excluded."""
-
-    def __init__(self, params):
-        skip, self.tensors = {p.data_ptr() for p in params}, {}
-
-        def pack(tensor):
-            if tensor.data_ptr() not in skip:  # a tensor saved twice counts once
-                self.tensors[tensor.data_ptr()] = tensor.nbytes
-            return tensor
-
-        super().__init__(pack, lambda tensor: tensor)
-
-    def __enter__(self):
-        super().__enter__()
-        return self
-
-    @property
-    def nbytes(self):
-        return sum(self.tensors.values())
-
-
-# %%
 def stored(Ws, x):
     """Plain autograd; returns the bytes of activations held until the backward pass."""
-    with SavedBytes(Ws) as saved:
+    with saved_tensors.SavedTensors(exclude=Ws) as saved:
         h = x
         for W in Ws:
             h = layer(W, h)
@@ -779,7 +809,7 @@ def stored(Ws, x):
 def checkpointed(Ws, x):
     """torch.utils.checkpoint with about sqrt(depth) segments; returns the bytes held."""
     segments = round(math.sqrt(len(Ws)))
-    with SavedBytes(Ws) as saved:
+    with saved_tensors.SavedTensors(exclude=Ws) as saved:
         functions = [functools.partial(layer, W) for W in Ws]
         h = checkpoint_sequential(functions, segments, x, use_reentrant=False)
     h.sum().backward()
@@ -794,7 +824,7 @@ def recomputed(Ws, x):
         with torch.no_grad():  # recompute h_{k-1}, keeping nothing for backward
             h = functools.reduce(lambda h, W: layer(W, h), Ws[:k], x)
         h.requires_grad_()
-        with SavedBytes(Ws) as saved:
+        with saved_tensors.SavedTensors(exclude=Ws) as saved:
             out = layer(Ws[k], h)
         out.backward(torch.ones_like(out) if upstream is None else upstream)
         upstream, most = h.grad, max(most, saved.nbytes)
@@ -828,23 +858,20 @@ for k in (9, 16, 36):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-timings = {name: seconds(lambda run=run: run(*chain(36)), 3) for name, run in strategies.items()}
+timings = {name: seconds(lambda run=run: run(*chain(36)), 2) for name, run in strategies.items()}
 print("K = 36: " + ", ".join(f"{name} {t * 1e3:.0f} ms" for name, t in timings.items()))
 
 # %%
 held = {name: table[36, name][0] * activation for name in strategies}
-assert (
-    timings["recomputed"] > 3 * timings["stored"]
-    and timings["checkpointed"] < timings["recomputed"]
-)
+evals = {name: table[36, name][1] for name in strategies}
 assert held["checkpointed"] < held["stored"] / 2 and held["stored"] > 36 * width * width * 8
-print("stored activations grow linearly with depth (K + 1) ✓; recomputing holds 2 at any K ✓")
-print("K = 36: the stored activations take more bytes than the 36 weight matrices ✓")
-print("K = 36: recomputing costs more than 3x the time of storing ✓")
-print("K = 36: checkpointing holds < half the memory of storing ✓, in less time than recomputing ✓")
+assert evals["stored"] < evals["checkpointed"] < 2 * evals["stored"] < evals["recomputed"] / 9
+print(f"K = 36: storing holds more bytes than the 36 weights; recomputing evaluates "
+      f"{evals['recomputed'] // evals['stored']}x the layers ✓")  # fmt: skip
+print("K = 36: checkpointing holds < half the memory of storing, for < 2x its layer evaluations ✓")
 
 # %% [markdown]
-# 存储是最快的策略，也是框架默认采用的策略；它的代价是内存随深度和批次大小增长：在这里，存下的激活值已经比权重还要多。全部重算让内存保持不变，但时间随深度呈二次增长。梯度检查点介于两者之间：`torch.utils.checkpoint.checkpoint`（可以包住任意函数）和 `checkpoint_sequential` 就是内存不够用时训练模型的办法。
+# 存储所需的层计算次数最少，也是框架默认的做法；它的代价是内存随深度和批次大小增长：在这里，存下的激活值已经比权重还要多。全部重算让内存保持不变，但计算量随深度呈二次增长（上面打印的时间也是如此）。梯度检查点介于两者之间：`torch.utils.checkpoint.checkpoint`（可以包住任意函数）和 `checkpoint_sequential` 就是内存不够用时训练模型的办法。
 #
 # ## 11. PyTorch 的视角：`requires_grad`、`.backward()`、`.grad`
 #
@@ -905,6 +932,7 @@ assert err < 1e-12
 # | 中心差分、相对误差（第 9 节） | `course_lib.gradcheck.numerical_gradient`，`rel_error` |
 # | 带前向 / 反向过程的仿射层和 ReLU（第 7–8 节） | `course_lib.layers.Linear`，`ReLU`，`Sequential` |
 # | softmax 和交叉熵，以及其梯度 $(P - Y)/N$（第 8 节） | `course_lib.losses.softmax`，`cross_entropy` |
+# | 自动微分为反向过程保存的字节数（第 10 节） | `course_lib.saved_tensors.SavedTensors` |
 #
 # 每个层的 `forward` 会保存自己的缓存，`backward(dout)` 填好 `layer.grads`，并返回传给下面一层的梯度；`Sequential` 先按顺序调用各层的前向计算，再按逆序调用反向计算。这些层不知道正则化的存在，所以 $2\lambda W$ 要我们自己加上。载入同样的权重后，库里的网络必须重现我们的梯度：
 
@@ -930,7 +958,7 @@ assert err < 1e-12 and abs(lib_loss - loss) < 1e-12
 #
 # $$m_0 = L_0, \qquad m_t = \beta\, m_{t-1} + (1 - \beta)\, L_t ,$$
 #
-# 所以 $\beta$ 越大，曲线越平滑。把递归展开，就能看出平均的到底是什么：权重按几何级数衰减，
+# 所以 $\beta$ 越大，曲线越平滑。读李宏毅老师的原课程笔记时要注意：笔记里写的是 $C'_i = \beta C_i + (1-\beta)C'_{i-1}$，$\beta$ 是*新*值的权重，所以那里的 $\beta$ 就是我们的 $1 - \beta$。我们沿用 Adam（第 04 讲）的约定，让 $\beta$ 作为过去的权重。把递归展开，就能看出平均的到底是什么：权重按几何级数衰减，
 #
 # $$m_T = \beta^T L_0 + \sum_{t=1}^{T} (1-\beta)\, \beta^{T-t} L_t .$$
 #
@@ -983,18 +1011,128 @@ plt.show()
 # - 反向传播 = 在计算图上应用链式法则：前向过程存下局部导数需要的值，反向过程从输出往回把局部导数乘起来。分叉相加，分层相乘；加法分发，乘法互换，取最大路由。
 # - 自动微分引擎只要几十行代码：每个运算记录它的父节点和局部导数；`backward` 按拓扑排序的逆序遍历节点。它足以训练一个网络。
 # - 矩阵梯度由形状决定：$D = W X \Rightarrow dW = dD\,X^\top$，$dX = W^\top dD$。
-# - 一次反向过程就能得到全部 $P$ 个梯度；有限差分需要 $2P$ 次前向过程，但它仍然是调试时的参照（float64 下，相对误差低于约 $10^{-7}$）。
+# - 一次反向过程（反向模式）就能得到全部 $P$ 个梯度；前向模式需要 $P$ 次，有限差分需要 $2P$ 次。有限差分仍然是调试时的参照（float64 下，相对误差低于约 $10^{-7}$）。
 # - 存下激活值，是用内存换来一遍完成的反向传播；检查点用一些重算换取更少的内存。在 PyTorch 中 `.grad` 会累加：每一步都要清零。
 #
 # 本讲的关键术语及其中文名称见[术语表](glossary.md)。
 
 # %% [markdown]
-# **练习。** 先预测答案，再运行代码。
+# **作业。** `homework/hw01_backprop.ipynb`：实现仿射层、ReLU 和 softmax 损失的反向过程，组装出两层网络的损失和梯度，给标量引擎添加两个新运算（`sin`，以及指数是 `Value` 的 `power`），并且不用 PyTorch 对你的结果做梯度检验。
 #
-# 1. 在第 4 节中，把偏置 $w_2$ 从 $-3$ 改成 $7$。对 $w$ 和 $x$ 的梯度会变大还是变小？为什么？重新运行电路的代码单元来验证。
-# 2. 把双月网络的隐藏单元从 8 个改成 2 个（`new_layer(2, 2, ...)` 和 `new_layer(2, 1, ...)`）。决策边界还会绕着月牙弯曲吗？
-# 3. 用两个相等的输入调用 `maximum`。我们的引擎把梯度传给哪个输入？`torch.maximum` 呢？两者都验证一下。
-# 4. 把第 10 节的深度加倍到 $K = 72$。存下的激活值、重算的层计算次数和使用检查点时保存的激活值分别增长多少倍？
-# 5. 在第 13 节中令 $\beta = 0.99$。平滑后的曲线大约滞后多少步？
+# **练习。** 先预测答案，再运行代码。每道题的答案都折叠在题目下方。
+
+# %% [markdown]
+# **练习 1。** 在第 4 节中，把偏置 $w_2$ 从 $-3$ 改为 $7$。关于 $w$ 和 $x$ 的梯度会变大还是变小？为什么？重新运行电路的那几个单元格来验证。
+
+# %% tags=["answer"]
+slopes = {}
+for bias in (-3.0, 7.0):
+    s_b = 2.0 * -1.0 + -3.0 * -2.0 + bias  # w0 x0 + w1 x1 + w2 with w = (2, -3), x = (-1, -2)
+    f_b = 1.0 / (1.0 + math.exp(-s_b))
+    slopes[bias] = f_b * (1 - f_b)  # df/ds; df/dw0 = df/ds * x0, and so on
+    grads_b = [slopes[bias] * v for v in (-1.0, -2.0, 1.0, 2.0, -3.0)]  # w0, w1, w2, x0, x1
+    print(f"w2 = {bias:+.0f}: s = {s_b:.0f}, f = {f_b:.5f}, df/ds = {slopes[bias]:.2e}, "
+          f"gradients " + ", ".join(f"{g:.2e}" for g in grads_b))  # fmt: skip
+print(f"every gradient is {slopes[-3.0] / slopes[7.0]:,.0f} times smaller")
+
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
 #
-# **作业。** `homework/hw01_backprop.ipynb`：实现仿射层、ReLU 和 softmax 损失的反向过程，组装出两层网络的损失和梯度，为标量引擎添加两个新运算（`sin`，以及指数为 `Value` 的 `power`），并在不借助 PyTorch 的情况下对你的代码做梯度检验。
+# 变小，而且全部缩小同样的倍数。每个梯度都是 $\partial f/\partial s$ 乘以一个输入或一个权重（加法分发，乘法互换），而 $\partial f/\partial s = \sigma(s)(1 - \sigma(s))$。当 $w_2 = 7$ 时，和为 $s = 11$，sigmoid 已经*饱和*（$f \approx 0.99998$），它的斜率从 0.197 降到 $1.7 \cdot 10^{-5}$：大约小了 12 000 倍（打印出的是 11 772）。饱和的单元几乎不把梯度往回传，这就是第 02 讲中的梯度消失，只不过发生在一个门里。
+# </details>
+
+# %% [markdown]
+# **练习 2。** 把两个月亮网络的隐藏单元从 8 个改为 2 个（`new_layer(2, 2, ...)` 和 `new_layer(2, 1, ...)`）。决策边界还会绕着两个月亮弯曲吗？
+
+
+# %% tags=["answer"]
+def moons_weights(hidden):
+    """Section 6's initial weights for `hidden` units: the same draws as new_layer."""
+    draw, sizes = np.random.default_rng(0), ((2, hidden, 1.4), (hidden, 1, 0.35))
+    rows = [
+        [[*draw.normal(0.0, std, n_in), 0.0] for _ in range(n_out)] for n_in, n_out, std in sizes
+    ]
+    return [torch.tensor(W, dtype=torch.float64, requires_grad=True) for W in rows]
+
+
+def moons_output(Ws, P):
+    h = torch.tensor(P)
+    for W in Ws:
+        h = torch.tanh(h @ W[:, :-1].T + W[:, -1])
+    return h[:, 0]
+
+
+# %% tags=["answer"]
+for hidden in (8, 2):  # section 6's 50 steps with eta 0.5, written with torch tensors
+    Ws = moons_weights(hidden)
+    for _ in range(50):
+        loss_h = torch.mean((moons_output(Ws, X_moons) - torch.tensor(targets)) ** 2)
+        with torch.no_grad():
+            for W, g in zip(Ws, torch.autograd.grad(loss_h, Ws), strict=True):
+                W -= 0.5 * g
+    with torch.no_grad():
+        acc = [
+            np.mean((moons_output(Ws, P) > 0).numpy() == c)
+            for P, c in ((X_moons, y_moons), (X_new, y_new))
+        ]
+    print(
+        f"{hidden} hidden units: accuracy {acc[0]:.2f} on the training points, {acc[1]:.2f} on new points"
+    )
+
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
+#
+# 只会弯一点点。每个隐藏单元沿一条直线贡献一个平滑的台阶，输出单元再把它们组合起来；只有两个单元时，边界只能在两条直线之间弯折一次，没法绕过两个月亮的尖端。同样训练 50 步后，训练点上的准确率从 0.98 降到 0.87，新点上从 0.97 降到 0.88（这个单元格用 torch 张量重放了第 6 节的训练，引擎的梯度已经与之对照过）。表达这个想法并不需要八个单元，但八个单元能给边界足够多的分段。
+# </details>
+
+# %% [markdown]
+# **练习 3。** 用两个相等的输入调用 `maximum`。我们的引擎把梯度送到哪里？`torch.maximum` 又送到哪里？两个都验证一下。
+
+# %% tags=["answer"]
+a_eq, b_eq = Value(1.0), Value(1.0)
+a_eq.maximum(b_eq).backward()
+a_t, b_t = (torch.tensor(1.0, requires_grad=True) for _ in range(2))
+torch.maximum(a_t, b_t).backward()
+print(
+    f"our maximum: ({a_eq.grad}, {b_eq.grad}); torch.maximum: ({a_t.grad.item()}, {b_t.grad.item()})"
+)
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
+#
+# 在两个输入相等时，$\max$ 没有导数，所以把上游梯度按权重分给两个输入、只要权重之和为 1，都是合理的选择（一个*次梯度*）。我们的引擎判断的是 `self.data > other.data`，相等时为假，于是把梯度全部送给第二个输入：$(0, 1)$。`torch.maximum` 则平分：$(0.5, 0.5)$。对于实数数据，相等的情况很少见；但如果梯度检验恰好落在相等处（或 ReLU 的 0 处），它就可能因为这个原因与有限差分不一致。
+# </details>
+
+# %% [markdown]
+# **练习 4。** 把第 10 节的深度加倍到 $K = 72$。存下的激活值、重算所需的层计算次数，以及检查点保存的激活值，分别增长多少倍？
+
+# %% tags=["answer"]
+for name in ("stored", "checkpointed"):
+    held_72 = strategies[name](*chain(72)) // activation
+    print(f"K = 72, {name}: {held_72} activations held, {held_72 / table[36, name][0]:.2f}x K = 36")
+print(f"K = 72, recomputed: {72 * 73 // 2} layer evaluations, {72 * 73 / (36 * 37):.2f}x K = 36")
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
+#
+# 存储是线性增长：$K + 1$ 个激活值，从 37 到 73（$1.97\times$）。重算是二次增长：$K(K+1)/2$ 次层计算，从 666 到 2628（$3.95\times$，接近 4）。检查点按 $2\sqrt K$ 增长：从 12 到 17 个激活值（$1.42\times$，接近 $\sqrt 2$）。`round(sqrt(72))` = 8 段、每段 9 层，它保存 8 个段的输入，再加上正在重算的那一段的 9 个激活值。深度加倍时，检查点多花的内存远比存储少。
+# </details>
+
+# %% [markdown]
+# **练习 5。** 在第 13 节中，设 $\beta = 0.99$。平滑后的曲线会滞后多少步？
+
+# %% tags=["answer"]
+for beta_lag in (0.9, 0.99):
+    ages = np.arange(5000)
+    mean_age = np.sum((1 - beta_lag) * beta_lag**ages * ages)  # weights (1 - β) β^k on age k
+    rise = math.ceil(math.log(1 / math.e) / math.log(beta_lag))  # steps to follow 63% of a jump
+    print(f"β = {beta_lag}: mean age of the averaged losses {mean_age:.1f} steps; "
+          f"63% of a jump after {rise} steps")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
+#
+# 大约 100 步，而不是 10 步。平均值给 $k$ 步之前的损失的权重是 $(1-\beta)\beta^k$，所以它的平均“年龄”是 $\beta/(1-\beta)$：$\beta = 0.9$ 时是 9 步，$\beta = 0.99$ 时是 99 步；损失突然变化之后，大约要 $1/(1-\beta)$ 步（10 步和 100 步）才能追上变化的 63%。在一次 300 步的运行里，100 步的滞后掩盖了三分之一的过程：曲线很平滑，但它要很晚才告诉你损失已经变了。
+# </details>

@@ -73,11 +73,11 @@ X_train, y_train, X_val, y_val, X_test, y_test = (torch.tensor(a) for a in split
 train_batches = [(X_train[i : i + 40], y_train[i : i + 40]) for i in range(0, len(X_train), 40)]
 
 
-def plain_mlp(n_linear, width=16):
-    """n_linear Linear layers with a sigmoid between consecutive ones (float64)."""
+def plain_mlp(n_linear, width=16, activation=nn.Sigmoid):
+    """n_linear Linear layers with an activation (a sigmoid) between them (float64)."""
     layers, d = [], 2
     for _ in range(n_linear - 1):
-        layers += [nn.Linear(d, width), nn.Sigmoid()]
+        layers += [nn.Linear(d, width), activation()]
         d = width
     return nn.Sequential(*layers, nn.Linear(d, 2)).double()
 
@@ -137,7 +137,28 @@ print(f"training loss {loss_deep.item():.3f}; ln 2 = {math.log(2):.3f}; best con
 assert loss_deep.item() > math.log(2) > best_constant and norms[-1] > 1e-2 > 1e-6 > norms[0]
 
 # %% [markdown]
-# 输出层的梯度远不为零，而且损失*高于*最佳常数猜测的损失，而单靠输出层的偏置就能达到那个损失：所以这不是临界点，而是*梯度消失造成的平台*（vanishing-gradient plateau）。每个 sigmoid 都会把反向传播的信号乘上至多 $\sigma' \le 1/4$，因此梯度每经过一层都会缩小几个数量级（见上面的输出）；最前面的几层几乎收不到梯度，学不到东西，于是网络的输出几乎不依赖于它的输入：
+# 输出层的梯度远不为零，而且损失*高于*最佳常数猜测的损失，而单靠输出层的偏置就能达到那个损失：所以这不是临界点，而是*梯度消失造成的平台*（vanishing-gradient plateau）。反向经过第 $k$ 层时，反向信号 $\delta_k = \partial L/\partial z_k$（在该层的输出 $z_k$ 处）先乘以权重，再乘以 sigmoid 的斜率：$\delta_{k-1} = (\delta_k W_k) \odot \sigma'(z_{k-1})$。所以经过一层，信号的大小至多变为原来的 $\lVert W_k\rVert_2 \max\sigma'$ 倍（最大奇异值乘以最大斜率），而 $\sigma' \le 1/4$。对这个网络的权重来说，每一层的这个上界都小于 1：
+
+# %%
+zs, h = [], X_train
+for layer in deep:  # the forward pass again, keeping every z_k and its gradient
+    h = layer(h)
+    if isinstance(layer, nn.Linear):
+        h.retain_grad()
+        zs.append(h)
+loss_fn(h, y_train).backward()
+linears = [layer for layer in deep if isinstance(layer, nn.Linear)]
+bounds, ratios = [], []
+for k in range(11, 0, -1):  # from the output layer back to the first
+    slope = torch.sigmoid(zs[k - 1]) * (1 - torch.sigmoid(zs[k - 1]))
+    bounds.append((torch.linalg.matrix_norm(linears[k].weight, 2) * slope.max()).item())
+    ratios.append((zs[k - 1].grad.norm() / zs[k].grad.norm()).item())
+print("‖δ_{k-1}‖ / ‖δ_k‖, k = 12 … 2: " + " ".join(f"{r:.2f}" for r in ratios))
+print("bound ‖W_k‖·max σ':          " + " ".join(f"{b:.2f}" for b in bounds))
+assert all(r <= b for r, b in zip(ratios, bounds, strict=True)) and max(bounds) < 1
+
+# %% [markdown]
+# 因此梯度每经过一层都会缩小几个数量级（见前面打印的范数）；最前面的几层几乎收不到梯度，学不到东西，于是网络的输出几乎不依赖于它的输入：
 
 # %%
 with torch.no_grad():
@@ -235,7 +256,7 @@ surface = SimpleNamespace(
     value=cubic, name="f = x³ − 3xy + y³", minimum=p_min,
     default_xlim=(-1.2, 2.0), default_ylim=(-1.2, 2.0), axis_labels=("x", "y"),
 )  # fmt: skip
-ax = contour_with_paths(surface, levels=25, log_levels=False)
+ax = contour_with_paths(surface, levels=25, log_levels=False, colorbar_label="f(x, y)")
 grid = np.stack(np.meshgrid(np.linspace(-1.2, 2, 200), np.linspace(-1.2, 2, 200)), axis=-1)
 red = plots.color("highlight")
 ax.contour(grid[..., 0], grid[..., 1], cubic(grid), levels=[0.0], colors=[red], linestyles="--")
@@ -449,31 +470,18 @@ def net_loss(theta):
     return ((prediction - y_reg) ** 2).mean(-1) + WEIGHT_DECAY * (theta**2).sum(-1)
 
 
-def net_grad(theta):
-    """Gradient of net_loss, shape like theta (rows of a batch are independent)."""
-    theta = theta.detach().requires_grad_()
-    return torch.autograd.grad(net_loss(theta).sum(), theta)[0]
-
-
 # %% [markdown]
 # **寻找临界点。** 各种类型的临界点都是梯度 $g(\theta)$ 的零点，而梯度的雅可比矩阵就是黑塞矩阵 $H$。对方程 $g = 0$ 使用**牛顿法**（Newton's method）（第 7 节会把它当作优化器来介绍）：做线性近似 $g(\theta - s) \approx g - Hs$，然后取步长 $s = H^{-1}g$。它不在乎这个零点是最小值还是鞍点，而这正是我们这里需要的。走完整的一步可能会冲过头，所以我们把步长不断减半，直到它能让 $\lVert g\rVert$ 变小。总有某次减半会奏效：$\tfrac12\lVert g\rVert^2$ 的梯度是 $Hg$，而 $(Hg)^\top s = g^\top H H^{-1} g = \lVert g
 # \rVert^2 > 0$，所以 $-s$ 是 $\lVert g\rVert^2$ 的下降方向。（不减半步长，而是对步长做阻尼，就得到 Levenberg–Marquardt（列文伯格–马夸特）方法，这是一种常用的替代做法。）
 #
-# 我们同时进行许多次搜索，`theta` 的每一行对应一次。各行之间互相独立，所以把梯度的第 $k$ 个分量对所有行求和，它的梯度恰好由每一行黑塞矩阵的第 $k$ 行组成：22 次反向传播就能得到全部黑塞矩阵。这个单元格用 `course_lib.hessian.hessian` 核对这些黑塞矩阵，并用自动微分验证上面的两个恒等式。
-
-
-# %%
-def net_hessians(theta):
-    """Hessians of net_loss at the rows of theta: (S, 22) -> (S, 22, 22)."""
-    theta = theta.detach().requires_grad_()
-    (g,) = torch.autograd.grad(net_loss(theta).sum(), theta, create_graph=True)
-    rows = [torch.autograd.grad(g[:, k].sum(), theta, retain_graph=True)[0] for k in range(N_PARAMS)]  # fmt: skip
-    return torch.stack(rows, dim=1)
-
+# 我们同时进行许多次搜索，`theta` 的每一行对应一次。各行之间互相独立，所以把梯度的第 $k$ 个分量对所有行求和，它的梯度恰好由每一行黑塞矩阵的第 $k$ 行组成：22 次反向传播就能得到全部黑塞矩阵。这套机制放在 `course_lib.critical_points` 里：`batched_gradients`、`batched_hessians`，以及带步长减半的搜索 `newton_critical_points(loss, theta)`。这个单元格用 `course_lib.hessian.hessian` 核对批量算出的黑塞矩阵，并用自动微分验证上面的两个恒等式。
 
 # %%
+from course_lib.critical_points import batched_gradients, batched_hessians, newton_critical_points
+
 theta_test = torch.randn(3, N_PARAMS, generator=gen, dtype=torch.float64)
-H_test, g_test = net_hessians(theta_test), net_grad(theta_test)
+H_test = batched_hessians(net_loss, theta_test)
+g_test = batched_gradients(net_loss, theta_test)
 err_h = max(rel_error(H, hessian(net_loss, t)) for H, t in zip(H_test, theta_test, strict=True))
 t_req = theta_test.clone().requires_grad_()
 (g_graph,) = torch.autograd.grad(net_loss(t_req).sum(), t_req, create_graph=True)
@@ -484,21 +492,6 @@ err_hg = rel_error(grad_half_sq, Hg)
 err_descent = rel_error((Hg * s_test).sum(1), (g_test**2).sum(1))
 print(f"Hessians vs course_lib.hessian.hessian {format_bound(err_h, 1e-12)}; ∇½‖g‖² vs Hg {format_bound(err_hg, 1e-12)}; (Hg)ᵀs vs ‖g‖² {format_bound(err_descent, 1e-10)}")  # fmt: skip
 assert err_h < 1e-12 and err_hg < 1e-12 and err_descent < 1e-10
-
-
-# %%
-def find_critical_points(theta, iters=50):
-    """Newton steps on g = 0 from every row of theta, each halved (up to 10 times) until
-    ||g|| falls; returns (theta, ||g|| per row)."""
-    for _ in range(iters):
-        g = net_grad(theta)
-        step = torch.linalg.solve(net_hessians(theta), g)
-        t = torch.ones(len(theta), 1, dtype=torch.float64)
-        for _ in range(10):
-            worse = net_grad(theta - t * step).norm(dim=1) >= g.norm(dim=1)
-            t = torch.where(worse[:, None], t / 2, t)
-        theta = torch.where(worse[:, None], theta, theta - t * step)
-    return theta, net_grad(theta).norm(dim=1)
 
 
 # %% [markdown]
@@ -514,8 +507,8 @@ starts = []
 for step in range(1001):
     if step in (0, 30, 300, 1000):
         starts.append(theta.clone())
-    theta = theta - 0.1 * net_grad(theta)
-theta, grad_norm = find_critical_points(torch.cat(starts))
+    theta = theta - 0.1 * batched_gradients(net_loss, theta)
+theta, grad_norm = newton_critical_points(net_loss, torch.cat(starts), iters=50)
 found, rest = theta[grad_norm < GRAD_TOL], grad_norm[grad_norm >= GRAD_TOL]
 print(f"starts: {len(theta)}; converged to ‖g‖ < {GRAD_TOL:.0e}: {len(found)}; the others stopped at ‖g‖ > {rest.min():.0e}")  # fmt: skip
 assert rest.min() > 1e3 * GRAD_TOL  # a wide gap: no run sits near the threshold
@@ -745,6 +738,7 @@ assert abs(estimate - exact) / exact < 1e-8 and abs(lib_estimate - exact) / exac
 # | 精确黑塞矩阵（自动微分，float64）、有限差分黑塞矩阵 | `course_lib.hessian.hessian`、`finite_difference_hessian` | 本讲中的检查（在 hw02 中你要自己实现） |
 # | 判断临界点类型、最小值比率 | `classify_critical_point(H, tol)`、`minimum_ratio(H, tol)` | hw02 的自检 |
 # | 黑塞向量积、幂迭代 | `hessian_vector_product(f, x, v)`、`top_eigenvalue(f, x)` | — |
+# | 批量黑塞矩阵、牛顿法搜索临界点（第 5 节） | `course_lib.critical_points`：`batched_hessians(loss, theta)`、`newton_critical_points(loss, theta)` | — |
 # | 带有 `value` / `grad` / `hessian` 的玩具曲面 | `course_lib.surfaces`：`IllConditionedQuadratic`、`Rosenbrock`、`Saddle`、`TwoWeightNet`、`BumpyCurve` | 03（在山谷和颠簸曲线上使用动量）、04（在山谷和 Rosenbrock 上使用自适应优化器） |
 # | 带路径的等高线图、特征值谱、损失曲线 | `course_lib.plots` | 所有各讲 |
 #
@@ -770,13 +764,99 @@ for surface in (IllConditionedQuadratic(10), Rosenbrock(), Saddle(), TwoWeightNe
 #
 # **作业。** `homework/hw02_critical_points.ipynb`：用解析方法和自动微分计算黑塞矩阵，判断临界点的类型，沿负曲率的特征向量逃离鞍点，并走一步牛顿法。
 #
-# **术语表。** 每个粗体术语都收录在课程的[术语表](glossary.md)中，附有英文和中文（例如 saddle point — 鞍点，Hessian — 黑塞矩阵，condition number — 条件数）。
+# **术语表。** 每个粗体术语都收录在课程的[术语表](glossary.md)中，附有英文和中文（例如 saddle point — 鞍点，Hessian — 海森矩阵，condition number — 条件数）。
 
 # %% [markdown]
-# **练习。** 运行代码之前，先预测答案。
+# **练习。** 先预测答案，再运行代码。每道题的答案都折叠在题目下方。
+
+# %% [markdown]
+# **练习 1。** 在第 1 节中，构造 `plain_mlp(12, activation=nn.ReLU)`，在*训练之前*计算每一层权重的梯度范数，ReLU 和 sigmoid 各算一次。第一层的梯度范数还会比最后一层小好几个数量级吗？
+
+# %% tags=["answer"]
+for activation in (nn.Sigmoid, nn.ReLU):
+    set_seed(0)
+    model = plain_mlp(12, activation=activation)
+    loss_fn(model(X_train), y_train).backward()
+    g = [m.weight.grad.norm().item() for m in model if isinstance(m, nn.Linear)]
+    print(f"{activation.__name__:7s} layer 1 to 12: " + " ".join(f"{n:.0e}" for n in g)
+          + f"; last / first = {g[-1] / g[0]:.0e}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
 #
-# 1. 在第 1 节中，把 `plain_mlp` 里的 `nn.Sigmoid()` 换成 `nn.ReLU()`。第一层的梯度范数还会比最后一层低好几个数量级吗？
-# 2. 在第 4 节中，从 $10^{-8}u$ 而不是 $0.1u$ 开始做梯度下降。利用增长因子 $1.2$ 预测：要让损失降到 $10^{-6}$ 以下，还需要多走多少步？然后验证。
-# 3. 在第 5 节中，设置 `WEIGHT_DECAY = 0`。收敛的运行次数会怎样变化？在确实收敛了的点上，最小的那些特征值又会怎样？
-# 4. 在第 6 节中，在 κ = 10 的山谷上用 $\eta = 2.1/\lambda_{\max}$ 运行梯度下降。路径会怎样？为什么？
-# 5. 在第 5 节中损失最低的*鞍点*处运行第 7 节的幂迭代。它返回的是哪个特征值：最负的那个，还是最大的正特征值？
+# 还会，但小得多。用 sigmoid 时，在初始化时最后一层的梯度就已经是第一层的约 $4 \cdot 10^9$ 倍；用 ReLU 时约为 $3 \cdot 10^3$ 倍。ReLU 在激活时斜率为 1，而不是至多 1/4，所以第 1 节里 $\max\sigma'$ 这个因子消失了。剩下的是权重因子：PyTorch 默认初始化抽出的权重很小（在 $\pm 1/\sqrt{\text{fan-in}}$ 内均匀分布），每个 ReLU 层仍会让信号缩小大约一半（经过十一层就是三个数量级）。为 ReLU 调整过尺度的初始化（He 初始化，$\text{Var}\,w = 2/\text{fan-in}$）和批次标准化（第 06 讲）可以把这个因子也去掉。
+# </details>
+
+# %% [markdown]
+# **练习 2。** 在第 4 节中，让梯度下降从 $10^{-8}u$ 而不是 $0.1u$ 出发。用增长因子 $1.2$ 预测：要让损失降到 $10^{-6}$ 以下，需要多走多少步？然后验证。
+
+# %% tags=["answer"]
+first_below = {}
+for scale in (0.1, 1e-8):
+    path = gradient_descent(net, scale * u, lr=0.1, steps=1000)
+    first_below[scale] = int(np.flatnonzero(net.value(path) < 1e-6)[0])
+print(
+    f"steps until the loss < 1e-6: from 0.1·u {first_below[0.1]}, from 1e-8·u {first_below[1e-8]}"
+)
+print(f"difference {first_below[1e-8] - first_below[0.1]}; predicted ln(1e7) / ln(1.2) = "
+      f"{math.log(1e7) / math.log(1.2):.1f}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
+#
+# 大约多 88 步。在鞍点附近，沿 $u$ 的分量每步乘以 1.2，所以从 $10^{-8}$ 增长到 0.1（$10^7$ 倍）需要 $\ln(10^7)/\ln 1.2 \approx 88.4$ 步；此后两次运行就完全一样了。实测的差是 88 步。逃离鞍点是指数式的，但起点离鞍点非常近时，要先付出一段很长的平台期。
+# </details>
+
+# %% [markdown]
+# **练习 3。** 在第 5 节中，只看均方误差时，它的海森矩阵等于损失的海森矩阵减去 $2 \cdot 10^{-2} I$（权重衰减那一部分）。在损失最低的局部最小值处，它有多少个特征值为零（在 $10^{-6}$ 以内）或为负？对单独的 MSE 而言，这个点是严格局部最小值吗？
+
+# %% tags=["answer"]
+lowest_min = int(np.flatnonzero(is_min)[0])
+mse_spectrum = spectra[lowest_min] - 2 * WEIGHT_DECAY
+zero = np.abs(mse_spectrum) < EIG_TOL
+theta_min = points[losses[lowest_min]]
+print(f"MSE gradient norm there: {float(2 * WEIGHT_DECAY * theta_min.norm()):.3f}")
+print(f"loss {losses[lowest_min]:.4f}; MSE Hessian: {zero.sum()} eigenvalues zero, "
+      f"{(mse_spectrum < -EIG_TOL).sum()} negative, smallest nonzero {np.abs(mse_spectrum[~zero]).min():.1e}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
+#
+# 不是。那里 MSE 的海森矩阵没有零特征值，却有 5 个负特征值：损失的海森矩阵中介于 0 和 0.02 之间的特征值，在去掉权重衰减的 $+0.02$ 之后就变成了负数。这个点也不是 MSE 的临界点：MSE 在那里的梯度是 $-2 \cdot 10^{-2}\theta$，正好被权重衰减的梯度抵消（打印出了它的范数）。只看数据，这个点位于一个斜坡上，某些方向还是向下弯的；是权重衰减让它成了严格最小值。正如第 5 节的说明所讲，在曲率很弱的方向上，起决定作用的是权重衰减，而不是数据。
+# </details>
+
+# %% [markdown]
+# **练习 4。** 在第 6 节中，在 κ = 10 的山谷上用 $\eta = 2.1/\lambda_{\max}$ 运行梯度下降。路径会怎样？为什么？
+
+# %% tags=["answer"]
+valley = IllConditionedQuadratic(10)
+lam = np.linalg.eigvalsh(valley.hessian(valley.start))
+path = gradient_descent(valley, valley.start, lr=2.1 / lam[-1], steps=50)
+U_valley = np.linalg.eigh(valley.hessian(valley.start))[1]
+coords = path @ U_valley  # coordinates along the flat and the steep eigenvector
+print(f"steep coordinate, ratio per step: {coords[1:6, 1] / coords[:5, 1]}")
+print(f"flat coordinate, ratio per step: {coords[1:4, 0] / coords[:3, 0]}")
+print(
+    f"distance to the minimum: {np.linalg.norm(path[0]):.2f} at the start, {np.linalg.norm(path[-1]):.1f} after 50 steps"
+)
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
+#
+# 它在山谷两壁之间走之字形，摆幅越来越大，最终发散。在特征基下，每一步把每个坐标乘以 $1 - \eta\lambda_k$：沿陡峭方向是 $1 - 2.1 = -1.1$（符号翻转，大小每步增加 10%），沿平坦方向是 $1 - 0.21 = 0.79$。平坦方向的坐标收敛，但陡峭方向的坐标按 $1.1^t$ 增长：50 步之后，到最小值的距离是起点的 $1.1^{50} \approx 117$ 倍。$\eta$ 刚好超过了上限 $2/\lambda_{\max}$。
+# </details>
+
+# %% [markdown]
+# **练习 5。** 在第 5 节损失最低的*鞍点*处运行第 7 节的幂迭代。它返回的是哪个特征值：最负的那个，还是最大的正特征值？
+
+# %% tags=["answer"]
+saddle_spectrum = spectra[best_saddle]
+estimate_s, _ = top_eigenvalue(net_loss, points[losses[best_saddle]], num_iters=300)
+print(f"power iteration: {estimate_s:.4f}; spectrum: most negative {saddle_spectrum[0]:.1e}, "
+      f"largest {saddle_spectrum[-1]:.4f}")  # fmt: skip
+
+# %% [markdown] tags=["answer"]
+# <details><summary>答案</summary>
+#
+# 最大的正特征值。幂迭代找的是*绝对值*最大的特征值，而在这个鞍点上，负特征值与最大的正特征值相比非常小（见打印结果）。要找最负的特征值，可以对 $\lambda_{\max} I - H$ 做幂迭代（它的最大特征向量就是 $H$ 的最小特征向量），或者用 Lanczos 方法。
+# </details>
