@@ -25,6 +25,7 @@ replayed.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from dataclasses import asdict, dataclass
@@ -160,8 +161,17 @@ def main(job: str) -> int:
             result["questions"][key] = asdict(run)
     finally:
         kernel.shutdown()
-        out.write_text(json.dumps(result), encoding="utf-8")
+        _write_replacing(out, json.dumps(result))
     return 0
+
+
+def _write_replacing(path: Path, text: str) -> None:
+    """Write ``text`` to a new file, then rename it over ``path``: whatever the kernel left at
+    ``path`` (a FIFO, a link) is replaced, never opened."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".result-")
+    with open(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(temporary, path)
 
 
 if __name__ == "__main__":

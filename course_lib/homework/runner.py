@@ -22,13 +22,12 @@ changes nothing.
 from __future__ import annotations
 
 import json
-import re
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from course_lib.homework import plain, sandbox
+from course_lib.homework import isolated, plain, safe_files, sandbox
 from course_lib.homework.assignment import Assignment
 from course_lib.homework.checking import Case, Outcome, QuestionResult, score, truncate
 from course_lib.homework.notebook_file import first_line
@@ -79,22 +78,32 @@ def failed(question, status: str, message: str) -> QuestionResult:
     return QuestionResult(question.key, question.function, 0.0, question.points, status, message)
 
 
+def _defines(code: str, function: str) -> bool:
+    """True when a line of ``code`` starts with ``def function`` or ``class function`` (line
+    by line, without a pattern that could backtrack on a submission's text)."""
+    for line in code.splitlines():
+        words = line.lstrip().split(None, 1)
+        if len(words) == 2 and words[0] in ("def", "class"):
+            name = words[1].split("(", 1)[0].split(":", 1)[0].strip()
+            if name == function:
+                return True
+    return False
+
+
 def _missing_message(missing: str, function: str, cells: list[str], runs: list[dict]) -> str:
     """Explain a missing function by the failure of the cell that should define it."""
     for code, run in zip(cells, runs, strict=False):
-        if re.search(rf"^\s*(def|class)\s+{re.escape(function)}\b", code, re.M) and run["error"]:
+        if run["error"] and _defines(code, function):
             return f"{missing}: its cell failed ({run['error']}) at `{first_line(code)}`"
     return f"{missing} in the notebook"
 
 
 def _read_result(job: Path) -> dict[str, Any]:
-    """The driver's ``result.json`` as plain JSON of the expected shape, or ``{}``."""
-    path = job / "out" / "result.json"
+    """The driver's ``result.json`` as plain JSON of the expected shape, or ``{}`` (also when
+    it is not a regular file, or too large)."""
     try:
-        if path.stat().st_size > 5_000_000:
-            return {}
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(safe_files.read_bytes(job / "out" / "result.json", 5_000_000))
+    except (OSError, ValueError, RecursionError):
         return {}
     cells = data.get("cells") if isinstance(data, dict) else None
     questions = data.get("questions") if isinstance(data, dict) else None
@@ -106,8 +115,8 @@ def _read_result(job: Path) -> dict[str, Any]:
         return {k: truncate(str(entry.get(k, "")), 2000) for k in ("status", "error")}
 
     return {
-        "cells": [run(c) for c in cells],
-        "questions": {k: run(v) for k, v in questions.items()},
+        "cells": [run(c) for c in cells[:100_000]],
+        "questions": {str(k)[:20]: run(v) for k, v in list(questions.items())[:1000]},
     }
 
 
@@ -158,7 +167,7 @@ def _score_question(question, job: Path, cases, result, ran, cells, limits) -> Q
         return failed(
             question, "error", f"the check could not run: {status['error'] or 'no output'}"
         )
-    except (ValueError, RecursionError) as exc:
+    except (OSError, ValueError, RecursionError, MemoryError) as exc:
         message = f"the check's output could not be read back: {truncate(str(exc), 300)}"
         return failed(question, "error", message)
     if isinstance(data, dict) and "missing" in data:
@@ -173,6 +182,91 @@ def _score_question(question, job: Path, cases, result, ran, cells, limits) -> Q
     except Exception as exc:  # a reference or judge choking on odd data: that case fails
         message = f"the output could not be compared: {type(exc).__name__}: {exc}"
         return failed(question, "error", truncate(message, 500))
+
+
+def _score_job(name: str, job: str, cases: dict, ran: dict, cells: list[str], keys: list[str]):
+    """Read back and score questions ``keys`` of assignment ``name`` from ``job``: JSON text
+    ``{"cells": [...], "questions": [QuestionResult fields, ...]}``. Runs in a child process
+    (:func:`course_lib.homework.isolated.call`), so that no data can stop or starve the
+    grader."""
+    from course_lib.homework.assignment import load_assignment
+
+    spec = load_assignment(name)
+    result = _read_result(Path(job))
+    limits = Limits(submission_timeout=ran["submission_timeout"])
+    run = sandbox.JobRun(ran["returncode"], ran["timed_out"], "")
+    questions = [
+        _score_question(q, Path(job), cases[q.key], result, run, cells, limits)
+        for q in spec.questions
+        if q.key in keys
+    ]
+    return json.dumps(
+        {"cells": result.get("cells", []), "questions": [asdict(q) for q in questions]},
+        default=float,
+    )
+
+
+_RESULT_FIELDS = {f.name: f.type for f in fields(QuestionResult)}
+
+
+def _result_from(entry: Any, question) -> QuestionResult:
+    """A :class:`QuestionResult` from the child's JSON, checked field by field."""
+    if not isinstance(entry, dict) or set(entry) != set(_RESULT_FIELDS):
+        raise ValueError("a malformed result")
+    found = QuestionResult(**entry)
+    numbers = (found.score, found.max_score, found.cases_passed, found.cases_total)
+    if not all(isinstance(x, int | float) for x in numbers) or found.name != question.key:
+        raise ValueError("a malformed result")
+    if not isinstance(found.details, list):
+        raise ValueError("a malformed result")
+    found.message = truncate(str(found.message))
+    found.details = [truncate(str(line)) for line in found.details[:50]]
+    return found
+
+
+#: Seconds and bytes the child that scores one submission may use.
+SCORING_SECONDS = 120.0
+SCORING_MEMORY = 3 * 2**30
+
+
+def _score(spec: Assignment, job: Path, cases, ran, cells, limits) -> tuple[list, list]:
+    """Every question's result and the cells' runs, scored in child processes: one for the
+    whole submission, else (when it fails) one per question, so that a question whose output
+    stops its child costs only that question."""
+    details = {
+        "returncode": ran.returncode,
+        "timed_out": ran.timed_out,
+        "submission_timeout": limits.submission_timeout,
+    }
+    keys = [q.key for q in spec.questions]
+    seconds = max(SCORING_SECONDS, limits.timeout)
+
+    def attempt(chosen: list[str]):
+        args = (spec.name, str(job), cases, details, cells, chosen)
+        answer = isolated.call(_score_job, args, seconds, SCORING_MEMORY)
+        if isinstance(answer, isolated.Failure):
+            return answer
+        try:
+            data = json.loads(answer)
+            by_key = {q.key: q for q in spec.questions}
+            found = [_result_from(e, by_key.get(e.get("name"))) for e in data["questions"]]
+            return found, list(data["cells"])
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return isolated.Failure("died", "sent back a malformed answer")
+
+    whole = attempt(keys)
+    if not isinstance(whole, isolated.Failure):
+        return whole
+    questions, cell_runs = [], []
+    for question in spec.questions:
+        alone = attempt([question.key])
+        if isinstance(alone, isolated.Failure):
+            message = f"the grader could not score this output: its scoring process {alone.message}"
+            questions.append(failed(question, "error", message))
+        else:
+            questions.extend(alone[0])
+            cell_runs = cell_runs or alone[1]
+    return questions, cell_runs
 
 
 def run_submission(
@@ -195,8 +289,8 @@ def run_submission(
     Returns:
         a :class:`Run`: one result per question of ``spec``, in order, and the cells' runs.
     """
-    with tempfile.TemporaryDirectory(prefix="homework-job-") as folder:
-        job = Path(folder)
+    job = Path(tempfile.mkdtemp(prefix="homework-job-"))
+    try:
         _write_job(job, spec, cells, cases, limits.timeout)
         sandboxed = sandbox.available() if limits.sandboxed is None else limits.sandboxed
         ran = sandbox.run_job(
@@ -207,9 +301,7 @@ def run_submission(
             sandboxed=sandboxed,
             forbidden=forbidden,
         )
-        result = _read_result(job)
-        questions = [
-            _score_question(q, job, cases[q.key], result, ran, cells, limits)
-            for q in spec.questions
-        ]
-    return Run(questions, result.get("cells", []))
+        questions, cell_runs = _score(spec, job, cases, ran, cells, limits)
+    finally:
+        safe_files.remove_tree(job)
+    return Run(questions, cell_runs)

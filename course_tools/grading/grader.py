@@ -21,10 +21,8 @@ without bwrap (``--unsandboxed``) a submission runs with the grader's permission
 
 from __future__ import annotations
 
-import io
 import re
 import time
-import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,27 +175,66 @@ def without_comments_and_strings(source: str) -> str:
     """``source`` with every comment and string literal blanked out (same line layout).
 
     What a cell *says* about a module ("Colab's torch stays", ``print("unlike torch")``) is
-    not a use of it; only code is searched. A cell that does not tokenize (an IPython magic
-    that confuses the tokenizer, a syntax error) falls back to dropping ``#`` comments.
+    not a use of it; only code is searched. One pass with ``str.find`` (no tokenizer, no
+    pattern that could backtrack), so a cell of any shape costs time linear in its length; a
+    string left open runs to the end of its line (one quote) or of the cell (three).
     """
-    lines = source.splitlines(keepends=True)
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
-    except (tokenize.TokenError, IndentationError, SyntaxError):
-        return "".join(re.sub(r"#.*", "", line) for line in lines)
-    for token in reversed(tokens):  # from the end, so earlier positions stay valid
-        if token.type not in (tokenize.COMMENT, tokenize.STRING):
+    out: list[str] = []
+    i, n = 0, len(source)
+    while i < n:
+        quote = _literal_start(source, i)
+        if quote is None:
+            j = min(_next_of(source, i, "#'\""), n)
+            out.append(source[i:j])
+            i = j
             continue
-        (row, col), (end_row, end_col) = token.start, token.end
-        if row == end_row:
-            line = lines[row - 1]
-            lines[row - 1] = line[:col] + " " * (end_col - col) + line[end_col:]
-        else:  # a multi-line string: keep the line breaks, drop the text
-            lines[row - 1] = lines[row - 1][:col] + "\n"
-            for middle in range(row, end_row - 1):
-                lines[middle] = "\n"
-            lines[end_row - 1] = " " * end_col + lines[end_row - 1][end_col:]
-    return "".join(lines)
+        end = _literal_end(source, i, quote)
+        out.append(re.sub(r"[^\n]", " ", source[i:end]))
+        i = end
+    return "".join(out)
+
+
+def _next_of(text: str, start: int, characters: str) -> int:
+    found = [k for k in (text.find(c, start) for c in characters) if k >= 0]
+    return min(found) if found else len(text)
+
+
+def _literal_start(text: str, i: int) -> str | None:
+    """``"#"`` for a comment at ``i``, the quote that opens a string there, else None."""
+    if text[i] == "#":
+        return "#"
+    if text[i] in "'\"":
+        return text[i] * 3 if text.startswith(text[i] * 3, i) else text[i]
+    return None
+
+
+def _literal_end(text: str, i: int, quote: str) -> int:
+    """Where the comment or string opened by ``quote`` at ``i`` ends (exclusive)."""
+    line_end = text.find("\n", i)
+    line_end = len(text) if line_end < 0 else line_end
+    if quote == "#":
+        return line_end
+    j = i + len(quote)
+    while True:
+        k = text.find(quote, j)
+        if k < 0 or (len(quote) == 1 and k > line_end):
+            return len(text) if len(quote) == 3 else line_end
+        backslashes = 0
+        while k - backslashes - 1 >= j and text[k - backslashes - 1] == "\\":
+            backslashes += 1
+        if backslashes % 2 == 0:
+            return k + len(quote)
+        j = k + 1
+
+
+def _imports_from(lines: list[str], parent: str, leaf: str) -> bool:
+    """True when one of ``lines`` reads ``from PARENT import ... LEAF ...``."""
+    for line in lines:
+        words = line.split(None, 3)
+        statement = len(words) == 4 and words[:3] == ["from", parent, "import"]
+        if statement and leaf in re.split(r"[\s,()]+", words[3]):
+            return True
+    return False
 
 
 def forbidden_uses(spec: Assignment, cells: list[str]) -> list[str]:
@@ -207,12 +244,11 @@ def forbidden_uses(spec: Assignment, cells: list[str]) -> list[str]:
     """
     code = "\n".join(without_comments_and_strings(cell) for cell in cells)
     flags = []
+    import_lines = [line for line in code.splitlines() if "import" in line]
     for name in forbidden_modules(spec.name):
         parent, _, leaf = name.rpartition(".")
-        pattern = rf"\b{re.escape(name)}\b"
-        if parent:  # also `from course_lib import layers`
-            pattern += rf"|from\s+{re.escape(parent)}\s+import\s[^\n]*\b{re.escape(leaf)}\b"
-        if re.search(pattern, code):
+        used = re.search(rf"\b{re.escape(name)}\b", code) is not None
+        if used or (parent and _imports_from(import_lines, parent, leaf)):
             flags.append(f"uses {name}, which {spec.name} forbids (hidden while grading)")
     if _SELF_CHECK_INTERNALS.search(code):
         flags.append("reaches into the self-check's internals (references or cases)")

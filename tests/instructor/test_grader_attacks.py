@@ -1,26 +1,35 @@
-"""Hostile and malformed submissions against the grader (issue 15's list under *Why*).
+"""Hostile and malformed submissions against the grader (issues 15 and 25, under *Why*).
 
-Every attack here is a real notebook that succeeded against the grader before the sandbox
-(pickle on the way back, kernel in the grader's own account, no structure checks): each test
-fails on that grader. One module-scoped batch grades them all, as hw01, with ``--jobs 2``,
-next to a solution and an unfilled notebook whose scores must not move.
+Every attack here is a real notebook that succeeded against the grader before its fix
+(pickle on the way back, kernel in the grader's own account, no structure checks; then what
+the kernel leaves in ``out/`` read unsafely, backtracking patterns, batches that lost results):
+each test fails on that grader. One module-scoped batch grades them all, as hw01, with
+``--jobs 2``, next to a solution and an unfilled notebook whose scores must not move; the
+attacks that need no kernel (odd folder entries, absurd notebooks, Ctrl-C) get small batches
+of their own.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
 import socket
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from course_lib.homework import sandbox
 from course_tools.homework_cli import main
+from tests.instructor.attack_notebooks import ADVERSARIAL_CELLS, allocate, readback, sleep
 from tests.notebook_files import ROOT
 
 SOLUTION = ROOT / "homework" / "solutions" / "hw01_backprop.ipynb"
@@ -131,6 +140,8 @@ for host in ("127.0.0.1", "1.1.1.1"):
     no_keys = json.loads(json.dumps(raw))
     no_keys["cells"].append({"metadata": {}})
     wrong = nbformat.read(HW03_STUDENT, as_version=4)
+    secret = outside / "secret_labels.npz"
+    np.savez(secret, a0=np.arange(51).reshape(17, 3))
     victim.write_text(nbformat.writes(nbformat.read(SOLUTION, as_version=4)), encoding="utf-8")
     return {
         "reduce_patch.ipynb": _student_plus(reduce_patch),
@@ -157,6 +168,7 @@ for host in ("127.0.0.1", "1.1.1.1"):
         "cell_without_keys.ipynb": json.dumps(no_keys),
         "not_json.ipynb": "{ this is not JSON",
         "bob_hw01.ipynb": wrong,  # a hw03 notebook in the hw01 batch
+        "readback.ipynb": _student_plus(readback(str(secret))),
     }
 
 
@@ -177,6 +189,9 @@ def _sleepers() -> list[str]:
 
 @pytest.fixture(scope="module")
 def attacked(tmp_path_factory) -> dict:
+    jobs = tmp_path_factory.mktemp("jobs")  # TMPDIR of the batch: empty again afterwards
+    saved = os.environ.get("TMPDIR"), tempfile.tempdir
+    os.environ["TMPDIR"], tempfile.tempdir = str(jobs), None
     folder = tmp_path_factory.mktemp("submissions")
     outside = tmp_path_factory.mktemp("outside")
     server = socket.socket()
@@ -203,7 +218,14 @@ def attacked(tmp_path_factory) -> dict:
     before = _digests(folder)
     report = tmp_path_factory.mktemp("report") / "scores.json"
     args = ["grade", str(folder), "--timeout", "20", "--assignment", "hw01", "--jobs", "2"]
-    status = main([*args, "--json", str(report)])
+    try:
+        status = main([*args, "--json", str(report)])
+    finally:
+        if saved[0] is None:
+            os.environ.pop("TMPDIR")
+        else:
+            os.environ["TMPDIR"] = saved[0]
+        tempfile.tempdir = saved[1]
     finished = time.monotonic()
     data = json.loads(report.read_text())
     by_name = {Path(s["path"]).name: s for s in data["submissions"]}
@@ -219,6 +241,7 @@ def attacked(tmp_path_factory) -> dict:
         "outside": sorted(p.name for p in outside.iterdir()),
         "connections": connections,
         "sleepers": _sleepers(),
+        "left_in_tmpdir": sorted(p.name for p in jobs.iterdir()),
     }
 
 
@@ -331,6 +354,128 @@ def test_another_assignment_is_flagged_and_scores_zero(attacked):
     s = attacked["by_name"]["bob_hw01.ipynb"]
     assert s["assignment"] == "hw01" and s["score"] == 0 and s["max_score"] == 14
     assert any("answers hw03, not hw01" in f for f in s["flags"])
+
+
+def test_what_the_kernel_leaves_in_out_fails_only_its_own_question(attacked):
+    s = attacked["by_name"]["readback.ipynb"]
+    assert "error" not in s, s.get("error")  # the batch and this submission were graded
+    messages = _messages(s)
+    assert "q1.json is a FIFO (named pipe), not a regular file" in messages["q1"]
+    assert "q2.npz is a symbolic link, not a regular file" in messages["q2"]
+    assert "q3.json is a symbolic link, not a regular file" in messages["q3"]
+    assert "decodes to more than the cap" in messages["q4"]
+    assert "(17, 3)" not in json.dumps(s)  # the linked file's shape never reaches the report
+    assert _statuses(s)["q5"] == "not implemented"  # the others are read back as usual
+
+
+def test_job_folders_are_removed_however_deep_their_insides(attacked):
+    assert attacked["left_in_tmpdir"] == []
+
+
+@pytest.mark.parametrize("kind", sorted(ADVERSARIAL_CELLS))
+def test_text_from_a_submission_is_handled_in_linear_time(kind):
+    """Every function that reads a submission's text before or after the sandbox, on a cell
+    of 10^5 characters built to make a backtracking pattern spin (issue 25: 100 s and more)."""
+    from course_lib.homework.assignment import load_assignment
+    from course_lib.homework.notebook_file import code_cells, detect, first_line
+    from course_lib.homework.runner import _missing_message
+    from course_tools.grading.grader import forbidden_uses
+
+    cell = ADVERSARIAL_CELLS[kind]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
+    start = time.perf_counter()
+    cells = code_cells(nb)
+    detect(nb)
+    first_line(cell)
+    _missing_message("affine_backward is not defined", "affine_backward", [cell], [{"error": "x"}])
+    forbidden_uses(load_assignment("hw01"), [cell])
+    assert time.perf_counter() - start < 1.0, f"{kind}: {time.perf_counter() - start:.1f} s"
+    assert len(cells) in (0, 1)
+
+
+def _write_notebook(path: Path, nb) -> None:
+    path.write_text(nb if isinstance(nb, str) else nbformat.writes(nb), encoding="utf-8")
+
+
+def test_odd_entries_are_skipped_and_absurd_notebooks_fail_early(tmp_path, capsys):
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    (folder / "loop_hw01.ipynb").symlink_to(folder / "loop_hw01.ipynb")
+    os.mkfifo(folder / "fifo_hw01.ipynb")
+    (folder / "folder_hw01.ipynb").mkdir()
+    _write_notebook(folder / "broken_hw01.ipynb", "{ not JSON")
+    cell = {"cell_type": "code", "metadata": {}, "source": "x = 1", "outputs": []}
+    many = {"cells": [cell] * 100_000, "metadata": {}, "nbformat": 4, "nbformat_minor": 4}
+    _write_notebook(folder / "many_cells_hw01.ipynb", json.dumps(many))
+    report = tmp_path / "scores.json"
+    start = time.monotonic()
+    args = ["grade", str(folder), "--assignment", "hw01", "--jobs", "1", "--json", str(report)]
+    status = main(args)
+    assert time.monotonic() - start < 60  # no cell of the 100 000 ran
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "loop_hw01.ipynb: skipped, it is a symbolic link" in err
+    assert "fifo_hw01.ipynb: skipped, it is a FIFO (named pipe)" in err
+    assert "folder_hw01.ipynb: skipped, it is a folder" in err
+    by_name = {Path(s["path"]).name: s for s in json.loads(report.read_text())["submissions"]}
+    assert sorted(by_name) == ["broken_hw01.ipynb", "many_cells_hw01.ipynb"]
+    assert "100000 cells, more than the 2000" in by_name["many_cells_hw01.ipynb"]["error"]
+
+
+def test_a_missing_path_is_an_error_not_a_row_of_zeros(tmp_path, capsys):
+    report = tmp_path / "scores.json"
+    status = main(["grade", str(tmp_path / "alcie_hw01.ipynb"), "--json", str(report)])
+    assert status == 2
+    assert "no such file or folder" in capsys.readouterr().err
+    assert not report.exists()
+
+
+def test_ctrl_c_leaves_a_partial_gradebook_and_nothing_stale(tmp_path):
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    _write_notebook(folder / "a_broken_hw01.ipynb", "{ not JSON")
+    _write_notebook(folder / "b_slow_hw01.ipynb", _student_plus("import time\ntime.sleep(60)"))
+    report, grades = tmp_path / "scores.json", tmp_path / "grades.csv"
+    report.write_text('{"submissions": ["from an earlier run"]}')
+    grades.write_text("student,total\nstale,14\n")
+    command = [sys.executable, "-m", "course_tools", "grade", str(folder), "--assignment"]
+    command += ["hw01", "--jobs", "1", "--json", str(report), "--csv", str(grades)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        command, env=env, start_new_session=True, stdout=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and "could not grade" not in (
+        line := process.stdout.readline()
+    ):
+        assert line or process.poll() is None
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    process.communicate(timeout=60)
+    assert process.returncode == 130
+    data = json.loads(report.read_text())
+    assert data["partial"] is True and data["not_graded"] == [str(folder / "b_slow_hw01.ipynb")]
+    assert [Path(s["path"]).name for s in data["submissions"]] == ["a_broken_hw01.ipynb"]
+    assert not grades.exists()
+    assert (tmp_path / "grades.partial.csv").read_text().splitlines()[1].startswith("a_broken,")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "grades.partial.csv",
+        "scores.json",
+        "submissions",
+    ]
+
+
+def test_scoring_runs_in_a_child_with_its_own_limits(monkeypatch):
+    from course_lib.homework import isolated
+
+    monkeypatch.setattr(isolated, "PRELOAD", [])  # a quick start: nothing to import
+    monkeypatch.setattr(isolated, "_installed", lambda module: False)
+    assert isolated.call(allocate, (10,), timeout=30, memory=2**30) == str(10 * 2**20)
+    starved = isolated.call(allocate, (4096,), timeout=30, memory=2**30)
+    assert isinstance(starved, isolated.Failure) and starved.reason == "memory"
+    start = time.monotonic()
+    stuck = isolated.call(sleep, (30,), timeout=1, memory=2**30)
+    assert isinstance(stuck, isolated.Failure) and stuck.reason == "timeout"
+    assert time.monotonic() - start < 15
 
 
 def test_no_pickle_on_the_way_back():
