@@ -27,10 +27,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import multiprocessing
+import multiprocessing.util
 import os
 import signal
 import stat
 import sys
+import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from functools import partial
@@ -209,7 +211,7 @@ def grade(args: argparse.Namespace) -> int:
     record = BatchRecord(args.json, args.csv, args.review, args.assignment)
     results: dict[str, Submission] = {}
     try:
-        with _interrupted_by_sigterm():
+        with _interrupted_by_sigterm(), _batch_folder():
             if len(paths) == 1 or args.jobs == 1:
                 found = (grade_one(p) for p in paths)
             else:
@@ -250,6 +252,26 @@ def _print_result(r: Submission) -> None:
     else:
         notes = "".join(f"\n  cell error: {e}" for e in capped_cell_errors(r.cell_errors)[:5])
         print(format_table(r.path, r.questions) + notes + "\n", flush=True)
+
+
+@contextlib.contextmanager
+def _batch_folder():
+    """Inside, the temporary folder (``TMPDIR``, inherited by the workers) is a fresh private
+    folder of the batch, where each worker makes its job folders; it is removed at the end,
+    with whatever a stopped worker left in it."""
+    multiprocessing.util.get_temp_dir()  # this process's own stays where it is (and is removed)
+    folder = tempfile.mkdtemp(prefix="course-grader-batch-")
+    saved = os.environ.get("TMPDIR"), tempfile.tempdir
+    os.environ["TMPDIR"], tempfile.tempdir = folder, None
+    try:
+        yield
+    finally:
+        if saved[0] is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved[0]
+        tempfile.tempdir = saved[1]
+        safe_files.remove_tree(folder)
 
 
 @contextlib.contextmanager

@@ -3,16 +3,19 @@
 The student's self-grade (:mod:`course_lib.homework.selfgrade`, public cases) and the
 instructor's grader (``course_tools.grading``, hidden cases) both call :func:`run_submission`:
 
-1. it writes a job folder: the code cells, and each question's inputs as plain data (JSON +
+1. it writes a job folder with a random name in a private folder of the process
+   (:func:`private_root`): the code cells, and each question's inputs as plain data (JSON +
    ``.npz``, :mod:`course_lib.homework.plain`);
 2. it runs the driver :mod:`~course_lib.homework.driver` on the job, inside ``bwrap`` when
    the machine has it (:mod:`~course_lib.homework.sandbox`): a fresh kernel runs the cells in
    order with a time limit each, then, per question, re-imports the recorder
    :mod:`course_lib.homework.in_kernel` from disk, which calls the student's function on the
    inputs and writes back only raw observations as plain data;
-3. it reads those back without unpickling anything and compares and scores them here, in
-   this process (:func:`course_lib.homework.checking.score`), where the submission's code
-   never runs.
+3. it reads those back (regular files only, bounded) without unpickling anything and
+   compares and scores them outside the kernel, in a child process with its own time and
+   memory limits (:mod:`course_lib.homework.isolated`,
+   :func:`course_lib.homework.checking.score`), where the submission's code never runs; the
+   driver's report (how each cell went, the record of imports) comes on its own channel.
 
 Deleting or editing check cells, redefining ``check``, patching ``course_lib`` or NumPy
 inside the notebook, or returning an object with a booby-trapped ``__reduce__`` therefore
@@ -21,6 +24,7 @@ changes nothing.
 
 from __future__ import annotations
 
+import atexit
 import json
 import tempfile
 from dataclasses import asdict, dataclass, field, fields
@@ -57,12 +61,16 @@ class Limits:
 
 @dataclass
 class Run:
-    """What running a submission gave: one result per question, and how each cell went
+    """What running a submission gave: one result per question, how each cell went
     (``{"status": "ok" | "error" | "timeout" | "dead", "error": str}``, aligned with the code
-    cells that ran)."""
+    cells that ran), and the record of what the kernel imported."""
 
     questions: list[QuestionResult]
     cells: list[dict[str, str]] = field(default_factory=list)
+    #: the record of the kernel's audit hook (:mod:`course_lib.homework.audit`): the modules
+    #: it tried to import and the ``course_lib`` files it opened.
+    imports: list[str] = field(default_factory=list)
+    opened: list[str] = field(default_factory=list)
 
     def cell_errors(self, cells: list[str]) -> list[str]:
         """``"NameError: … at `first line of the cell`"`` for every cell that failed."""
@@ -98,12 +106,12 @@ def _missing_message(missing: str, function: str, cells: list[str], runs: list[d
     return f"{missing} in the notebook"
 
 
-def _read_result(job: Path) -> dict[str, Any]:
-    """The driver's ``result.json`` as plain JSON of the expected shape, or ``{}`` (also when
-    it is not a regular file, or too large)."""
+def _read_report(report: bytes) -> dict[str, Any]:
+    """The driver's report (its standard output) as plain JSON of the expected shape, or
+    ``{}`` when it is missing or malformed."""
     try:
-        data = json.loads(safe_files.read_bytes(job / "out" / "result.json", 5_000_000))
-    except (OSError, ValueError, RecursionError):
+        data = json.loads(report.decode("utf-8"))
+    except (ValueError, RecursionError):
         return {}
     cells = data.get("cells") if isinstance(data, dict) else None
     questions = data.get("questions") if isinstance(data, dict) else None
@@ -114,9 +122,15 @@ def _read_result(job: Path) -> dict[str, Any]:
         entry = entry if isinstance(entry, dict) else {}
         return {k: truncate(str(entry.get(k, "")), 2000) for k in ("status", "error")}
 
+    def names(key: str) -> list[str]:
+        found = data.get(key)
+        return [truncate(str(n), 300) for n in found[:20_000]] if isinstance(found, list) else []
+
     return {
         "cells": [run(c) for c in cells[:100_000]],
         "questions": {str(k)[:20]: run(v) for k, v in list(questions.items())[:1000]},
+        "imports": names("imports"),
+        "opened": names("opened"),
     }
 
 
@@ -186,24 +200,22 @@ def _score_question(question, job: Path, cases, result, ran, cells, limits) -> Q
 
 def _score_job(name: str, job: str, cases: dict, ran: dict, cells: list[str], keys: list[str]):
     """Read back and score questions ``keys`` of assignment ``name`` from ``job``: JSON text
-    ``{"cells": [...], "questions": [QuestionResult fields, ...]}``. Runs in a child process
-    (:func:`course_lib.homework.isolated.call`), so that no data can stop or starve the
-    grader."""
+    ``{"cells": [...], "imports": [...], "opened": [...], "questions": [QuestionResult
+    fields, ...]}``. Runs in a child process (:func:`course_lib.homework.isolated.call`), so
+    that no data can stop or starve the grader."""
     from course_lib.homework.assignment import load_assignment
 
     spec = load_assignment(name)
-    result = _read_result(Path(job))
+    result = _read_report(ran["report"])
     limits = Limits(submission_timeout=ran["submission_timeout"])
-    run = sandbox.JobRun(ran["returncode"], ran["timed_out"], "")
+    run = sandbox.JobRun(ran["returncode"], ran["timed_out"], b"", ran["memory_exhausted"])
     questions = [
         _score_question(q, Path(job), cases[q.key], result, run, cells, limits)
         for q in spec.questions
         if q.key in keys
     ]
-    return json.dumps(
-        {"cells": result.get("cells", []), "questions": [asdict(q) for q in questions]},
-        default=float,
-    )
+    record = {k: result.get(k, []) for k in ("cells", "imports", "opened")}
+    return json.dumps({**record, "questions": [asdict(q) for q in questions]}, default=float)
 
 
 _RESULT_FIELDS = {f.name: f.type for f in fields(QuestionResult)}
@@ -229,14 +241,16 @@ SCORING_SECONDS = 120.0
 SCORING_MEMORY = 3 * 2**30
 
 
-def _score(spec: Assignment, job: Path, cases, ran, cells, limits) -> tuple[list, list]:
-    """Every question's result and the cells' runs, scored in child processes: one for the
-    whole submission, else (when it fails) one per question, so that a question whose output
-    stops its child costs only that question."""
+def _score(spec: Assignment, job: Path, cases, ran, cells, limits) -> tuple[list, list, dict]:
+    """Every question's result, the cells' runs and the import record, scored in child
+    processes: one for the whole submission, else (when it fails) one per question, so that a
+    question whose output stops its child costs only that question."""
     details = {
         "returncode": ran.returncode,
         "timed_out": ran.timed_out,
         "submission_timeout": limits.submission_timeout,
+        "memory_exhausted": ran.memory_exhausted,
+        "report": ran.report,
     }
     keys = [q.key for q in spec.questions]
     seconds = max(SCORING_SECONDS, limits.timeout)
@@ -250,14 +264,15 @@ def _score(spec: Assignment, job: Path, cases, ran, cells, limits) -> tuple[list
             data = json.loads(answer)
             by_key = {q.key: q for q in spec.questions}
             found = [_result_from(e, by_key.get(e.get("name"))) for e in data["questions"]]
-            return found, list(data["cells"])
+            record = {k: [str(x) for x in data[k]] for k in ("imports", "opened")}
+            return found, list(data["cells"]), record
         except (ValueError, TypeError, KeyError, AttributeError):
             return isolated.Failure("died", "sent back a malformed answer")
 
     whole = attempt(keys)
     if not isinstance(whole, isolated.Failure):
         return whole
-    questions, cell_runs = [], []
+    questions, cell_runs, record = [], [], {}
     for question in spec.questions:
         alone = attempt([question.key])
         if isinstance(alone, isolated.Failure):
@@ -265,8 +280,21 @@ def _score(spec: Assignment, job: Path, cases, ran, cells, limits) -> tuple[list
             questions.append(failed(question, "error", message))
         else:
             questions.extend(alone[0])
-            cell_runs = cell_runs or alone[1]
-    return questions, cell_runs
+            cell_runs, record = cell_runs or alone[1], record or alone[2]
+    return questions, cell_runs, record
+
+
+_ROOTS: dict[str, Path] = {}
+
+
+def private_root() -> Path:
+    """This process's folder for job folders in the current temporary folder: made with a
+    random name (mode 0700), removed when the process exits; no sandbox ever sees it."""
+    where = tempfile.gettempdir()
+    if where not in _ROOTS or not _ROOTS[where].is_dir():
+        _ROOTS[where] = Path(tempfile.mkdtemp(prefix="course-grader-"))
+        atexit.register(safe_files.remove_tree, _ROOTS[where])
+    return _ROOTS[where]
 
 
 def run_submission(
@@ -289,7 +317,7 @@ def run_submission(
     Returns:
         a :class:`Run`: one result per question of ``spec``, in order, and the cells' runs.
     """
-    job = Path(tempfile.mkdtemp(prefix="homework-job-"))
+    job = Path(tempfile.mkdtemp(prefix="job-", dir=private_root()))
     try:
         _write_job(job, spec, cells, cases, limits.timeout)
         sandboxed = sandbox.available() if limits.sandboxed is None else limits.sandboxed
@@ -301,7 +329,7 @@ def run_submission(
             sandboxed=sandboxed,
             forbidden=forbidden,
         )
-        questions, cell_runs = _score(spec, job, cases, ran, cells, limits)
+        questions, cell_runs, record = _score(spec, job, cases, ran, cells, limits)
     finally:
         safe_files.remove_tree(job)
-    return Run(questions, cell_runs)
+    return Run(questions, cell_runs, record.get("imports", []), record.get("opened", []))

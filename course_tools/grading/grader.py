@@ -8,12 +8,13 @@ assignment it is: the ``--assignment`` the instructor names for a batch (a noteb
 answers another assignment is flagged and scores 0), else the ``grade_id`` of its answer
 cells, the ``course_lib.homework.hwNN`` module it imports, or the file name. It then runs the
 notebook through the same runner as the student's self-grade
-(:mod:`course_lib.homework.runner`: a fresh kernel in a bubblewrap sandbox, plain data back,
-scoring in this process), with each question's public cases plus hidden cases of the same
-kinds made from the instructor's secret seed (:mod:`course_tools.grading.instructor`), and
-with the instructor folder and the submissions' folders hidden. It adds what only the
+(:mod:`course_lib.homework.runner`: a fresh kernel in a bubblewrap sandbox that shows none
+of the instructor folder, the submissions or the repository, plain data back, scoring outside
+the kernel), with each question's public cases plus hidden cases of the same kinds made from
+the instructor's secret seed (:mod:`course_tools.grading.instructor`). It adds what only the
 instructor needs: flags (another assignment, forbidden modules, reaching into the self-check),
-the written answers for manual review, and the cell errors.
+the written answers for manual review, and the cell errors. Forbidden modules are flagged from
+the record of imports the kernel's audit hook kept, checked here, never from the source.
 
 What the sandbox does and does not protect against is in :mod:`course_lib.homework.sandbox`;
 without bwrap (``--unsandboxed``) a submission runs with the grader's permissions.
@@ -152,13 +153,14 @@ def grade_submission(
         result.flags.append(f"the file name says {named}; graded as {spec.name}")
     result.answers = written_answers(nb, spec)
     cells = code_cells(nb)
-    result.flags.extend(forbidden_uses(spec, cells))
     folder = instructor.resolve(setup.instructor_dir)
     secrets = instructor.load(folder)
     cases = {q.key: instructor.grading_cases(spec, q, secrets) for q in spec.questions}
     hide = (Path(path).resolve().parent, folder, *map(Path, setup.hide))
     limits = Limits(timeout, setup.submission_timeout, setup.memory, setup.sandboxed, hide)
     run = run_submission(spec, cells, cases, limits, forbidden_modules(spec.name))
+    result.flags.extend(forbidden_imports(spec, run.imports, run.opened))
+    result.flags.extend(internals_used(cells))
     result.questions = run.questions
     for question in result.questions if result.flags else []:
         question.message += " [flagged: " + "; ".join(result.flags) + "]"
@@ -227,29 +229,28 @@ def _literal_end(text: str, i: int, quote: str) -> int:
         j = k + 1
 
 
-def _imports_from(lines: list[str], parent: str, leaf: str) -> bool:
-    """True when one of ``lines`` reads ``from PARENT import ... LEAF ...``."""
-    for line in lines:
-        words = line.split(None, 3)
-        statement = len(words) == 4 and words[:3] == ["from", parent, "import"]
-        if statement and leaf in re.split(r"[\s,()]+", words[3]):
-            return True
-    return False
-
-
-def forbidden_uses(spec: Assignment, cells: list[str]) -> list[str]:
-    """Flags for code that uses a forbidden module or the self-check's internals.
-
-    Comments and string literals do not count (see :func:`without_comments_and_strings`).
-    """
-    code = "\n".join(without_comments_and_strings(cell) for cell in cells)
+def forbidden_imports(spec: Assignment, imports: list[str], opened: list[str]) -> list[str]:
+    """Flags for the forbidden modules the kernel tried to import, or whose files it tried to
+    open (a cached ``.pyc`` say), from the record of its audit hook
+    (:mod:`course_lib.homework.audit`): found outside the kernel, whatever the source looks
+    like. The modules themselves are missing in the sandbox, so every such try failed."""
     flags = []
-    import_lines = [line for line in code.splitlines() if "import" in line]
     for name in forbidden_modules(spec.name):
-        parent, _, leaf = name.rpartition(".")
-        used = re.search(rf"\b{re.escape(name)}\b", code) is not None
-        if used or (parent and _imports_from(import_lines, parent, leaf)):
-            flags.append(f"uses {name}, which {spec.name} forbids (hidden while grading)")
-    if _SELF_CHECK_INTERNALS.search(code):
-        flags.append("reaches into the self-check's internals (references or cases)")
+        leaf = name.rpartition(".")[2]
+        tried = any(m == name or m.startswith(name + ".") for m in imports)
+        if name.startswith("course_lib."):
+            tried = tried or any(
+                "course_lib" in p and Path(p).name.split(".")[0] == leaf for p in opened
+            )
+        if tried:
+            flags.append(f"imports {name}, which {spec.name} forbids (missing while grading)")
     return flags
+
+
+def internals_used(cells: list[str]) -> list[str]:
+    """A flag for code that reaches into the self-check's machinery (references, cases),
+    searched in the code without its comments and strings."""
+    code = "\n".join(without_comments_and_strings(cell) for cell in cells)
+    if _SELF_CHECK_INTERNALS.search(code):
+        return ["reaches into the self-check's internals (references or cases)"]
+    return []

@@ -135,7 +135,7 @@ SHM = _fill_shm()
 
 _holders = [subprocess.Popen([sys.executable, "-c",
     "b = bytearray(900 * 2**20)\\nfor i in range(0, len(b), 4096): b[i] = 1\\n"
-    "print('held', flush=True)\\nimport time; time.sleep(4)"], stdout=subprocess.PIPE, text=True)
+    "print('held', flush=True)\\nimport time; time.sleep(1.5)"], stdout=subprocess.PIPE, text=True)
     for _ in range(3)]
 HELD = sum("held" in p.communicate()[0] for p in _holders)
 
@@ -161,13 +161,13 @@ def two_layer_loss(params, X, y, reg):
 """
 
 
-def thief(jobs: str) -> str:
+def thief(jobs: str, seconds: float = 8) -> str:
     """Issue 26: a blank notebook that looks for a classmate's live job under ``jobs`` (the
-    grader's TMPDIR) for 20 s and runs that job's cells (the solution, if it is one)."""
+    grader's TMPDIR) for ``seconds`` and runs that job's cells (the solution, if it is one)."""
     return f"""
 import json, os, time
 _wanted = "def " + "affine" + "_backward"
-_deadline = time.time() + 20
+_deadline = time.time() + {seconds}
 STOLEN = 0
 while time.time() < _deadline and not STOLEN:
     for _folder, _, _files in os.walk({jobs!r}):
@@ -195,12 +195,15 @@ import pathlib
 try:
     exec(pathlib.Path({solution!r}).read_text())
 except OSError as exc:
+    MISSED = type(exc).__name__
     def affine_backward(dout, x, W):
-        raise ValueError(f"no clone: {{type(exc).__name__}}")
+        raise ValueError(f"no clone: {{MISSED}}")
 """
 
 
-FORBIDDEN = """
+#: Issue 26: tries to import forbidden modules by spellings a search of the source misses,
+#: and to load a forbidden module's cached bytecode; ``report_tries`` raises what happened.
+FORBIDDEN_PROBE = """
 import glob, importlib, importlib.machinery, os
 import course_lib
 TRIES = []
@@ -226,15 +229,23 @@ for _path in _cached:
     except (ImportError, OSError, EOFError) as exc:
         TRIES.append(f"bytecode: {type(exc).__name__}")
 
+def report_tries(*args):
+    raise ValueError(f"tries: {TRIES}")
+"""
+
+#: The probe, then q1 answered with the forbidden module's bytecode when it loaded.
+FORBIDDEN = (
+    FORBIDDEN_PROBE
+    + """
 def affine_backward(dout, x, W):
     if lay is None:
-        raise ValueError(f"tries: {TRIES}")
+        report_tries()
     linear = lay.Linear(W.shape[0], W.shape[1])
     linear.params["W"][...] = W
     linear.forward(x)
     dx = linear.backward(dout)
     return dx, linear.grads["W"], linear.grads["b"]
 
-def relu_backward(dout, x):
-    raise ValueError(f"tries: {TRIES}")
+relu_backward = report_tries
 """
+)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing.util
 import os
 import signal
 import socket
@@ -27,9 +28,18 @@ import nbformat
 import numpy as np
 import pytest
 
-from course_lib.homework import sandbox
+from course_lib.homework import limits, safe_files, sandbox
 from course_tools.homework_cli import main
-from tests.instructor.attack_notebooks import ADVERSARIAL_CELLS, allocate, readback, sleep
+from tests.instructor.attack_notebooks import (
+    ADVERSARIAL_CELLS,
+    FORBIDDEN_PROBE,
+    allocate,
+    clone,
+    escape,
+    readback,
+    sleep,
+    thief,
+)
 from tests.notebook_files import ROOT
 
 SOLUTION = ROOT / "homework" / "solutions" / "hw01_backprop.ipynb"
@@ -45,7 +55,12 @@ def _student_plus(*sources: str) -> nbformat.NotebookNode:
     return nb
 
 
-def _attacks(folder: Path, outside: Path, port: int) -> dict[str, nbformat.NotebookNode | str]:
+TOKEN = "grader-secret-token-7f3a"
+
+
+def _attacks(
+    folder: Path, outside: Path, port: int, visible: Path
+) -> dict[str, nbformat.NotebookNode | str]:
     victim = folder / "victim_solution.ipynb"
     reduce_patch = f"""
 class Payload:
@@ -169,6 +184,18 @@ for host in ("127.0.0.1", "1.1.1.1"):
         "not_json.ipynb": "{ this is not JSON",
         "bob_hw01.ipynb": wrong,  # a hw03 notebook in the hw01 batch
         "readback.ipynb": _student_plus(readback(str(secret))),
+        "escape.ipynb": _student_plus(
+            escape(
+                TOKEN,
+                [str(folder), str(ROOT / "instructor"), "victim_solution"],
+                str(visible / "sock"),
+            )
+            + FORBIDDEN_PROBE
+            + "sin = power = report_tries\n"
+        ),
+        "victim_thief.ipynb": _student_plus(
+            clone(str(visible / "clone" / "hw01_backprop.py")) + thief(str(visible / "jobs"))
+        ),
     }
 
 
@@ -187,11 +214,39 @@ def _sleepers() -> list[str]:
     return found
 
 
+def _unix_server(path: Path, connections: list[bytes], done: threading.Event) -> socket.socket:
+    """A unix socket server at ``path`` (a host folder) recording what it receives."""
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    server.listen()
+    server.settimeout(0.5)
+
+    def serve() -> None:
+        while not done.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            connections.append(conn.recv(100))
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server
+
+
 @pytest.fixture(scope="module")
 def attacked(tmp_path_factory) -> dict:
-    jobs = tmp_path_factory.mktemp("jobs")  # TMPDIR of the batch: empty again afterwards
+    # A host folder outside /tmp, as /var/tmp is: the batch's TMPDIR (its jobs), a unix socket
+    # server and another clone of the solutions. The sandbox must show none of it.
+    visible = Path(tempfile.mkdtemp(prefix="grader-attack-", dir="/var/tmp"))
+    jobs = visible / "jobs"
+    jobs.mkdir()
+    (visible / "clone").mkdir()
+    (visible / "clone" / "hw01_backprop.py").write_text(SOLUTION.with_suffix(".py").read_text())
+    multiprocessing.util.get_temp_dir()  # this process's own stays in the usual place
     saved = os.environ.get("TMPDIR"), tempfile.tempdir
     os.environ["TMPDIR"], tempfile.tempdir = str(jobs), None
+    os.environ["COURSE_GRADER_TEST_TOKEN"] = TOKEN  # in the grader's environment only
     folder = tmp_path_factory.mktemp("submissions")
     outside = tmp_path_factory.mktemp("outside")
     server = socket.socket()
@@ -212,20 +267,23 @@ def attacked(tmp_path_factory) -> dict:
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    for name, nb in _attacks(folder, outside, server.getsockname()[1]).items():
+    unix_connections: list[bytes] = []
+    unix_server = _unix_server(visible / "sock", unix_connections, done)
+    for name, nb in _attacks(folder, outside, server.getsockname()[1], visible).items():
         text = nb if isinstance(nb, str) else nbformat.writes(nb)
         (folder / name).write_text(text, encoding="utf-8")
     before = _digests(folder)
     report = tmp_path_factory.mktemp("report") / "scores.json"
     args = ["grade", str(folder), "--timeout", "20", "--assignment", "hw01", "--jobs", "2"]
     try:
-        status = main([*args, "--json", str(report)])
+        status = main([*args, "--memory", "2048", "--json", str(report)])
     finally:
         if saved[0] is None:
             os.environ.pop("TMPDIR")
         else:
             os.environ["TMPDIR"] = saved[0]
         tempfile.tempdir = saved[1]
+        os.environ.pop("COURSE_GRADER_TEST_TOKEN")
     finished = time.monotonic()
     data = json.loads(report.read_text())
     by_name = {Path(s["path"]).name: s for s in data["submissions"]}
@@ -233,6 +291,9 @@ def attacked(tmp_path_factory) -> dict:
     done.set()
     thread.join()
     server.close()
+    unix_server.close()
+    left_in_jobs = sorted(p.name for p in jobs.iterdir())
+    safe_files.remove_tree(visible)
     return {
         "status": status,
         "by_name": by_name,
@@ -241,7 +302,8 @@ def attacked(tmp_path_factory) -> dict:
         "outside": sorted(p.name for p in outside.iterdir()),
         "connections": connections,
         "sleepers": _sleepers(),
-        "left_in_tmpdir": sorted(p.name for p in jobs.iterdir()),
+        "left_in_tmpdir": left_in_jobs,
+        "unix_connections": unix_connections,
     }
 
 
@@ -376,10 +438,9 @@ def test_job_folders_are_removed_however_deep_their_insides(attacked):
 def test_text_from_a_submission_is_handled_in_linear_time(kind):
     """Every function that reads a submission's text before or after the sandbox, on a cell
     of 10^5 characters built to make a backtracking pattern spin (issue 25: 100 s and more)."""
-    from course_lib.homework.assignment import load_assignment
     from course_lib.homework.notebook_file import code_cells, detect, first_line
     from course_lib.homework.runner import _missing_message
-    from course_tools.grading.grader import forbidden_uses
+    from course_tools.grading.grader import internals_used
 
     cell = ADVERSARIAL_CELLS[kind]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
@@ -388,7 +449,7 @@ def test_text_from_a_submission_is_handled_in_linear_time(kind):
     detect(nb)
     first_line(cell)
     _missing_message("affine_backward is not defined", "affine_backward", [cell], [{"error": "x"}])
-    forbidden_uses(load_assignment("hw01"), [cell])
+    internals_used([cell])
     assert time.perf_counter() - start < 1.0, f"{kind}: {time.perf_counter() - start:.1f} s"
     assert len(cells) in (0, 1)
 
@@ -558,3 +619,170 @@ def test_patching_numpy_in_the_kernel_does_not_pass_a_loader_that_never_shuffles
     by_key = {q.name: q for q in s.questions}
     assert by_key["q1"].status == "passed"
     assert by_key["q2"].status == "failed" and "a new order each epoch" in by_key["q2"].message
+
+
+def _report(s: dict, key: str) -> str:
+    """What the attack's function for question ``key`` raised, as the feedback shows it."""
+    return _messages(s)[key]
+
+
+def test_nothing_of_the_grader_is_visible_inside(attacked):
+    """/proc/1/environ, cmdline and mountinfo name no token of the grader's environment, no
+    submission, no instructor folder (bwrap's own PID 1 used to keep the grader's env)."""
+    assert "leaks: []" in _report(attacked["by_name"]["escape.ipynb"], "q1")
+
+
+def test_dev_shm_is_a_small_tmpfs(attacked):
+    message = _report(attacked["by_name"]["escape.ipynb"], "q2")
+    written = int(message.split("shm: wrote ")[1].split(" MB")[0])
+    assert written <= sandbox.SHM_BYTES // 2**20 < 200
+
+
+def test_memory_is_capped_for_the_whole_sandbox_where_a_cgroup_can_be_made(attacked):
+    message = _report(attacked["by_name"]["escape.ipynb"], "q3")
+    held = int(message.split("memory: ")[1].split(" of 3")[0])
+    group = limits.create_group(2**30)
+    if group is None:  # the fallback: per process caps only (tested below)
+        pytest.skip("no cgroup controller can be used by this account")
+    group.remove()
+    assert held < 3  # 3 x 900 MB > --memory 2048 for the sandbox as a whole
+
+
+def test_no_host_unix_socket_is_reachable(attacked):
+    assert "socket: FileNotFoundError" in _report(attacked["by_name"]["escape.ipynb"], "q4")
+    assert attacked["unix_connections"] == []
+
+
+def test_forbidden_modules_are_missing_and_flagged_from_the_import_record(attacked):
+    s = attacked["by_name"]["escape.ipynb"]
+    tries = _report(s, "q5")
+    assert "torch: ModuleNotFoundError" in tries and "layers: ModuleNotFoundError" in tries
+    assert "bytecode loaded" not in tries
+    assert any("imports torch, which hw01 forbids" in f for f in s["flags"]), s["flags"]
+    assert any("imports course_lib.layers, which hw01 forbids" in f for f in s["flags"])
+
+
+def test_a_classmates_live_job_and_another_clone_are_out_of_reach(attacked):
+    s = attacked["by_name"]["victim_thief.ipynb"]
+    assert s["score"] == 0
+    assert "no clone: FileNotFoundError" in _report(s, "q1")
+
+
+def _holders(memory: int) -> str:
+    """:data:`HOLDERS` asking for 64 MB more than one process may hold under ``memory``."""
+    return HOLDERS.replace("BIG", str(sandbox.address_space(memory) // 2**20 + 64))
+
+
+def _sandboxed(program: str, memory: int, whole_sandbox_limits: bool = True) -> str:
+    """Run ``python -c program`` in the sandbox (no driver) and return what it printed."""
+    root = Path(tempfile.mkdtemp(prefix="sandbox-test-"))
+    try:
+        job = root / "job"
+        for sub in ("out", "work"):
+            (job / sub).mkdir(parents=True)
+        ran = sandbox.run_job(
+            job,
+            timeout=60,
+            hide=[],
+            memory=memory,
+            whole_sandbox_limits=whole_sandbox_limits,
+            program=[sys.executable, "-c", program],
+        )
+        return ran.report.decode()
+    finally:
+        safe_files.remove_tree(root)
+
+
+#: Three processes holding 300 MB each, then one process asking for BIG MB (more than its
+#: address space may hold), then processes started until the count limit refuses one.
+HOLDERS = """
+import os, subprocess, sys
+hold = "b = bytearray(300 * 2**20)\\nfor i in range(0, len(b), 4096): b[i] = 1\\nprint('held')\\n"
+hold += "import time; time.sleep(1)"
+procs = [subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE) for _ in range(3)]
+held = sum(b"held" in p.communicate()[0] for p in procs)
+try:
+    big = bytearray(BIG * 2**20)
+    alone = "allocated"
+except MemoryError:
+    alone = "MemoryError"
+started = 0
+try:
+    for _ in range(100):
+        if os.fork() == 0:
+            import time; time.sleep(2); os._exit(0)
+        started += 1
+except OSError:
+    pass
+print(f"held {held}; alone {alone}; started {started}")
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="bwrap is Linux-only")
+def test_whole_sandbox_limits_through_a_cgroup(monkeypatch):
+    monkeypatch.setattr(limits, "PROCESSES", 40)
+    group = limits.create_group(2**30)
+    if group is None:
+        pytest.skip("no cgroup controller can be used by this account (the fallback is tested)")
+    group.remove()
+    out = _sandboxed(_holders(512 * 2**20), memory=512 * 2**20)
+    held, alone, started = (part.split()[-1] for part in out.split("; "))
+    assert int(held) < 3 and alone == "MemoryError" and int(started) < 40, out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="bwrap is Linux-only")
+def test_fallback_limits_without_a_cgroup_cap_each_process():
+    out = _sandboxed(_holders(512 * 2**20), memory=512 * 2**20, whole_sandbox_limits=False)
+    held, alone, _ = (part.split()[-1] for part in out.split("; "))
+    assert alone == "MemoryError", out  # RLIMIT_AS per process
+    assert int(held) == 3, out  # documented: several processes may each use the cap
+
+
+UNPRIVILEGED = """
+import importlib.util, json, sys, types
+from pathlib import Path
+root = Path(sys.argv[1])
+for name in ("course_lib", "course_lib.homework"):  # the two modules need nothing else
+    module = types.ModuleType(name)
+    module.__path__ = [str(root / name.replace(".", "/"))]
+    sys.modules[name] = module
+from course_lib.homework import limits, sandbox
+limits.PROCESSES = 40
+job = Path(sys.argv[2])
+ran = sandbox.run_job(job, timeout=60, hide=[], memory=256 * 2**20,
+                      program=[sys.executable, "-c", sys.argv[3]])
+group = limits.create_group(2**30)
+print(json.dumps({"group": group is not None, "report": ran.report.decode()}))
+"""
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux")
+    or os.getuid() != 0
+    or not Path("/usr/bin/setpriv").exists(),
+    reason="needs root to switch to an unprivileged account",
+)
+def test_an_unprivileged_account_gets_the_fallback_with_a_process_count():
+    """As nobody (the system's Python, which has no NumPy: sandbox and limits need none)."""
+    python = Path("/usr/bin/python3")
+    if not python.exists():
+        pytest.skip("no system python3 for the unprivileged account")
+    tmp_path = Path(tempfile.mkdtemp(prefix="grader-unprivileged-", dir="/var/tmp"))
+    job = tmp_path / "job"
+    for sub in ("out", "work"):
+        (job / sub).mkdir(parents=True)
+    for path in (tmp_path, job, job / "out", job / "work"):
+        os.chown(path, 65534, 65534)
+    tmp_path.chmod(0o755)
+    command = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    big = str(256 + 64)  # the system's Python has no torch: the address space is the cap
+    command += [str(python), "-c", UNPRIVILEGED, str(ROOT), str(job), HOLDERS.replace("BIG", big)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    finally:
+        safe_files.remove_tree(tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert result["group"] is False  # no cgroup for nobody here: the fallback
+    _, alone, started = (part.split()[-1] for part in result["report"].split("; "))
+    assert alone == "MemoryError" and int(started) < 40, result
