@@ -339,7 +339,10 @@ def main(argv: list[str] | None = None) -> int:
         help=f"wall-clock seconds for a whole submission (default {SUBMISSION_TIMEOUT:g})",
     )
     g.add_argument(
-        "--memory", type=float, default=4096, help="MB of memory per process (default 4096)"
+        "--memory",
+        type=float,
+        default=sandbox.DEFAULT_MEMORY / 2**20,
+        help="MB of memory for each submission's sandbox (default 4096)",
     )
     g.add_argument(
         "--instructor",

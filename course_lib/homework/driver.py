@@ -16,12 +16,12 @@ Job folder layout::
     JOB/out/            written here: KEY.json|npz by the in-kernel recorder
     JOB/work/           the kernel's empty working folder (and HOME)
 
-Its report goes to its standard output (a file outside the sandbox), as one JSON object:
-``{"cells": [{"status", "error"}], "questions": {KEY: {"status", "error"}}, "imports":
-[name, ...], "opened": [path, ...]}``; the last two are the record of
-:mod:`course_lib.homework.audit`, installed in every kernel before the submission's first
-cell. The kernel gets ``/dev/null`` for its output and cannot reach the driver's (the driver
-makes itself non-dumpable, so ``/proc/PID/fd`` of the driver is closed to the kernel).
+Its report goes to its standard output (a file outside the sandbox), one JSON line per event
+(:class:`Report`): each cell's and each question's run, and the record of
+:mod:`course_lib.homework.audit` (installed in every kernel before the submission's first
+cell) as it grows. The kernel gets ``/dev/null`` for its output and cannot reach the
+driver's (the driver makes itself non-dumpable, so its ``/proc/PID/fd`` is closed to the
+kernel).
 
 A cell that raises, has a syntax error or runs past the time limit is recorded and skipped
 over; a kernel that ignores the interrupt or dies is restarted (with a new record) and the
@@ -131,7 +131,9 @@ class Kernel:
             if not self.km.is_alive():
                 return CellRun("dead", "the kernel died")
             self.km.interrupt_kernel()
-            return CellRun("timeout", f"ran longer than the {timeout:g} s limit")
+            return CellRun(
+                "timeout", f"ran longer than the {timeout:g} s limit per cell (--timeout)"
+            )
         if not self.km.is_alive():
             return CellRun("dead", "the kernel died")
         if reply["content"]["status"] != "ok":
@@ -150,6 +152,7 @@ class Record:
 
     def __init__(self) -> None:
         self.entries: set[tuple[str, str]] = set()
+        self.sent: set[tuple[str, str]] = set()
         self.lock = threading.Lock()
 
     def attach(self, kernel: Kernel) -> None:
@@ -174,9 +177,11 @@ class Record:
                         if len(self.entries) < 20_000:
                             self.entries.add((str(kind), str(name)[:300]))
 
-    def as_dict(self) -> dict[str, list[str]]:
+    def news(self) -> dict[str, list[str]]:
+        """The entries recorded since the last call, as ``{"imports": [...], "opened": [...]}``."""
         with self.lock:
-            entries = sorted(self.entries)
+            entries = sorted(self.entries - self.sent)
+            self.sent |= self.entries
         return {
             "imports": [name for kind, name in entries if kind == "import"],
             "opened": [name for kind, name in entries if kind == "open"],
@@ -203,31 +208,46 @@ def recover(kernel: Kernel, run: CellRun, cells: list[str], runs: list[CellRun],
             kernel.run(code, t)
 
 
+class Report:
+    """The driver's report, one JSON line per event, flushed at once, so that a run killed at
+    the submission's time limit still says how each cell went: ``{"cell": {"status",
+    "error"}}``, ``{"question": [KEY, {"status", "error"}]}``, and ``{"imports": [...],
+    "opened": [...]}`` with what the record gained since the line before."""
+
+    def __init__(self, stream: Any, record: Record) -> None:
+        self.stream, self.record = stream, record
+
+    def write(self, event: dict[str, Any]) -> None:
+        news = self.record.news()
+        lines = [event] + ([news] if news["imports"] or news["opened"] else [])
+        self.stream.write("".join(json.dumps(line) + "\n" for line in lines))
+        self.stream.flush()
+
+
 def main(job: str) -> int:
     _not_dumpable()
-    report = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    stream = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # nothing else may write to the report
     spec = json.loads(Path(job, "job.json").read_text(encoding="utf-8"))
     cells, timeout = spec["cells"], float(spec["timeout"])
-    result: dict[str, Any] = {"cells": [], "questions": {}}
     record = Record()
+    report = Report(stream, record)
     kernel = Kernel(str(Path(job, "work")), record)
     try:
         runs: list[CellRun] = []
         for code in cells:
             run = kernel.run(code, timeout)
+            report.write({"cell": asdict(run)})  # before a recovery that may take a while
             recover(kernel, run, cells, runs, timeout)
             runs.append(run)
-        result["cells"] = [asdict(r) for r in runs]
         for key in spec["questions"]:
             run = kernel.run(fresh_import_line(spec["assignment"], key, job), timeout)
+            report.write({"question": [key, asdict(run)]})
             recover(kernel, run, cells, runs, timeout)
-            result["questions"][key] = asdict(run)
     finally:
         kernel.shutdown()
-        result.update(record.as_dict())
-        report.write(json.dumps(result))
-        report.close()
+        report.write({"end": True})
+        stream.close()
     return 0
 
 

@@ -107,31 +107,35 @@ def _missing_message(missing: str, function: str, cells: list[str], runs: list[d
 
 
 def _read_report(report: bytes) -> dict[str, Any]:
-    """The driver's report (its standard output) as plain JSON of the expected shape, or
-    ``{}`` when it is missing or malformed."""
-    try:
-        data = json.loads(report.decode("utf-8"))
-    except (ValueError, RecursionError):
-        return {}
-    cells = data.get("cells") if isinstance(data, dict) else None
-    questions = data.get("questions") if isinstance(data, dict) else None
-    if not isinstance(cells, list) or not isinstance(questions, dict):
-        return {}
+    """The driver's report (its standard output: JSON lines, see
+    :class:`course_lib.homework.driver.Report`) as ``{"cells": [...], "questions": {...},
+    "imports": [...], "opened": [...]}``, or ``{}`` when it holds nothing usable; a line cut
+    short (the run was killed) and lines of the wrong shape are skipped."""
+    found: dict[str, Any] = {"cells": [], "questions": {}, "imports": [], "opened": []}
 
     def run(entry: Any) -> dict[str, str]:
         entry = entry if isinstance(entry, dict) else {}
         return {k: truncate(str(entry.get(k, "")), 2000) for k in ("status", "error")}
 
-    def names(key: str) -> list[str]:
-        found = data.get(key)
-        return [truncate(str(n), 300) for n in found[:20_000]] if isinstance(found, list) else []
-
-    return {
-        "cells": [run(c) for c in cells[:100_000]],
-        "questions": {str(k)[:20]: run(v) for k, v in list(questions.items())[:1000]},
-        "imports": names("imports"),
-        "opened": names("opened"),
-    }
+    usable = False
+    for line in report.decode("utf-8", "replace").splitlines():
+        try:
+            event = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        if not isinstance(event, dict):
+            continue
+        usable = True
+        if "cell" in event and len(found["cells"]) < 100_000:
+            found["cells"].append(run(event["cell"]))
+        question = event.get("question")
+        if isinstance(question, list) and len(question) == 2 and len(found["questions"]) < 1000:
+            found["questions"][str(question[0])[:20]] = run(question[1])
+        for key in ("imports", "opened"):
+            names = event.get(key)
+            if isinstance(names, list) and len(found[key]) < 20_000:
+                found[key] += [truncate(str(n), 300) for n in names[:20_000]]
+    return found if usable else {}
 
 
 def _outcomes(data: Any, count: int) -> list[Outcome] | str:
@@ -163,24 +167,70 @@ def _write_job(job: Path, spec: Assignment, cells: list[str], cases, timeout: fl
     (job / "job.json").write_text(json.dumps(job_spec), encoding="utf-8")
 
 
+def memory_note(ran, limits) -> str:
+    """`` (the sandbox reached its memory limit: --memory N MB)`` when it did, else ``""``."""
+    if not ran.memory_exhausted:
+        return ""
+    return f" (the sandbox reached its memory limit: --memory {limits.memory / 2**20:g} MB)"
+
+
+def _no_output(question, status: dict[str, str], result, ran, limits) -> QuestionResult:
+    """Why a question has no output, said as what happened to the run (never a hint about
+    the student's work: these are failures of the run, not of the answer)."""
+    if ran.timed_out:
+        limit = f"{limits.submission_timeout:g} s"
+        message = f"the submission ran past the {limit} limit for the whole submission"
+        return failed(question, "timeout", message + " (--submission-timeout)")
+    if status["status"] == "timeout":
+        return failed(question, "timeout", f"the check {status['error']}")
+    if status["status"] == "dead":
+        return failed(
+            question, "error", "the kernel died during the check" + memory_note(ran, limits)
+        )
+    if status["status"] == "error":
+        return failed(question, "error", f"the check could not run: {status['error']}")
+    if not result:
+        stderr = f": {ran.stderr}" if ran.stderr else ""
+        why = (
+            memory_note(ran, limits) or f" (the driver ended with status {ran.returncode}{stderr})"
+        )
+        return failed(question, "error", "the grading run ended before any check" + why)
+    why = memory_note(ran, limits) or " (the kernel stopped before it)"
+    return failed(question, "error", "the check did not run" + why)
+
+
+#: Words of an exception that says the machine ran short, not that the answer is wrong.
+_OUT_OF_MEMORY = (
+    "MemoryError",
+    "could not create a primitive",
+    "can't allocate memory",
+    "Cannot allocate memory",
+    "std::bad_alloc",
+    "out of memory",
+)
+
+
+def _environment_failure(question, outcomes: list[Outcome], limits) -> QuestionResult | None:
+    """A result saying the check ran out of memory, when a case raised for that reason."""
+    for outcome in outcomes:
+        text = str(outcome.value) if outcome.kind == "raised" else ""
+        if any(words in text for words in _OUT_OF_MEMORY):
+            message = (
+                f"the check ran out of memory ({truncate(text, 200)}) under the memory limit "
+                f"--memory {limits.memory / 2**20:g} MB: a limit of the grading machine, "
+                "not a mistake in the answer; grade it again with a larger --memory"
+            )
+            return failed(question, "error", message)
+    return None
+
+
 def _score_question(question, job: Path, cases, result, ran, cells, limits) -> QuestionResult:
     """The result of one question from what the kernel wrote back (or why there is none)."""
     status = result.get("questions", {}).get(question.key, {"status": "", "error": ""})
     try:
         data = plain.load(job / "out" / question.key)
     except FileNotFoundError:
-        if ran.timed_out:
-            limit = f"{limits.submission_timeout:g} s"
-            message = f"the submission ran past the {limit} limit for the whole submission"
-            return failed(question, "timeout", message)
-        if status["status"] == "timeout":
-            return failed(question, "timeout", f"the check {status['error']}")
-        if not result:
-            message = "the grading run ended early (the kernel was killed or ran out of memory)"
-            return failed(question, "error", message)
-        return failed(
-            question, "error", f"the check could not run: {status['error'] or 'no output'}"
-        )
+        return _no_output(question, status, result, ran, limits)
     except (OSError, ValueError, RecursionError, MemoryError) as exc:
         message = f"the check's output could not be read back: {truncate(str(exc), 300)}"
         return failed(question, "error", message)
@@ -191,6 +241,9 @@ def _score_question(question, job: Path, cases, result, ran, cells, limits) -> Q
     outcomes = _outcomes(data, len(cases))
     if isinstance(outcomes, str):
         return failed(question, "error", outcomes)
+    environment = _environment_failure(question, outcomes, limits)
+    if environment is not None:
+        return environment
     try:
         return score(question, cases, outcomes)
     except Exception as exc:  # a reference or judge choking on odd data: that case fails
@@ -207,8 +260,10 @@ def _score_job(name: str, job: str, cases: dict, ran: dict, cells: list[str], ke
 
     spec = load_assignment(name)
     result = _read_report(ran["report"])
-    limits = Limits(submission_timeout=ran["submission_timeout"])
-    run = sandbox.JobRun(ran["returncode"], ran["timed_out"], b"", ran["memory_exhausted"])
+    limits = Limits(submission_timeout=ran["submission_timeout"], memory=ran["memory"])
+    run = sandbox.JobRun(
+        ran["returncode"], ran["timed_out"], b"", ran["memory_exhausted"], ran["stderr"]
+    )
     questions = [
         _score_question(q, Path(job), cases[q.key], result, run, cells, limits)
         for q in spec.questions
@@ -250,7 +305,9 @@ def _score(spec: Assignment, job: Path, cases, ran, cells, limits) -> tuple[list
         "timed_out": ran.timed_out,
         "submission_timeout": limits.submission_timeout,
         "memory_exhausted": ran.memory_exhausted,
+        "memory": limits.memory,
         "report": ran.report,
+        "stderr": truncate(ran.stderr, 300),
     }
     keys = [q.key for q in spec.questions]
     seconds = max(SCORING_SECONDS, limits.timeout)
@@ -271,7 +328,7 @@ def _score(spec: Assignment, job: Path, cases, ran, cells, limits) -> tuple[list
 
     whole = attempt(keys)
     if not isinstance(whole, isolated.Failure):
-        return whole
+        return whole[0], _explained(whole[1], ran, limits), whole[2]
     questions, cell_runs, record = [], [], {}
     for question in spec.questions:
         alone = attempt([question.key])
@@ -281,7 +338,18 @@ def _score(spec: Assignment, job: Path, cases, ran, cells, limits) -> tuple[list
         else:
             questions.extend(alone[0])
             cell_runs, record = cell_runs or alone[1], record or alone[2]
-    return questions, cell_runs, record
+    return questions, _explained(cell_runs, ran, limits), record
+
+
+def _explained(cell_runs: list, ran, limits) -> list:
+    """The cells' runs, a cell that died or ran out of memory saying under which limit."""
+    cap = f" (the memory limit: --memory {limits.memory / 2**20:g} MB)"
+    for run in cell_runs:
+        if run.get("status") == "dead":
+            run["error"] = "the kernel died" + (memory_note(ran, limits) or "")
+        elif str(run.get("error", "")).startswith("MemoryError"):
+            run["error"] = f"{run['error']}{cap}"
+    return cell_runs
 
 
 _ROOTS: dict[str, Path] = {}
@@ -317,6 +385,7 @@ def run_submission(
     Returns:
         a :class:`Run`: one result per question of ``spec``, in order, and the cells' runs.
     """
+    isolated.warm_up()  # the scoring processes' imports, while the kernel runs
     job = Path(tempfile.mkdtemp(prefix="job-", dir=private_root()))
     try:
         _write_job(job, spec, cells, cases, limits.timeout)

@@ -98,13 +98,15 @@ BWRAP_ENVIRONMENT = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
 @dataclass
 class JobRun:
     """How the sandboxed run ended: exit status, whether the wall-clock cap hit, the driver's
-    report (bytes, at most :data:`MAX_REPORT_BYTES`), and whether the memory limit of the
-    whole sandbox was reached (None: no cgroup, so not known)."""
+    report (bytes, at most :data:`MAX_REPORT_BYTES`), whether the memory limit of the whole
+    sandbox was reached (None: no cgroup, so not known), and the last line the driver or
+    bwrap wrote to stderr (why a run failed to start)."""
 
     returncode: int
     timed_out: bool
     report: bytes = b""
     memory_exhausted: bool | None = None
+    stderr: str = ""
 
 
 def bwrap() -> str | None:
@@ -258,11 +260,10 @@ def bwrap_command(
     command = [exe, "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     command += ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--as-pid-1"]
     command += _system()
-    interpreter = _interpreter(forbidden)
-    command += interpreter
-    command += _hidden_inside([str(p) for p in _prefixes()], hide)
     command += ["--proc", "/proc", "--dev", "/dev", *_tmpfs("/dev/shm", SHM_BYTES)]
     command += ["--remount-ro", "/dev", *_tmpfs("/tmp", TMPFS_BYTES)]
+    command += _interpreter(forbidden)  # after /tmp: an environment may live there
+    command += _hidden_inside([str(p) for p in _prefixes()], hide)
     command += ["--ro-bind", str(job), JOB]
     command += ["--bind", str(job / "out"), f"{JOB}/out", *_tmpfs(f"{JOB}/work", TMPFS_BYTES)]
     command += ["--chdir", f"{JOB}/work", "--clearenv"]
@@ -356,15 +357,16 @@ def run_job(
         limits.apply_rlimits(rlimits)
 
     report_path = job.parent / f"{job.name}.report"
+    stderr_path = job.parent / f"{job.name}.stderr"
     try:
-        with open(report_path, "wb") as report:
+        with open(report_path, "wb") as report, open(stderr_path, "wb") as stderr:
             process = subprocess.Popen(
                 command,
                 cwd=cwd,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=report,
-                stderr=subprocess.DEVNULL,
+                stderr=stderr,
                 start_new_session=True,
                 preexec_fn=prepare if os.name == "posix" else None,
             )
@@ -379,14 +381,26 @@ def run_job(
     finally:
         if group is not None:
             group.remove()
+    output, errors = _read_and_remove(report_path, MAX_REPORT_BYTES), b""
+    with contextlib.suppress(OSError), open(stderr_path, "rb") as f:
+        f.seek(max(0, os.fstat(f.fileno()).st_size - 2000))
+        errors = f.read()
+    with contextlib.suppress(OSError):
+        stderr_path.unlink()
+    last = (errors.decode("utf-8", "replace").strip().splitlines() or [""])[-1][:300]
+    returncode = process.returncode if not timed_out else -9
+    return JobRun(returncode, timed_out, output, exhausted, last)
+
+
+def _read_and_remove(path: Path, limit: int) -> bytes:
+    """The bytes of the file at ``path`` (at most ``limit``; b"" if unreadable), then delete it."""
     try:
-        output = safe_files.read_bytes(report_path, MAX_REPORT_BYTES)
+        return safe_files.read_bytes(path, limit)
     except (OSError, ValueError):
-        output = b""
+        return b""
     finally:
         with contextlib.suppress(OSError):
-            report_path.unlink()
-    return JobRun(process.returncode if not timed_out else -9, timed_out, output, exhausted)
+            path.unlink()
 
 
 def _kill_group(process: subprocess.Popen) -> None:

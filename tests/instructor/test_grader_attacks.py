@@ -140,7 +140,16 @@ for host in ("127.0.0.1", "1.1.1.1"):
     except OSError as exc:
         print("no network:", exc)
 """
-    memory = "blob = bytearray(6 * 2**30)\n"
+    memory = "blob = bytearray(6 * 2**30)\n"  # past the address space of one process
+    # more than the sandbox's memory (--memory 2048) in two processes, the kernel the larger
+    memory_sandbox = (
+        "import subprocess, sys\n"
+        "blob = bytearray(1500 * 2**20)\n"
+        "for i in range(0, len(blob), 4096):\n    blob[i] = 1\n"
+        "touch = 'b = bytearray(800 * 2**20)\\nfor i in range(0, len(b), 4096): b[i] = 1'\n"
+        "subprocess.run([sys.executable, '-c', touch + '\\nimport time; time.sleep(3)'])\n"
+    )
+    memory_check = "def affine_backward(dout, x, W):\n    return bytearray(6 * 2**30)\n"
     disk = "with open('big', 'wb') as f:\n    f.write(b'x' * (100 * 2**20))\n"
     huge_output = nbformat.read(STUDENT, as_version=4)
     huge_output.cells[0].outputs = []
@@ -175,7 +184,7 @@ for host in ("127.0.0.1", "1.1.1.1"):
         "killer.ipynb": _student_plus(killer),
         "sleeper.ipynb": _student_plus(sleeper),
         "network.ipynb": _student_plus(network),
-        "memory.ipynb": _student_plus(memory),
+        "memory.ipynb": _student_plus(memory, memory_sandbox, memory_check),
         "disk.ipynb": _student_plus(disk),
         "huge_output.ipynb": huge_output,
         "string_nbgrader.ipynb": json.dumps(string_nbgrader),
@@ -382,10 +391,25 @@ def test_no_network_from_the_kernel(attacked):
     assert attacked["connections"] == []
 
 
-def test_memory_is_capped(attacked):
+def test_memory_is_capped_and_the_messages_name_the_limit(attacked):
     s = attacked["by_name"]["memory.ipynb"]
-    assert any("MemoryError" in e for e in s["cell_errors"])
-    assert set(_statuses(s).values()) == {"not implemented"}
+    errors = s["cell_errors"]
+    assert any("MemoryError" in e and "--memory 2048 MB" in e for e in errors), errors
+    if _cgroup_usable():  # the kernel killed by the sandbox's limit, and told so
+        died = "the kernel died (the sandbox reached its memory limit: --memory 2048 MB)"
+        assert any(died in e for e in errors), errors
+    q1 = next(q for q in s["questions"] if q["name"] == "q1")
+    assert q1["status"] == "error" and "--memory 2048 MB" in q1["message"]
+    assert "not a mistake in the answer" in q1["message"] and "hint" not in q1["message"]
+    assert {q["status"] for q in s["questions"][1:]} == {"not implemented"}
+
+
+def _cgroup_usable() -> bool:
+    """True when this account can make the cgroup that limits a sandbox as a whole."""
+    group = limits.create_group(2**30)
+    if group is not None:
+        group.remove()
+    return group is not None
 
 
 def test_files_are_capped(attacked):
@@ -552,6 +576,7 @@ def test_submission_wall_clock_cap(tmp_path):
     from course_tools.grading.grader import GradingSetup, grade_submission
 
     nb = _student_plus(*["import time\ntime.sleep(3)"] * 10)
+    nb.cells.insert(0, nbformat.v4.new_code_cell("import time\ntime.sleep(7)"))  # past --timeout
     path = tmp_path / "slow_hw01.ipynb"
     path.write_text(nbformat.writes(nb), encoding="utf-8")
     start = time.monotonic()
@@ -559,6 +584,8 @@ def test_submission_wall_clock_cap(tmp_path):
     assert time.monotonic() - start < 40
     assert {q.status for q in s.questions} == {"timeout"}
     assert "whole submission" in s.questions[0].message
+    assert "--submission-timeout" in s.questions[0].message
+    assert any("ran longer than the 5 s limit per cell (--timeout)" in e for e in s.cell_errors)
 
 
 def test_batch_without_sandbox_refuses_unless_unsandboxed(monkeypatch, tmp_path, capsys):
@@ -641,10 +668,8 @@ def test_dev_shm_is_a_small_tmpfs(attacked):
 def test_memory_is_capped_for_the_whole_sandbox_where_a_cgroup_can_be_made(attacked):
     message = _report(attacked["by_name"]["escape.ipynb"], "q3")
     held = int(message.split("memory: ")[1].split(" of 3")[0])
-    group = limits.create_group(2**30)
-    if group is None:  # the fallback: per process caps only (tested below)
+    if not _cgroup_usable():  # the fallback: per process caps only (tested below)
         pytest.skip("no cgroup controller can be used by this account")
-    group.remove()
     assert held < 3  # 3 x 900 MB > --memory 2048 for the sandbox as a whole
 
 
