@@ -99,7 +99,18 @@ def call(fn: Callable[..., str], args: tuple, timeout: float, memory: int) -> st
     context = _context()
     receive, send = context.Pipe(duplex=False)
     process = context.Process(target=_child, args=(send, fn, args, memory, timeout), daemon=True)
-    process.start()
+    for attempt in (1, 2):  # a fork server that died is started again on the second try
+        try:
+            process.start()
+            break
+        except (OSError, EOFError) as exc:
+            if attempt == 2:
+                receive.close()
+                send.close()
+                return Failure("died", f"could not be started ({type(exc).__name__})")
+            process = context.Process(
+                target=_child, args=(send, fn, args, memory, timeout), daemon=True
+            )
     send.close()
     try:
         if not receive.poll(timeout):
