@@ -7,9 +7,10 @@ under ``bwrap``. Nothing of the grader is inside:
   as the sandbox's PID 1 (``--as-pid-1``): no process inside can read the grader's
   environment or command line (``/proc/1/environ`` is the driver's own, set by ``--setenv``);
 - an **allow-list** of read-only binds instead of the host's ``/``: the system's libraries
-  (``/usr``, and ``/lib*`` as links), the base interpreter, the virtual environment with its
-  ``site-packages`` shown entry by entry (the assignment's forbidden packages and any
-  installed ``course_lib`` left out), and the job. Folders that are not bound do not exist:
+  (``/usr``, and ``/lib*`` as links), the base interpreter, the virtual environment (in its
+  ``site-packages``, each of the assignment's forbidden packages and any installed
+  ``course_lib`` covered by a stand-in whose import raises ``ModuleNotFoundError``), and the
+  job. Folders that are not bound do not exist:
   the repository and its solutions, the instructor folder, the submissions, home folders,
   other clones, ``/var/tmp`` and every host unix socket in the file system;
 - ``course_lib`` is a fresh copy made for the job (``JOB/lib``): sources only, no bytecode,
@@ -190,27 +191,37 @@ def _site_packages() -> list[Path]:
     return unique
 
 
-def _left_out(entry: str, forbidden: tuple[str, ...]) -> bool:
-    """True for a ``site-packages`` entry the sandbox must not show: a forbidden top-level
-    package or module (``torch``, ``torch.py``, ``torch.libs``), or an installed
-    ``course_lib`` (the job brings its own copy)."""
+def _covered(entry: str, forbidden: tuple[str, ...]) -> bool:
+    """True for a ``site-packages`` entry that must not import in the sandbox: a forbidden
+    top-level package or module (``torch``, ``torch.py``, ``torch.cpython-311-….so``), or an
+    installed ``course_lib`` (the job brings its own copy)."""
+    if entry.endswith((".dist-info", ".egg-info", ".pth", ".libs")):
+        return False
     top = {name.split(".")[0] for name in forbidden} | {"course_lib"}
-    stem = entry.split(".")[0].split("-")[0]
-    return stem in top or (entry.startswith("__editable__") and "course_lib" in entry)
+    return entry.split(".")[0] in top
 
 
-def _interpreter(forbidden: tuple[str, ...]) -> list[str]:
-    """Read-only binds of the interpreter, its environment and their ``site-packages``,
-    entry by entry, without the forbidden packages."""
+#: What stands in for a forbidden package: importing it raises ``ModuleNotFoundError``.
+MISSING = (
+    "raise ModuleNotFoundError(f'No module named {__name__!r} (not available while grading)',"
+    " name=__name__)\n"
+)
+
+
+def _interpreter(forbidden: tuple[str, ...], missing: Path) -> list[str]:
+    """Read-only binds of the interpreter and its environment, with each forbidden package
+    in their ``site-packages`` covered by ``missing`` (a folder whose ``__init__.py`` raises
+    ``ModuleNotFoundError``; a module file by that ``__init__.py``): its files, bytecode
+    included, are not visible, and importing it fails."""
     command: list[str] = []
     for prefix in _prefixes():
         command += ["--ro-bind", str(prefix), str(prefix)]
     for folder in _site_packages():
-        command += ["--tmpfs", str(folder)]
         for entry in sorted(os.listdir(folder)):
-            if not _left_out(entry, forbidden):
-                command += ["--ro-bind", str(folder / entry), str(folder / entry)]
-        command += ["--remount-ro", str(folder)]
+            if _covered(entry, forbidden):
+                path = folder / entry
+                source = missing if path.is_dir() else missing / "__init__.py"
+                command += ["--ro-bind", str(source), str(path)]
     return command
 
 
@@ -262,7 +273,7 @@ def bwrap_command(
     command += _system()
     command += ["--proc", "/proc", "--dev", "/dev", *_tmpfs("/dev/shm", SHM_BYTES)]
     command += ["--remount-ro", "/dev", *_tmpfs("/tmp", TMPFS_BYTES)]
-    command += _interpreter(forbidden)  # after /tmp: an environment may live there
+    command += _interpreter(forbidden, job / "missing")  # after /tmp: an environment may live there
     command += _hidden_inside([str(p) for p in _prefixes()], hide)
     command += ["--ro-bind", str(job), JOB]
     command += ["--bind", str(job / "out"), f"{JOB}/out", *_tmpfs(f"{JOB}/work", TMPFS_BYTES)]
@@ -340,6 +351,8 @@ def run_job(
     """
     shutil.copyfile(DRIVER, job / "driver.py")
     copy_course_lib(job / "lib", forbidden)
+    (job / "missing").mkdir()
+    (job / "missing" / "__init__.py").write_text(MISSING, encoding="utf-8")
     group = limits.create_group(memory) if whole_sandbox_limits and sandboxed else None
     rlimits = limits.rlimits(address_space(memory), MAX_FILE_BYTES, fallback=group is None)
     if sandboxed:
