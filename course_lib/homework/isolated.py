@@ -18,8 +18,9 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-#: Modules the fork server imports once, so that each child starts with them loaded.
-PRELOAD = ["numpy", "course_lib.homework.runner", "course_lib.homework.assignment"]
+#: Modules the fork server imports once, so that each child starts with them loaded (the
+#: assignments, and torch initialised: :mod:`course_lib.homework.warm`).
+PRELOAD = ["numpy", "course_lib.homework.runner", "course_lib.homework.warm"]
 #: Largest answer (bytes of JSON) a child may send back.
 MAX_ANSWER = 20_000_000
 
@@ -36,16 +37,9 @@ def _context():
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
-        extra = [m for m in ("torch",) if _installed(m)]
-        context.set_forkserver_preload(PRELOAD + extra)
+        context.set_forkserver_preload(PRELOAD)
         return context
     return multiprocessing.get_context("spawn")
-
-
-def _installed(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
 
 
 def _address_space() -> int:

@@ -13,8 +13,9 @@ under ``bwrap``. Nothing of the grader is inside:
   job. Folders that are not bound do not exist:
   the repository and its solutions, the instructor folder, the submissions, home folders,
   other clones, ``/var/tmp`` and every host unix socket in the file system;
-- ``course_lib`` is a fresh copy made for the job (``JOB/lib``): sources only, no bytecode,
-  without the assignment's forbidden modules, so importing them raises ``ImportError``;
+- ``course_lib`` is a fresh copy made for the job (``JOB/lib``): its sources without the
+  assignment's forbidden modules, compiled by the grader (no stale bytecode), so importing a
+  forbidden one raises ``ImportError``;
 - the job folder has a random name under a private root (see
   :mod:`course_lib.homework.runner`) that is never bound; inside it appears as ``/tmp/job``
   (read-only) with ``out/`` (the recorder's results) writable and ``work/`` (the kernel's
@@ -59,6 +60,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -245,6 +247,27 @@ def copy_course_lib(destination: Path, forbidden: tuple[str, ...] = ()) -> None:
     shutil.copytree(PACKAGE, destination / "course_lib", ignore=ignore)
 
 
+def _compiled_course_lib(folder: Path, forbidden: tuple[str, ...]) -> Path:
+    """A copy of ``course_lib`` without ``forbidden`` (:func:`copy_course_lib`), compiled to
+    bytecode here, made once per ``folder`` (a private folder of the grader) and set of
+    forbidden modules: the bytecode is of exactly the sources copied, never a stale file,
+    and no kernel has to compile the library again for each question."""
+    import compileall
+    import hashlib
+
+    tag = hashlib.sha256(repr(sorted(forbidden)).encode()).hexdigest()[:12]
+    prepared = folder / f"lib-{tag}"
+    if not (prepared / "course_lib").is_dir():
+        partial = Path(tempfile.mkdtemp(prefix=".lib-", dir=folder))
+        copy_course_lib(partial, forbidden)
+        compileall.compile_dir(partial, quiet=2, workers=1)
+        try:
+            partial.rename(prepared)
+        except OSError:  # another job of this process made it first
+            safe_files.remove_tree(partial)
+    return prepared
+
+
 def _hidden_inside(sources: list[str], hide: list[Path]) -> list[str]:
     """Empty stand-ins for hidden folders that lie inside a bound source (none, normally)."""
     command: list[str] = []
@@ -350,7 +373,7 @@ def run_job(
             is the report); for the tests of the sandbox itself.
     """
     shutil.copyfile(DRIVER, job / "driver.py")
-    copy_course_lib(job / "lib", forbidden)
+    shutil.copytree(_compiled_course_lib(job.parent, forbidden), job / "lib")
     (job / "missing").mkdir()
     (job / "missing" / "__init__.py").write_text(MISSING, encoding="utf-8")
     group = limits.create_group(memory) if whole_sandbox_limits and sandboxed else None

@@ -553,7 +553,6 @@ def test_scoring_runs_in_a_child_with_its_own_limits(monkeypatch):
     from course_lib.homework import isolated
 
     monkeypatch.setattr(isolated, "PRELOAD", [])  # a quick start: nothing to import
-    monkeypatch.setattr(isolated, "_installed", lambda module: False)
     assert isolated.call(allocate, (10,), timeout=30, memory=2**30) == str(10 * 2**20)
     starved = isolated.call(allocate, (4096,), timeout=30, memory=2**30)
     assert isinstance(starved, isolated.Failure) and starved.reason == "memory"
