@@ -26,18 +26,22 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import multiprocessing
+import multiprocessing.util
 import os
+import signal
+import stat
 import sys
-from concurrent.futures import ProcessPoolExecutor
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from functools import partial
 from pathlib import Path
 
-from course_lib.homework import sandbox
+from course_lib.homework import safe_files, sandbox
 from course_lib.homework.report import format_summary, format_table
 from course_tools.grading import instructor
-from course_tools.grading.gradebook import capped_cell_errors, export_batch
+from course_tools.grading.gradebook import BatchRecord, capped_cell_errors, export_batch
 from course_tools.grading.grader import (
     SUBMISSION_TIMEOUT,
     GradingSetup,
@@ -48,41 +52,86 @@ from course_tools.grading.grader import (
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _pool_map(grade_one, paths: list[str], workers: int, context) -> list[Submission]:
-    """Grade ``paths`` in a process pool; a worker that dies costs only its own file.
+def _ignore_interrupts() -> None:
+    """Pool workers leave Ctrl-C to the main process, which ends them itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _pool_map(grade_one, paths: list[str], workers: int, context) -> Iterator[Submission]:
+    """Grade ``paths`` in a process pool, yielding each result as soon as it is known; a
+    worker that dies costs only its own file.
 
     When a worker dies, the pool is broken for every file still in it: those are graded
     again, each in a pool of its own, so only the file that kills its worker gets an error.
     """
-    results: dict[str, Submission] = {}
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {p: pool.submit(grade_one, p) for p in paths}
-        for path, future in futures.items():
+    done: set[str] = set()
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupts)
+    try:
+        futures = {pool.submit(grade_one, p): p for p in paths}
+        for future in as_completed(futures):
             with contextlib.suppress(Exception):  # BrokenProcessPool: retried alone below
-                results[path] = future.result()
-    for path in [p for p in paths if p not in results]:
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as alone:
-            try:
-                results[path] = alone.submit(grade_one, path).result()
-            except Exception as exc:
-                error = f"the grading worker crashed on this file ({type(exc).__name__})"
-                results[path] = Submission(path, error=error)
-    return [results[p] for p in paths]
+                result = future.result()
+                done.add(futures[future])
+                yield result
+        pool.shutdown()
+    finally:
+        _stop(pool)
+    for path in [p for p in paths if p not in done]:
+        alone = ProcessPoolExecutor(1, mp_context=context, initializer=_ignore_interrupts)
+        try:
+            yield alone.submit(grade_one, path).result()
+            alone.shutdown()
+        except Exception as exc:
+            error = f"the grading worker crashed on this file ({type(exc).__name__})"
+            yield Submission(path, error=error)
+        finally:
+            _stop(alone)
 
 
-def _expand(paths: list[str]) -> list[str]:
-    """Each path, with folders replaced by the notebooks inside them (sorted)."""
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Shut ``pool`` down now (after an interruption; a no-op once it was shut down): pending
+    files are cancelled and running workers ended (their sandboxes die with them: bwrap runs
+    with ``--die-with-parent``)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            if process.is_alive():
+                process.kill()
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(10)
+
+
+def _expand(paths: list[str]) -> tuple[list[str], list[str]]:
+    """The notebooks to grade, and a note for each entry skipped.
+
+    A folder is searched for ``*.ipynb`` files (sorted, without following links or entering
+    ``.ipynb_checkpoints``); only regular files that can be read are kept: a link, FIFO,
+    device, folder or unreadable file named ``*.ipynb`` is skipped with a note saying what
+    it is. A file named on the command line is graded as given (a link to a notebook too).
+
+    Raises:
+        FileNotFoundError: a path that does not exist (a typo must not become a zero row).
+    """
     found: list[str] = []
+    skipped: list[str] = []
     for p in paths:
-        path = Path(p)
-        if path.is_dir():
-            notebooks = [
-                q for q in sorted(path.rglob("*.ipynb")) if ".ipynb_checkpoints" not in q.parts
-            ]
-            found.extend(str(q) for q in notebooks)
-        else:
+        if not os.path.lexists(p):
+            raise FileNotFoundError(f"no such file or folder: {p}")
+        if not Path(p).is_dir():
             found.append(p)
-    return found
+            continue
+        for path, mode in safe_files.walk(p):
+            if path.suffix != ".ipynb" or ".ipynb_checkpoints" in path.parts:
+                continue
+            if not stat.S_ISREG(mode):
+                skipped.append(f"{path}: skipped, it is {safe_files.kind(mode)}")
+            elif not os.access(path, os.R_OK):
+                skipped.append(f"{path}: skipped, it cannot be read")
+            else:
+                found.append(str(path))
+    return sorted(found, key=lambda p: Path(p).parts), skipped
 
 
 def _sandbox_policy(args: argparse.Namespace, paths: list[str]) -> bool | None:
@@ -120,7 +169,13 @@ def _grade_safely(path: str, grade_one) -> Submission:
 
 
 def grade(args: argparse.Namespace) -> int:
-    paths = _expand(args.paths)
+    try:
+        paths, skipped = _expand(args.paths)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for note in skipped:
+        print(f"warning: {note}", file=sys.stderr)
     if not paths:
         print("no notebooks found in " + ", ".join(args.paths), file=sys.stderr)
         return 2
@@ -134,8 +189,8 @@ def grade(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     folders = sorted(
-        {str(Path(p).resolve().parent) for p in paths}
-        | {str(Path(p).resolve()) for p in args.paths if Path(p).is_dir()}
+        {str(Path(os.path.abspath(p)).parent) for p in paths}
+        | {os.path.abspath(p) for p in args.paths if Path(p).is_dir()}
     )
     setup = GradingSetup(
         submission_timeout=args.submission_timeout,
@@ -153,32 +208,88 @@ def grade(args: argparse.Namespace) -> int:
             grade_submission, timeout=args.timeout, assignment=args.assignment, setup=setup
         ),
     )
-    if len(paths) == 1 or args.jobs == 1:
-        results = [grade_one(p) for p in paths]
-    else:
-        # "spawn": forking a process that may already run torch's thread pools can hang.
-        context = multiprocessing.get_context("spawn")
-        workers = min(args.jobs, len(paths))
-        results = _pool_map(grade_one, paths, workers, context)
-    for r in results:
-        if r.error:
-            print(f"{r.path}\n  could not grade: {r.error}\n")
-        else:
-            notes = "".join(f"\n  cell error: {e}" for e in capped_cell_errors(r.cell_errors)[:5])
-            print(format_table(r.path, r.questions) + notes + "\n")
-    submissions = [r.as_dict() for r in results]
+    record = BatchRecord(args.json, args.csv, args.review, args.assignment)
+    results: dict[str, Submission] = {}
     try:
-        export_batch(results, submissions, args.assignment, args.csv, args.review, args.manual)
+        with _interrupted_by_sigterm(), _batch_folder():
+            if len(paths) == 1 or args.jobs == 1:
+                found = (grade_one(p) for p in paths)
+            else:
+                # "spawn": forking a process that may already run torch's thread pools can hang.
+                context = multiprocessing.get_context("spawn")
+                found = _pool_map(grade_one, paths, min(args.jobs, len(paths)), context)
+            for r in found:
+                results[r.path] = r
+                record.add(r.as_dict())
+                _print_result(r)
+    except KeyboardInterrupt:
+        ordered = [results[p] for p in paths if p in results]
+        record.interrupted([r.as_dict() for r in ordered], [p for p in paths if p not in results])
+        print(
+            f"interrupted: {len(ordered)} of {len(paths)} notebooks graded; "
+            + (record.partial_note() or "nothing was written"),
+            file=sys.stderr,
+        )
+        return 130
+    ordered = [results[p] for p in paths]
+    submissions = [r.as_dict() for r in ordered]
+    try:
+        export_batch(ordered, submissions, args.assignment, args.csv, args.review, args.manual)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if len(results) > 1:
+    if len(ordered) > 1:
         print(format_summary(submissions))
-    if args.json:
-        Path(args.json).write_text(json.dumps({"submissions": submissions}, indent=2) + "\n")
-    if any(r.error for r in results):
+    record.finish(submissions)
+    if any(r.error for r in ordered):
         return 2
-    return 0 if all(q.status == "passed" for r in results for q in r.questions) else 1
+    return 0 if all(q.status == "passed" for r in ordered for q in r.questions) else 1
+
+
+def _print_result(r: Submission) -> None:
+    if r.error:
+        print(f"{r.path}\n  could not grade: {r.error}\n", flush=True)
+    else:
+        notes = "".join(f"\n  cell error: {e}" for e in capped_cell_errors(r.cell_errors)[:5])
+        print(format_table(r.path, r.questions) + notes + "\n", flush=True)
+
+
+@contextlib.contextmanager
+def _batch_folder():
+    """Inside, the temporary folder (``TMPDIR``, inherited by the workers) is a fresh private
+    folder of the batch, where each worker makes its job folders; it is removed at the end,
+    with whatever a stopped worker left in it."""
+    multiprocessing.util.get_temp_dir()  # this process's own stays where it is (and is removed)
+    folder = tempfile.mkdtemp(prefix="course-grader-batch-")
+    saved = os.environ.get("TMPDIR"), tempfile.tempdir
+    os.environ["TMPDIR"], tempfile.tempdir = folder, None
+    try:
+        yield
+    finally:
+        if saved[0] is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved[0]
+        tempfile.tempdir = saved[1]
+        safe_files.remove_tree(folder)
+
+
+@contextlib.contextmanager
+def _interrupted_by_sigterm():
+    """Inside, SIGTERM ends the batch like Ctrl-C (a partial gradebook, nothing stale)."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def generate(args: argparse.Namespace) -> int:
@@ -228,7 +339,10 @@ def main(argv: list[str] | None = None) -> int:
         help=f"wall-clock seconds for a whole submission (default {SUBMISSION_TIMEOUT:g})",
     )
     g.add_argument(
-        "--memory", type=float, default=4096, help="MB of memory per process (default 4096)"
+        "--memory",
+        type=float,
+        default=sandbox.DEFAULT_MEMORY / 2**20,
+        help="MB of memory for each submission's sandbox (default 4096)",
     )
     g.add_argument(
         "--instructor",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 
 import numpy as np
@@ -71,3 +72,52 @@ def test_size_cap(tmp_path):
     plain.dump(np.zeros(300_000), tmp_path / "v")  # 2.4 MB
     with pytest.raises(ValueError, match="cap"):
         plain.load(tmp_path / "v", max_bytes=1_000_000)
+
+
+def _arrays_file(path, **arrays) -> None:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    path.write_bytes(buffer.getvalue())
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link to /dev/zero", "link to a file", "folder"])
+def test_only_regular_files_are_read(tmp_path, kind):
+    stem = tmp_path / "v"
+    target = tmp_path / "elsewhere.json"
+    target.write_text("[1, 2]")
+    json_path = tmp_path / "v.json"
+    if kind == "fifo":
+        os.mkfifo(json_path)  # opening it for reading without O_NONBLOCK would block forever
+    elif kind == "folder":
+        json_path.mkdir()
+    else:
+        json_path.symlink_to("/dev/zero" if kind == "link to /dev/zero" else target)
+    with pytest.raises(ValueError, match="not a regular file"):
+        plain.load(stem)
+
+
+def test_a_linked_npz_is_refused_not_followed(tmp_path):
+    _arrays_file(tmp_path / "secret.npz", a0=np.arange(6))
+    (tmp_path / "v.json").write_text(json.dumps({"array": "a0"}))
+    (tmp_path / "v.npz").symlink_to(tmp_path / "secret.npz")
+    with pytest.raises(ValueError, match=r"v\.npz is a symbolic link"):
+        plain.load(tmp_path / "v")
+
+
+def test_every_use_of_an_array_counts_towards_the_cap(tmp_path):
+    _arrays_file(tmp_path / "v.npz", a0=np.zeros(131_072))  # 1 MB, once on disk
+    (tmp_path / "v.json").write_text(json.dumps([{"array": "a0"}] * 30))
+    with pytest.raises(ValueError, match="decodes to more than the cap"):
+        plain.load(tmp_path / "v")
+    assert len(plain.load(tmp_path / "v", max_bytes=40_000_000)) == 30
+
+
+def test_an_array_header_that_lies_about_its_shape_is_refused_before_allocating(tmp_path):
+    inner = io.BytesIO()
+    np.save(inner, np.zeros(4))
+    raw = inner.getvalue().replace(b"(4,)", b"(10000000000,)".ljust(4)[:14])
+    with zipfile.ZipFile(tmp_path / "v.npz", "w") as archive:
+        archive.writestr("a0.npy", raw)
+    (tmp_path / "v.json").write_text(json.dumps({"array": "a0"}))
+    with pytest.raises(ValueError, match="claims shape"):
+        plain.load(tmp_path / "v")

@@ -15,11 +15,16 @@ from typing import Any
 
 import nbformat
 
+from course_lib.homework import safe_files
 from course_lib.homework.assignment import Assignment, assignment_from_filename, load_assignment
 from course_lib.homework.checking import truncate
 
 #: Largest notebook file read (bytes).
 MAX_NOTEBOOK_BYTES = 50_000_000
+#: Most cells a graded notebook may have (the course's notebooks have under 100).
+MAX_CELLS = 2000
+#: Most characters of code, all code cells together, that the grader runs.
+MAX_CODE_CHARS = 2_000_000
 
 
 class CannotGrade(Exception):
@@ -27,22 +32,50 @@ class CannotGrade(Exception):
 
 
 def read_submission(path: Path) -> nbformat.NotebookNode:
-    """The notebook at ``path``, read once; ``CannotGrade`` if it is not a well-formed one."""
-    if not path.is_file():
-        raise CannotGrade(f"{path} is not a file")
-    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-        size = path.stat().st_size / 1e6
-        raise CannotGrade(f"{path} is {size:.0f} MB, more than {MAX_NOTEBOOK_BYTES / 1e6:g} MB")
+    """The notebook at ``path``, read once; ``CannotGrade`` if it is not a well-formed one.
+
+    Only a regular file is read (a link, FIFO or device is refused, never opened for
+    reading), at most :data:`MAX_NOTEBOOK_BYTES`; a notebook with more than
+    :data:`MAX_CELLS` cells or :data:`MAX_CODE_CHARS` characters of code is refused before
+    anything runs.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        data = safe_files.read_bytes(path, MAX_NOTEBOOK_BYTES)
+    except FileNotFoundError:
+        raise CannotGrade(f"{path} does not exist") from None
+    except safe_files.NotRegular as exc:
+        raise CannotGrade(f"{path} is not a notebook file: {exc}") from None
+    except OSError as exc:
+        raise CannotGrade(f"{path} could not be read ({type(exc).__name__})") from None
+    try:
+        text = data.decode("utf-8")
         raw = json.loads(text)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise CannotGrade(f"{path} is not a readable notebook ({type(exc).__name__})") from exc
     check_structure(raw, path)
+    check_size(raw, path)
     try:
         return nbformat.reads(text, as_version=4)
     except Exception as exc:  # nbformat raises many kinds for odd files
         raise CannotGrade(f"{path} is not a readable notebook ({type(exc).__name__})") from exc
+
+
+def check_size(raw: dict, path: Path) -> None:
+    """Raise ``CannotGrade`` for a notebook too large to grade: more than :data:`MAX_CELLS`
+    cells, or code cells holding more than :data:`MAX_CODE_CHARS` characters together."""
+    if len(raw["cells"]) > MAX_CELLS:
+        raise CannotGrade(
+            f"{path} has {len(raw['cells'])} cells, more than the {MAX_CELLS} the grader runs"
+        )
+    code = sum(
+        len(c.get("source", "")) if isinstance(c.get("source"), str) else sum(map(len, c["source"]))
+        for c in raw["cells"]
+        if c.get("cell_type") == "code"
+    )
+    if code > MAX_CODE_CHARS:
+        raise CannotGrade(
+            f"{path} has {code} characters of code, more than the {MAX_CODE_CHARS} the grader runs"
+        )
 
 
 def check_structure(raw: Any, path: Path) -> None:

@@ -71,7 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="+", metavar="NOTEBOOK", help="your homework notebook")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per cell (60)")
     parser.add_argument(
-        "--memory", type=float, default=sandbox.DEFAULT_MEMORY / 2**20, help="MB per process"
+        "--memory",
+        type=float,
+        default=sandbox.DEFAULT_MEMORY / 2**20,
+        help="MB of memory for the sandbox (default 4096)",
     )
     args = parser.parse_args(argv)
     if args.timeout <= 0 or args.memory <= 0:

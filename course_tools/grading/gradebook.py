@@ -13,8 +13,11 @@ form Moodle, Canvas and most spreadsheets import.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import json
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +25,7 @@ from typing import Any
 
 from course_lib.homework.assignment import Assignment
 from course_lib.homework.checking import truncate
+from course_lib.homework.safe_files import write_atomically
 
 #: At most this many cell errors go into a submission's JSON, each at most CELL_ERROR_LIMIT long.
 CELL_ERRORS_SHOWN = 10
@@ -113,8 +117,85 @@ def to_csv(rows: Sequence[Sequence[str]]) -> str:
 def write_csv(
     path: str | Path, submissions: Sequence[dict[str, Any]], assignment: Assignment
 ) -> None:
-    """Write the gradebook of ``submissions`` to ``path`` (UTF-8, header row first)."""
-    Path(path).write_text(to_csv(gradebook_rows(submissions, assignment)), encoding="utf-8")
+    """Write the gradebook of ``submissions`` to ``path`` (UTF-8, header row first),
+    atomically (:func:`write_atomically`)."""
+    write_atomically(path, to_csv(gradebook_rows(submissions, assignment)))
+
+
+def partial_path(path: str | Path) -> Path:
+    """Where an interrupted batch writes its partial gradebook: ``grades.csv`` ->
+    ``grades.partial.csv`` (never the name an LMS import expects)."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.partial{path.suffix}")
+
+
+class BatchRecord:
+    """The files of one graded batch, kept so that an interruption loses nothing.
+
+    On creation it removes what an earlier run left at the output paths (the JSON, the CSV,
+    the review file, a partial gradebook), so nothing stale looks current, and starts a log
+    (``FILE.log`` next to the JSON, else the CSV or review file): one JSON line per
+    submission, appended and flushed as soon as its result is known. :meth:`finish` writes
+    the JSON atomically and removes the log; :meth:`interrupted` writes the JSON marked
+    ``"partial": true`` with the paths not graded, and the gradebook as
+    ``NAME.partial.csv``.
+    """
+
+    def __init__(
+        self,
+        json_path: str | None,
+        csv_path: str | None,
+        review_path: str | None,
+        assignment: str | None = None,
+    ):
+        self.json_path, self.csv_path, self.assignment = json_path, csv_path, assignment
+        outputs = [p for p in (json_path, csv_path, review_path) if p]
+        for path in [*outputs, *(partial_path(csv_path) for csv_path in [csv_path] if csv_path)]:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        self.log = Path(f"{outputs[0]}.log") if outputs else None
+        if self.log is not None:
+            self.log.write_text("", encoding="utf-8")
+
+    def add(self, submission: dict[str, Any]) -> None:
+        """Append one submission's JSON form to the log, flushed to disk."""
+        if self.log is None:
+            return
+        with open(self.log, "a", encoding="utf-8") as f:
+            f.write(json.dumps(submission) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+    def finish(self, submissions: list[dict[str, Any]]) -> None:
+        """The batch is complete: write the JSON, remove the log."""
+        if self.json_path:
+            write_atomically(self.json_path, json.dumps({"submissions": submissions}, indent=2))
+        self._drop_log()
+
+    def interrupted(self, submissions: list[dict[str, Any]], not_graded: list[str]) -> None:
+        """The batch stopped early: the JSON marked partial, the CSV as ``*.partial.csv``."""
+        if self.json_path:
+            data = {"partial": True, "not_graded": not_graded, "submissions": submissions}
+            write_atomically(self.json_path, json.dumps(data, indent=2))
+        if self.csv_path and submissions:
+            with contextlib.suppress(ValueError):  # no single assignment yet: no gradebook
+                assignment = batch_assignment(submissions, self.assignment)
+                write_atomically(
+                    partial_path(self.csv_path), to_csv(gradebook_rows(submissions, assignment))
+                )
+        self._drop_log()
+
+    def partial_note(self) -> str:
+        """What :meth:`interrupted` wrote, in words."""
+        written = [f"{self.json_path} (marked partial)"] if self.json_path else []
+        if self.csv_path and partial_path(self.csv_path).exists():
+            written.append(str(partial_path(self.csv_path)))
+        return "wrote " + " and ".join(written) if written else ""
+
+    def _drop_log(self) -> None:
+        if self.log is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.log.unlink()
 
 
 def batch_assignment(submissions: Sequence[dict[str, Any]], named: str | None) -> Assignment:

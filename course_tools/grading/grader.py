@@ -8,12 +8,13 @@ assignment it is: the ``--assignment`` the instructor names for a batch (a noteb
 answers another assignment is flagged and scores 0), else the ``grade_id`` of its answer
 cells, the ``course_lib.homework.hwNN`` module it imports, or the file name. It then runs the
 notebook through the same runner as the student's self-grade
-(:mod:`course_lib.homework.runner`: a fresh kernel in a bubblewrap sandbox, plain data back,
-scoring in this process), with each question's public cases plus hidden cases of the same
-kinds made from the instructor's secret seed (:mod:`course_tools.grading.instructor`), and
-with the instructor folder and the submissions' folders hidden. It adds what only the
+(:mod:`course_lib.homework.runner`: a fresh kernel in a bubblewrap sandbox that shows none
+of the instructor folder, the submissions or the repository, plain data back, scoring outside
+the kernel), with each question's public cases plus hidden cases of the same kinds made from
+the instructor's secret seed (:mod:`course_tools.grading.instructor`). It adds what only the
 instructor needs: flags (another assignment, forbidden modules, reaching into the self-check),
-the written answers for manual review, and the cell errors.
+the written answers for manual review, and the cell errors. Forbidden modules are flagged from
+the record of imports the kernel's audit hook kept, checked here, never from the source.
 
 What the sandbox does and does not protect against is in :mod:`course_lib.homework.sandbox`;
 without bwrap (``--unsandboxed``) a submission runs with the grader's permissions.
@@ -21,10 +22,8 @@ without bwrap (``--unsandboxed``) a submission runs with the grader's permission
 
 from __future__ import annotations
 
-import io
 import re
 import time
-import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,13 +153,14 @@ def grade_submission(
         result.flags.append(f"the file name says {named}; graded as {spec.name}")
     result.answers = written_answers(nb, spec)
     cells = code_cells(nb)
-    result.flags.extend(forbidden_uses(spec, cells))
     folder = instructor.resolve(setup.instructor_dir)
     secrets = instructor.load(folder)
     cases = {q.key: instructor.grading_cases(spec, q, secrets) for q in spec.questions}
     hide = (Path(path).resolve().parent, folder, *map(Path, setup.hide))
     limits = Limits(timeout, setup.submission_timeout, setup.memory, setup.sandboxed, hide)
     run = run_submission(spec, cells, cases, limits, forbidden_modules(spec.name))
+    result.flags.extend(forbidden_imports(spec, run.imports, run.opened))
+    result.flags.extend(internals_used(cells))
     result.questions = run.questions
     for question in result.questions if result.flags else []:
         question.message += " [flagged: " + "; ".join(result.flags) + "]"
@@ -177,43 +177,80 @@ def without_comments_and_strings(source: str) -> str:
     """``source`` with every comment and string literal blanked out (same line layout).
 
     What a cell *says* about a module ("Colab's torch stays", ``print("unlike torch")``) is
-    not a use of it; only code is searched. A cell that does not tokenize (an IPython magic
-    that confuses the tokenizer, a syntax error) falls back to dropping ``#`` comments.
+    not a use of it; only code is searched. One pass with ``str.find`` (no tokenizer, no
+    pattern that could backtrack), so a cell of any shape costs time linear in its length; a
+    string left open runs to the end of its line (one quote) or of the cell (three).
     """
-    lines = source.splitlines(keepends=True)
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
-    except (tokenize.TokenError, IndentationError, SyntaxError):
-        return "".join(re.sub(r"#.*", "", line) for line in lines)
-    for token in reversed(tokens):  # from the end, so earlier positions stay valid
-        if token.type not in (tokenize.COMMENT, tokenize.STRING):
+    out: list[str] = []
+    i, n = 0, len(source)
+    while i < n:
+        quote = _literal_start(source, i)
+        if quote is None:
+            j = min(_next_of(source, i, "#'\""), n)
+            out.append(source[i:j])
+            i = j
             continue
-        (row, col), (end_row, end_col) = token.start, token.end
-        if row == end_row:
-            line = lines[row - 1]
-            lines[row - 1] = line[:col] + " " * (end_col - col) + line[end_col:]
-        else:  # a multi-line string: keep the line breaks, drop the text
-            lines[row - 1] = lines[row - 1][:col] + "\n"
-            for middle in range(row, end_row - 1):
-                lines[middle] = "\n"
-            lines[end_row - 1] = " " * end_col + lines[end_row - 1][end_col:]
-    return "".join(lines)
+        end = _literal_end(source, i, quote)
+        out.append(re.sub(r"[^\n]", " ", source[i:end]))
+        i = end
+    return "".join(out)
 
 
-def forbidden_uses(spec: Assignment, cells: list[str]) -> list[str]:
-    """Flags for code that uses a forbidden module or the self-check's internals.
+def _next_of(text: str, start: int, characters: str) -> int:
+    found = [k for k in (text.find(c, start) for c in characters) if k >= 0]
+    return min(found) if found else len(text)
 
-    Comments and string literals do not count (see :func:`without_comments_and_strings`).
-    """
-    code = "\n".join(without_comments_and_strings(cell) for cell in cells)
+
+def _literal_start(text: str, i: int) -> str | None:
+    """``"#"`` for a comment at ``i``, the quote that opens a string there, else None."""
+    if text[i] == "#":
+        return "#"
+    if text[i] in "'\"":
+        return text[i] * 3 if text.startswith(text[i] * 3, i) else text[i]
+    return None
+
+
+def _literal_end(text: str, i: int, quote: str) -> int:
+    """Where the comment or string opened by ``quote`` at ``i`` ends (exclusive)."""
+    line_end = text.find("\n", i)
+    line_end = len(text) if line_end < 0 else line_end
+    if quote == "#":
+        return line_end
+    j = i + len(quote)
+    while True:
+        k = text.find(quote, j)
+        if k < 0 or (len(quote) == 1 and k > line_end):
+            return len(text) if len(quote) == 3 else line_end
+        backslashes = 0
+        while k - backslashes - 1 >= j and text[k - backslashes - 1] == "\\":
+            backslashes += 1
+        if backslashes % 2 == 0:
+            return k + len(quote)
+        j = k + 1
+
+
+def forbidden_imports(spec: Assignment, imports: list[str], opened: list[str]) -> list[str]:
+    """Flags for the forbidden modules the kernel tried to import, or whose files it tried to
+    open (a cached ``.pyc`` say), from the record of its audit hook
+    (:mod:`course_lib.homework.audit`): found outside the kernel, whatever the source looks
+    like. The modules themselves are missing in the sandbox, so every such try failed."""
     flags = []
     for name in forbidden_modules(spec.name):
-        parent, _, leaf = name.rpartition(".")
-        pattern = rf"\b{re.escape(name)}\b"
-        if parent:  # also `from course_lib import layers`
-            pattern += rf"|from\s+{re.escape(parent)}\s+import\s[^\n]*\b{re.escape(leaf)}\b"
-        if re.search(pattern, code):
-            flags.append(f"uses {name}, which {spec.name} forbids (hidden while grading)")
-    if _SELF_CHECK_INTERNALS.search(code):
-        flags.append("reaches into the self-check's internals (references or cases)")
+        leaf = name.rpartition(".")[2]
+        tried = any(m == name or m.startswith(name + ".") for m in imports)
+        if name.startswith("course_lib."):
+            tried = tried or any(
+                "course_lib" in p and Path(p).name.split(".")[0] == leaf for p in opened
+            )
+        if tried:
+            flags.append(f"imports {name}, which {spec.name} forbids (missing while grading)")
     return flags
+
+
+def internals_used(cells: list[str]) -> list[str]:
+    """A flag for code that reaches into the self-check's machinery (references, cases),
+    searched in the code without its comments and strings."""
+    code = "\n".join(without_comments_and_strings(cell) for cell in cells)
+    if _SELF_CHECK_INTERNALS.search(code):
+        return ["reaches into the self-check's internals (references or cases)"]
+    return []

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from course_lib.homework.assignment import Assignment
+from course_lib.homework.safe_files import write_atomically
 
 #: What the generator leaves in a markdown answer cell (``course_tools.generate``).
 STUB = "YOUR ANSWER HERE"
@@ -146,9 +147,10 @@ def _escape_markdown(text: str) -> str:
 def write_review(
     path: str | Path, entries: Sequence[tuple[str, dict[str, str | None]]], assignment: Assignment
 ) -> None:
-    """Write the review file; HTML when ``path`` ends in ``.html``/``.htm``, else Markdown."""
+    """Write the review file (atomically); HTML when ``path`` ends in ``.html``/``.htm``, else
+    Markdown."""
     as_html = Path(path).suffix.lower() in (".html", ".htm")
-    Path(path).write_text(format_review(entries, assignment, as_html), encoding="utf-8")
+    write_atomically(path, format_review(entries, assignment, as_html))
 
 
 @dataclass(frozen=True)
