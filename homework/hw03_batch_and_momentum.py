@@ -26,11 +26,12 @@
 # code, then run the `check(...)` cell below it. The optimizer checks run your step function
 # for 30 steps and compare the whole path with `torch.optim.SGD`; a failing case prints the
 # input, the expected and the actual path, what mistake it looks like, and a hint. The
-# grader also runs hidden cases of the same kinds (other starts, data and generators).
+# grade counts only hidden cases of the same kinds (other starts, data and generators), and
+# a mistake the check recognises earns nothing on its question.
 # Cells that use your functions raise `NotImplementedError` until you have answered;
 # *Run All* carries on past them.
 #
-# **Rules.** Use NumPy only: not `torch`, and not `course_lib.data.minibatches` or
+# **Rules.** Use NumPy only: not `torch`, and not `course_lib.data` (its `minibatches`) or
 # `course_lib.optim` (they contain the answers). Keep the function names and arguments; you
 # may add cells. Before you submit, run *Kernel → Restart and Run All*: the grader runs your
 # notebook the same way, in a fresh kernel.
@@ -46,8 +47,7 @@ if "google.colab" in sys.modules:
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course_lib.data import make_regression
-from course_lib.homework.hw03 import check
+from course_lib.homework.hw03 import check, regression_problem
 from course_lib.plots import contour_with_paths, use_style
 from course_lib.surfaces import IllConditionedQuadratic
 
@@ -249,7 +249,7 @@ check("q5", updates_to_target)
 # each run needs to reach an MSE of 0.05. Each row is the median of three seeds.
 
 # %% tags=["raises-exception"]
-X, y, true_w = make_regression(n_samples=256, n_features=5, noise=0.1, seed=0, bias=0.0)
+X, y, true_w = regression_problem(n_samples=256, n_features=5, noise=0.1, seed=0)
 print("batch size      lr  updates  epochs")
 for batch_size in [1, 4, 16, 64, 256]:
     lr = min(0.004 * batch_size, 0.2)
