@@ -189,6 +189,9 @@ def _environment(home: str) -> dict[str, str]:
         "LANG": "C.UTF-8",
         "TMPDIR": "/tmp",
         "PYTHONDONTWRITEBYTECODE": "1",
+        # the kernel imports the course_lib this process runs (an editable install may
+        # point elsewhere: another checkout of the same package)
+        "PYTHONPATH": str(ROOT),
     }
     env.update({k: os.environ[k] for k in PASSED_ON if k in os.environ})
     return env
