@@ -25,9 +25,9 @@ Here f is Himmelblau's function (:func:`himmelblau`), the function of questions 
 Written (graded by hand, in the review file): ``w1``, what the critical points of the
 smallest tanh network say.
 
-Every case maker takes a ``seed``: the public cases use the default, the grader adds cases
-made from the instructor's secret seed (``course_tools.grading.instructor``): other points,
-other matrices, other starts and another data set for q6's network.
+Every case maker takes a ``seed``: None gives the public cases; the grader's hidden cases come
+from the instructor's secret seed (``course_tools.grading.instructor``): other points, other
+matrices, other starts and another data set for q6's network.
 
 In the notebook: ``from course_lib.homework.hw02 import check``, then ``check("q1", hessian_of_f)``.
 
@@ -212,7 +212,7 @@ def _newton_cases(seed: int | None = None) -> list[Case]:
     return [
         Case(
             "quadratic with H = [[3, 1], [1, 2]]",
-            (np.array([2.0, -1.0]), np.array([5.0, 0.0]), np.array([[3.0, 1.0], [1.0, 2.0]])),
+            (np.array([3.0, 1.0]), np.array([5.0, 0.0]), np.array([[3.0, 1.0], [1.0, 2.0]])),
             names,
         ),
         Case("Rosenbrock at (-1.2, 1)", (np.array([-1.2, 1.0]), g_rosen, H_rosen), names),

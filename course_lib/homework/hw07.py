@@ -139,8 +139,8 @@ def _loader_cases(seed: int | None = None) -> list[Case]:
     if seed is not None:  # other rows, batch size and loader seed
         rng = np.random.default_rng(seed)
         rows = rng.permutation(len(X_train))
-        batch, s = int(rng.integers(8, 40)), int(rng.integers(99))
-        n, m = int(rng.integers(40, 120)), 25
+        batch, s = int(rng.integers(8, 25)), int(rng.integers(99))
+        n, m = int(rng.integers(40, 120)), 25  # more validation digits than one batch
         n += n % batch == 0  # a smaller last batch, so that dropping it shows
         t, v = rows[:n], rows[n : n + m]
         label = "random training and validation digits, batch size and seed"

@@ -38,10 +38,10 @@ ENVIRONMENT = "COURSE_INSTRUCTOR_DIR"
 README = """# Instructor material (never give this folder to students)
 
 `secrets.json` holds the secret seed from which the grader makes its hidden test cases
-(the public cases in `course_lib/homework/hwNN.py` plus cases of the same kinds from this
-seed) and hw07's graded test digits (public digits warped with this seed: a row lookup in
-scikit-learn's copy of the data fails, but warping every public digit and matching nearest
-neighbours recovers most labels).
+(cases of the same kinds as the public ones in `course_lib/homework/hwNN.py`; the grade
+counts these only), hw01's graded digits and hw07's graded test digits (public digits
+warped with this seed: a row lookup in scikit-learn's copy of the data fails, but warping
+every public digit and matching nearest neighbours recovers most labels).
 
 For a private leaderboard nobody can look up, put your own labelled digits here
 (`hw07_test.npz` with `X` (n, 64) in [0, 1] and `y`, e.g. digits your students wrote, reduced

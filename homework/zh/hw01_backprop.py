@@ -314,7 +314,7 @@ def train_two_layer(X, y, rng):
 check("q8", train_two_layer)
 
 # %% [markdown]
-# 现在就在检查所用的划分上，测一测检查所测的东西：`digits_split()` 返回检查用过的 1297 个形变训练数字和 500 个留出数字。先只用前 100、300、700 个，最后用全部 1297 个训练数字来训练，比较网络在训练过的数字上的准确率和在留出数字上的准确率。
+# 现在就在检查所用的划分上，测一测检查所测的东西：`digits_split()` 返回检查用过的 1297 个形变训练数字和 500 个留出数字。在训练数字上训练网络，然后比较它在这些数字上的准确率和在留出数字上的准确率，先看总体，再逐个数字看。
 
 # %% tags=["raises-exception"]
 def accuracy(params, X, y):
@@ -323,23 +323,24 @@ def accuracy(params, X, y):
 
 
 X_train, y_train, X_held, y_held = digits_split()
-sizes, train_acc, held_acc = [100, 300, 700, 1297], [], []
-for n in sizes:
-    trained = train_two_layer(X_train[:n], y_train[:n], np.random.default_rng(0))
-    train_acc.append(accuracy(trained, X_train[:n], y_train[:n]))
-    held_acc.append(accuracy(trained, X_held, y_held))
-    print(f"{n:5d} training digits: training accuracy {train_acc[-1]:.2f}, "
-          f"held-out accuracy {held_acc[-1]:.2f}")
-plt.plot(sizes, train_acc, "o-", color=color("train"), label="training digits")
-plt.plot(sizes, held_acc, "o-", color=color("validation"), label="held-out digits")
-plt.xlabel("training digits")
+trained = train_two_layer(X_train, y_train, np.random.default_rng(0))
+print(f"training accuracy {accuracy(trained, X_train, y_train):.2f}, "
+      f"held-out accuracy {accuracy(trained, X_held, y_held):.2f}")
+digits = np.arange(10)
+sets = [(X_train, y_train, "train"), (X_held, y_held, "validation")]
+for offset, (X, y, label) in enumerate(sets):
+    per_digit = [accuracy(trained, X[y == d], y[y == d]) for d in digits]
+    plt.bar(digits + 0.4 * offset - 0.2, per_digit, width=0.4, color=color(label),
+            label="training digits" if label == "train" else "held-out digits")
+plt.xticks(digits)
+plt.xlabel("digit")
 plt.ylabel("accuracy")
-plt.title("the gap between seen and unseen digits shrinks with more data")
+plt.title("accuracy digit by digit: the digits it trained on, and new ones")
 plt.legend()
 plt.show()
 
 # %% [markdown]
-# **问题 W1（2 分，书面作答，人工评分）。** 比较上面用全部 1297 个训练数字时打印出的两个准确率，并看看图中两者的差距如何变化。这个差距说明了你的网络的什么情况？为什么要用网络从没见过的数字、而不是它的训练数字来给它评分？请在下面的单元格里用两三句话回答。
+# **问题 W1（2 分，书面作答，人工评分）。** 比较上面打印出的两个准确率，以及图中两者之间的差距。这个差距说明了你的网络的什么情况？为什么要用网络从没见过的数字、而不是它的训练数字来给它评分？请在下面的单元格里用两三句话回答。
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "hw01-answer-9", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR ANSWER HERE
