@@ -531,6 +531,17 @@ def exception_kind(description: str) -> str:
     return name if is_builtin else say("check.an-exception")
 
 
+def cell_error_feedback(line: str) -> str:
+    """A cell error as the grader's printed report shows it: the exception's built-in type
+    and the cell it came from, never the text the student's code raised (which could carry
+    what the cell read while it ran); the instructor's JSON keeps the whole line."""
+    if str(line).startswith("…"):  # "… and 3 more"
+        return str(line)
+    error, _, where = str(line).rpartition(" at `")
+    kind = exception_kind(error) if error else exception_kind(line)
+    return f"{kind} at `{where}" if error else kind
+
+
 @dataclass(frozen=True)
 class Verdict:
     """How one case went: ``verdict`` is ``"passed"``, ``"failed"`` or ``"raised"``;

@@ -118,6 +118,8 @@ def graded(tmp_path_factory) -> dict:
     for student, code in (("mallory", PROBE), ("trudy", REPLAY)):
         nb = nbformat.read(HW01, as_version=4)
         nb.cells.append(nbformat.v4.new_code_cell(code))
+        if student == "mallory":  # a cell could raise whatever it read while it ran
+            nb.cells.append(nbformat.v4.new_code_cell("raise RuntimeError(MARKER + '-CELL')"))
         nbformat.write(nb, folder / f"{student}_hw01.ipynb")
     carol = nbformat.read(HW01, as_version=4)
     _cell(carol, "hw01-answer-4").source = _solution_of("hw01-answer-4")
@@ -237,6 +239,8 @@ def test_the_report_of_a_hidden_case_carries_no_input_and_no_printed_text(graded
         for value in _hidden_inputs(key):
             assert value not in shown, (key, value)
     assert "input    dout" not in graded["printed"].split("mallory")[-1].split("trudy")[0]
+    assert any("PRINTED-BY-MALLORY-CELL" in e for e in mallory["cell_errors"])  # the JSON's
+    assert "cell error: RuntimeError at `raise RuntimeError" in graded["printed"]
     assert reported  # the JSON itself is written
 
 
