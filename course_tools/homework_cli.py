@@ -35,6 +35,7 @@ from functools import partial
 from pathlib import Path
 
 from course_lib.homework import sandbox
+from course_lib.homework.checking import cell_error_feedback
 from course_lib.homework.report import format_summary, format_table
 from course_tools.grading import instructor
 from course_tools.grading.gradebook import capped_cell_errors, export_batch
@@ -164,7 +165,8 @@ def grade(args: argparse.Namespace) -> int:
         if r.error:
             print(f"{r.path}\n  could not grade: {r.error}\n")
         else:
-            notes = "".join(f"\n  cell error: {e}" for e in capped_cell_errors(r.cell_errors)[:5])
+            errors = capped_cell_errors(r.cell_errors)[:5]
+            notes = "".join(f"\n  cell error: {cell_error_feedback(e)}" for e in errors)
             print(format_table(r.path, r.questions) + notes + "\n")
     submissions = [r.as_dict() for r in results]
     try:

@@ -9,8 +9,8 @@ answers another assignment is flagged and scores 0), else the ``grade_id`` of it
 cells, the ``course_lib.homework.hwNN`` module it imports, or the file name. It then runs the
 notebook through the same runner as the student's self-grade
 (:mod:`course_lib.homework.runner`: a fresh kernel in a bubblewrap sandbox, plain data back,
-scoring in this process), with each question's public cases plus hidden cases of the same
-kinds made from the instructor's secret seed (:mod:`course_tools.grading.instructor`), and
+scoring in this process), with each question's hidden cases -- the same kinds as the public
+ones, made from the instructor's secret seed (:mod:`course_tools.grading.instructor`) -- and
 with the instructor folder and the submissions' folders hidden. It adds what only the
 instructor needs: flags (another assignment, forbidden modules, reaching into the self-check),
 the written answers for manual review, and the cell errors.
