@@ -26,6 +26,7 @@ COMMANDS = {
     "benchmark": "course_tools.benchmark",
     "translate": "course_tools.translation.cli",
     "hw07-tiers": "course_tools.grading.hw07_digits",
+    "expected": "course_tools.grading.expected",
 }
 
 

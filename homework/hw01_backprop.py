@@ -28,8 +28,10 @@
 # **How to work.** Replace each `# YOUR CODE HERE` / `raise NotImplementedError` with your
 # code, then run the `check(...)` cell below it. The check compares your function with
 # PyTorch on several inputs and prints what passed or, for a failing case, the input, the
-# expected and the actual output, what mistake it looks like, and a hint. The grader also
-# runs hidden cases of the same kinds, so code that only fits the printed cases earns nothing.
+# expected and the actual output, what mistake it looks like, and a hint. The grade counts
+# only hidden cases of the same kinds, made from a secret seed, so code that only fits the
+# printed cases earns nothing; and a mistake the check recognises earns nothing on its
+# question.
 # Cells that use your functions raise `NotImplementedError` until you have answered;
 # *Run All* carries on past them.
 #
@@ -48,13 +50,15 @@ if "google.colab" in sys.modules:
 # %%
 import math
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 from course_lib.autograd import Value
-from course_lib.data import load_digits
 from course_lib.gradcheck import format_bound, numerical_gradient, rel_error
-from course_lib.homework.hw01 import check
+from course_lib.homework.hw01 import check, digits_split
+from course_lib.plots import color, use_style
 
+use_style()
 np.set_printoptions(precision=4, suppress=True)
 rng = np.random.default_rng(0)
 
@@ -324,7 +328,9 @@ print(f"silu_backward vs centered differences at 25 points: {format_bound(err, 1
 # ## Part D: train it on handwritten digits
 #
 # Your `two_layer_loss` is all a network needs to learn. The 8×8 digits of
-# `course_lib.data.load_digits` have D = 64 pixels in [0, 1] and C = 10 classes.
+# `course_lib.data.load_digits` have D = 64 pixels in [0, 1] and C = 10 classes. Here each
+# digit is moved by a small random warp (a rotation, a shift, noise), so that the digits a
+# network is judged on are images nobody has seen before.
 #
 # ### Q8 (2 points): train the net, judged on digits it never sees
 #
@@ -335,9 +341,9 @@ print(f"silu_backward vs centered differences at 25 points: {format_bound(err, 1
 # learning rate, the batch size, the number of epochs and `reg` yourself.
 #
 # The check does not compare your parameters with anything: it predicts the class of
-# 500 digits your function never received and scores the accuracy: full points from 0.93,
-# half from 0.85. The grader does the same on another split. Keep the training under about
-# two seconds.
+# 500 warped digits your function never received and scores the accuracy: full points from
+# 0.78, half from 0.65. The grader does the same on digits warped with a secret seed, which
+# no student has seen. Keep the training under about two seconds.
 
 # %% nbgrader={"grade": false, "grade_id": "hw01-answer-8", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def train_two_layer(X, y, rng):
@@ -359,8 +365,10 @@ def train_two_layer(X, y, rng):
 check("q8", train_two_layer)
 
 # %% [markdown]
-# Now measure what the check measured, on a split of your own: train on 1297 digits and
-# compare the accuracy on them with the accuracy on the 500 others.
+# Now measure what the check measured, on its own split: `digits_split()` returns the 1297
+# warped training digits and the 500 held-out ones the check used. Train on the training
+# digits, then compare the accuracy on them with the accuracy on the held-out ones, overall
+# and digit by digit.
 
 # %% tags=["raises-exception"]
 def accuracy(params, X, y):
@@ -368,18 +376,28 @@ def accuracy(params, X, y):
     return np.mean(np.argmax(hidden @ params["W2"] + params["b2"], axis=1) == y)
 
 
-X_all, y_all = load_digits()
-order = np.random.default_rng(2026).permutation(len(X_all))
-train, held = order[:1297], order[1297:]
-trained = train_two_layer(X_all[train], y_all[train], np.random.default_rng(0))
-print(f"training accuracy {accuracy(trained, X_all[train], y_all[train]):.2f}, "
-      f"held-out accuracy {accuracy(trained, X_all[held], y_all[held]):.2f}")
+X_train, y_train, X_held, y_held = digits_split()
+trained = train_two_layer(X_train, y_train, np.random.default_rng(0))
+print(f"training accuracy {accuracy(trained, X_train, y_train):.2f}, "
+      f"held-out accuracy {accuracy(trained, X_held, y_held):.2f}")
+digits = np.arange(10)
+sets = [(X_train, y_train, "train"), (X_held, y_held, "validation")]
+for offset, (X, y, label) in enumerate(sets):
+    per_digit = [accuracy(trained, X[y == d], y[y == d]) for d in digits]
+    plt.bar(digits + 0.4 * offset - 0.2, per_digit, width=0.4, color=color(label),
+            label="training digits" if label == "train" else "held-out digits")
+plt.xticks(digits)
+plt.xlabel("digit")
+plt.ylabel("accuracy")
+plt.title("accuracy digit by digit: the digits it trained on, and new ones")
+plt.legend()
+plt.show()
 
 # %% [markdown]
 # **Question W1 (2 points, written, graded by hand).** Compare the two accuracies printed
-# above. What does the gap between them tell you about your network, and why is the net
-# graded on digits it never saw rather than on its training digits? Answer in two or three
-# sentences in the cell below.
+# above, and the gap between them in the figure. What does the gap tell you about your
+# network, and why is the net graded on digits it never saw rather than on its training
+# digits? Answer in two or three sentences in the cell below.
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "hw01-answer-9", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR ANSWER HERE

@@ -27,8 +27,9 @@
 # **How to work.** Replace each `# YOUR CODE HERE` / `raise NotImplementedError` with your
 # code, then run the `check(...)` cell below it: it compares your function with a reference
 # on several inputs and prints what passed or, for a failing case, the input, the expected
-# and the actual value, what mistake it looks like, and a hint. The grader also runs hidden
-# cases of the same kinds (other points, matrices, starts and data).
+# and the actual value, what mistake it looks like, and a hint. The grade counts only hidden
+# cases of the same kinds (other points, matrices, starts and data), and a mistake the
+# check recognises earns nothing on its question.
 # Cells that use your functions raise `NotImplementedError` until you have answered;
 # *Run All* carries on past them.
 #
@@ -45,13 +46,16 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "git+https://github.com/dl-fundamentals/course"], check=True)  # fmt: skip
 
 # %%
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from course_lib.gradcheck import format_bound, rel_error
 from course_lib.homework.hw02 import check, f_xy, himmelblau, tanh_net, tanh_net_data
+from course_lib.plots import color, use_style
 
 torch.set_num_threads(1)
+use_style()
 np.set_printoptions(precision=4, suppress=True)
 
 
@@ -285,6 +289,23 @@ axis = np.linspace(-3, 3, 7)
 points, kinds = find_critical_points(grad, hess, np.array([(a, b) for a in axis for b in axis]))
 for w, kind in sorted(zip(np.round(points, 3) + 0.0, kinds), key=lambda item: item[0][0]):
     print(f"w = ({w[0]:+.3f}, {w[1]:+.3f}): {kind:13s} loss {loss(w):.4f}")
+
+# %% [markdown]
+# The same points on the loss surface: the two minima mirror each other through the origin,
+# and the saddle sits on the ridge between them.
+
+# %%
+w1, w2 = np.meshgrid(np.linspace(-3, 3, 61), np.linspace(-3, 3, 61))
+surface = np.vectorize(lambda a, b: loss(np.array([a, b])))(w1, w2)
+plt.contour(w1, w2, np.log(surface), levels=25, cmap="Greys_r", linewidths=0.7)
+for kind, key in [("local minimum", "minimum"), ("saddle point", "highlight")]:
+    found = np.array([p for p, k in zip(points, kinds) if k == kind]).reshape(-1, 2)
+    plt.plot(found[:, 0], found[:, 1], "o", color=color(key), markersize=9, label=kind)
+plt.xlabel("$w_1$")
+plt.ylabel("$w_2$")
+plt.title("critical points of the smallest tanh network (log loss)")
+plt.legend()
+plt.show()
 
 # %% [markdown]
 # **Question W1 (2 points, written, graded by hand).** Look at the printed critical points.

@@ -1,9 +1,15 @@
 """The homework self-check students run, and the runner their self-grade shares with the grader.
 
 Every assignment ``hwNN`` has a module here (``course_lib.homework.hw01`` …): its questions,
-points and public cases, and ``check("q1", fn)`` for the notebook. Around them:
+points and public cases, and ``check("q1", fn)`` for the notebook. No reference solution is
+here: the answers of the public cases are stored data. Around them:
 
 - :mod:`~course_lib.homework.checking`: questions, cases, running and scoring a check;
+- :mod:`~course_lib.homework.stored`: the stored answers of the public cases (package data);
+- :mod:`~course_lib.homework.standins`: stand-ins for earlier answers, so that the grader
+  judges each question on its own;
+- :mod:`~course_lib.homework.messages`: every text the checks show, by message id;
+- :mod:`~course_lib.homework.digits`: warped digits (hw01's Q8, hw07);
 - :mod:`~course_lib.homework.report`: the printed reports and tables;
 - :mod:`~course_lib.homework.unanswered`: one line instead of a traceback for a cell that
   calls an answer not written yet;

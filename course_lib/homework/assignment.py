@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import importlib
 import re
+import sys
 import warnings
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from course_lib.homework.checking import (
     Question,
@@ -15,6 +18,7 @@ from course_lib.homework.checking import (
     run_student,
     score,
 )
+from course_lib.homework.messages import say
 from course_lib.homework.report import format_result
 
 #: Every assignment the grader knows: name -> module defining ``ASSIGNMENT``.
@@ -87,30 +91,83 @@ class Assignment:
         keys = ", ".join(repr(q.key) for q in self.questions)
         raise ValueError(f"question must be one of {keys}, got {key!r}")
 
-    def evaluate(self, key: str, fn: Any) -> QuestionResult:
-        """Run question ``key`` on the function ``fn`` in this process and score it."""
+    def evaluate(self, key: str, fn: Any, cases: list | None = None) -> QuestionResult:
+        """Run question ``key`` on the function ``fn`` in this process and score it.
+
+        ``cases`` (with their answers) default to the public ones; hidden cases with stand-in
+        tables use ``fn``'s globals as the namespace the stand-ins go into.
+        """
         question = self.question(key)
         if not callable(fn):
-            return QuestionResult(
-                key,
-                question.function,
-                0.0,
-                question.points,
-                "missing",
-                f"expected the function {question.function}, got {type(fn).__name__}",
-            )
-        cases = question.make_cases()
-        return score(question, cases, run_student(question, fn, cases))
+            found = say("check.not-a-function", function=question.function, got=type(fn).__name__)
+            return QuestionResult(key, question.function, 0.0, question.points, "missing", found)
+        cases = question.make_cases() if cases is None else cases
+        namespace = getattr(fn, "__globals__", None)
+        return score(question, cases, run_student(question, fn, cases, namespace))
 
     def check(self, key: str, fn: Any) -> None:
         """Self-check for students: run question ``key`` on ``fn`` and print a report.
 
         Prints what passed and, for a failing case, its input, the expected and the
-        actual output (rounded) and a hint. Returns nothing: the report is the output.
+        actual output (rounded), the mistake it looks like and a hint. When the question
+        calls earlier answers and one of them fails its own check, the report says so
+        first ("Q4 uses your Q1, which fails its check: fix Q1 first"). Returns nothing:
+        the report is the output.
 
         Example: ``check("q1", affine_backward)``.
         """
-        print(format_result(self.evaluate(key, fn)))
+        result = self.evaluate(key, fn)
+        if result.status in ("failed", "error"):
+            failing = self._failing_upstream(self.question(key), fn)
+            if failing:
+                _blame_upstream(self.question(key), result, failing, self)
+        print(format_result(result))
+
+    def _failing_upstream(self, question: Question, fn: Any) -> list[str]:
+        """The keys of the earlier questions ``question`` uses whose answer (found next to
+        ``fn``, in the notebook) fails its own public cases."""
+        namespace = getattr(fn, "__globals__", None)
+        if namespace is None:
+            namespace = getattr(sys.modules.get(getattr(fn, "__module__", "")), "__dict__", {})
+        failing = []
+        for key in question.uses:
+            upstream = namespace.get(self.question(key).function)
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                if self.evaluate(key, upstream).status != "passed":
+                    failing.append(key)
+        return failing
+
+    def conclude(
+        self, results: list[QuestionResult], cases: dict[str, list] | None = None
+    ) -> list[QuestionResult]:
+        """``results`` (one per question, in order) made whole: each records the seed of its
+        ``cases`` (even one that never ran), and every failing question that used the
+        student's own version of a failing earlier answer says so first
+        (:meth:`explain_cascades`)."""
+        for result in results:
+            seeds = {c.seed for c in (cases or {}).get(result.name, [])}
+            if result.seed is None and len(seeds) == 1:
+                result.seed = seeds.pop()
+        return self.explain_cascades(results)
+
+    def explain_cascades(self, results: list[QuestionResult]) -> list[QuestionResult]:
+        """``results`` (one per question) with every failing question that used the
+        student's own version of a failing earlier answer saying so first.
+
+        A question judged with stand-ins for its earlier answers (the grader's hidden cases)
+        is not blamed on them, unless it called one in a way the stand-in did not cover.
+        """
+        by_key = {r.name: r for r in results}
+        for question in self.questions:
+            result = by_key.get(question.key)
+            if result is None or result.status not in ("failed", "error"):
+                continue
+            failing = [k for k in question.uses if k in by_key and by_key[k].status != "passed"]
+            with_standins = result.seed is not None and question.standins
+            if failing and (not with_standins or result.used_own):
+                _blame_upstream(question, result, failing, self)
+        return results
 
     def assert_case(self, key: str, index: int, fn: Any) -> float | None:
         """nbgrader's test for case ``index`` of question ``key``: raise unless it passes.
@@ -132,9 +189,8 @@ class Assignment:
         if not 0 <= index < len(cases):
             raise ValueError(f"index must be in [0, {len(cases)}) for {key}, got {index}")
         if not callable(fn):
-            raise AssertionError(
-                f"expected the function {question.function}, got {type(fn).__name__}"
-            )
+            got = type(fn).__name__
+            raise AssertionError(say("check.not-a-function", function=question.function, got=got))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             case = cases[index]
@@ -145,6 +201,22 @@ class Assignment:
         if result.status != "passed":
             raise AssertionError("\n".join([f"{case.label}: {result.message}", *result.details]))
         return None
+
+
+def _blame_upstream(
+    question: Question, result: QuestionResult, failing: list[str], spec: Assignment
+) -> None:
+    """Put "Q4 uses your Q1 (affine_backward), which fails its check: fix Q1 first" in
+    front of ``result``'s message (and summary)."""
+    named = ", ".join(f"{k.upper()} ({spec.question(k).function})" for k in failing)
+    note = say(
+        "check.uses-failing",
+        question=question.key.upper(),
+        upstream=named,
+        first=failing[0].upper(),
+    )
+    result.message = f"{note} {result.message}"
+    result.summary = f"{note} {result.summary}" if result.summary else note
 
 
 def load_assignment(name: str) -> Assignment:

@@ -1,42 +1,51 @@
-"""Homework hw02 (lecture 02, critical points and the Hessian): questions and references.
+"""Homework hw02 (lecture 02, critical points and the Hessian): questions and their cases.
 
 The student writes, in ``homework/hw02_critical_points.ipynb``:
 
-====  =============================  ======  ==================  ===========================
-key   function                       points  kind                checked against
-====  =============================  ======  ==================  ===========================
-q1    ``hessian_of_f(p)``                 2  derive by hand      torch's Hessian
-q2    ``autograd_hessian(f, x)``          2  implement           torch's Hessian
-q3    ``classify(H, tol=1e-6)``           2  implement           ``classify_critical_point``
-q4    ``escape_direction(H)``             2  implement           ``numpy.linalg.eigh``
-q5    ``newton_step(x, g, H)``            2  derive, then code   ``x - solve(H, g)``
-q6    ``find_critical_points(...)``       3  experiment, judged  every critical point found
-====  =============================  ======  ==================  ===========================
+====  =============================  ======  ==================  ============================
+key   function                       points  kind                public cases judged on
+====  =============================  ======  ==================  ============================
+q1    ``hessian_of_f(p)``                 2  derive by hand      stored outputs
+q2    ``autograd_hessian(f, x)``          2  implement           stored outputs
+q3    ``classify(H, tol=1e-6)``           2  implement           stored outputs
+q4    ``escape_direction(H)``             2  implement           stored outputs
+q5    ``newton_step(x, g, H)``            2  derive, then code   stored outputs
+q6    ``find_critical_points(...)``       3  experiment, judged  stored points and property
+====  =============================  ======  ==================  ============================
+
+The expected outputs come from the instructor's references (PyTorch's Hessian,
+``numpy.linalg.eigh``, ``course_lib.hessian``), stored as data with every known mistake's
+output (:mod:`~course_lib.homework.stored`). q6 is judged on the critical points and kinds a
+trusted Newton search finds from the same starts (stored for the public cases), and on a
+property: a listed point is critical when the surface's gradient (PyTorch's) is below the
+tolerance there. q6 calls the student's q5 and q3: the grader runs it with stand-ins for
+them (:mod:`~course_lib.homework.standins`).
 
 Here f is Himmelblau's function (:func:`himmelblau`), the function of questions 1 and 6.
 Written (graded by hand, in the review file): ``w1``, what the critical points of the
 smallest tanh network say.
 
-Every case maker takes a ``seed``: the public cases use the default, the grader adds cases
-made from the instructor's secret seed (``course_tools.grading.instructor``): other points,
-other matrices, other starts and another data set for q6's network.
+Every case maker takes a ``seed``: None gives the public cases; the grader's hidden cases come
+from the instructor's secret seed (``course_tools.grading.instructor``): other points, other
+matrices, other starts and another data set for q6's network.
 
 In the notebook: ``from course_lib.homework.hw02 import check``, then ``check("q1", hessian_of_f)``.
 
-Forbidden modules (:data:`FORBIDDEN`): none (q2 is about torch's autograd). The grader hides
-them from the submission's kernel (an import fails) and flags code that mentions them.
+Forbidden modules (:data:`FORBIDDEN`): ``course_lib.hessian`` (it holds the answers; q2 is
+about torch's autograd, so torch stays). The grader hides it from the submission's kernel.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from course_lib.hessian import classify_critical_point
 from course_lib.homework.assignment import Assignment, WrittenQuestion
-from course_lib.homework.checking import Case, Mistake, Question
+from course_lib.homework.checking import Case, Question, exception_kind
+from course_lib.homework.messages import say
 from course_lib.homework.unanswered import quiet_unanswered
 
 
@@ -58,29 +67,35 @@ def himmelblau(p):
     return (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2
 
 
-def _exact_hessian(f: Callable, x: np.ndarray) -> np.ndarray:
-    torch = _torch()
-    point = torch.tensor(np.asarray(x, dtype=float), dtype=torch.float64)
-    return torch.autograd.functional.hessian(f, point).numpy()
+def torch_derivatives(f: Callable) -> tuple[Callable, Callable]:
+    """(gradient, Hessian) of a scalar torch function ``f``, as NumPy functions of a point:
+    what PyTorch's autograd gives (the surfaces of q6, and the judge's property). Each
+    remembers the points it was asked about: a Newton search asks twice per step."""
 
+    @functools.lru_cache(maxsize=4096)
+    def at(point: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+        torch = _torch()
+        x = torch.tensor(point, dtype=torch.float64, requires_grad=True)
+        (g,) = torch.autograd.grad(f(x), x, create_graph=True)
+        rows = [torch.autograd.grad(g[i], x, retain_graph=True)[0] for i in range(len(point))]
+        return g.detach().numpy(), torch.stack(rows).numpy()
 
-def _exact_gradient(f: Callable, x: np.ndarray) -> np.ndarray:
-    torch = _torch()
-    point = torch.tensor(np.asarray(x, dtype=float), dtype=torch.float64, requires_grad=True)
-    (g,) = torch.autograd.grad(f(point), point)
-    return g.numpy()
+    def key(p: Any) -> tuple[float, ...]:
+        return tuple(float(v) for v in np.asarray(p, dtype=float).reshape(-1))
+
+    return (lambda p: at(key(p))[0].copy()), (lambda p: at(key(p))[1].copy())
 
 
 # ----- q1 hessian_of_f ------------------------------------------------------------------
 
 
-def _hessian_of_f_cases(seed: int = 101) -> list[Case]:
+def _hessian_of_f_cases(seed: int | None = None) -> list[Case]:
     points = [
         ((3.0, 2.0), "the minimum (3, 2)"),
         ((-0.270845, -0.923039), "near the local maximum (-0.27, -0.92)"),
         ((-1.5, 0.5), "a non-critical point (-1.5, 0.5)"),
     ]
-    if seed != 101:
+    if seed is not None:
         rng = np.random.default_rng(seed)
         points = [(tuple(rng.uniform(-4, 4, 2)), "a random point") for _ in range(3)]
     return [Case(label, (np.array(p),), ("p",)) for p, label in points]
@@ -119,19 +134,23 @@ def _call_autograd_hessian(fn: Callable, args: tuple):
 # ----- q3 classify ----------------------------------------------------------------------
 
 
-def _classify_cases(seed: int = 303) -> list[Case]:
-    rng = np.random.default_rng(seed)
-    q, _ = np.linalg.qr(rng.standard_normal((4, 4)))
-    rotated = q @ np.diag([3.0, 1.0, 0.5, -0.2]) @ q.T
-    q3, _ = np.linalg.qr(rng.standard_normal((3, 3)))
+def _classify_cases(seed: int | None = None) -> list[Case]:
+    rng = np.random.default_rng(303 if seed is None else seed)
+
+    def rotated(*eigenvalues: float) -> np.ndarray:
+        q, _ = np.linalg.qr(rng.standard_normal((len(eigenvalues), len(eigenvalues))))
+        return q @ np.diag(eigenvalues) @ q.T
+
     matrices = [
-        (_exact_hessian(f_xy, np.array([1.0, 1.0])), "f_xy at (1, 1)"),
-        (_exact_hessian(f_xy, np.array([0.0, 0.0])), "f_xy at (0, 0)"),
+        (np.array([[6.0, -3.0], [-3.0, 6.0]]), "f_xy at (1, 1)"),
+        (np.array([[0.0, -3.0], [-3.0, 0.0]]), "f_xy at (0, 0)"),
         (np.diag([-1.0, -4.0]), "diag(-1, -4)"),
         (np.diag([2.0, 0.0, 3.0]), "diag(2, 0, 3): a zero eigenvalue"),
-        (rotated, "a rotated 4 x 4 with eigenvalues 3, 1, 0.5, -0.2"),
+        (rotated(3.0, 1.0, 0.5, -0.2), "a rotated 4 x 4 with eigenvalues 3, 1, 0.5, -0.2"),
         (np.diag([1.0, -1e-9]), "diag(1, -1e-9): the tiny eigenvalue counts as zero"),
-        (q3 @ np.diag([-2.0, 0.0, 1.0]) @ q3.T, "a rotated 3 x 3 with eigenvalues -2, 0, 1"),
+        (rotated(-2.0, 0.0, 1.0), "a rotated 3 x 3 with eigenvalues -2, 0, 1"),
+        (rotated(2.0, 3e-7, 0.5), "a rotated 3 x 3 with eigenvalues 2, 3e-7, 0.5"),
+        (rotated(1.5, -1e-8, 4.0), "a rotated 3 x 3 with eigenvalues 1.5, -1e-8, 4"),
     ]
     return [Case(label, (H,), ("H",)) for H, label in matrices]
 
@@ -139,13 +158,18 @@ def _classify_cases(seed: int = 303) -> list[Case]:
 # ----- q4 escape_direction --------------------------------------------------------------
 
 
-def _escape_cases(seed: int = 404) -> list[Case]:
-    rng = np.random.default_rng(seed)
-    q, _ = np.linalg.qr(rng.standard_normal((3, 3)))
+def _escape_cases(seed: int | None = None) -> list[Case]:
+    rng = np.random.default_rng(404 if seed is None else seed)
+
+    def rotated(*eigenvalues: float) -> np.ndarray:
+        q, _ = np.linalg.qr(rng.standard_normal((len(eigenvalues), len(eigenvalues))))
+        return q @ np.diag(eigenvalues) @ q.T
+
     matrices = [
         (np.array([[0.0, -2.0], [-2.0, 0.0]]), "the two-weight net at the origin"),
-        (_exact_hessian(f_xy, np.array([0.0, 0.0])), "f_xy at (0, 0)"),
-        (q @ np.diag([2.0, -0.5, -3.0]) @ q.T, "a rotated 3 x 3 with eigenvalues 2, -0.5, -3"),
+        (np.array([[1.2, -3.0], [-3.0, -1.8]]), "f_xy at (0.2, -0.3)"),
+        (rotated(2.0, -0.5, -3.0), "a rotated 3 x 3 with eigenvalues 2, -0.5, -3"),
+        (rotated(1.0, -4.0, 0.5, 2.5), "a rotated 4 x 4 with eigenvalues 1, -4, 0.5, 2.5"),
     ]
     return [Case(label, (H,), ("H",)) for H, label in matrices]
 
@@ -169,11 +193,6 @@ def _call_escape(fn: Callable, args: tuple):
     return result
 
 
-def _escape_reference(H: np.ndarray):
-    lam, vectors = np.linalg.eigh(H)
-    return (float(lam[0]), _same_sign(vectors[:, 0]))
-
-
 # ----- q5 newton_step -------------------------------------------------------------------
 
 
@@ -193,7 +212,7 @@ def _newton_cases(seed: int | None = None) -> list[Case]:
     return [
         Case(
             "quadratic with H = [[3, 1], [1, 2]]",
-            (np.array([2.0, -1.0]), np.array([5.0, 0.0]), np.array([[3.0, 1.0], [1.0, 2.0]])),
+            (np.array([3.0, 1.0]), np.array([5.0, 0.0]), np.array([[3.0, 1.0], [1.0, 2.0]])),
             names,
         ),
         Case("Rosenbrock at (-1.2, 1)", (np.array([-1.2, 1.0]), g_rosen, H_rosen), names),
@@ -203,10 +222,6 @@ def _newton_cases(seed: int | None = None) -> list[Case]:
             names,
         ),
     ]
-
-
-def _newton_reference(x, g, H):
-    return x - np.linalg.solve(H, g)
 
 
 # ----- q6 find every critical point from a set of starts --------------------------------
@@ -256,33 +271,23 @@ def tanh_net(data: tuple[np.ndarray, np.ndarray]) -> tuple[Callable, Callable, C
     return loss, grad, hess
 
 
-def _surface(name: str, data: Any) -> tuple[Callable, Callable]:
-    """(grad, hess) of a q6 surface, as NumPy functions of a point of shape (2,)."""
+def surface_derivatives(name: str, data: Any) -> tuple[Callable, Callable]:
+    """(grad, hess) of a q6 surface, as NumPy functions of a point of shape (2,):
+    PyTorch's for Himmelblau's function, closed forms for ``f_xy`` and the tanh net."""
     if name == "tanh net":
         _, grad, hess = tanh_net(data)
         return grad, hess
-    return _CLOSED_FORMS[name]
-
-
-def _himmelblau_grad(p) -> np.ndarray:
-    x, y = np.asarray(p, dtype=float)
-    a, b = x**2 + y - 11, x + y**2 - 7
-    return np.array([4 * a * x + 2 * b, 2 * a + 4 * b * y])
-
-
-def _himmelblau_hess(p) -> np.ndarray:
-    x, y = np.asarray(p, dtype=float)
-    return np.array([[12 * x**2 + 4 * y - 42, 4 * (x + y)], [4 * (x + y), 12 * y**2 + 4 * x - 26]])
-
-
-#: NumPy gradients and Hessians of q6's surfaces (tested against torch's in test_hw02_mistakes).
-_CLOSED_FORMS: dict[str, tuple[Callable, Callable]] = {
-    "Himmelblau": (_himmelblau_grad, _himmelblau_hess),
-    "f_xy": (
+    if name == "Himmelblau":
+        return _himmelblau_derivatives()
+    return (
         lambda p: np.array([3 * p[0] ** 2 - 3 * p[1], 3 * p[1] ** 2 - 3 * p[0]], dtype=float),
         lambda p: np.array([[6 * p[0], -3.0], [-3.0, 6 * p[1]]], dtype=float),
-    ),
-}
+    )
+
+
+@functools.cache
+def _himmelblau_derivatives() -> tuple[Callable, Callable]:
+    return torch_derivatives(himmelblau)
 
 
 def _grid(low: float, high: float, k: int, rng: np.random.Generator | None) -> np.ndarray:
@@ -307,7 +312,7 @@ def _critical_cases(seed: int | None = None) -> list[Case]:
 
 def _call_critical(fn: Callable, args: tuple) -> tuple:
     name, data, starts, tol = args
-    grad, hess = _surface(name, data)
+    grad, hess = surface_derivatives(name, data)
     try:
         result = fn(grad, hess, starts, tol)
     except NotImplementedError:
@@ -320,243 +325,90 @@ def _call_critical(fn: Callable, args: tuple) -> tuple:
     return (np.asarray(points, dtype=float).reshape(-1, 2), [str(k) for k in kinds])
 
 
-def newton_search(grad: Callable, hess: Callable, starts: Any, tol: float, iters: int = 50):
-    """The trusted search: Newton from every start; the distinct converged points."""
-    found: list[np.ndarray] = []
-    for start in np.asarray(starts, dtype=float):
-        p = start.copy()
-        for _ in range(iters):
-            g = grad(p)
-            if np.linalg.norm(g) < tol:
-                break
-            try:
-                p = p - np.linalg.solve(hess(p), g)
-            except np.linalg.LinAlgError:
-                break
-            if not np.all(np.isfinite(p)) or np.abs(p).max() > 1e6:
-                break
-        converged = np.all(np.isfinite(p)) and np.linalg.norm(grad(p)) < tol
-        if converged and not any(np.linalg.norm(p - q) < 1e-6 for q in found):
-            found.append(p)
-    return found
+def _where(point: np.ndarray, case: Case) -> str:
+    """A point as shown in a message: its coordinates, or nothing for a hidden case."""
+    if case.hidden:
+        return say("hw02.q6.a-point")
+    return np.array2string(np.round(point, 3) + 0.0, separator=", ")
 
 
 def _judge_critical(case: Case, output: Any) -> tuple[float, str]:
-    """Every listed point must be critical, distinct and rightly classified; every point the
-    trusted search finds from the same starts must be listed. The fraction is the share of
-    those found rightly, less one share per wrong or repeated point."""
-    name, data, starts, tol = case.args
-    grad, hess = _surface(name, data)
+    """Every point the trusted search finds from the same starts (the case's answer) must be
+    listed once with its kind; a listed point the search did not find must at least be
+    critical (a property, from the surface's gradient). Any of those problems is a known
+    mistake: the case earns nothing."""
+    name, data, _, _ = case.args
+    grad, _ = surface_derivatives(name, data)
     if isinstance(output[0], str):  # ("raised", message) from _call_critical
-        return 0.0, f"{name}: your function raised {output[1]}"
+        shown = exception_kind(output[1]) if case.hidden else output[1]
+        return 0.0, say("hw02.q6.raised", surface=name, exception=shown)
     points, kinds = output
     if len(points) != len(kinds):
-        return 0.0, f"{name}: {len(points)} points but {len(kinds)} kinds"
-    wanted = newton_search(grad, hess, starts, tol)
-    problems, right, wrong = [], 0, 0
+        return 0.0, say("hw02.q6.lengths", surface=name, points=len(points), kinds=len(kinds))
+    wanted, wanted_kinds = case.answer.expected
+    wanted = np.asarray(wanted, dtype=float).reshape(-1, 2)
+    problems = []
     for i, (p, kind) in enumerate(zip(points, kinds, strict=True)):
-        where = np.array2string(np.round(p, 3) + 0.0, separator=", ")
-        norm = float(np.linalg.norm(grad(p))) if np.all(np.isfinite(p)) else np.inf
-        if norm > CRITICAL:
-            wrong += 1
-            problems.append(
-                f"{where} is not a critical point (gradient norm {norm:.1e}): keep stepping "
-                "until the gradient norm is below tol, and drop starts that never get there"
-            )
-        elif any(np.linalg.norm(p - q) < 1e-6 for q in points[:i]):
-            wrong += 1
-            problems.append(f"{where} is listed twice: merge points that differ by round-off")
-        elif kind != (truth := classify_critical_point(hess(p))):
-            wrong += 1
-            problems.append(f"{where} is a {truth}, not a {kind}: classify it by its Hessian")
-    for q in wanted:
-        listed = [i for i, p in enumerate(points) if np.linalg.norm(p - q) < 1e-6]
-        if not listed:
-            where = np.array2string(np.round(q, 3) + 0.0, separator=", ")
-            kind = classify_critical_point(hess(q))
-            problems.append(f"missed the {kind} at {where}: run the search from every start")
-        elif kinds[listed[0]] == classify_critical_point(hess(q)):
-            right += 1
-    fraction = max(0.0, (right - wrong) / len(wanted))
+        known = [j for j, q in enumerate(wanted) if np.linalg.norm(p - q) < 1e-6]
+        if any(np.linalg.norm(p - q) < 1e-6 for q in points[:i]):
+            problems.append(say("hw02.q6.twice", where=_where(p, case)))
+        elif known and kind != wanted_kinds[known[0]]:
+            truth = wanted_kinds[known[0]]
+            problems.append(say("hw02.q6.kind", where=_where(p, case), truth=truth, kind=kind))
+        elif not known:
+            norm = float(np.linalg.norm(grad(p))) if np.all(np.isfinite(p)) else np.inf
+            if norm > CRITICAL:
+                shown = "" if case.hidden else f" ({norm:.1e})"
+                problems.append(say("hw02.q6.not-critical", where=_where(p, case), norm=shown))
+    for q, kind in zip(wanted, wanted_kinds, strict=True):
+        if not any(np.linalg.norm(p - q) < 1e-6 for p in points):
+            problems.append(say("hw02.q6.missed", kind=kind, where=_where(q, case)))
     if not problems:
-        return 1.0, f"{name}: all {len(wanted)} critical points found and classified"
-    return fraction, f"{name}: {problems[0]}" + (
-        f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-    )
-
-
-# ----- common mistakes ------------------------------------------------------------------
-
-
-def _himmelblau_hessian(p) -> np.ndarray:
-    return _exact_hessian(himmelblau, p)
-
-
-def _third_axis(H: np.ndarray, tol: float, min_with_zero: bool) -> str:
-    lam = np.linalg.eigvalsh(H)
-    if min_with_zero and np.all(lam >= -tol) and np.any(lam > tol):
-        return "local minimum"
-    return classify_critical_point(H, tol)
-
-
-HESSIAN_MISTAKES = (
-    Mistake(
-        "off-diagonal sign",
-        "your off-diagonal entries have the wrong sign: differentiate the first partial "
-        "derivative with respect to the other variable, carefully with the chain rule",
-        lambda p: _himmelblau_hessian(p) * np.array([[1, -1], [-1, 1]]),
-    ),
-    Mistake(
-        "cross terms missing",
-        "your off-diagonal entries are zero: each squared term of f depends on both x and y, "
-        "so the mixed second derivative is not zero",
-        lambda p: np.diag(np.diag(_himmelblau_hessian(p))),
-    ),
-)
-
-AUTOGRAD_MISTAKES = (
-    Mistake(
-        "outer product of the gradient",
-        "your H is the outer product of the gradient with itself: that is not a second "
-        "derivative; differentiate each component of the gradient again",
-        lambda name, x: np.outer(*[_exact_gradient(FUNCTIONS[name], x)] * 2),
-    ),
-)
-
-CLASSIFY_MISTAKES = (
-    Mistake(
-        "no tolerance",
-        "your answer treats an eigenvalue within tol of zero as nonzero: |lambda| <= tol "
-        "counts as zero (rounding makes exact zeros rare)",
-        lambda H, tol=1e-6: classify_critical_point(H, 0.0),
-    ),
-    Mistake(
-        "a zero eigenvalue taken for a minimum",
-        "your answer calls a Hessian with a zero eigenvalue (and no negative one) a minimum: "
-        "along that direction the second-order test says nothing, so it is degenerate",
-        lambda H, tol=1e-6: _third_axis(H, tol, True),
-    ),
-)
-
-ESCAPE_MISTAKES = (
-    Mistake(
-        "largest eigenvalue",
-        "your lambda_min is the largest eigenvalue: check the order in which your "
-        "eigen-solver returns them",
-        lambda H: (
-            float(np.linalg.eigh(H)[0][-1]),
-            _same_sign(np.linalg.eigh(H)[1][:, -1]),
-        ),
-    ),
-    Mistake(
-        "row instead of column",
-        "your u is a row of the eigenvector matrix: the eigenvectors are its columns",
-        lambda H: (float(np.linalg.eigh(H)[0][0]), _same_sign(np.linalg.eigh(H)[1][0, :])),
-    ),
-)
-
-NEWTON_MISTAKES = (
-    Mistake(
-        "step added",
-        "your x_new moves by +H^-1 g: Newton's step goes to where the quadratic model's "
-        "gradient vanishes, which is the opposite way",
-        lambda x, g, H: x + np.linalg.solve(H, g),
-    ),
-    Mistake(
-        "multiplied by H",
-        "your x_new uses H g instead of H^-1 g: the step undoes the curvature, it does not "
-        "apply it",
-        lambda x, g, H: x - H @ g,
-    ),
-    Mistake(
-        "a gradient step",
-        "your x_new is a plain gradient step x - g: Newton's method uses the Hessian too",
-        lambda x, g, H: x - g,
-    ),
-)
+        return 1.0, say("hw02.q6.all-found", surface=name, n=len(wanted))
+    more = say("hw02.q6.more", n=len(problems) - 1) if len(problems) > 1 else ""
+    return 0.0, f"{name}: {problems[0]}{more}"
 
 
 #: Modules an answer may not use; hidden from the kernel while grading (see the docstring).
-FORBIDDEN: tuple[str, ...] = ()
+FORBIDDEN: tuple[str, ...] = ("course_lib.hessian",)
+
+
+def _question(key: str, function: str, points: float, inputs, names, **more) -> Question:
+    return Question("hw02", key, function, points, inputs, names, **more)
+
 
 ASSIGNMENT = Assignment(
     name="hw02",
     title="Critical points and the Hessian",
     notebook="hw02_critical_points",
     questions=(
-        Question(
-            "q1",
-            "hessian_of_f",
-            2,
-            _hessian_of_f_cases,
-            _himmelblau_hessian,
-            ("H",),
-            "lecture 02, §3: differentiate f once for each variable, then each of those once "
-            "more for each variable; the mixed derivatives must agree (the Hessian is "
-            "symmetric), a good check on your algebra.",
-            mistakes=HESSIAN_MISTAKES,
+        _question(
+            "q1", "hessian_of_f", 2, _hessian_of_f_cases, ("H",),
+            mistakes=("off-diagonal-sign", "cross-terms-missing", "f_xx-missing-2",
+                      "f_yy-missing-2"),
         ),
-        Question(
-            "q2",
-            "autograd_hessian",
-            2,
-            _autograd_cases,
-            lambda name, x: _exact_hessian(FUNCTIONS[name], x),
-            ("H",),
-            "lecture 02, §3 (the Hessian three ways): autograd can differentiate a gradient "
-            "only if the first backward pass keeps its own graph; row i of H is the gradient "
-            "of the i-th gradient component.",
+        _question(
+            "q2", "autograd_hessian", 2, _autograd_cases, ("H",),
             call=_call_autograd_hessian,
-            mistakes=AUTOGRAD_MISTAKES,
+            mistakes=("outer-product", "diagonal-only"),
         ),
-        Question(
-            "q3",
-            "classify",
-            2,
-            _classify_cases,
-            classify_critical_point,
-            ("kind",),
-            "lecture 02, §2: the signs of the Hessian's eigenvalues decide; one direction down "
-            "and one up is already a saddle, and eigenvalues within tol of zero decide nothing.",
-            mistakes=CLASSIFY_MISTAKES,
+        _question(
+            "q3", "classify", 2, _classify_cases, ("kind",),
+            mistakes=("no-tolerance", "zero-taken-for-minimum"),
         ),
-        Question(
-            "q4",
-            "escape_direction",
-            2,
-            _escape_cases,
-            _escape_reference,
-            ("lambda_min", "u"),
-            "lecture 02, §4 (escaping the saddle): the direction of most negative curvature "
-            "is an eigenvector; read your eigen-solver's documentation for the order and "
-            "layout of what it returns.",
+        _question(
+            "q4", "escape_direction", 2, _escape_cases, ("lambda_min", "u"),
             call=_call_escape,
-            mistakes=ESCAPE_MISTAKES,
+            mistakes=("largest-eigenvalue", "row-not-column"),
         ),
-        Question(
-            "q5",
-            "newton_step",
-            2,
-            _newton_cases,
-            _newton_reference,
-            ("x_new",),
-            "lecture 02, §7: write the second-order Taylor model around x, set its gradient "
-            "to zero and solve the linear system for the step (solving is cheaper and more "
-            "accurate than inverting).",
-            mistakes=NEWTON_MISTAKES,
+        _question(
+            "q5", "newton_step", 2, _newton_cases, ("x_new",),
+            mistakes=("step-added", "multiplied-by-H", "gradient-step"),
         ),
-        Question(
-            "q6",
-            "find_critical_points",
-            3,
-            _critical_cases,
-            None,
-            ("points", "kinds"),
-            "lecture 02, §5 (finding critical points): Newton's method looks for zeros of the "
-            "gradient of any kind; run it from every start until converged, keep each "
-            "distinct point once, and classify it with your q3.",
-            call=_call_critical,
-            judge=_judge_critical,
+        _question(
+            "q6", "find_critical_points", 3, _critical_cases, ("points", "kinds"),
+            call=_call_critical, judge=_judge_critical,
+            uses=("q3", "q5"), standins=("classify", "newton_step"),
         ),
     ),
     written=(
@@ -569,7 +421,7 @@ ASSIGNMENT = Assignment(
             "(two or three sentences)",
         ),
     ),
-)
+)  # fmt: skip
 
 #: The self-check students call after each question: ``check("q1", hessian_of_f)``.
 check = ASSIGNMENT.check

@@ -1,8 +1,7 @@
-"""Homework hw03 (lecture 03, batch size and momentum): questions and PyTorch references.
+"""Homework hw03 (lecture 03, batch size and momentum): questions and their cases.
 
 The student writes, in ``homework/hw03_batch_and_momentum.ipynb``:
 
-====  ===============================================  ======  ==============================
 key   function                                         points  checked against
 ====  ===============================================  ======  ==============================
 q1    ``minibatches(X, y, batch_size, rng)``                2  ``course_lib.data.minibatches``
@@ -18,16 +17,35 @@ learning rate scaled with it. q5 takes the model as ``loss_and_grad(theta, X, y)
 notebook runs it on a small network; its cases use linear regression from ``w = 0``.
 Written (graded by hand, in the review file): ``w1``, what
 the table of batch sizes says.
+=======
+====  ===============================================  ======  =============================
+key   function                                         points  public cases judged on
+====  ===============================================  ======  =============================
+q1    ``minibatches(X, y, batch_size, rng)``                2  stored label orders
+q2    ``momentum_step(theta, grad, velocity, lr, m)``       2  stored paths (torch's SGD)
+q3    ``nesterov_step(theta, grad_fn, velocity, lr, m)``    2  stored paths (torch's SGD)
+q4    ``linear_regression_epoch(w, X, y, B, lr, rng)``      2  stored weights
+q5    ``updates_to_target(loss_and_grad, theta, ...)``      3  stored update counts
+====  ===============================================  ======  =============================
+
+The expected outputs come from the instructor's references (``torch.optim.SGD``,
+``torch.autograd``, ``course_lib.data.minibatches``), stored as data with every known
+mistake's output (:mod:`~course_lib.homework.stored`). q4 asks for the gradient derived by
+the student; q5 is the experiment's measurement: how many updates mini-batch SGD needs to
+reach a target loss. q5 takes the model as ``loss_and_grad(theta, X, y)``, so
+the notebook runs it on a small network; its cases use linear regression from ``w = 0``.
+Written (graded by hand, in the review file): ``w1``, what the table
+of batch sizes says. q4 and q5 call the student's q1: the grader runs them with a stand-in
+for it (:mod:`~course_lib.homework.standins`).
 
 Optimizer questions are checked on whole trajectories (``STEPS`` steps from a start point),
-so an error anywhere in the recursion shows up.
+so an error anywhere in the recursion shows up. Every case maker takes a ``seed``: None
+gives the public cases, the grader's hidden cases come from the instructor's secret seed.
 
-The case makers of q1 to q4 take a ``seed``: the public cases use the default, the grader
-adds cases made from the instructor's secret seed (``course_tools.grading.instructor``).
-
-Forbidden modules (:data:`FORBIDDEN`): torch and ``course_lib.optim`` (whose SGD has
-momentum and Nesterov built in). The grader hides them from the submission's kernel (an
-import fails) and flags code that mentions them.
+Forbidden modules (:data:`FORBIDDEN`): torch, ``course_lib.optim`` (whose SGD has momentum
+and Nesterov built in) and ``course_lib.data`` (its ``minibatches`` is Q1's answer; the
+regression problems come from :func:`regression_problem` here). The grader hides them from
+the submission's kernel (an import fails).
 """
 
 from __future__ import annotations
@@ -36,28 +54,36 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_lib.data import make_regression
-from course_lib.data import minibatches as reference_minibatches
 from course_lib.homework.assignment import Assignment, WrittenQuestion
-from course_lib.homework.checking import Case, Mistake, Question
-from course_lib.homework.trajectories import QUADRATIC, ROSENBROCK, SURFACES, torch_path
+from course_lib.homework.checking import Case, Question
+from course_lib.homework.trajectories import QUADRATIC, ROSENBROCK, SURFACES
 from course_lib.homework.unanswered import quiet_unanswered
 
 STEPS = 30
 
 
-def _torch():
-    import torch
+def regression_problem(
+    n_samples: int, n_features: int, noise: float = 0.1, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A linear regression problem without intercept: y = X @ true_w + noise.
 
-    return torch
+    Features are standard normal; each true weight has a magnitude in [1, 3] and a random
+    sign. Returns ``(X (N, D), y (N,), true_w (D,))``, all float64, from ``seed``.
+    """
+    rng = np.random.default_rng(seed)
+    true_w = rng.uniform(1.0, 3.0, n_features) * rng.choice([-1.0, 1.0], n_features)
+    X = rng.standard_normal((n_samples, n_features))
+    return X, X @ true_w + noise * rng.standard_normal(n_samples), true_w
 
 
 # ----- q1 minibatches -------------------------------------------------------------------
 
 
-def _minibatch_cases(seed: int = 0) -> list[Case]:
+def _minibatch_cases(seed: int | None = None) -> list[Case]:
+    seed = 0 if seed is None else seed
     cases = []
-    for n, batch_size, case_seed in [(10, 4, seed), (6, 6, seed + 1), (5, 1, seed + 2)]:
+    # No batch size divides its data set: a dropped last batch shows in every case.
+    for n, batch_size, case_seed in [(10, 4, seed), (7, 3, seed + 1), (9, 2, seed + 2)]:
         X = np.arange(n * 2, dtype=float).reshape(n, 2)
         y = np.arange(n)
         label = f"{n} examples, batch_size {batch_size}, two epochs from one rng"
@@ -71,7 +97,7 @@ def _minibatch_cases(seed: int = 0) -> list[Case]:
     return cases
 
 
-def _two_epochs(minibatches: Callable, X, y, batch_size, rng) -> tuple:
+def two_epochs(minibatches: Callable, X, y, batch_size, rng) -> tuple:
     """Two epochs with the same generator: per epoch, the (rows, labels) of every batch."""
     return tuple(
         tuple((np.asarray(xb), np.asarray(yb)) for xb, yb in minibatches(X, y, batch_size, rng))
@@ -79,7 +105,7 @@ def _two_epochs(minibatches: Callable, X, y, batch_size, rng) -> tuple:
     )
 
 
-def _labels_per_epoch(X: np.ndarray, epochs: tuple) -> tuple:
+def labels_per_epoch(X: np.ndarray, epochs: tuple) -> tuple:
     """The labels of each batch, per epoch, after checking that each batch's rows are
     ``X[labels]`` (a ``ValueError`` otherwise); runs in the checker's process."""
     labels = []
@@ -93,15 +119,8 @@ def _labels_per_epoch(X: np.ndarray, epochs: tuple) -> tuple:
 
 
 def _call_minibatches(fn: Callable, args: tuple) -> tuple:
-    """Raw observations only (rows and labels of each batch); judged by ``_labels_per_epoch``."""
-    return _two_epochs(fn, *args)
-
-
-def _reference_minibatches(X, y, batch_size, rng) -> tuple:
-    def reference(X, y, b, rng):
-        return reference_minibatches(X, y, b, rng=rng)
-
-    return _labels_per_epoch(X, _two_epochs(reference, X, y, batch_size, rng))
+    """Raw observations only (rows and labels of each batch); judged by ``labels_per_epoch``."""
+    return two_epochs(fn, *args)
 
 
 # ----- q2 and q3: momentum and Nesterov -------------------------------------------------
@@ -113,12 +132,11 @@ def _optimizer_cases(seed: int | None = None) -> list[Case]:
         rng = np.random.default_rng(seed)
         return [
             Case(
-                f"{c.label}, start {np.round(start, 3).tolist()}",
-                (c.args[0], start, *c.args[2:]),
+                f"{c.label}, a start near the public one",
+                (c.args[0], c.args[1] + rng.uniform(-0.3, 0.3, size=2), *c.args[2:]),
                 names,
             )
             for c in _optimizer_cases()
-            for start in [c.args[1] + rng.uniform(-0.3, 0.3, size=2)]
         ]
     return [
         Case(
@@ -162,7 +180,8 @@ def _call_nesterov(fn: Callable, args: tuple) -> np.ndarray:
 # ----- q4 one epoch of mini-batch SGD ---------------------------------------------------
 
 
-def _epoch_cases(seed: int = 0) -> list[Case]:
+def _epoch_cases(seed: int | None = None) -> list[Case]:
+    seed = 0 if seed is None else seed
     names = ("w", "X", "y", "batch_size", "lr", "rng")
     cases = []
     for n, features, batch_size, lr, case_seed in [
@@ -170,33 +189,15 @@ def _epoch_cases(seed: int = 0) -> list[Case]:
         (12, 2, 12, 0.1, seed + 1),
         (9, 4, 2, 0.02, seed + 2),
     ]:
-        X, y, _ = make_regression(n_samples=n, n_features=features, seed=case_seed)
+        X, y, _ = regression_problem(n, features, seed=case_seed)
         label = f"{n} examples, {features} features, batch_size {batch_size}, two epochs"
-        cases.append(
-            Case(
-                label,
-                (np.zeros(features), X, y, batch_size, lr, np.random.default_rng(case_seed)),
-                names,
-            )
-        )
+        rng = np.random.default_rng([case_seed, 1])
+        cases.append(Case(label, (np.zeros(features), X, y, batch_size, lr, rng), names))
     return cases
 
 
-def _reference_epochs(w, X, y, batch_size, lr, rng) -> tuple:
-    torch = _torch()
-    weights = []
-    w_t = torch.tensor(np.asarray(w, dtype=float), requires_grad=True)
-    for _ in range(2):
-        for xb, yb in reference_minibatches(X, y, batch_size, rng=rng):
-            loss = ((torch.tensor(xb) @ w_t - torch.tensor(yb)) ** 2).mean()
-            (grad,) = torch.autograd.grad(loss, w_t)
-            with torch.no_grad():
-                w_t -= lr * grad
-        weights.append(w_t.detach().numpy().copy())
-    return tuple(weights)
-
-
-def _call_epochs(fn: Callable, args: tuple) -> tuple:
+def call_epochs(fn: Callable, args: tuple) -> tuple:
+    """Two epochs of ``fn`` from the same generator: (w after epoch 1, w after epoch 2)."""
     w, X, y, batch_size, lr, rng = args
     w1 = np.array(fn(w, X, y, batch_size, lr, rng), dtype=float)
     w2 = np.array(fn(w1.copy(), X, y, batch_size, lr, rng), dtype=float)
@@ -209,37 +210,22 @@ def _call_epochs(fn: Callable, args: tuple) -> tuple:
 MAX_UPDATES = 3000
 
 
-def _target_cases(seed: int = 0) -> list[Case]:
+def _target_cases(seed: int | None = None) -> list[Case]:
+    seed = 0 if seed is None else seed
     names = ("X", "y", "batch_size", "lr", "target", "rng")
-    X, y, _ = make_regression(n_samples=256, n_features=5, noise=0.1, seed=seed, bias=0.0)
+    X, y, _ = regression_problem(256, 5, noise=0.1, seed=seed)
     return [
         Case(
             f"linear regression from w = 0, 256 examples, batch_size {b}, lr {lr}, target MSE 0.05",
-            (X, y, b, lr, 0.05, np.random.default_rng(seed + b)),
+            (X, y, b, lr, 0.05, np.random.default_rng([seed, b])),
             names,
         )
         for b, lr in [(4, 0.016), (32, 0.128), (256, 0.2)]
     ]
 
 
-def _count_updates(X, y, batch_size, lr, target, rng, judge_on_batch=False, after=True):
-    """Updates of mini-batch SGD on the MSE until the full-data MSE <= target (trusted)."""
-    w, updates = np.zeros(X.shape[1]), 0
-    while updates < MAX_UPDATES:
-        for xb, yb in reference_minibatches(X, y, batch_size, rng=rng):
-            before = np.mean((xb @ w - yb) ** 2) if judge_on_batch else None
-            w = w - lr * 2 * xb.T @ (xb @ w - yb) / len(yb)
-            updates += 1
-            loss = before if judge_on_batch else np.mean((X @ w - y) ** 2)
-            if loss <= target:
-                return updates + (0 if after else 1)
-            if updates >= MAX_UPDATES:
-                break
-    return updates
-
-
 def _mse_loss_and_grad(w: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """Mean squared error of ``X @ w`` and its gradient with respect to ``w`` (trusted)."""
+    """Mean squared error of ``X @ w`` (X: (N, D), w: (D,)) and its gradient, shape (D,)."""
     residual = X @ w - y
     return float(np.mean(residual**2)), 2 * X.T @ residual / len(y)
 
@@ -250,249 +236,49 @@ def _call_updates(fn: Callable, args: tuple) -> int:
     return fn(_mse_loss_and_grad, np.zeros(X.shape[1]), X, y, batch_size, lr, target, rng)
 
 
-def _updates_reference(X, y, batch_size, lr, target, rng) -> int:
-    return _count_updates(X, y, batch_size, lr, target, rng)
-
-
-def _epochs_of(X, y, batch_size, lr, target, rng) -> int:
-    per_epoch = -(-len(X) // batch_size)
-    return -(-_count_updates(X, y, batch_size, lr, target, rng) // per_epoch)
-
-
-# ----- common mistakes ------------------------------------------------------------------
-
-
-MINIBATCH_MISTAKES = (
-    Mistake(
-        "one order for both epochs",
-        "your second epoch repeats the first one's order: shuffle again at the start of "
-        "every epoch (every call), from the generator you are given",
-        lambda X, y, b, rng: (lambda first: (first, first))(
-            _reference_minibatches(X, y, b, rng)[0]
-        ),
-    ),
-    Mistake(
-        "no shuffling",
-        "your batches come in the original order: an epoch visits the examples in a fresh "
-        "random order (lecture 03, §1)",
-        lambda X, y, b, rng: tuple(
-            tuple(np.arange(len(X))[i : i + b] for i in range(0, len(X), b)) for _ in range(2)
-        ),
-    ),
-    Mistake(
-        "last batch dropped",
-        "your epoch leaves out the last, smaller batch: every example is visited once per "
-        "epoch, so the last batch may be smaller",
-        lambda X, y, b, rng: tuple(
-            tuple(batch for batch in epoch if len(batch) == b)
-            for epoch in _reference_minibatches(X, y, b, rng)
-        ),
-    ),
-)
-
-
-def _momentum_path(fn_kind: str):
-    def path(surface, start, lr, momentum):
-        grad = SURFACES[surface].grad
-        theta, velocity = np.array(start, dtype=float), np.zeros(2)
-        points = [theta.copy()]
-        for _ in range(STEPS):
-            g = grad(theta)
-            if fn_kind == "gradient step on top":
-                velocity = momentum * velocity - lr * g
-                theta = theta + velocity - lr * g
-            elif fn_kind == "velocity not decayed":
-                velocity = velocity - lr * g
-                theta = theta + velocity
-            points.append(theta.copy())
-        return np.array(points)
-
-    return path
-
-
-MOMENTUM_MISTAKES = (
-    Mistake(
-        "velocity never decays",
-        "your velocity adds up every past gradient with full weight: the momentum "
-        "coefficient must shrink the old velocity at every step (lecture 03, §5)",
-        _momentum_path("velocity not decayed"),
-    ),
-    Mistake(
-        "gradient applied twice",
-        "your step adds a plain gradient step on top of the velocity: the velocity already "
-        "contains this step's gradient",
-        _momentum_path("gradient step on top"),
-    ),
-)
-
-
-def _nesterov_wrong(kind: str):
-    def path(surface, start, lr, momentum):
-        grad = SURFACES[surface].grad
-        theta, velocity = np.array(start, dtype=float), np.zeros(2)
-        points = [theta.copy()]
-        for _ in range(STEPS):
-            at = theta if kind == "no look-ahead" else theta - momentum * velocity
-            velocity = momentum * velocity - lr * grad(at)
-            theta = theta + velocity
-            points.append(theta + momentum * velocity)
-        return np.array(points)
-
-    return path
-
-
-NESTEROV_MISTAKES = (
-    Mistake(
-        "no look-ahead",
-        "your path is plain momentum: Nesterov evaluates the gradient at the point momentum "
-        "is about to carry the parameters to, not where they are (lecture 03, §6)",
-        _nesterov_wrong("no look-ahead"),
-    ),
-    Mistake(
-        "look-ahead backwards",
-        "your look-ahead point goes against the velocity: look ahead in the direction the "
-        "velocity is moving",
-        _nesterov_wrong("backwards"),
-    ),
-)
-
-
-def _epoch_wrong(kind: str):
-    def weights(w, X, y, batch_size, lr, rng):
-        w = np.asarray(w, dtype=float)
-        out = []
-        for _ in range(2):
-            for xb, yb in reference_minibatches(X, y, batch_size, rng=rng):
-                residual = xb @ w - yb
-                if kind == "factor 2 missing":
-                    w = w - lr * xb.T @ residual / len(yb)
-                elif kind == "sum, not mean":
-                    w = w - lr * 2 * xb.T @ residual
-                elif kind == "divided by N":
-                    w = w - lr * 2 * xb.T @ residual / len(X)
-            out.append(w.copy())
-        return tuple(out)
-
-    return weights
-
-
-EPOCH_MISTAKES = (
-    Mistake(
-        "factor 2 missing",
-        "your steps are half as long as expected: the derivative of a square brings a factor 2",
-        _epoch_wrong("factor 2 missing"),
-    ),
-    Mistake(
-        "sum, not mean",
-        "your gradient is the gradient of the batch's summed loss: the loss is a mean over "
-        "the batch, so its gradient carries one over the batch size",
-        _epoch_wrong("sum, not mean"),
-    ),
-    Mistake(
-        "divided by N",
-        "your gradient divides by the number of examples of the whole data set: the batch "
-        "loss is a mean over the batch (the last batch can be smaller)",
-        _epoch_wrong("divided by N"),
-    ),
-)
-
-TARGET_MISTAKES = (
-    Mistake(
-        "epochs, not updates",
-        "your count is the number of epochs: the question counts updates (one per "
-        "mini-batch); the notebook converts them to epochs later",
-        _epochs_of,
-    ),
-    Mistake(
-        "loss checked before the update",
-        "your count is one more than expected: check the loss after each update, and stop "
-        "at the first update that reaches the target",
-        lambda X, y, b, lr, target, rng: _count_updates(X, y, b, lr, target, rng, after=False),
-    ),
-    Mistake(
-        "batch loss",
-        "your count stops on the mini-batch's loss: that is a noisy estimate; the target is "
-        "for the loss on all of X",
-        lambda X, y, b, lr, target, rng: _count_updates(X, y, b, lr, target, rng, True),
-    ),
-)
-
-
 #: Modules an answer may not use; hidden from the kernel while grading (see the docstring).
-FORBIDDEN: tuple[str, ...] = ("torch", "course_lib.optim")
+FORBIDDEN: tuple[str, ...] = ("torch", "course_lib.optim", "course_lib.data")
+
+
+def _question(key: str, function: str, points: float, inputs, names, **more) -> Question:
+    return Question("hw03", key, function, points, inputs, names, **more)
+
 
 ASSIGNMENT = Assignment(
     name="hw03",
     title="Batch size and momentum",
     notebook="hw03_batch_and_momentum",
     questions=(
-        Question(
-            "q1",
-            "minibatches",
-            2,
-            _minibatch_cases,
-            _reference_minibatches,
+        _question(
+            "q1", "minibatches", 2, _minibatch_cases,
             ("labels per batch, epoch 1", "labels per batch, epoch 2"),
-            "lecture 03, §1 (batches, epochs and shuffling): each call is one epoch with its "
-            "own random order, drawn from the generator you are given exactly as the prompt "
-            "says, and every example appears in exactly one batch.",
             call=_call_minibatches,
-            interpret=lambda case, observed: _labels_per_epoch(case.args[0], observed),
-            mistakes=MINIBATCH_MISTAKES,
+            interpret=lambda case, observed: labels_per_epoch(case.args[0], observed),
+            mistakes=("one-order", "no-shuffling", "last-batch-dropped"),
         ),
-        Question(
-            "q2",
-            "momentum_step",
-            2,
-            _optimizer_cases,
-            lambda s, x, lr, m: torch_path("SGD", s, x, STEPS, lr=lr, momentum=m),
-            ("path",),
-            "lecture 03, §5: the velocity is a decaying memory of the past steps plus this "
-            "step's gradient step, and the parameters move by the new velocity.",
+        _question(
+            "q2", "momentum_step", 2, _optimizer_cases, ("path",),
             call=_call_momentum,
-            mistakes=MOMENTUM_MISTAKES,
+            mistakes=("velocity-never-decays", "gradient-applied-twice"),
         ),
-        Question(
-            "q3",
-            "nesterov_step",
-            2,
-            _optimizer_cases,
-            lambda s, x, lr, m: torch_path("SGD", s, x, STEPS, lr=lr, momentum=m, nesterov=True),
-            ("path",),
-            "lecture 03, §6: the same recursion as momentum, with the gradient taken at the "
-            "look-ahead point. (The check compares your look-ahead points with torch's "
-            "iterates.)",
+        _question(
+            "q3", "nesterov_step", 2, _optimizer_cases, ("path",),
             call=_call_nesterov,
-            mistakes=NESTEROV_MISTAKES,
+            mistakes=("no-look-ahead", "look-ahead-backwards"),
         ),
-        Question(
-            "q4",
-            "linear_regression_epoch",
-            2,
-            _epoch_cases,
-            _reference_epochs,
+        _question(
+            "q4", "linear_regression_epoch", 2, _epoch_cases,
             ("w after epoch 1", "w after epoch 2"),
-            "differentiate the batch's mean squared error with respect to w (lecture 01, §7 "
-            "shape matching helps), take one plain gradient step per mini-batch of your q1 "
-            "iterator, and pass it the generator you are given.",
-            call=_call_epochs,
-            mistakes=EPOCH_MISTAKES,
+            call=call_epochs,
+            mistakes=("factor-2-missing", "sum-not-mean", "divided-by-n"),
+            uses=("q1",), standins=("minibatches",),
         ),
-        Question(
-            "q5",
-            "updates_to_target",
-            3,
-            _target_cases,
-            _updates_reference,
-            ("updates",),
-            "lecture 03, §3 (time per update and per epoch): start from the theta you are "
-            "given, take one plain SGD step per mini-batch with the gradient loss_and_grad "
-            "returns, epoch after epoch, and after every update measure the loss on all of X "
-            "with loss_and_grad; count updates, not epochs.",
+        _question(
+            "q5", "updates_to_target", 3, _target_cases, ("updates",),
             call=_call_updates,
-            rtol=0.0,
-            atol=0.5,
-            mistakes=TARGET_MISTAKES,
+            rtol=0.0, atol=0.5,
+            mistakes=("epochs-not-updates", "loss-checked-before", "batch-loss"),
+            uses=("q1",), standins=("minibatches",),
         ),
     ),
     written=(
@@ -506,7 +292,7 @@ ASSIGNMENT = Assignment(
             "(two or three sentences)",
         ),
     ),
-)
+)  # fmt: skip
 
 #: The self-check students call after each question: ``check("q1", minibatches)``.
 check = ASSIGNMENT.check

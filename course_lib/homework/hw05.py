@@ -1,29 +1,32 @@
-"""Homework hw05 (lecture 05, classification losses): questions and PyTorch references.
+"""Homework hw05 (lecture 05, classification losses): questions and their cases.
 
 The student writes, in ``homework/hw05_classification.ipynb``:
 
 ====  ===================================================  ======  ===========================
-key   function                                             points  checked against
+key   function                                             points  public cases judged on
 ====  ===================================================  ======  ===========================
-q1    ``log_softmax(z)``                                        2  ``torch.log_softmax``
-q2    ``cross_entropy(logits, labels, label_smoothing)``        3  ``F.cross_entropy``
-q3    ``mse_on_softmax(logits, labels)``                        2  ``torch.autograd``
-q4    ``train_softmax_regression(X, y, loss_fn, lr, steps)``    2  the same loop in torch
+q1    ``log_softmax(z)``                                        2  stored outputs
+q2    ``cross_entropy(logits, labels, label_smoothing)``        3  stored outputs
+q3    ``mse_on_softmax(logits, labels)``                        2  stored outputs
+q4    ``train_softmax_regression(X, y, loss_fn, lr, steps)``    2  stored outputs
 q5    ``bad_start_experiment(seed)``: an MLP from a saturated       2  thresholds (judge)
       start, trained with each loss
 w1    written answer (Part C), a markdown cell                  2  graded by hand (``--review``)
 ====  ===================================================  ======  ===========================
 
-q2 is derive-then-implement: the prompt defines the smoothed target and asks for the
-gradient, which the student derives (it is not in the lecture). Each question lists the
-mistakes its check names (:class:`~course_lib.homework.checking.Mistake`).
+The expected outputs are PyTorch's (``torch.log_softmax``, ``F.cross_entropy``, autograd,
+the training loop with ``torch.optim.SGD``), computed by the instructor's references and
+stored as data with every known mistake's output (:mod:`~course_lib.homework.stored`). q2 is
+derive-then-implement: the prompt defines the smoothed target and asks for the gradient.
+q4's check hands the training loop a loss of its own (:func:`squared_error`, no answer of
+this homework), so that q4 is judged on the loop alone.
 
-Every case maker takes a ``seed``: the public cases use the default, the grader adds cases
-made from the instructor's secret seed (``course_tools.grading.instructor``).
+q2 and q3 call the student's q1, q5 calls q2 and q3: the grader runs them with stand-ins
+(:mod:`~course_lib.homework.standins`). Every case maker takes a ``seed``: None gives the
+public cases, the grader's hidden cases come from the instructor's secret seed.
 
 Forbidden modules (:data:`FORBIDDEN`): torch and ``course_lib.losses`` (they hold the
-answers). The grader hides them from the submission's kernel (an import fails) and flags
-code that mentions them.
+answers). The grader hides them from the submission's kernel (an import fails).
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ import numpy as np
 
 from course_lib.data import make_blobs
 from course_lib.homework.assignment import Assignment, WrittenQuestion
-from course_lib.homework.checking import Case, Mistake, Question
+from course_lib.homework.checking import Case, Question
+from course_lib.homework.messages import say
 from course_lib.homework.unanswered import quiet_unanswered
 
 
@@ -52,39 +56,27 @@ def _normal(seed: int) -> Callable[..., np.ndarray]:
 
 def _logit_cases(seed: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
     r = _normal(seed)
+    confident = 800 * r(1, 4)  # labelled with its lowest logit: confidently wrong
     return [
         ("4 examples, 3 classes", r(4, 3), np.array([0, 2, 1, 1])),
         ("logits in the thousands", 1000 * r(3, 5), np.array([4, 0, 2])),
-        ("a confident wrong prediction", np.array([[12.0, -3.0, 0.5]]), np.array([1])),
+        ("a confident wrong prediction", confident, confident.argmin(axis=1)),
     ]
 
 
 # ----- q1 log_softmax -------------------------------------------------------------------
 
 
-def _log_softmax_cases(seed: int = 501) -> list[Case]:
+def _log_softmax_cases(seed: int | None = None) -> list[Case]:
+    seed = 501 if seed is None else seed
     return [Case(label, (z,), ("z",)) for label, z, _ in _logit_cases(seed)]
-
-
-def _log_softmax_reference(z: np.ndarray) -> np.ndarray:
-    torch = _torch()
-    return torch.log_softmax(torch.tensor(z), dim=1).numpy()
-
-
-def _log_softmax_columns(z: np.ndarray) -> np.ndarray:
-    torch = _torch()
-    return torch.log_softmax(torch.tensor(z), dim=0).numpy()
-
-
-def _log_softmax_max_once(z: np.ndarray) -> np.ndarray:
-    """The max subtracted inside the log-sum-exp but not from the first term."""
-    return _log_softmax_reference(z) + z.max(axis=1, keepdims=True)
 
 
 # ----- q2 cross-entropy with label smoothing --------------------------------------------
 
 
-def _cross_entropy_cases(seed: int = 502) -> list[Case]:
+def _cross_entropy_cases(seed: int | None = None) -> list[Case]:
+    seed = 502 if seed is None else seed
     names = ("logits", "labels", "label_smoothing")
     smoothing = [0.05, 0.1, 0.3]
     return [
@@ -93,130 +85,46 @@ def _cross_entropy_cases(seed: int = 502) -> list[Case]:
     ]
 
 
-def _cross_entropy_reference(logits, labels, label_smoothing):
-    torch = _torch()
-    z = torch.tensor(logits, requires_grad=True)
-    loss = torch.nn.functional.cross_entropy(
-        z, torch.tensor(labels), label_smoothing=label_smoothing
-    )
-    loss.backward()
-    return (loss.item(), z.grad.numpy())
-
-
-def _soft_target_ce(target_of: Callable, *, sum_over_batch=False, hard_grad=False):
-    """Cross-entropy against the soft target ``target_of(one_hot, s)`` and the gradient
-    softmax - target (over N unless ``sum_over_batch``), in torch: for the mistakes
-    (another target, a sum over the batch, the hard-label gradient)."""
-
-    def wrong(logits, labels, label_smoothing):
-        torch = _torch()
-        z = torch.tensor(logits)
-        one_hot = torch.nn.functional.one_hot(torch.tensor(labels), z.shape[1]).double()
-        target = target_of(one_hot, label_smoothing)
-        scale = 1.0 if sum_over_batch else 1.0 / z.shape[0]
-        loss = -(target * torch.log_softmax(z, dim=1)).sum() * scale
-        grad = (torch.softmax(z, dim=1) - (one_hot if hard_grad else target)) * scale
-        return (loss.item(), grad.numpy())
-
-    return wrong
-
-
-def _target_over_others(one_hot, s):
-    """s spread over the C - 1 wrong classes only."""
-    return (1 - s) * one_hot + s * (1 - one_hot) / (one_hot.shape[1] - 1)
-
-
 # ----- q3 MSE on softmax probabilities --------------------------------------------------
 
 
-def _mse_cases(seed: int = 503) -> list[Case]:
+def _mse_cases(seed: int | None = None) -> list[Case]:
+    seed = 503 if seed is None else seed
+    # large logits scaled down: a saturated softmax has a vanishing MSE gradient (that is
+    # q5's point), which would test nothing here
     return [
-        Case(label, (z / 100 if "thousands" in label else z, y), ("logits", "labels"))
+        Case(label, (z / 100 if np.abs(z).max() > 100 else z, y), ("logits", "labels"))
         for label, z, y in _logit_cases(seed)
     ]
-
-
-def _mse_reference(logits, labels):
-    torch = _torch()
-    z = torch.tensor(logits, requires_grad=True)
-    one_hot = torch.nn.functional.one_hot(torch.tensor(labels), z.shape[1]).double()
-    loss = ((torch.softmax(z, dim=1) - one_hot) ** 2).sum(dim=1).mean()
-    loss.backward()
-    return (loss.item(), z.grad.numpy())
-
-
-def _mse_variant(*, no_jacobian=False, mean_over_all=False):
-    def wrong(logits, labels):
-        torch = _torch()
-        z = torch.tensor(logits, requires_grad=True)
-        p = torch.softmax(z, dim=1)
-        one_hot = torch.nn.functional.one_hot(torch.tensor(labels), z.shape[1]).double()
-        squares = (p - one_hot) ** 2
-        loss = squares.mean() if mean_over_all else squares.sum(dim=1).mean()
-        if no_jacobian:
-            dp = 2 * (p - one_hot) / z.shape[0]
-            return (loss.item(), dp.detach().numpy())
-        loss.backward()
-        return (loss.item(), z.grad.numpy())
-
-    return wrong
 
 
 # ----- q4 training loop -----------------------------------------------------------------
 
 
-def _train_cases(seed: int = 504) -> list[Case]:
+def _train_cases(seed: int | None = None) -> list[Case]:
     names = ("X", "y", "loss_fn", "lr", "steps")
     cases = []
-    rng = np.random.default_rng(seed)
-    for n, classes, lr, steps in [(60, 3, 0.5, 20), (40, 2, 1.0, 10), (90, 4, 0.2, 30)]:
+    rng = np.random.default_rng(504 if seed is None else seed)
+    for n, classes, lr, steps in [(60, 3, 0.05, 20), (40, 2, 0.1, 10), (90, 4, 0.02, 30)]:
         X, y = make_blobs(n_samples=n, centers=classes, seed=int(rng.integers(1_000_000)))
-        label = f"{n} points, {classes} blobs, lr {lr}, {steps} steps, cross-entropy"
-        cases.append(Case(label, (X, y, "cross_entropy", lr, steps), names))
+        label = f"{n} points, {classes} blobs, lr {lr}, {steps} steps, squared error"
+        cases.append(Case(label, (X, y, "squared error", lr, steps), names))
     return cases
 
 
-def _mean_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
-    """Mean cross-entropy of (N, C) logits against (N,) labels, and its (N, C) gradient.
+def squared_error(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """The loss q4's check hands the training loop: the mean over examples of the squared
+    distance between the logits (N, C) and the one-hot targets, and its gradient (N, C).
 
-    The loss q4's training loop is handed. It is written here rather than imported from
-    ``course_lib.losses`` because that module is hidden from the kernel while hw05 is
-    graded (q1 and q2 ask for it); the tests check it against the library.
+    Not a loss this homework asks for (q3 squares *probabilities*): q4 is about the loop.
     """
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    rows = np.arange(len(labels))
-    grad = np.exp(log_p)
-    grad[rows, labels] -= 1.0
-    return float(-log_p[rows, labels].mean()), grad / len(labels)
+    residual = logits - np.eye(logits.shape[1])[labels]
+    return float((residual**2).sum(axis=1).mean()), 2 * residual / len(labels)
 
 
 def _call_train(fn: Callable, args: tuple):
     X, y, _, lr, steps = args
-    return fn(X, y, _mean_cross_entropy, lr, steps)
-
-
-def _train_reference(X, y, loss_name, lr, steps, *, late=False, bias_mean=False):
-    """The loop in torch (``late``: the loss recorded after each update; ``bias_mean``: b
-    stepped with the mean of the logits' gradient over the examples: for the mistakes)."""
-    torch = _torch()
-    classes = int(y.max()) + 1
-    W = torch.zeros(X.shape[1], classes, dtype=torch.float64, requires_grad=True)
-    b = torch.zeros(classes, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.SGD([W, b], lr=lr)
-    losses = []
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(torch.tensor(X) @ W + b, torch.tensor(y))
-        loss.backward()
-        if bias_mean:
-            b.grad /= len(y)
-        opt.step()
-        if late:
-            with torch.no_grad():
-                loss = torch.nn.functional.cross_entropy(torch.tensor(X) @ W + b, torch.tensor(y))
-        losses.append(loss.item())
-    return (W.detach().numpy(), b.detach().numpy(), np.array(losses))
+    return fn(X, y, squared_error, lr, steps)
 
 
 # ----- q5 an MLP from a bad start -------------------------------------------------------
@@ -270,9 +178,10 @@ def _network(params: dict, X: np.ndarray) -> tuple[np.ndarray, Callable]:
     return h @ params["W1"] + params["b1"], backward
 
 
-def _experiment_cases(seed: int = 505) -> list[Case]:
-    net_seed = int(np.random.default_rng(seed).integers(1_000_000))
-    return [Case(f"network seed {net_seed}", (net_seed,), ("seed",))]
+def _experiment_cases(seed: int | None = None) -> list[Case]:
+    net_seed = int(np.random.default_rng(505 if seed is None else seed).integers(1_000_000))
+    label = f"network seed {net_seed}" if seed is None else "a random network seed"
+    return [Case(label, (net_seed,), ("seed",))]
 
 
 def _call_experiment(fn: Callable, args: tuple) -> dict:
@@ -287,168 +196,56 @@ def _call_experiment(fn: Callable, args: tuple) -> dict:
 
 def _judge_experiment(case: Case, result: Any) -> tuple[float, str]:
     if not isinstance(result, dict) or set(result) != {"cross-entropy", "MSE on softmax"}:
-        return 0.0, "return a dict with the keys 'cross-entropy' and 'MSE on softmax'"
+        return 0.0, say("hw05.q5.keys")
     ce, mse = result["cross-entropy"], result["MSE on softmax"]
     if not all(0.0 <= a <= 1.0 for a in (ce, mse)):
-        return 0.0, f"accuracies must lie in [0, 1], got {ce!r} and {mse!r}"
+        return 0.0, say("hw05.q5.range")
     if ce >= CE_ABOVE and mse < MSE_BELOW:
-        return 1.0, (  # no numbers: a different CPU's rounding may move them a little
-            f"training accuracy with cross-entropy at least {CE_ABOVE}, with MSE on softmax "
-            f"below {MSE_BELOW}: the saturated start stalls MSE only"
-        )
-    seen = f"training accuracy with cross-entropy {ce:.3f}, with MSE on softmax {mse:.3f}"
+        # no numbers: a different CPU's rounding may move them a little
+        return 1.0, say("hw05.q5.passed", above=CE_ABOVE, below=MSE_BELOW)
+    seen = "" if case.hidden else say("hw05.q5.seen", ce=f"{ce:.3f}", mse=f"{mse:.3f}")
     if ce < CE_ABOVE:
-        return 0.0, (
-            f"{seen}: cross-entropy should reach {CE_ABOVE}; check that you start from "
-            "mlp_problem's parameters, step every one of them, and measure on its digits"
-        )
-    return 0.0, (
-        f"{seen}: MSE should stay below {MSE_BELOW} from this start; check that the MSE run "
-        "uses your mse_on_softmax and the same start, learning rate and number of steps"
-    )
+        return 0.0, seen + say("hw05.q5.ce-too-low", above=CE_ABOVE)
+    return 0.0, seen + say("hw05.q5.mse-too-high", below=MSE_BELOW)
 
 
 #: Modules an answer may not use; hidden from the kernel while grading (see the docstring).
 FORBIDDEN: tuple[str, ...] = ("torch", "course_lib.losses")
+
+
+def _question(key: str, function: str, points: float, inputs, names, **more) -> Question:
+    return Question("hw05", key, function, points, inputs, names, **more)
+
 
 ASSIGNMENT = Assignment(
     name="hw05",
     title="Classification losses",
     notebook="hw05_classification",
     questions=(
-        Question(
-            "q1",
-            "log_softmax",
-            2,
-            _log_softmax_cases,
-            _log_softmax_reference,
-            ("log_probs",),
-            "lecture 05, section 2: shifting a row of logits by a constant does not change its "
-            "softmax, and the right shift keeps every exponential between 0 and 1; work with "
-            "logs throughout, row by row.",
-            mistakes=(
-                Mistake(
-                    "over the columns",
-                    "your log_probs are normalised over axis 0 (each class across the batch): "
-                    "each example's row must be a distribution over the classes",
-                    _log_softmax_columns,
-                ),
-                Mistake(
-                    "max subtracted once",
-                    "your log_probs are off by each row's maximum: the shift must be taken "
-                    "out of both terms, z and the log-sum-exp",
-                    _log_softmax_max_once,
-                ),
-            ),
+        _question(
+            "q1", "log_softmax", 2, _log_softmax_cases, ("log_probs",),
+            mistakes=("over-columns", "max-subtracted-once", "no-max-shift", "log-of-underflow"),
         ),
-        Question(
-            "q2",
-            "cross_entropy",
-            3,
-            _cross_entropy_cases,
-            _cross_entropy_reference,
-            ("loss", "dlogits"),
-            "differentiate -sum_c t_c log p_c with respect to z_j yourself: log p_c depends "
-            "on every logit through the log-sum-exp, and the entries of t add up to 1.",
-            mistakes=(
-                Mistake(
-                    "smoothing ignored",
-                    "your loss and dlogits are those of the one-hot target: label_smoothing "
-                    "is ignored, the target must be the smoothed one",
-                    lambda logits, labels, s: _cross_entropy_reference(logits, labels, 0.0),
-                ),
-                Mistake(
-                    "smoothing over the other classes",
-                    "your answer spreads s over the C - 1 wrong classes only: PyTorch's target "
-                    "mixes the one-hot vector with the uniform distribution over ALL C classes",
-                    _soft_target_ce(_target_over_others),
-                ),
-                Mistake(
-                    "s not divided by C",
-                    "your target adds s to every class: the uniform part is s / C per class, "
-                    "so that the target still sums to 1",
-                    _soft_target_ce(lambda one_hot, s: (1 - s) * one_hot + s),
-                ),
-                Mistake(
-                    "gradient without smoothing",
-                    "your loss is right but dlogits is the hard-label gradient: the gradient "
-                    "must use the same soft target as the loss",
-                    _soft_target_ce(
-                        lambda one_hot, s: (1 - s) * one_hot + s / one_hot.shape[1], hard_grad=True
-                    ),
-                ),
-                Mistake(
-                    "summed over the batch",
-                    "your loss and dlogits are summed over the examples: the loss is the MEAN "
-                    "over the batch, so both carry a 1/N",
-                    _soft_target_ce(
-                        lambda one_hot, s: (1 - s) * one_hot + s / one_hot.shape[1],
-                        sum_over_batch=True,
-                    ),
-                ),
-            ),
+        _question(
+            "q2", "cross_entropy", 3, _cross_entropy_cases, ("loss", "dlogits"),
+            mistakes=("smoothing-ignored", "smoothing-over-others", "s-not-divided",
+                      "gradient-without-smoothing", "summed-over-batch"),
+            uses=("q1",), standins=("log_softmax",),
         ),
-        Question(
-            "q3",
-            "mse_on_softmax",
-            2,
-            _mse_cases,
-            _mse_reference,
-            ("loss", "dlogits"),
-            "lecture 05, section 4: the chain rule goes through the softmax, whose Jacobian "
-            "couples every logit of a row with every probability of that row.",
-            mistakes=(
-                Mistake(
-                    "softmax Jacobian skipped",
-                    "your dlogits is the gradient with respect to the probabilities: it still "
-                    "has to go back through the softmax's Jacobian to reach the logits",
-                    _mse_variant(no_jacobian=True),
-                ),
-                Mistake(
-                    "mean over classes too",
-                    "your loss averages over the classes as well: sum the squares over the "
-                    "classes, then average over the examples",
-                    _mse_variant(mean_over_all=True),
-                ),
-            ),
+        _question(
+            "q3", "mse_on_softmax", 2, _mse_cases, ("loss", "dlogits"),
+            mistakes=("jacobian-skipped", "mean-over-classes"),
+            uses=("q1",), standins=("log_softmax",),
         ),
-        Question(
-            "q4",
-            "train_softmax_regression",
-            2,
-            _train_cases,
-            _train_reference,
-            ("W", "b", "losses"),
-            "lecture 05, section 4 trains this model: start from zeros, let loss_fn give the "
-            "loss and its gradient at the logits, and carry that gradient back to W and b "
-            "by shape matching (lecture 01) before each gradient-descent step.",
+        _question(
+            "q4", "train_softmax_regression", 2, _train_cases, ("W", "b", "losses"),
             call=_call_train,
-            mistakes=(
-                Mistake(
-                    "loss after the update",
-                    "your losses are those after each update: record the loss loss_fn returns "
-                    "at the current parameters, before stepping",
-                    lambda *args: _train_reference(*args, late=True),
-                ),
-                Mistake(
-                    "bias with the mean",
-                    "your b moved by the MEAN of dlogits over the examples: dlogits already "
-                    "carries the 1/N, every example's contribution is added up",
-                    lambda *args: _train_reference(*args, bias_mean=True),
-                ),
-            ),
+            mistakes=("loss-after-update", "bias-with-mean"),
         ),
-        Question(
-            "q5",
-            "bad_start_experiment",
-            2,
-            _experiment_cases,
-            None,
-            ("training accuracy",),
-            "train mlp_problem's network from its given start twice, once with each of your "
-            "losses, with EXPERIMENT's learning rate and number of full-batch steps.",
-            call=_call_experiment,
-            judge=_judge_experiment,
+        _question(
+            "q5", "bad_start_experiment", 2, _experiment_cases, ("training accuracy",),
+            call=_call_experiment, judge=_judge_experiment,
+            uses=("q2", "q3"), standins=("cross_entropy", "mse_on_softmax"),
         ),
     ),
     written=(
@@ -461,7 +258,7 @@ ASSIGNMENT = Assignment(
             "printed in Part A)",
         ),
     ),
-)
+)  # fmt: skip
 
 #: The self-check students call after each question: ``check("q1", log_softmax)``.
 check = ASSIGNMENT.check

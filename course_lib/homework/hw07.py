@@ -5,10 +5,10 @@ random warp: :func:`warp_digits`). The student writes, in
 ``homework/hw07_pytorch_pipeline.ipynb``:
 
 ====  ==========================================================  ======  ======================
-key   function                                                    points  checked against
+key   function                                                    points  public cases on
 ====  ==========================================================  ======  ======================
-q1    ``DigitsDataset(X, y)``                                          2  items, length, dtypes
-q2    ``make_loaders(X_train, y_train, X_val, y_val, batch, seed)``    2  batches and order
+q1    ``DigitsDataset(X, y)``                                          2  stored observations
+q2    ``make_loaders(X_train, y_train, X_val, y_val, batch, seed)``    2  stored observations
 q3    ``run_pipeline(X_train, y_train, X_test, seed)``                 8  accuracy tiers
 ====  ==========================================================  ======  ======================
 
@@ -46,11 +46,13 @@ tier below (:data:`MEASURED`). Reaching a tier earns its points; the validation 
 lower because the self-check trains on 1077 digits, not 1437, and its 360 validation digits
 happen to be harder ones.
 
-The case makers of q1 and q2 take a ``seed``: the grader adds cases made from the
-instructor's secret seed (other rows, batch size and loader seed). Their mistakes
-(:data:`DATASET_MISTAKES`, :data:`LOADER_MISTAKES`) name the common slips.
+The case makers of q1 and q2 take a ``seed``: None gives the public cases, the grader's
+hidden cases come from the instructor's secret seed (other rows, batch size and loader
+seed). Their expected observations and the known mistakes' are stored data
+(:mod:`~course_lib.homework.stored`), computed by the instructor's references.
 
-Forbidden modules: none (the assignment is about PyTorch).
+Forbidden modules (:data:`FORBIDDEN`): ``course_lib.training`` (it holds most of the answer
+to q3); PyTorch is what the assignment is about.
 """
 
 from __future__ import annotations
@@ -64,7 +66,9 @@ import numpy as np
 
 from course_lib.data import load_digits
 from course_lib.homework.assignment import Assignment
-from course_lib.homework.checking import Case, Mistake, Question
+from course_lib.homework.checking import Case, Question
+from course_lib.homework.digits import warp_digits
+from course_lib.homework.messages import say
 from course_lib.homework.unanswered import quiet_unanswered
 
 TEST_SIZE = 360
@@ -72,47 +76,6 @@ TEST_SIZE = 360
 CHECK_TRAIN = 1077
 #: The seed of the public warp (the student's data); the graded data use the secret one.
 PUBLIC_SEED = 2026
-#: The warp: max rotation (degrees), max relative scale change, max shift (pixels), and the
-#: standard deviation of the added noise (in grey levels of 0..16).
-WARP = {"rotation": 12.0, "scale": 0.1, "shift": 0.8, "noise": 0.5}
-
-
-def warp_digits(X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Each row of ``X`` (N, 64), an 8 x 8 image with values in [0, 1], warped (N, 64).
-
-    Every image gets its own random rotation (up to ``WARP["rotation"]`` degrees), scale
-    change and shift, sampled bilinearly (zero outside the image), plus Gaussian noise,
-    then is requantised to the 17 grey levels 0..16 and divided by 16 again.
-    """
-    X = np.asarray(X, dtype=float)
-    n = len(X)
-    angle = np.deg2rad(rng.uniform(-WARP["rotation"], WARP["rotation"], n))[:, None]
-    scale = 1 + rng.uniform(-WARP["scale"], WARP["scale"], n)[:, None]
-    shift = rng.uniform(-WARP["shift"], WARP["shift"], (n, 2))
-    noise = rng.normal(0, WARP["noise"], (n, 64))
-    r, c = (
-        g.reshape(1, 64) - 3.5 for g in np.meshgrid(np.arange(8.0), np.arange(8.0), indexing="ij")
-    )
-    cos, sin = np.cos(angle), np.sin(angle)
-    # Where each output pixel reads the input, in the coordinates of the zero-padded image.
-    rows = (cos * r - sin * c) / scale + 3.5 + shift[:, :1] + 1
-    cols = (sin * r + cos * c) / scale + 3.5 + shift[:, 1:] + 1
-    padded = np.pad(16 * X.reshape(n, 8, 8), ((0, 0), (1, 1), (1, 1)))
-    r0, c0 = np.floor(rows).astype(int), np.floor(cols).astype(int)
-    fr, fc = rows - r0, cols - c0
-    image_index = np.arange(n)[:, None]
-
-    def at(i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        inside = (i >= 0) & (i <= 9) & (j >= 0) & (j <= 9)
-        return np.where(inside, padded[image_index, i.clip(0, 9), j.clip(0, 9)], 0.0)
-
-    image = (
-        at(r0, c0) * (1 - fr) * (1 - fc)
-        + at(r0 + 1, c0) * fr * (1 - fc)
-        + at(r0, c0 + 1) * (1 - fr) * fc
-        + at(r0 + 1, c0 + 1) * fr * fc
-    )
-    return np.clip(np.round(image + noise), 0, 16) / 16 + 0.0
 
 
 @functools.cache
@@ -167,56 +130,6 @@ def _call_dataset(cls: Callable, args: tuple) -> tuple:
     return (len(dataset), x0.numpy(), int(y0), str(x0.dtype), str(y0.dtype), x_last.numpy())
 
 
-def _dataset_reference(X, y) -> tuple:
-    return (len(X), X[0], int(y[0]), "torch.float32", "torch.int64", X[-1])
-
-
-def _dataset_with(x_dtype: str = "torch.float32", y_dtype: str = "torch.int64", shape=None):
-    """The observations of a dataset with these dtypes (and items of this shape)."""
-
-    def wrong(X, y) -> tuple:
-        first, last = (
-            (X[0], X[-1]) if shape is None else (X[0].reshape(shape), X[-1].reshape(shape))
-        )
-        return (len(X), first, int(y[0]), x_dtype, y_dtype, last)
-
-    return wrong
-
-
-DATASET_MISTAKES = (
-    Mistake(
-        "pixels float64",
-        "your pixels are float64 tensors, NumPy's default kept by the conversion: the "
-        "weights of nn.Linear are float32 and will not multiply them (lecture 07, section 1, "
-        "on dtypes)",
-        _dataset_with(x_dtype="torch.float64"),
-    ),
-    Mistake(
-        "labels float32",
-        "your labels are float tensors: cross-entropy takes the class of each example as an "
-        "integer index, int64 (lecture 07, section 1, on dtypes)",
-        _dataset_with(y_dtype="torch.float32"),
-    ),
-    Mistake(
-        "labels float64",
-        "your labels are float64 tensors: cross-entropy takes the class of each example as "
-        "an integer index, int64 (lecture 07, section 1, on dtypes)",
-        _dataset_with(y_dtype="torch.float64"),
-    ),
-    Mistake(
-        "labels int32",
-        "your labels are int32: cross-entropy wants its class indices as int64 (torch.long)",
-        _dataset_with(y_dtype="torch.int32"),
-    ),
-    Mistake(
-        "items as images",
-        "your items have shape (8, 8): an MLP's first nn.Linear takes the 64 pixels as one "
-        "flat vector, the shape the rows of X already have",
-        _dataset_with(shape=(8, 8)),
-    ),
-)
-
-
 # ----- q2 the DataLoaders ---------------------------------------------------------------
 
 
@@ -226,24 +139,21 @@ def _loader_cases(seed: int | None = None) -> list[Case]:
     if seed is not None:  # other rows, batch size and loader seed
         rng = np.random.default_rng(seed)
         rows = rng.permutation(len(X_train))
-        n, m, batch, s = (
-            int(rng.integers(40, 120)),
-            25,
-            int(rng.integers(8, 40)),
-            int(rng.integers(99)),
-        )
+        batch, s = int(rng.integers(8, 25)), int(rng.integers(99))
+        n, m = int(rng.integers(40, 120)), 25  # more validation digits than one batch
+        n += n % batch == 0  # a smaller last batch, so that dropping it shows
         t, v = rows[:n], rows[n : n + m]
-        label = f"{n} training and {m} validation digits, batch_size {batch}, seed {s}"
+        label = "random training and validation digits, batch size and seed"
         return [Case(label, (X_train[t], y_train[t], X_train[v], y_train[v], batch, s), names)]
     return [
         Case(
-            "100 training and 30 validation digits, batch_size 32, seed 0",
-            (X_train[:100], y_train[:100], X_train[100:130], y_train[100:130], 32, 0),
+            "100 training and 30 validation digits, batch_size 16, seed 0",
+            (X_train[:100], y_train[:100], X_train[100:130], y_train[100:130], 16, 0),
             names,
         ),
         Case(
-            "50 and 50, batch_size 50, seed 3",
-            (X_train[:50], y_train[:50], X_train[50:100], y_train[50:100], 50, 3),
+            "50 and 50, batch_size 20, seed 3",
+            (X_train[:50], y_train[:50], X_train[50:100], y_train[50:100], 20, 3),
             names,
         ),
     ]
@@ -259,7 +169,7 @@ def _epoch_labels(loader) -> tuple[list[int], np.ndarray]:
 
 def _call_loaders(fn: Callable, args: tuple) -> tuple:
     """Raw observations only: batch sizes and label orders of two epochs and of a rebuilt
-    loader; :func:`_interpret_loaders` judges them in the checker's process."""
+    loader; :func:`interpret_loaders` judges them in the checker's process."""
     train, val = fn(*args)
     sizes, first = _epoch_labels(train)
     _, second = _epoch_labels(train)
@@ -268,7 +178,7 @@ def _call_loaders(fn: Callable, args: tuple) -> tuple:
     return (sizes, first, second, again, val_sizes, val_labels)
 
 
-def _interpret_loaders(case: Case, observed: tuple) -> tuple:
+def interpret_loaders(case: Case, observed: tuple) -> tuple:
     y_train, y_val = case.args[1], case.args[3]
     sizes, first, second, again, val_sizes, val_labels = observed
     first, second, again = (np.asarray(a).reshape(-1) for a in (first, second, again))
@@ -281,83 +191,6 @@ def _interpret_loaders(case: Case, observed: tuple) -> tuple:
         list(val_sizes),
         bool(np.array_equal(val_labels, y_val)),
     )
-
-
-def _batch_sizes(n: int, batch_size: int, drop_last: bool = False) -> list[int]:
-    if drop_last:
-        return [batch_size] * (n // batch_size)
-    return [min(batch_size, n - i) for i in range(0, n, batch_size)]
-
-
-def _loaders_with(
-    *,
-    drop_last: bool = False,
-    drop_last_val: bool = False,
-    shuffles: bool = True,
-    seeded: bool = True,
-    val_in_order: bool = True,
-    val_one_batch: bool = False,
-) -> Callable:
-    """The interpreted observations of a pair of loaders built this way."""
-
-    def observations(X_train, y_train, X_val, y_val, batch_size, seed) -> tuple:
-        n, m = len(y_train), len(y_val)
-        val_sizes = [m] if val_one_batch else _batch_sizes(m, batch_size, drop_last_val)
-        return (
-            _batch_sizes(n, batch_size, drop_last),
-            not drop_last or n % batch_size == 0,
-            shuffles,
-            seeded,
-            val_sizes,
-            val_in_order and (not drop_last_val or m % batch_size == 0),
-        )
-
-    return observations
-
-
-def _loaders_reference(X_train, y_train, X_val, y_val, batch_size, seed) -> tuple:
-    return _loaders_with()(X_train, y_train, X_val, y_val, batch_size, seed)
-
-
-LOADER_MISTAKES = (
-    Mistake(
-        "validation shuffled",
-        "your validation loader shuffles: a validation pass visits every example once in the "
-        "given order, so that predictions line up with y_val (lecture 07, section 3)",
-        _loaders_with(val_in_order=False),
-    ),
-    Mistake(
-        "generator not seeded",
-        "two loaders built with the same seed give different orders: the shuffling does not "
-        "come from a random generator seeded with seed (lecture 07, section 3, on repeatable "
-        "orders)",
-        _loaders_with(seeded=False),
-    ),
-    Mistake(
-        "training not shuffled",
-        "your training loader gives the same order every epoch: it does not shuffle, so "
-        "every epoch takes the same steps in the same order (lecture 07, section 3)",
-        _loaders_with(shuffles=False),
-    ),
-    Mistake(
-        "drop_last",
-        "your training loader drops the last, smaller batch: the examples that fall in it are "
-        "never trained on in that epoch; keep every example (a smaller last batch is fine)",
-        _loaders_with(drop_last=True),
-    ),
-    Mistake(
-        "drop_last on both",
-        "your loaders drop the last, smaller batch: the validation pass then skips examples "
-        "and the training epoch too; keep every example in both",
-        _loaders_with(drop_last=True, drop_last_val=True),
-    ),
-    Mistake(
-        "validation in one batch",
-        "your validation loader yields all its examples in one batch: use batch_size for "
-        "both loaders, as asked",
-        _loaders_with(val_one_batch=True),
-    ),
-)
 
 
 # ----- q3 the competition ---------------------------------------------------------------
@@ -454,7 +287,9 @@ def _threshold(tier: Tier, board: str, thresholds: dict[str, float] | None) -> f
     return thresholds[tier.name] if thresholds else getattr(tier, board)
 
 
-def _pipeline_cases() -> list[Case]:
+def _pipeline_cases(seed: int | None = None) -> list[Case]:
+    if seed is not None:
+        raise ValueError("hw07 q3's graded cases come from course_tools.grading.hidden")
     X, y, _ = split()
     k = CHECK_TRAIN
     names = ("X_train", "y_train", "X_test", "seed")
@@ -471,71 +306,58 @@ def _judge_pipeline(case: Case, predictions: Any) -> tuple[float, str]:
     labels = np.asarray(labels)
     predictions = np.asarray(predictions)
     if predictions.shape == (len(labels), 10):
-        return 0.0, (
-            f"you returned one score per class, shape {predictions.shape}: return one "
-            f"predicted label per digit, shape ({len(labels)},)"
-        )
+        return 0.0, say("hw07.q3.scores", shape=predictions.shape, n=len(labels))
     predictions = predictions.reshape(-1)
     if predictions.size == len(case.args[0]) != len(labels):
-        return 0.0, (
-            f"you returned {predictions.size} predictions, one per training row: predict "
-            f"X_test ({len(labels)} rows), the rows whose labels you do not have"
-        )
+        return 0.0, say("hw07.q3.training-rows", size=predictions.size, n=len(labels))
     if predictions.shape != labels.shape:
-        return 0.0, f"expected {len(labels)} predictions, got shape {predictions.shape}"
+        return 0.0, say("hw07.q3.count", n=len(labels), shape=predictions.shape)
     accuracy = float(np.mean(predictions == labels))
     tier = tier_reached(accuracy, board, thresholds)
-    text = f"{board} accuracy {accuracy:.3f}"
+    text = say("hw07.q3.accuracy", board=board, accuracy=f"{accuracy:.3f}")
     if tier is None:
         first = TIERS[0]
-        return 0.0, (
-            f"{text}: below the simple tier ({_threshold(first, board, thresholds):.2f}), "
-            "whose model is "
-            f"{first.idea}"
-        )
+        needed = f"{_threshold(first, board, thresholds):.2f}"
+        return 0.0, text + say("hw07.q3.below", needed=needed, idea=first.idea)
     needed, total = _threshold(tier, board, thresholds), PIPELINE_POINTS
-    text += f": tier {tier.name} (needs {needed:.2f}), {tier.points:g} of {total:g} points"
+    text += say(
+        "hw07.q3.tier", tier=tier.name, needed=f"{needed:.2f}", points=f"{tier.points:g}",
+        total=f"{total:g}",
+    )  # fmt: skip
     index = TIERS.index(tier)
     if index + 1 < len(TIERS):
         up = TIERS[index + 1]
-        text += (
-            f"; next: {up.name} at {_threshold(up, board, thresholds):.2f}, whose model adds "
-            f"{up.idea}"
-        )
+        at = f"{_threshold(up, board, thresholds):.2f}"
+        text += say("hw07.q3.next", tier=up.name, at=at, idea=up.idea)
     else:
-        text += ", the top tier"
+        text += say("hw07.q3.top")
     if board == "validation":
-        text += " (public board: the grader scores hidden test digits against the test thresholds)"
+        text += say("hw07.q3.public-board")
     return tier.points / PIPELINE_POINTS, text
 
 
-#: Modules an answer may not use: none (the assignment is about PyTorch).
-FORBIDDEN: tuple[str, ...] = ()
+#: Modules an answer may not use: ``course_lib.training`` (it holds most of q3's answer).
+FORBIDDEN: tuple[str, ...] = ("course_lib.training",)
+
+
+def _question(key: str, function: str, points: float, inputs, names, **more) -> Question:
+    return Question("hw07", key, function, points, inputs, names, **more)
+
 
 ASSIGNMENT = Assignment(
     name="hw07",
     title="A complete PyTorch pipeline",
     notebook="hw07_pytorch_pipeline",
     questions=(
-        Question(
-            "q1",
-            "DigitsDataset",
-            2,
-            _dataset_cases,
-            _dataset_reference,
+        _question(
+            "q1", "DigitsDataset", 2, _dataset_cases,
             ("len", "x[0]", "y[0]", "x dtype", "y dtype", "x[-1]"),
-            "a dataset answers two questions, how many examples and what is example i; the "
-            "dtypes are the ones nn.Linear and cross-entropy expect (lecture 07, sections 1 "
-            "and 3).",
             call=_call_dataset,
-            mistakes=DATASET_MISTAKES,
+            mistakes=("pixels-float64", "labels-float32", "labels-float64", "labels-int32",
+                      "items-as-images"),
         ),
-        Question(
-            "q2",
-            "make_loaders",
-            2,
-            _loader_cases,
-            _loaders_reference,
+        _question(
+            "q2", "make_loaders", 2, _loader_cases,
             (
                 "train batch sizes",
                 "every training example once",
@@ -544,26 +366,18 @@ ASSIGNMENT = Assignment(
                 "validation batch sizes",
                 "validation labels in the given order",
             ),
-            "the training loader draws a new order every epoch, and the same orders again "
-            "when it is rebuilt with the same seed; the validation loader keeps the order "
-            "(lecture 07, section 3).",
             call=_call_loaders,
-            interpret=_interpret_loaders,
-            mistakes=LOADER_MISTAKES,
+            interpret=interpret_loaders,
+            mistakes=("validation-shuffled", "generator-not-seeded", "training-not-shuffled",
+                      "drop-last", "drop-last-on-both", "validation-in-one-batch"),
+            uses=("q1",),
         ),
-        Question(
-            "q3",
-            "run_pipeline",
-            PIPELINE_POINTS,
-            _pipeline_cases,
-            None,
-            ("predictions",),
-            "the tier table names what each model adds to the one below; choose with the "
-            "validation score, not with many tries against it (lecture 07, sections 5 and 6).",
-            judge=_judge_pipeline,
+        _question(
+            "q3", "run_pipeline", PIPELINE_POINTS, _pipeline_cases, ("predictions",),
+            judge=_judge_pipeline, uses=("q1", "q2"),
         ),
     ),
-)
+)  # fmt: skip
 
 #: The self-check students call after each question: ``check("q1", DigitsDataset)``.
 check = ASSIGNMENT.check

@@ -5,8 +5,11 @@ JSON + ``.npz``, no pickle) to ``JOB/in/KEY``, then executes one line in the sub
 kernel that re-imports this module from disk (dropping any copy the submission may have
 patched) and calls :func:`run_question`. It looks up the student's function in the notebook's
 namespace, calls it on every input through the question's ``call`` (which only records raw
-observations: values, gradients, label orders) and writes the outcomes back as plain data to
-``JOB/out/KEY``. Nothing is compared here: a value that is not plain data becomes that case's
+observations: values, gradients, label orders), with the stand-ins of earlier answers a
+hidden case brings (:mod:`~course_lib.homework.standins`) put into the namespace for the
+call, and writes the outcomes back as plain data to ``JOB/out/KEY``: each with the positions
+of the arguments the call changed in place and the earlier answers it took from the
+student. Nothing is compared here: a value that is not plain data becomes that case's
 failure, and every comparison and the scoring happen in the grader's own process.
 """
 
@@ -33,6 +36,13 @@ def fresh_import_line(assignment: str, key: str, job: str) -> str:
 
 def _plain_outcome(outcome: Outcome, budget: int) -> tuple[dict[str, Any], int]:
     """``outcome`` as a plain dict, and the bytes it uses; unplain values become failures."""
+    entry, used = _plain_value(outcome, budget)
+    entry["changed"] = [int(i) for i in outcome.changed]
+    entry["own"] = [str(name) for name in outcome.own]
+    return entry, used
+
+
+def _plain_value(outcome: Outcome, budget: int) -> tuple[dict[str, Any], int]:
     if outcome.kind != "returned":
         return {"kind": outcome.kind, "value": str(outcome.value or "")[:2000]}, 0
     try:
@@ -48,11 +58,19 @@ def _plain_outcome(outcome: Outcome, budget: int) -> tuple[dict[str, Any], int]:
     return {"kind": "returned", "value": outcome.value}, used
 
 
+def _case(index: int, entry: Any) -> Case:
+    """A case from what the runner wrote: its arguments, or ``{"args", "standins"}``."""
+    if isinstance(entry, dict):
+        return Case(f"case {index}", tuple(entry["args"]), (), standins=entry.get("standins"))
+    return Case(f"case {index}", tuple(entry), ())
+
+
 def run_question(namespace: dict[str, Any], assignment: str, key: str, job: str) -> None:
     """Run the student's function for question ``key`` on the inputs in ``job``.
 
     Writes ``JOB/out/KEY.json`` (+ ``.npz``): ``{"missing": str}`` when the notebook does not
-    define a callable with the question's name, else ``{"outcomes": [{"kind", "value"}, ...]}``.
+    define a callable with the question's name, else
+    ``{"outcomes": [{"kind", "value", "changed", "own"}, ...]}``.
     """
     from course_lib.homework.assignment import load_assignment
 
@@ -64,10 +82,10 @@ def run_question(namespace: dict[str, Any], assignment: str, key: str, job: str)
         found = "is not defined" if fn is None else f"is a {type(fn).__name__}, not a function"
         plain.dump({"missing": f"{question.function} {found}"}, out)
         return
-    cases = [Case(f"case {i}", tuple(args), ()) for i, args in enumerate(inputs)]
+    cases = [_case(i, entry) for i, entry in enumerate(inputs)]
     budget = int(plain.MAX_BYTES * 0.9)
     outcomes = []
-    for outcome in run_student(question, fn, cases):
+    for outcome in run_student(question, fn, cases, namespace):
         entry, used = _plain_outcome(outcome, budget)
         budget -= used
         outcomes.append(entry)

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from course_lib.homework.messages import say
+
 if TYPE_CHECKING:
-    from course_lib.homework.checking import Case, Question, QuestionResult
+    from course_lib.homework.checking import Question, QuestionResult, Verdict
 
 _MARK = {"passed": "✓", "failed": "✗", "error": "✗"}
 
@@ -37,26 +39,34 @@ def show(value: Any, indent: str = "    ") -> str:
     return f"shape {array.shape}\n" + textwrap.indent(text, indent)
 
 
-def failure_details(question: Question, failures: Sequence[tuple[Case, str, Any]]) -> list[str]:
-    """The lines explaining the first failing case: input, expected, actual, hint.
+def failure_details(question: Question, first: Verdict, failures: Sequence[Verdict]) -> list[str]:
+    """The lines explaining the first failing case (``first``, one of ``failures``).
 
-    ``failures`` holds ``(case, problem, mismatch)`` triples; ``mismatch`` is a
-    :class:`~course_lib.homework.checking.Mismatch`, or None when the case raised.
+    For a public case: its input, the problem, the expected and actual output, the other
+    failing cases and the hint. For a hidden case only what cannot carry a secret out: the
+    kind of case, the verdict, the named mistake when one is recognised, and the hint.
     """
-    case, problem, mismatch = failures[0]
-    lines = [f"case: {case.label}"]
-    for name, arg in zip(case.arg_names, case.args, strict=True):
-        lines.append(f"  input    {name} = {show(arg)}")
-    if mismatch is None:
-        lines.append(f"  raised   {problem}")
+    case = first.case
+    lines = [say("report.case", label=case.label)]
+    others = [v.case.label for v in failures if v is not first]
+    if case.hidden:
+        lines.append(say("report.verdict", verdict=first.problem))
+        if others:
+            lines.append(say("report.also-failing", labels="; ".join(others)))
+        lines.append(say("report.hint", hint=question.hint))
+        return lines
+    for name, arg in zip(case.arg_names, case.args, strict=False):
+        lines.append(say("report.input", name=name, value=show(arg)))
+    if first.mismatch is None:
+        lines.append(say("report.problem", problem=first.problem))
     else:
-        lines.append(f"  problem  {problem}")
-        lines.append(f"  expected {mismatch.name} = {show(mismatch.expected)}")
-        lines.append(f"  actual   {mismatch.name} = {show(mismatch.actual)}")
-    others = [f[0].label for f in failures[1:]]
+        found = first.mismatch
+        lines.append(say("report.problem", problem=first.problem))
+        lines.append(say("report.expected", name=found.name, value=show(found.expected)))
+        lines.append(say("report.actual", name=found.name, value=show(found.actual)))
     if others:
-        lines.append("also failing: " + "; ".join(others))
-    lines.append(f"hint: {question.hint}")
+        lines.append(say("report.also-failing", labels="; ".join(others)))
+    lines.append(say("report.hint", hint=question.hint))
     return lines
 
 
@@ -73,16 +83,19 @@ def format_result(result: QuestionResult) -> str:
     first failing case's input, expected and actual output, and the hint.
     """
     mark = _MARK.get(result.status, "·")
-    earned = f"[{points(result.score)}/{points(result.max_score)} points]"
+    earned = say("report.points", earned=points(result.score), total=points(result.max_score))
     head = f"{result.name.upper()} {result.function}: "
     if result.status in ("failed", "error"):
-        head += f"{result.status.upper()} {mark}  "
+        head += f"{say('report.' + result.status)} {mark}  "
         if result.cases_total:
-            head += f"{result.cases_passed} of {result.cases_total} cases passed  "
-        body = [result.message.split("; first:")[0], *result.details]
+            passed, total = result.cases_passed, result.cases_total
+            head += say("report.cases-passed", passed=passed, total=total) + "  "
+        body = [result.summary or result.message, *result.details]
         return "\n".join([head + earned] + ["  " + line for line in body])
     return head + f"{result.message} {mark}  {earned}".replace(" ·", "")
 
+
+_COLUMNS = ("question", "function", "score", "status", "message")
 
 #: Width of the message column in the grader's table; longer messages wrap onto more lines.
 MESSAGE_WIDTH = 90
@@ -97,7 +110,7 @@ def format_table(path: str, results: Sequence[QuestionResult], title: str = "") 
     every question that failed or raised gets its detail lines: the first failing case's
     input, expected and actual output, and hint.
     """
-    rows = [("question", "function", "score", "status", "message")]
+    rows = [tuple(say(f"report.column-{c}") for c in _COLUMNS)]
     for r in results:
         score = f"{points(r.score)}/{points(r.max_score)}"
         rows.append((r.name, r.function, score, r.status, r.message))
@@ -111,7 +124,7 @@ def format_table(path: str, results: Sequence[QuestionResult], title: str = "") 
         lines.extend(margin + more for more in wrapped[1:])
     total = sum(r.score for r in results)
     available = sum(r.max_score for r in results)
-    lines.append(f"  total {points(total)}/{points(available)}")
+    lines.append("  " + say("report.total", earned=points(total), total=points(available)))
     for r in results:
         if r.details:
             lines.append(f"  {r.name} {r.function} ({r.status}):")

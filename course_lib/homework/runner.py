@@ -149,15 +149,28 @@ def _outcomes(data: Any, count: int) -> list[Outcome] | str:
         if kind not in ("returned", "raised", "not implemented"):
             return "the check sent back data of the wrong shape"
         value = entry.get("value")
-        outcomes.append(Outcome(kind, value if kind == "returned" else truncate(str(value))))
+        value = value if kind == "returned" else truncate(str(value))
+        outcomes.append(Outcome(kind, value, *_notes(entry)))
     return outcomes
+
+
+def _notes(entry: dict) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """The positions of arguments changed in place and the earlier answers taken from the
+    student, as the recorder noted them (anything malformed is dropped)."""
+    changed, own = entry.get("changed"), entry.get("own")
+    changed = changed if isinstance(changed, list) else []
+    own = own if isinstance(own, list) else []
+    return (
+        tuple(i for i in changed[:64] if type(i) is int and 0 <= i < 64),
+        tuple(truncate(n, 100) for n in own[:16] if type(n) is str),
+    )
 
 
 def _write_job(job: Path, spec: Assignment, cells: list[str], cases, timeout: float) -> None:
     for sub in ("in", "out", "work"):
         (job / sub).mkdir()
     for question in spec.questions:
-        plain.dump([list(c.args) for c in cases[question.key]], job / "in" / question.key)
+        plain.dump([c.kernel_input() for c in cases[question.key]], job / "in" / question.key)
     job_spec = {
         "assignment": spec.name,
         "cells": cells,
@@ -401,4 +414,4 @@ def run_submission(
         questions, cell_runs, record = _score(spec, job, cases, ran, cells, limits)
     finally:
         safe_files.remove_tree(job)
-    return Run(questions, cell_runs, record.get("imports", []), record.get("opened", []))
+    return Run(spec.conclude(questions, cases), cell_runs, record.get("imports", []), record.get("opened", []))

@@ -1,13 +1,12 @@
-"""Optimizer trajectories on the toy surfaces: the reference for optimizer questions (hw03, hw04).
+"""The toy surfaces of the optimizer questions (hw03, hw04), by name.
 
-An optimizer question is checked on a whole path: ``steps`` updates from a start point,
-compared point by point with the path ``torch.optim`` takes from the same start, fed the
-same NumPy gradients. An error anywhere in the recursion then shows up in the path.
+An optimizer question is checked on a whole path: ``steps`` updates from a start point, fed
+the surface's NumPy gradient, compared point by point with the path ``torch.optim`` takes
+from the same start (computed on the instructor's side and stored for the public cases). An
+error anywhere in the recursion then shows up in the path.
 """
 
 from __future__ import annotations
-
-import numpy as np
 
 from course_lib.surfaces import IllConditionedQuadratic, Rosenbrock
 
@@ -16,17 +15,3 @@ ROSENBROCK = "Rosenbrock"
 
 #: Surfaces by name, so that check cases carry only strings and arrays.
 SURFACES = {QUADRATIC: IllConditionedQuadratic(10.0), ROSENBROCK: Rosenbrock()}
-
-
-def torch_path(optimizer: str, surface: str, start: np.ndarray, steps: int, **hyper) -> np.ndarray:
-    """The points ``torch.optim.<optimizer>(**hyper)`` visits on ``SURFACES[surface]``.
-
-    Returns:
-        array of shape (steps + 1, 2): the start, then the point after each step.
-
-    Runs in the grader only: ``course_lib.optim`` is imported here, not at the top, because
-    it is hidden from the kernel while hw03 and hw04 are graded.
-    """
-    from course_lib import optim
-
-    return optim.torch_path(optimizer, SURFACES[surface], steps, start=start, **hyper)

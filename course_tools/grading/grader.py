@@ -10,8 +10,9 @@ cells, the ``course_lib.homework.hwNN`` module it imports, or the file name. It 
 notebook through the same runner as the student's self-grade
 (:mod:`course_lib.homework.runner`: a fresh kernel in a bubblewrap sandbox that shows none
 of the instructor folder, the submissions or the repository, plain data back, scoring outside
-the kernel), with each question's public cases plus hidden cases of the same kinds made from
-the instructor's secret seed (:mod:`course_tools.grading.instructor`). It adds what only the
+the kernel), with each question's hidden cases only -- the same kinds as the public ones,
+made from the instructor's secret seed, their answers computed by the references
+(:mod:`course_tools.grading.instructor`). It adds what only the
 instructor needs: flags (another assignment, forbidden modules, reaching into the self-check),
 the written answers for manual review, and the cell errors. Forbidden modules are flagged from
 the record of imports the kernel's audit hook kept, checked here, never from the source.

@@ -8,7 +8,7 @@ training pool and of the 360 test rows (:func:`course_lib.homework.hw07.split_in
 a small random affine warp (rotation up to 12 degrees, scale within 10 %, shift up to 0.8
 pixel, bilinear), Gaussian noise (0.5 of the 0..16 grey levels) and is requantised to the
 integers 0..16 (then divided by 16, like ``course_lib.data.load_digits``): the same
-:func:`~course_lib.homework.hw07.warp_digits` that makes the student's data from the public
+:func:`~course_lib.homework.digits.warp_digits` that makes the student's data from the public
 seed, so the self-check's validation score estimates the graded one. The test rows come in a
 secret order. No graded image equals a row of scikit-learn's digits, so looking rows up
 recovers no labels: a nearest-row lookup scores below an honest nearest-neighbour model
@@ -30,7 +30,8 @@ import numpy as np
 
 from course_lib.data import load_digits
 from course_lib.homework.checking import Case
-from course_lib.homework.hw07 import WARP, split, split_indices, warp_digits
+from course_lib.homework.digits import WARP, warp_digits
+from course_lib.homework.hw07 import split, split_indices
 from course_tools.grading import hw07_digits
 
 __all__ = ["WARP", "cases", "hw07_graded", "hw07_indices", "tier_predictions", "warp_digits"]

@@ -9,25 +9,27 @@ The folder (default ``<repo>/instructor``; ``--instructor DIR`` or the environme
 A real course keeps its own folder outside the public repository: the one in the repository
 is a demonstration whose seed anyone can read.
 
-For every question whose case maker takes a ``seed`` (``make_cases(seed=...)``), the grader
-adds to the public cases the same kinds of cases made from a seed derived from the secret
-(:func:`case_seed`), so hard-coding the public answers earns nothing on those. Questions with
-hidden data of their own (hw07's graded test digits) get their cases from
-:mod:`course_tools.grading.hidden`. The sandbox never mounts this folder.
+The grader scores every question on hidden cases only: the same kinds as the public cases,
+made from a seed derived from the secret (:func:`case_seed`, recorded with each result),
+with their answers computed by the references (:mod:`course_tools.grading.references`).
+The public cases and their outputs are in every student's package, so reproducing them
+earns nothing. Questions with hidden data of their own (hw01's and hw07's graded digits)
+get their cases from :mod:`course_tools.grading.hidden`. The sandbox never mounts this
+folder.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
-import inspect
 import json
 import os
 import secrets as random_source
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_lib.homework.assignment import Assignment
+from course_lib.homework.assignment import Assignment, load_assignment
 from course_lib.homework.checking import Case, Question
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,10 +38,10 @@ ENVIRONMENT = "COURSE_INSTRUCTOR_DIR"
 README = """# Instructor material (never give this folder to students)
 
 `secrets.json` holds the secret seed from which the grader makes its hidden test cases
-(the public cases in `course_lib/homework/hwNN.py` plus cases of the same kinds from this
-seed) and hw07's graded test digits (public digits warped with this seed: a row lookup in
-scikit-learn's copy of the data fails, but warping every public digit and matching nearest
-neighbours recovers most labels).
+(cases of the same kinds as the public ones in `course_lib/homework/hwNN.py`; the grade
+counts these only), hw01's graded digits and hw07's graded test digits (public digits
+warped with this seed: a row lookup in scikit-learn's copy of the data fails, but warping
+every public digit and matching nearest neighbours recovers most labels).
 
 For a private leaderboard nobody can look up, put your own labelled digits here
 (`hw07_test.npz` with `X` (n, 64) in [0, 1] and `y`, e.g. digits your students wrote, reduced
@@ -119,29 +121,31 @@ def case_seed(secrets: Secrets, assignment: str, key: str) -> int:
     return int.from_bytes(digest[:8], "little") >> 1
 
 
-def takes_seed(question: Question) -> bool:
-    """True when the question's case maker accepts a ``seed`` keyword."""
-    try:
-        return "seed" in inspect.signature(question.make_cases).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 def grading_cases(spec: Assignment, question: Question, secrets: Secrets | None) -> list[Case]:
-    """The cases the grader runs: the public ones, plus hidden ones when there are secrets."""
-    from course_tools.grading import hidden
+    """The cases the grader scores: hidden ones made from the secret seed, with their
+    answers, stand-ins and seed; without secrets, the public cases.
 
-    public = question.make_cases()
+    Only the hidden cases count: the public ones, with their outputs, are in every
+    student's package, so reproducing them earns nothing here.
+    """
     if secrets is None:
-        return public
-    seed = case_seed(secrets, spec.name, question.key)
-    special = hidden.cases(spec.name, question.key, seed, secrets.folder)
+        return question.make_cases()
+    return list(_hidden_cases(spec.name, question.key, secrets))
+
+
+@functools.lru_cache(maxsize=64)
+def _hidden_cases(assignment: str, key: str, secrets: Secrets) -> tuple[Case, ...]:
+    """The hidden cases of one question (computed once per grading process: the same for
+    every submission of a batch)."""
+    from course_tools.grading import hidden
+    from course_tools.grading.references import prepare
+
+    question = load_assignment(assignment).question(key)
+    seed = case_seed(secrets, assignment, key)
+    special = hidden.cases(assignment, key, seed, secrets.folder)
     if special is not None:
-        return special
-    if not takes_seed(question):
-        return public
-    extra = question.make_cases(seed=seed)
-    return public + [dataclasses.replace(c, label=f"hidden case: {c.label}") for c in extra]
+        return tuple(dataclasses.replace(c, seed=seed) for c in special)
+    return tuple(prepare(question, question.inputs(seed=seed), seed))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,8 @@
 # code, then run the `check(...)` cell below it. The optimizer checks run your step function
 # for 40 steps on a toy surface and compare the whole path with `torch.optim`; the schedule
 # check compares every step with `torch.optim.lr_scheduler`. A failing check names the
-# mistake it recognises. The grader also runs hidden cases of the same kinds.
+# mistake it recognises. The grade counts only hidden cases of the same kinds, and a mistake
+# the check recognises earns nothing on its question.
 #
 # **Rules.** Use NumPy and `math` only: not `torch`, and not `course_lib.optim` or
 # `course_lib.schedules` (they contain the answers). Keep the function names and arguments;

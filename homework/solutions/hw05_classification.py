@@ -27,7 +27,8 @@
 # **How to work.** Replace each `# YOUR CODE HERE` / `raise NotImplementedError` with your
 # code, then run the `check(...)` cell below it: it compares your function with PyTorch and
 # prints what passed or, for a failing case, the input, the expected and the actual output,
-# the mistake it recognises and a hint. The grader also runs hidden cases of the same kinds.
+# the mistake it recognises and a hint. The grade counts only hidden cases of the same
+# kinds, and a mistake the check recognises earns nothing on its question.
 #
 # **Rules.** Use NumPy only: not `torch`, and not `course_lib.losses` (it contains the
 # answers). Keep the function names and arguments. Before you submit, run *Kernel → Restart

@@ -27,7 +27,8 @@
 #
 # **How to work.** Replace each `# YOUR CODE HERE` / `raise NotImplementedError` with your
 # code, then run the `check(...)` cell below it: it compares your function with PyTorch
-# and names the mistake it recognises. The grader also runs hidden cases of the same kinds.
+# and names the mistake it recognises. The grade counts only hidden cases of the same kinds,
+# and a mistake the check recognises earns nothing on its question.
 #
 # **Rules.** Use NumPy only: not `torch`, and not `course_lib.layers` (it contains the
 # answers). Keep the function names and arguments. Before you submit, run *Kernel →
@@ -41,12 +42,15 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "git+https://github.com/dl-fundamentals/course"], check=True)  # fmt: skip
 
 # %%
+import matplotlib.pyplot as plt
 import numpy as np
 
 from course_lib.gradcheck import format_bound, numerical_gradient, rel_error
 from course_lib.homework.hw06 import EXPERIMENT, check, train_network
+from course_lib.plots import color, use_style
 
 EPS, MOMENTUM = 1e-5, 0.1
+use_style()
 np.set_printoptions(precision=4, suppress=True)
 rng = np.random.default_rng(0)
 
@@ -248,6 +252,20 @@ def init_scale_study(seed):
 
 # %%
 check("q5", init_scale_study)
+
+# %% [markdown]
+# The study in a figure: the training accuracy at each weight scale, with and without BN.
+
+# %%
+study = init_scale_study(0)
+for key, label in [("bn", "with BN"), ("no bn", "without BN")]:
+    plt.plot(EXPERIMENT["scales"], study[key], "o-", color=color(key), label=label)
+plt.xscale("log")
+plt.xlabel("standard deviation of the initial weights")
+plt.ylabel(f"training accuracy after {EXPERIMENT['steps']} steps")
+plt.title("BN makes the initial weight scale almost irrelevant")
+plt.legend()
+plt.show()
 
 # %% [markdown]
 # **Question (written, 2 points).** Why does the plain network fail at the smallest and the

@@ -23,7 +23,7 @@
 # | Q8 | `train_two_layer(X, y, rng)`：训练网络；用它从没见过的数字来评分 | 2 |
 # | W1 | 关于 Q8 实验的书面回答（人工评分） | 2 |
 #
-# **怎么做。** 把每一处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下面的 `check(...)` 单元。检查会在若干输入上把你的函数与 PyTorch 比较，并打印哪些用例通过了；对没通过的用例，它会打印输入、期望输出和实际输出、这看起来像是哪种错误，以及一条提示。评分程序还会运行同类的隐藏用例，所以只凑对了打印出来的用例的代码是得不到分的。用到你的函数的单元，在你作答之前会抛出 `NotImplementedError`；*Run All* 会越过它们继续运行。
+# **怎么做。** 把每一处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下面的 `check(...)` 单元。检查会在若干输入上把你的函数与 PyTorch 比较，并打印哪些用例通过了；对没通过的用例，它会打印输入、期望输出和实际输出、这看起来像是哪种错误，以及一条提示。评分只计算同类的隐藏用例（由秘密种子生成），所以只凑对了打印出来的用例的代码是得不到分的；检查认出的错误也会让该题不得分。用到你的函数的单元，在你作答之前会抛出 `NotImplementedError`；*Run All* 会越过它们继续运行。
 #
 # **规则。** 只能用 NumPy 和 `math`：不能用 `torch`，也不能用 `course_lib.layers` 或 `course_lib.losses`（里面就有答案）。不要改动函数名和参数。你可以添加单元。提交之前，运行 *Kernel → Restart and Run All*，确认每个检查都通过；评分程序也会用同样的方式，在一个全新的内核里运行你的笔记本。
 
@@ -37,13 +37,15 @@ if "google.colab" in sys.modules:
 # %%
 import math
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 from course_lib.autograd import Value
-from course_lib.data import load_digits
 from course_lib.gradcheck import format_bound, numerical_gradient, rel_error
-from course_lib.homework.hw01 import check
+from course_lib.homework.hw01 import check, digits_split
+from course_lib.plots import color, use_style
 
+use_style()
 np.set_printoptions(precision=4, suppress=True)
 rng = np.random.default_rng(0)
 
@@ -284,13 +286,13 @@ print(f"silu_backward vs centered differences at 25 points: {format_bound(err, 1
 # %% [markdown]
 # ## D 部分：在手写数字上训练
 #
-# 网络要学习，有你的 `two_layer_loss` 就够了。`course_lib.data.load_digits` 中的 8×8 数字图像有 D = 64 个像素，取值在 [0, 1] 之间，共 C = 10 个类别。
+# 网络要学习，有你的 `two_layer_loss` 就够了。`course_lib.data.load_digits` 中的 8×8 数字图像有 D = 64 个像素，取值在 [0, 1] 之间，共 C = 10 个类别。这里每个数字都经过一次小的随机形变（旋转、平移、加噪声），这样用来评判网络的数字就是谁都没见过的图像。
 #
 # ### Q8（2 分）：训练网络，用它从没见过的数字来评分
 #
 # 编写 `train_two_layer(X, y, rng)`：用训练数字 `X` (N, 64) 和标签 `y` (N,)，以小批量梯度下降训练 Q4 的两层网络（使用你的 `two_layer_loss`），并返回它的 `params`（即 Q4 中的字典，隐藏层宽度 H 任选）。所有随机数（初始权重、批次顺序）都要从 `rng` 中抽取。宽度、学习率、批次大小、轮次数和 `reg` 都由你自己选。
 #
-# 检查不会把你的参数与任何东西比较：它让网络预测 500 个你的函数从未收到过的数字的类别，并按准确率打分：达到 0.93 得满分，达到 0.85 得一半分。评分程序会在另一种划分上做同样的事。训练时间请控制在大约两秒以内。
+# 检查不会把你的参数与任何东西比较：它让网络预测 500 个你的函数从未收到过的形变数字的类别，并按准确率打分：达到 0.78 得满分，达到 0.65 得一半分。评分程序会在用秘密种子形变的数字上做同样的事，这些数字没有任何学生见过。训练时间请控制在大约两秒以内。
 
 # %% nbgrader={"grade": false, "grade_id": "hw01-answer-8", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def train_two_layer(X, y, rng):
@@ -312,7 +314,7 @@ def train_two_layer(X, y, rng):
 check("q8", train_two_layer)
 
 # %% [markdown]
-# 现在用你自己的划分，测一测检查所测的东西：在 1297 个数字上训练，再比较网络在这些数字上的准确率和在另外 500 个数字上的准确率。
+# 现在就在检查所用的划分上，测一测检查所测的东西：`digits_split()` 返回检查用过的 1297 个形变训练数字和 500 个留出数字。在训练数字上训练网络，然后比较它在这些数字上的准确率和在留出数字上的准确率，先看总体，再逐个数字看。
 
 # %% tags=["raises-exception"]
 def accuracy(params, X, y):
@@ -320,15 +322,25 @@ def accuracy(params, X, y):
     return np.mean(np.argmax(hidden @ params["W2"] + params["b2"], axis=1) == y)
 
 
-X_all, y_all = load_digits()
-order = np.random.default_rng(2026).permutation(len(X_all))
-train, held = order[:1297], order[1297:]
-trained = train_two_layer(X_all[train], y_all[train], np.random.default_rng(0))
-print(f"training accuracy {accuracy(trained, X_all[train], y_all[train]):.2f}, "
-      f"held-out accuracy {accuracy(trained, X_all[held], y_all[held]):.2f}")
+X_train, y_train, X_held, y_held = digits_split()
+trained = train_two_layer(X_train, y_train, np.random.default_rng(0))
+print(f"training accuracy {accuracy(trained, X_train, y_train):.2f}, "
+      f"held-out accuracy {accuracy(trained, X_held, y_held):.2f}")
+digits = np.arange(10)
+sets = [(X_train, y_train, "train"), (X_held, y_held, "validation")]
+for offset, (X, y, label) in enumerate(sets):
+    per_digit = [accuracy(trained, X[y == d], y[y == d]) for d in digits]
+    plt.bar(digits + 0.4 * offset - 0.2, per_digit, width=0.4, color=color(label),
+            label="training digits" if label == "train" else "held-out digits")
+plt.xticks(digits)
+plt.xlabel("digit")
+plt.ylabel("accuracy")
+plt.title("accuracy digit by digit: the digits it trained on, and new ones")
+plt.legend()
+plt.show()
 
 # %% [markdown]
-# **问题 W1（2 分，书面作答，人工评分）。** 比较上面打印出的两个准确率。两者之间的差距说明了你的网络的什么情况？为什么要用网络从没见过的数字、而不是它的训练数字来给它评分？请在下面的单元里用两三句话回答。
+# **问题 W1（2 分，书面作答，人工评分）。** 比较上面打印出的两个准确率，以及图中两者之间的差距。这个差距说明了你的网络的什么情况？为什么要用网络从没见过的数字、而不是它的训练数字来给它评分？请在下面的单元格里用两三句话回答。
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "hw01-answer-9", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR ANSWER HERE

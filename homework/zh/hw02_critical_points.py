@@ -21,7 +21,7 @@
 # | Q6 | `find_critical_points(grad, hess, starts, tol)`：找出所有临界点并分类 | 3 |
 # | W1 | 关于这个网络临界点的书面回答（人工评分） | 2 |
 #
-# **做题方法。** 把每一处 `# YOUR CODE HERE` / `raise NotImplementedError` 替换成你的代码，然后运行它下方的 `check(...)` 单元格：它会在若干输入上把你的函数与参考实现做比较，并打印哪些情形通过了；对于没有通过的情形，它会打印输入、期望值和实际值、这看起来像是哪一种错误，以及一条提示。评分程序还会运行同类的隐藏测试（换用其他的点、矩阵、起点和数据）。在你作答之前，用到你的函数的单元格会抛出 `NotImplementedError`；*Run All* 遇到它们会继续往下运行。
+# **做题方法。** 把每一处 `# YOUR CODE HERE` / `raise NotImplementedError` 替换成你的代码，然后运行它下方的 `check(...)` 单元格：它会在若干输入上把你的函数与参考实现做比较，并打印哪些情形通过了；对于没有通过的情形，它会打印输入、期望值和实际值、这看起来像是哪一种错误，以及一条提示。评分只计算同类的隐藏用例（换用其他的点、矩阵、起点和数据），检查认出的错误会让该题不得分。在你作答之前，用到你的函数的单元格会抛出 `NotImplementedError`；*Run All* 遇到它们会继续往下运行。
 #
 # **规则。** 使用 NumPy 和 `torch.autograd.grad`，不要使用 `torch.autograd.functional.hessian` 或 `course_lib.hessian`（它们里面就有答案）。保持函数名和参数不变；你可以添加单元格。提交之前，请运行 *Kernel → Restart and Run All*：评分程序也会以同样的方式，在一个全新的内核中运行你的 notebook。
 
@@ -33,13 +33,16 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "git+https://github.com/dl-fundamentals/course"], check=True)  # fmt: skip
 
 # %%
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from course_lib.gradcheck import format_bound, rel_error
 from course_lib.homework.hw02 import check, f_xy, himmelblau, tanh_net, tanh_net_data
+from course_lib.plots import color, use_style
 
 torch.set_num_threads(1)
+use_style()
 np.set_printoptions(precision=4, suppress=True)
 
 
@@ -250,6 +253,22 @@ axis = np.linspace(-3, 3, 7)
 points, kinds = find_critical_points(grad, hess, np.array([(a, b) for a in axis for b in axis]))
 for w, kind in sorted(zip(np.round(points, 3) + 0.0, kinds), key=lambda item: item[0][0]):
     print(f"w = ({w[0]:+.3f}, {w[1]:+.3f}): {kind:13s} loss {loss(w):.4f}")
+
+# %% [markdown]
+# 把这些点画在损失曲面上：两个极小值点关于原点互为镜像，鞍点位于它们之间的山脊上。
+
+# %%
+w1, w2 = np.meshgrid(np.linspace(-3, 3, 61), np.linspace(-3, 3, 61))
+surface = np.vectorize(lambda a, b: loss(np.array([a, b])))(w1, w2)
+plt.contour(w1, w2, np.log(surface), levels=25, cmap="Greys_r", linewidths=0.7)
+for kind, key in [("local minimum", "minimum"), ("saddle point", "highlight")]:
+    found = np.array([p for p, k in zip(points, kinds) if k == kind]).reshape(-1, 2)
+    plt.plot(found[:, 0], found[:, 1], "o", color=color(key), markersize=9, label=kind)
+plt.xlabel("$w_1$")
+plt.ylabel("$w_2$")
+plt.title("critical points of the smallest tanh network (log loss)")
+plt.legend()
+plt.show()
 
 # %% [markdown]
 # **问题 W1（2 分，书面作答，人工评分）。** 看看打印出来的临界点。为什么两个最小值的损失相同？为什么从一个最小值走到另一个最小值的任何路径，都至少要爬升到鞍点所在区域的损失？请在下面的单元格中用两三句话回答。

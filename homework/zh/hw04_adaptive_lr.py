@@ -21,7 +21,7 @@
 #
 # C 部分还有一道书面题（2 分，由任课老师批阅）。
 #
-# **怎么做。** 把每一处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下方的 `check(...)` 单元格。优化器的检查会在一个简单的示例曲面上把你的单步函数运行 40 步，并把整条路径与 `torch.optim` 比较；调度的检查会把每一步都与 `torch.optim.lr_scheduler` 比较。检查不通过时，会指出它识别出的错误。评分程序还会运行同类的隐藏测试用例。
+# **怎么做。** 把每一处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下方的 `check(...)` 单元格。优化器的检查会在一个简单的示例曲面上把你的单步函数运行 40 步，并把整条路径与 `torch.optim` 比较；调度的检查会把每一步都与 `torch.optim.lr_scheduler` 比较。检查不通过时，会指出它识别出的错误。评分只计算同类的隐藏用例，检查认出的错误会让该题不得分。
 #
 # **规则。** 只能使用 NumPy 和 `math`：不能用 `torch`，也不能用 `course_lib.optim` 或 `course_lib.schedules`（它们里面就有答案）。保持函数名和参数不变；你可以添加单元格。提交之前，请运行 *Kernel → Restart and Run All*。
 

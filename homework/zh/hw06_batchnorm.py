@@ -21,7 +21,7 @@
 #
 # D 部分还有一道书面题（2 分）。全程使用 PyTorch 的默认值 `eps = 1e-5` 和 `momentum = 0.1`。
 #
-# **如何作答。** 把每处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下面的 `check(...)` 单元格：它会把你的函数与 PyTorch 对比，并指出它能识别出的错误。评分程序还会运行同类的隐藏测试用例。
+# **如何作答。** 把每处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下面的 `check(...)` 单元格：它会把你的函数与 PyTorch 对比，并指出它能识别出的错误。评分只计算同类的隐藏用例，检查认出的错误会让该题不得分。
 #
 # **规则。** 只能使用 NumPy：不能用 `torch`，也不能用 `course_lib.layers`（里面有答案）。函数名和参数保持不变。提交之前，运行 *Kernel → Restart and Run All*。
 
@@ -33,12 +33,15 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "git+https://github.com/dl-fundamentals/course"], check=True)  # fmt: skip
 
 # %%
+import matplotlib.pyplot as plt
 import numpy as np
 
 from course_lib.gradcheck import format_bound, numerical_gradient, rel_error
 from course_lib.homework.hw06 import EXPERIMENT, check, train_network
+from course_lib.plots import color, use_style
 
 EPS, MOMENTUM = 1e-5, 0.1
+use_style()
 np.set_printoptions(precision=4, suppress=True)
 rng = np.random.default_rng(0)
 
@@ -195,6 +198,20 @@ def init_scale_study(seed):
 
 # %%
 check("q5", init_scale_study)
+
+# %% [markdown]
+# 用一张图展示这项研究：在每个权重尺度下，使用和不使用 BN 时的训练准确率。
+
+# %% tags=["raises-exception"]
+study = init_scale_study(0)
+for key, label in [("bn", "with BN"), ("no bn", "without BN")]:
+    plt.plot(EXPERIMENT["scales"], study[key], "o-", color=color(key), label=label)
+plt.xscale("log")
+plt.xlabel("standard deviation of the initial weights")
+plt.ylabel(f"training accuracy after {EXPERIMENT['steps']} steps")
+plt.title("BN makes the initial weight scale almost irrelevant")
+plt.legend()
+plt.show()
 
 # %% [markdown]
 # **问题（书面题，2 分）。** 为什么普通网络在最小和最大的权重尺度下都会失败，而带 BN 的网络在所有尺度下都能训练？请用三四句话回答，从激活值逐层的大小入手。

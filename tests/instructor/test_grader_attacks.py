@@ -321,7 +321,12 @@ def _statuses(s: dict) -> dict[str, str]:
 
 
 def _messages(s: dict) -> dict[str, str]:
-    return {q["name"]: q["message"] for q in s["questions"]}
+    """Each question's message with its cases' details (the instructor's JSON keeps what a
+    hidden case raised there; the message shown to the student does not)."""
+    return {
+        q["name"]: " ".join([q["message"], *(c["detail"] for c in q.get("cases", []))])
+        for q in s["questions"]
+    }
 
 
 def test_bwrap_is_available_on_linux():

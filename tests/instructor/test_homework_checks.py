@@ -121,9 +121,9 @@ def test_softmax_without_the_max_trick_fails_on_huge_scores():
 
     with np.errstate(all="ignore"):
         result = HW01.evaluate("q3", naive)
-    assert result.status == "failed"
-    assert "1 of 3 cases failed" in result.message
-    assert "huge scores" in result.message
+    assert result.status == "failed" and result.score == 0
+    assert "2 of 3 cases failed" in result.message
+    assert "huge scores" in result.message and "exp(1000) overflows" in result.message
 
 
 def test_two_layer_loss_missing_the_regularisation_gradient_fails(solution_functions):
@@ -167,7 +167,9 @@ def test_check_of_something_that_is_not_a_function_is_reported_not_raised():
     assert result.score == 0
 
 
-def test_function_that_modifies_its_inputs_cannot_change_the_reference(solution_functions):
+def test_function_that_modifies_its_inputs_is_named_and_cannot_change_later_cases(
+    solution_functions,
+):
     def vandal(dout, x, W):
         out = solution_functions["affine_backward"](dout, x, W)
         dout[...] = 0.0
@@ -175,7 +177,9 @@ def test_function_that_modifies_its_inputs_cannot_change_the_reference(solution_
         W[...] = 0.0
         return out
 
-    assert HW01.evaluate("q1", vandal).status == "passed"
+    result = HW01.evaluate("q1", vandal)
+    assert result.score == 0 and "changed its argument dout, x, W in place" in result.message
+    assert HW01.question("q1").make_cases()[0].args[0].any()  # the cases are intact
 
 
 def test_unknown_question_and_assignment_names_raise_value_error():

@@ -21,7 +21,9 @@ from tests.notebook_files import ROOT
 SOLUTION = ROOT / "homework" / "solutions" / "hw01_backprop.ipynb"
 STUDENT = ROOT / "homework" / "hw01_backprop.ipynb"
 CHINESE = ROOT / "homework" / "zh" / "hw01_backprop.ipynb"
-TIMEOUT = "2"
+#: Seconds per cell and per check: room for the setup cell's imports (matplotlib) and Q8's
+#: training on a loaded machine, short enough for the cells that loop forever.
+TIMEOUT = "6"
 
 
 def _answer_index(nb: nbformat.NotebookNode, k: int) -> int:
@@ -168,7 +170,7 @@ def test_raising_looping_and_broken_answers_fail_one_by_one(graded):
         "q7": "not implemented",
         "q8": "not implemented",
     }
-    assert "ValueError: boom" in messages["q1"]
+    assert "raised ValueError" in messages["q1"] and "boom" not in messages["q1"]
     assert f"{float(TIMEOUT):g} s limit" in messages["q2"]
     assert "SyntaxError" in messages["q3"]
     assert s["score"] == 1  # q6 still graded after the kernel that ignored interrupts
@@ -196,7 +198,16 @@ def test_json_report_has_the_documented_fields(graded):
     for s in graded["by_name"].values():
         assert {"path", "score", "max_score", "questions"} <= set(s)
         for q in s["questions"]:
-            assert set(q) == {"name", "score", "max_score", "status", "message"}
+            assert set(q) == {
+                "name",
+                "score",
+                "max_score",
+                "status",
+                "message",
+                "seed",
+                "mistake",
+                "cases",
+            }
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

@@ -1,7 +1,8 @@
 """No prompt or hint gives the answer away: none contains a line of the solution code.
 
 What the student reads (markdown cells, the comments and docstrings of the code they are
-given, each question's hint and mistake messages, the written questions) is compared, with
+given, every message of the assignment in the catalogue: hints, named mistakes, the judges'
+verdicts; the written questions) is compared, with
 whitespace normalised, against every line between ``### BEGIN SOLUTION`` and
 ``### END SOLUTION`` in the solution notebook. Lines too short to give anything away
 (``return out``, ``)``) are not compared.
@@ -15,6 +16,7 @@ import jupytext
 import pytest
 
 from course_lib.homework.assignment import REGISTRY, load_assignment
+from course_lib.homework.messages import catalogue
 from tests.notebook_files import ROOT
 
 #: A solution line shorter than this (after normalising) is too generic to count.
@@ -83,11 +85,51 @@ def test_no_prompt_or_hint_contains_a_solution_line(name):
     for i, cell in enumerate(notebook.cells):
         source = cell.source if cell.cell_type == "markdown" else student_text(cell.source)
         texts[f"cell {i}"] = source
-    for q in assignment.questions:
-        texts[f"{q.key} hint"] = q.hint
-        for m in q.mistakes:
-            texts[f"{q.key} mistake {m.name!r}"] = m.message
+    for message_id, text in catalogue().items():  # hints, mistakes, judges' messages
+        if message_id.startswith(f"{name}."):
+            texts[message_id] = text
     for w in assignment.written:
         texts[f"{w.key} prompt"] = w.prompt
     found = leaks(solution, texts)
     assert not found, "these texts give a solution line away:\n" + "\n".join(found)
+
+
+def forbidden_in_rules(markdown: str) -> set[str]:
+    """The modules a notebook's **Rules.** paragraph says not to use: every backticked name
+    after its first "not", as a module (a function's module when it names a function;
+    a name that is no module, such as a function in parentheses, is left out)."""
+    import importlib.util
+
+    paragraph = markdown.split("**Rules.**", 1)[1].split("\n\n", 1)[0]
+    banned = paragraph.split(" not ", 1)[1].split("(they contain", 1)[0]
+    modules = set()
+    for name in re.findall(r"`([\w.]+)`", banned):
+        while name:
+            try:
+                if importlib.util.find_spec(name) is not None:
+                    modules.add(name)
+                    break
+            except (ImportError, ValueError):
+                pass
+            name = name.rpartition(".")[0]
+    return modules
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_the_forbidden_modules_are_the_ones_the_notebook_says_not_to_use(name):
+    from course_lib.homework.assignment import forbidden_modules
+
+    assignment = load_assignment(name)
+    notebook = jupytext.read(ROOT / "homework" / f"{assignment.notebook}.ipynb")
+    intro = "\n\n".join(c.source for c in notebook.cells[:3] if c.cell_type == "markdown")
+    said = forbidden_in_rules(intro)
+    # a function of torch (torch.autograd.functional.hessian) cannot be hidden without torch
+    said = {m for m in said if m.startswith("course_lib.") or "." not in m}
+    assert said == set(forbidden_modules(name)), (said, forbidden_modules(name))
+
+
+def test_the_rules_reader_finds_modules_behind_functions():
+    rules = (
+        "**Rules.** Use NumPy, not `course_lib.data` (its `minibatches`) or `torch` (they contain"
+    )
+    assert forbidden_in_rules(rules) == {"course_lib.data", "torch"}

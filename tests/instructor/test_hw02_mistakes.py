@@ -1,4 +1,8 @@
-"""hw02: planted mistakes, written the way a student would, each get their named message."""
+"""hw02: planted mistakes, written the way a student would, get their named message and 0.
+
+The cascade tests plant a wrong q3 or q5 under a correct q6: the grader still gives q6 its
+points (stand-ins answer its calls of ``newton_step`` and ``classify``).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,14 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.homework import hw02, load_assignment
-from tests.instructor.planted import failure_message
+from course_lib.homework import load_assignment
+from tests.instructor.planted import assert_cascade, assert_named, graded
 from tests.instructor.test_homework_checks import solution_namespace
 
 HW02 = load_assignment("hw02")
 
 
-_message = functools.partial(failure_message, HW02)
+_named = functools.partial(assert_named, HW02)
 
 
 def _true_hessian(p):
@@ -39,6 +43,12 @@ def hessian_negated(p):
     return -_true_hessian(p)
 
 
+def hessian_f_xx_without_2(p):
+    H = _true_hessian(p)
+    H[0, 0] -= 2.0  # d/dx of 2 (x + y^2 - 7) forgotten
+    return H
+
+
 # q2 autograd_hessian
 def _grad(f, x):
     x = x.detach().clone().requires_grad_(True)
@@ -53,6 +63,12 @@ def hessian_outer(f, x):
 def hessian_summed(f, x):
     g, x = _grad(f, x)
     return torch.autograd.grad(g.sum(), x)[0].detach()
+
+
+def hessian_diagonal(f, x):
+    g, x = _grad(f, x)
+    rows = [torch.autograd.grad(g[i], x, retain_graph=True)[0] for i in range(len(x))]
+    return torch.diag(torch.diag(torch.stack(rows))).detach()
 
 
 # q3 classify
@@ -127,8 +143,10 @@ PLANTED = [
     ("q1", hessian_sign_off_diagonal, "off-diagonal entries have the wrong sign"),
     ("q1", hessian_without_cross_terms, "your off-diagonal entries are zero"),
     ("q1", hessian_negated, "H is exactly -(expected)"),
+    ("q1", hessian_f_xx_without_2, "your d2f/dx2 is 2 too small"),
     ("q2", hessian_outer, "the outer product of the gradient"),
     ("q2", hessian_summed, "summed over axis"),
+    ("q2", hessian_diagonal, "your H has only its diagonal"),
     ("q3", classify_without_tol, "within tol of zero as nonzero"),
     ("q3", classify_zero_as_minimum, "calls a Hessian with a zero eigenvalue"),
     ("q4", escape_largest, "your lambda_min is the largest eigenvalue"),
@@ -147,24 +165,31 @@ PLANTED = [
 @pytest.mark.parametrize(
     "key, fn, named", PLANTED, ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(PLANTED)]
 )
-def test_planted_mistake_gets_its_named_message(key, fn, named):
-    assert named in _message(key, fn)
+def test_planted_mistake_gets_its_named_message_and_no_points(key, fn, named):
+    _named(key, fn, named)
 
 
-@pytest.mark.parametrize("name", ["Himmelblau", "f_xy", "tanh net"])
-def test_closed_form_gradients_and_hessians_match_torch(name):
-    data = hw02.tanh_net_data(3)
-    grad, hess = hw02._surface(name, data)
-    f = {"Himmelblau": hw02.himmelblau, "f_xy": hw02.f_xy, "tanh net": hw02.tanh_net(data)[0]}
-    for p in np.random.default_rng(0).uniform(-3, 3, (4, 2)):
-        point = torch.tensor(p, dtype=torch.float64, requires_grad=True)
-        (g,) = torch.autograd.grad(f[name](point), point)
-        H = torch.autograd.functional.hessian(f[name], point.detach())
-        np.testing.assert_allclose(grad(p), g.numpy(), rtol=1e-10, atol=1e-10)
-        np.testing.assert_allclose(hess(p), H.numpy(), rtol=1e-10, atol=1e-10)
+@pytest.mark.parametrize(
+    "upstream, wrong", [("newton_step", newton_times_H), ("classify", classify_zero_as_minimum)]
+)
+def test_q6_keeps_its_points_in_the_grader_when_an_earlier_answer_is_wrong(upstream, wrong):
+    assert_cascade(
+        "hw02", "q6", solution_namespace("hw02")["find_critical_points"], upstream, wrong
+    )
+
+
+def test_a_hidden_q6_report_shows_no_coordinates():
+    wrong = lambda g, h, s, tol: _search(g, h, s, tol, kinds="saddle point")  # noqa: E731
+    result = graded("hw02", "q6", wrong)
+    assert result.score == 0 and "a point is a" in result.message
+    assert "[" not in result.message  # no coordinates of the hidden critical points
 
 
 def test_the_solution_earns_full_marks_on_every_question():
     for question in HW02.questions:
-        result = HW02.evaluate(question.key, solution_namespace("hw02")[question.function])
-        assert result.score == question.points, result.message
+        function = solution_namespace("hw02")[question.function]
+        for result in (
+            HW02.evaluate(question.key, function),
+            graded("hw02", question.key, function),
+        ):
+            assert result.score == question.points, result.message

@@ -1,4 +1,8 @@
-"""hw03: planted mistakes, written the way a student would, each get their named message."""
+"""hw03: planted mistakes, written the way a student would, get their named message and 0.
+
+The cascade tests plant a wrong q1 under a correct q4 and q5: the grader still gives them
+their points (a stand-in answers their calls of ``minibatches``).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,13 @@ import functools
 import pytest
 
 from course_lib.homework import load_assignment
-from tests.instructor.planted import failure_message
+from tests.instructor.planted import assert_cascade, assert_named, graded
 from tests.instructor.test_homework_checks import solution_namespace
 
 HW03 = load_assignment("hw03")
 
 
-_message = functools.partial(failure_message, HW03)
+_named = functools.partial(assert_named, HW03)
 
 
 # q1 minibatches
@@ -35,6 +39,13 @@ def batches_full_only(X, y, batch_size, rng):
     order = rng.permutation(len(X))
     for i in range(0, len(X) - batch_size + 1, batch_size):
         yield X[order[i : i + batch_size]], y[order[i : i + batch_size]]
+
+
+def batches_shuffling_in_place(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    X[:], y[:] = X[order], y[order]  # the caller's X and y come back shuffled
+    for i in range(0, len(X), batch_size):
+        yield X[i : i + batch_size], y[i : i + batch_size]
 
 
 # q2 momentum
@@ -93,6 +104,7 @@ PLANTED = [
     ("q1", batches_one_order, "repeats the first one's order"),
     ("q1", batches_in_order, "come in the original order"),
     ("q1", batches_full_only, "leaves out the last, smaller batch"),
+    ("q1", batches_shuffling_in_place, "changed its argument X, y in place"),
     ("q2", momentum_no_decay, "adds up every past gradient with full weight"),
     ("q2", momentum_double_gradient, "adds a plain gradient step on top of the velocity"),
     ("q3", nesterov_plain, "your path is plain momentum"),
@@ -109,11 +121,22 @@ PLANTED = [
 @pytest.mark.parametrize(
     "key, fn, named", PLANTED, ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(PLANTED)]
 )
-def test_planted_mistake_gets_its_named_message(key, fn, named):
-    assert named in _message(key, fn)
+def test_planted_mistake_gets_its_named_message_and_no_points(key, fn, named):
+    _named(key, fn, named)
+
+
+@pytest.mark.parametrize("key", ["q4", "q5"])
+@pytest.mark.parametrize("wrong", [batches_in_order, batches_full_only])
+def test_q4_and_q5_keep_their_points_in_the_grader_when_q1_is_wrong(key, wrong):
+    function = solution_namespace("hw03")[HW03.question(key).function]
+    assert_cascade("hw03", key, function, "minibatches", wrong)
 
 
 def test_the_solution_earns_full_marks_on_every_question():
     for question in HW03.questions:
-        result = HW03.evaluate(question.key, solution_namespace("hw03")[question.function])
-        assert result.score == question.points, result.message
+        function = solution_namespace("hw03")[question.function]
+        for result in (
+            HW03.evaluate(question.key, function),
+            graded("hw03", question.key, function),
+        ):
+            assert result.score == question.points, result.message

@@ -1,7 +1,9 @@
-"""hw04: each question's planted mistakes get their named message; the solution full marks.
+"""hw04: each question's planted mistakes get their named message and 0; the solution full marks.
 
 Every buggy function below is what a student might write (NumPy, as in the notebook); it
-runs through ``ASSIGNMENT.evaluate`` and must fail with the message that names its mistake.
+runs through the public and the hidden cases and must fail with the message that names its
+mistake, earning nothing. The cascade tests plant a wrong q2, q3 or q4 under a correct q4
+or q5: the grader still gives them their points (stand-ins answer the calls).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import numpy as np
 import pytest
 
 from course_lib.homework.hw04 import ASSIGNMENT, EXPERIMENT, network_problem
-from tests.instructor.planted import assert_named
+from tests.instructor.planted import assert_cascade, assert_named, graded
 from tests.instructor.test_homework_checks import solution_namespace
 
 
@@ -191,3 +193,32 @@ def test_the_network_reads_the_same_digits_as_the_library():
 
     for mine, library in zip(_digits(), load_digits(), strict=True):
         assert mine.dtype == library.dtype and np.array_equal(mine, library)
+
+
+# ----- cascades -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "upstream, wrong",
+    [
+        ("adam_step", adam_with(stores_hat=True, v_beta1=True, eps_inside=True)),
+        ("warmup_cosine_lr", schedule_from_zero),
+    ],
+)
+def test_q4_keeps_its_points_in_the_grader_when_q2_or_q3_is_wrong(solution, upstream, wrong):
+    assert_cascade("hw04", "q4", solution["train_adam"], upstream, wrong)
+
+
+def test_q5_keeps_its_points_in_the_grader_when_q4_is_wrong(solution):
+    wrong = train_with(solution, lambda t, lr, w, steps: lr)  # no schedule
+    assert_cascade("hw04", "q5", solution["warmup_experiment"], "train_adam", wrong)
+
+
+def test_the_solution_earns_full_marks_on_every_question(solution):
+    for question in ASSIGNMENT.questions:
+        function = solution[question.function]
+        for result in (
+            ASSIGNMENT.evaluate(question.key, function),
+            graded("hw04", question.key, function),
+        ):
+            assert result.score == question.points, result.message

@@ -1,7 +1,9 @@
-"""hw05: each question's planted mistakes get their named message; the solution full marks.
+"""hw05: each question's planted mistakes get their named message and 0; the solution full marks.
 
 Every buggy function below is what a student might write (NumPy, as in the notebook); it
-runs through ``ASSIGNMENT.evaluate`` and must fail with the message that names its mistake.
+runs through the public and the hidden cases and must fail with the message that names its
+mistake, earning nothing. The cascade tests plant a wrong q1 under a correct q2 and q3, and
+a wrong q2 or q3 under a correct q5: the grader still gives them their points.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import numpy as np
 import pytest
 
 from course_lib.homework.hw05 import ASSIGNMENT, EXPERIMENT, mlp_problem
-from tests.instructor.planted import assert_named
+from tests.instructor.planted import assert_cascade, assert_named, graded
 from tests.instructor.test_homework_checks import solution_namespace
 
 
@@ -37,11 +39,22 @@ def log_softmax_max_once(z):
     return z - np.log(np.exp(z - m).sum(axis=1, keepdims=True))
 
 
+def log_softmax_without_shift(z):
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def log_softmax_of_softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return np.log(e / e.sum(axis=1, keepdims=True))
+
+
 @pytest.mark.parametrize(
     "fn, named",
     [
         (log_softmax_columns, "normalised over axis 0"),
         (log_softmax_max_once, "off by each row's maximum"),
+        (log_softmax_without_shift, "inputs large enough to overflow an exponential"),
+        (log_softmax_of_softmax, "are -inf on large logits although you shifted them"),
     ],
 )
 def test_q1_mistakes_are_named(fn, named):
@@ -184,3 +197,33 @@ def test_q5_mistakes_are_named(solution):
     both_ce = experiment_with(solution, EXPERIMENT["lr"], same_loss="cross-entropy")
     failed_with("q5", both_ce, "MSE should stay below")
     failed_with("q5", lambda seed: {"ce": 1.0}, "keys 'cross-entropy' and 'MSE on softmax'")
+
+
+# ----- cascades -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["q2", "q3"])
+def test_q2_and_q3_keep_their_points_in_the_grader_when_q1_is_wrong(solution, key):
+    function = solution[ASSIGNMENT.question(key).function]
+    assert_cascade("hw05", key, function, "log_softmax", log_softmax_max_once)
+
+
+@pytest.mark.parametrize(
+    "upstream, wrong", [("cross_entropy", None), ("mse_on_softmax", mse_without_jacobian)]
+)
+def test_q5_keeps_its_points_in_the_grader_when_q2_or_q3_is_wrong(solution, upstream, wrong):
+    if wrong is None:  # cross-entropy summed over the batch
+        wrong = lambda logits, labels, s=0.0: tuple(  # noqa: E731
+            v * len(labels) for v in solution["cross_entropy"](logits, labels, s)
+        )
+    assert_cascade("hw05", "q5", solution["bad_start_experiment"], upstream, wrong)
+
+
+def test_the_solution_earns_full_marks_on_every_question(solution):
+    for question in ASSIGNMENT.questions:
+        function = solution[question.function]
+        for result in (
+            ASSIGNMENT.evaluate(question.key, function),
+            graded("hw05", question.key, function),
+        ):
+            assert result.score == question.points, result.message

@@ -1,7 +1,10 @@
-"""hw06: each question's planted mistakes get their named message; the solution full marks.
+"""hw06: each question's planted mistakes get their named message and 0; the solution full marks.
 
 Every buggy function below is what a student might write (NumPy, as in the notebook); it
-runs through ``ASSIGNMENT.evaluate`` and must fail with the message that names its mistake.
+runs through the public and the hidden cases and must fail with the message that names its
+mistake, earning nothing. The cascade tests plant a wrong q1 or q3 under a correct q4 and
+q5: the grader still gives them their points. q3's cases test what they claim: the upstream
+gradient is independent of x, and no batch is so small that dx vanishes.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import numpy as np
 import pytest
 
 from course_lib.homework.hw06 import ASSIGNMENT, EPS, EXPERIMENT, MOMENTUM, train_network
-from tests.instructor.planted import assert_named
+from tests.instructor.planted import assert_cascade, assert_named, graded, hidden_cases
 from tests.instructor.test_homework_checks import solution_namespace
 
 
@@ -90,13 +93,17 @@ def bn_backward_with(kind):
             return gamma * dout / sigma, dgamma, dbeta
         if kind == "mean only":
             return gamma / sigma * (dout - dbeta / n), dgamma, dbeta
+        dgamma_hat = (dout * x_hat).sum(axis=0)
+        if kind == "no gamma":
+            return 1 / (n * sigma) * (n * dout - dbeta - x_hat * dgamma_hat), dgamma, dbeta
+        if kind == "no sigma":
+            return gamma / n * (n * dout - dbeta - x_hat * dgamma_hat), dgamma, dbeta
         if kind == "unbiased":  # staged backprop of a forward pass that divides by N - 1
             xc = x - x.mean(axis=0)
             dx_hat = dout * gamma
             dvar = -(dx_hat * xc).sum(axis=0) / sigma**2 * 0.5 / sigma
             dxc = dx_hat / sigma + dvar * 2 * xc / (n - 1)
             return dxc - dxc.sum(axis=0) / n, dgamma, dbeta
-        dgamma_hat = (dout * x_hat).sum(axis=0)
         return gamma / (n * sigma) * (n * dout - dbeta - x_hat * dgamma_hat), dgamma, dbeta
 
     return batchnorm_backward
@@ -109,6 +116,8 @@ def bn_backward_with(kind):
         (bn_backward_with("mean only"), "not the one through the batch variance"),
         (bn_backward_with("unbiased"), "use the UNBIASED variance"),
         (bn_backward_with("x"), "dgamma multiplies dout by x"),
+        (bn_backward_with("no gamma"), "missing the factor gamma"),
+        (bn_backward_with("no sigma"), "missing the factor 1 / sqrt(var + eps)"),
     ],
 )
 def test_q3_mistakes_are_named(fn, named):
@@ -159,3 +168,53 @@ def test_q5_mistakes_are_named(solution):
 
     failed_with("q5", labels_swapped, "with BN every scale should reach")
     failed_with("q5", lambda seed: {"bn": [1.0]}, "keys 'bn' and 'no bn'")
+
+
+def test_q3_cases_test_dx():
+    """dx is neither ~0 nor a leftover of x's noise: dout comes from its own stream, and a
+    batch of N examples gives dx a size comparable to gamma * dout / sigma."""
+    for case in [*ASSIGNMENT.question("q3").make_cases(), *hidden_cases("hw06", "q3")]:
+        dout, x, gamma = case.args
+        assert x.shape[0] >= 3
+        assert abs(np.corrcoef(dout.ravel(), (x - x.mean(axis=0)).ravel())[0, 1]) < 0.9
+        dx = case.answer.expected[0]
+        scale = np.abs(gamma * dout / np.sqrt(x.var(axis=0) + EPS)).max()
+        assert np.abs(dx).max() > 0.1 * scale, case.label
+
+
+def test_a_wrong_dx_is_reported_relative_to_its_size(solution):
+    message = ASSIGNMENT.evaluate("q3", bn_backward_with("no gamma")).message
+    assert "% of its size" in message
+
+
+def test_q1_may_update_the_running_statistics_in_place(solution):
+    def in_place(x, gamma, beta, running_mean, running_var):
+        out, mean, var = solution["batchnorm_train"](x, gamma, beta, running_mean, running_var)
+        running_mean[:], running_var[:] = mean, var  # as torch's layer updates its buffers
+        return out, running_mean, running_var
+
+    assert ASSIGNMENT.evaluate("q1", in_place).status == "passed"
+
+
+# ----- cascades -------------------------------------------------------------------------
+
+
+def test_q4_keeps_its_points_in_the_grader_when_q1_is_wrong(solution):
+    wrong = bn_train_with(run_ddof=0)
+    assert_cascade("hw06", "q4", solution["running_statistics"], "batchnorm_train", wrong)
+
+
+def test_q5_keeps_its_points_in_the_grader_when_q1_or_q3_is_wrong(solution):
+    study = solution["init_scale_study"]
+    assert_cascade("hw06", "q5", study, "batchnorm_backward", bn_backward_with("no sigma"))
+    assert_cascade("hw06", "q5", study, "batchnorm_train", bn_train_with(norm_ddof=1))
+
+
+def test_the_solution_earns_full_marks_on_every_question(solution):
+    for question in ASSIGNMENT.questions:
+        function = solution[question.function]
+        for result in (
+            ASSIGNMENT.evaluate(question.key, function),
+            graded("hw06", question.key, function),
+        ):
+            assert result.score == question.points, result.message

@@ -4,7 +4,8 @@ The tier test re-trains every tier model (``course_tools.grading.hidden.tier_pre
 seed 0, one thread) on both boards, the self-check's validation split of the public pool and
 the grader's hidden split for the demonstration instructor seed, and checks that each model
 reaches its own tier while the model one tier below does not. The planted mistakes are
-written the way a student would write them (PyTorch, not the Mistake's ``wrong``).
+written the way a student would write them (PyTorch, not the references' variants) and
+earn nothing; a correct q2 keeps its points when q1 is wrong.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from torch.utils.data import DataLoader, Dataset
 
 from course_lib.data import load_digits
 from course_lib.homework import hw07, load_assignment
+from course_lib.homework.messages import say
 from course_tools.grading import hidden, instructor
+from tests.instructor.planted import assert_named, graded, with_globals
+from tests.instructor.test_homework_checks import solution_namespace
 
 HW07 = load_assignment("hw07")
 NAMES = [t.name for t in hw07.TIERS]
@@ -130,12 +134,6 @@ def test_the_public_digits_are_warped_copies_and_split_has_no_test_labels():
 # ----- planted mistakes of q1 and q2 -----------------------------------------------------
 
 
-def _message(key: str, answer) -> str:
-    result = HW07.evaluate(key, answer)
-    assert result.status == "failed", result.message
-    return result.message
-
-
 def _dataset(x_of, y_of):
     class Digits(Dataset):
         def __init__(self, X, y):
@@ -151,16 +149,16 @@ def _dataset(x_of, y_of):
 
 
 DATASETS = {
-    "pixels float64": _dataset(torch.from_numpy, torch.from_numpy),
-    "labels float32": _dataset(
+    "pixels-float64": _dataset(torch.from_numpy, torch.from_numpy),
+    "labels-float32": _dataset(
         lambda X: torch.tensor(X, dtype=torch.float32),
         lambda y: torch.tensor(y, dtype=torch.float32),
     ),
-    "labels int32": _dataset(
+    "labels-int32": _dataset(
         lambda X: torch.tensor(X, dtype=torch.float32),
         lambda y: torch.tensor(y, dtype=torch.int32),
     ),
-    "items as images": _dataset(
+    "items-as-images": _dataset(
         lambda X: torch.tensor(X, dtype=torch.float32).reshape(-1, 8, 8),
         torch.from_numpy,
     ),
@@ -168,9 +166,8 @@ DATASETS = {
 
 
 @pytest.mark.parametrize("name", DATASETS)
-def test_a_planted_dataset_mistake_gets_its_message(name):
-    (mistake,) = [m for m in hw07.DATASET_MISTAKES if m.name == name]
-    assert mistake.message in _message("q1", DATASETS[name])
+def test_a_planted_dataset_mistake_gets_its_message_and_no_points(name):
+    assert_named(HW07, "q1", DATASETS[name], say(f"hw07.q1.{name}"))
 
 
 def _loaders(train_kwargs, val_kwargs, seeded=True):
@@ -191,18 +188,28 @@ def hw07_dataset(X, y):
 
 
 LOADERS = {
-    "validation shuffled": _loaders({"shuffle": True}, {"shuffle": True}),
-    "generator not seeded": _loaders({"shuffle": True}, {}, seeded=False),
-    "training not shuffled": _loaders({"shuffle": False}, {}),
-    "drop_last": _loaders({"shuffle": True, "drop_last": True}, {}),
-    "drop_last on both": _loaders({"shuffle": True, "drop_last": True}, {"drop_last": True}),
+    "validation-shuffled": _loaders({"shuffle": True}, {"shuffle": True}),
+    "generator-not-seeded": _loaders({"shuffle": True}, {}, seeded=False),
+    "training-not-shuffled": _loaders({"shuffle": False}, {}),
+    "drop-last": _loaders({"shuffle": True, "drop_last": True}, {}),
+    "drop-last-on-both": _loaders({"shuffle": True, "drop_last": True}, {"drop_last": True}),
 }
 
 
 @pytest.mark.parametrize("name", LOADERS)
-def test_a_planted_loader_mistake_gets_its_message(name):
-    (mistake,) = [m for m in hw07.LOADER_MISTAKES if m.name == name]
-    assert mistake.message in _message("q2", LOADERS[name])
+def test_a_planted_loader_mistake_gets_its_message_and_no_points(name):
+    assert_named(HW07, "q2", LOADERS[name], say(f"hw07.q2.{name}"))
+
+
+def test_drop_last_earns_nothing_on_any_case():
+    result = HW07.evaluate("q2", LOADERS["drop-last"])
+    assert result.score == 0 and result.cases_passed == 0  # every case has a smaller last batch
+
+
+def test_q2_keeps_its_points_in_the_grader_when_q1_is_wrong():
+    loaders = solution_namespace("hw07")["make_loaders"]
+    planted = with_globals(loaders, DigitsDataset=DATASETS["pixels-float64"])
+    assert graded("hw07", "q2", planted).score == 2
 
 
 def test_a_correct_dataset_and_loaders_pass():

@@ -88,7 +88,8 @@ def test_assert_case_passes_silently_and_raises_the_diagnosis_on_a_failing_case(
 SLIPPED_AFFINE = """def affine_backward(dout, x, W):
     dW = x.T @ dout
     if x.shape[0] == 1:
-        dW = 2 * dW  # the slip: only the single-example case is wrong
+        dW = dW + 0.01  # the slip: only the single-example case is wrong (and it is no
+                        # mistake the check knows, which would cost the whole question)
     return dout @ W.T, dW, dout.sum(axis=0)
 """
 

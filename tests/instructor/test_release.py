@@ -7,6 +7,7 @@ These are the quick checks of the copy's contents; ``make test-release`` (in CI,
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -140,3 +141,37 @@ def test_released_files_are_tracked_files_only():
         subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
     )
     assert set(released_files()) <= tracked
+
+
+def test_nothing_the_copy_ships_under_the_self_check_answers_a_question(copy):
+    """Every callable under ``course_lib.homework`` in the copy, called on each question's
+    public cases with the question's argument names, reproduces no expected output
+    (issue 28: the self-check holds no reference solution and no near-solution)."""
+    dest, files = copy
+    assert any(f.startswith("course_lib/homework/expected/") for f in files)
+    assert not any("references" in f for f in files)
+    script = ROOT / "tests" / "instructor" / "answers_in_release.py"
+    env = {**os.environ, "PYTHONPATH": str(dest)}
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=dest, env=env, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["package"].startswith(str(dest)), found["package"]
+    assert found["calls"] > 20  # the test called something
+    assert found["reproduced"] == [], found["reproduced"]
+
+
+def test_the_answer_search_finds_a_planted_answer(monkeypatch, capsys):
+    import numpy as np
+
+    from course_lib.homework import hw02
+    from tests.instructor import answers_in_release
+
+    monkeypatch.setattr(hw02, "_step", lambda x, g, H: x - np.linalg.solve(H, g), raising=False)
+    answers_in_release.main(["hw02"])
+    found = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert any(
+        r.startswith("course_lib.homework.hw02._step answers hw02 q5") for r in found["reproduced"]
+    )
