@@ -33,7 +33,7 @@ def time_command(args: argparse.Namespace) -> int:
         name = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
         timings.append(timing.time_notebook(path, budget(root, path), name))
         t = timings[-1]
-        print(timing.format_row(t.name, t.seconds, t.budget), flush=True)
+        print(timing.format_row(t.name, t.seconds, t.budget, t.cpu), flush=True)
     allowed = course_of(root).course_budget
     print(timing.total_row(timings, allowed))
     return 1 if (args.check and timing.over_budget(timings, allowed)) else 0
