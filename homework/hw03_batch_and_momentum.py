@@ -27,11 +27,12 @@
 # code, then run the `check(...)` cell below it. The optimizer checks run your step function
 # for 30 steps and compare the whole path with `torch.optim.SGD`; a failing case prints the
 # input, the expected and the actual path, what mistake it looks like, and a hint. The
-# grader also runs hidden cases of the same kinds (other starts, data and generators).
+# grade counts only hidden cases of the same kinds (other starts, data and generators), and
+# a mistake the check recognises earns nothing on its question.
 # Cells that use your functions raise `NotImplementedError` until you have answered;
 # *Run All* carries on past them.
 #
-# **Rules.** Use NumPy only: not `torch`, and not `course_lib.data.minibatches` or
+# **Rules.** Use NumPy only: not `torch`, and not `course_lib.data` (its `minibatches`) or
 # `course_lib.optim` (they contain the answers). Keep the function names and arguments; you
 # may add cells. Before you submit, run *Kernel → Restart and Run All*: the grader runs your
 # notebook the same way, in a fresh kernel.

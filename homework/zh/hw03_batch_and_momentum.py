@@ -20,9 +20,9 @@
 # | Q5 | `updates_to_target(loss_and_grad, theta, X, y, batch_size, lr, target, rng)`：实验中要做的测量 | 3 |
 # | W1 | 关于批次大小实验的书面回答（人工评分） | 2 |
 #
-# **怎么做。** 把每处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下方的 `check(...)` 单元格。优化器的检查会把你的单步函数运行 30 步，并把整条路径与 `torch.optim.SGD` 比较；未通过的用例会打印输入、预期路径和实际路径、看起来像是哪种错误，以及一条提示。评分程序还会运行同类的隐藏用例（其他起点、数据和随机数生成器）。在你作答之前，用到你的函数的单元格会抛出 `NotImplementedError`；*Run All* 会跳过它们继续往下运行。
+# **怎么做。** 把每处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下方的 `check(...)` 单元格。优化器的检查会把你的单步函数运行 30 步，并把整条路径与 `torch.optim.SGD` 比较；未通过的用例会打印输入、预期路径和实际路径、看起来像是哪种错误，以及一条提示。评分只计算同类的隐藏用例（其他起点、数据和随机数生成器），检查认出的错误会让该题不得分。在你作答之前，用到你的函数的单元格会抛出 `NotImplementedError`；*Run All* 会跳过它们继续往下运行。
 #
-# **规则。** 只能使用 NumPy：不能用 `torch`，也不能用 `course_lib.data.minibatches` 或 `course_lib.optim`（它们里面就是答案）。函数名和参数保持不变；你可以添加单元格。提交之前，请运行 *Kernel → Restart and Run All*：评分程序也会用同样的方式，在全新的内核中运行你的 notebook。
+# **规则。** 只能使用 NumPy：不能用 `torch`，也不能用 `course_lib.data`（其中的 `minibatches`）或 `course_lib.optim`（它们里面就是答案）。函数名和参数保持不变；你可以添加单元格。提交之前，请运行 *Kernel → Restart and Run All*：评分程序也会用同样的方式，在全新的内核中运行你的 notebook。
 
 # %%
 import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
