@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -112,15 +111,6 @@ def check_int(value: Any, name: str, *, low: int | None = None) -> int:
     value = int(value)
     if low is not None and value < low:
         raise ValueError(f"{name} must be >= {low}, got {value}")
-    return value
-
-
-def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
-    """Require ``value`` to be one of ``choices``."""
-    choices = tuple(choices)
-    if value not in choices:
-        options = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"{name} must be one of {options}; got {value!r}")
     return value
 
 

@@ -41,6 +41,7 @@ from pathlib import Path
 from course_lib.homework import safe_files, sandbox
 from course_lib.homework.checking import cell_error_feedback
 from course_lib.homework.report import format_summary, format_table
+from course_tools.course import ROOT
 from course_tools.grading import instructor
 from course_tools.grading.gradebook import BatchRecord, capped_cell_errors, export_batch
 from course_tools.grading.grader import (
@@ -49,8 +50,6 @@ from course_tools.grading.grader import (
     Submission,
     grade_submission,
 )
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _ignore_interrupts() -> None:
@@ -252,7 +251,8 @@ def _print_result(r: Submission) -> None:
         print(f"{r.path}\n  could not grade: {r.error}\n", flush=True)
     else:
         notes = "".join(
-            f"\n  cell error: {cell_error_feedback(e)}" for e in capped_cell_errors(r.cell_errors)[:5]
+            f"\n  cell error: {cell_error_feedback(e)}"
+            for e in capped_cell_errors(r.cell_errors)[:5]
         )
         print(format_table(r.path, r.questions) + notes + "\n", flush=True)
 

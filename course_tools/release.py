@@ -29,7 +29,7 @@ import jupytext
 import nbformat
 from jupytext.config import load_jupytext_config
 
-ROOT = Path(__file__).resolve().parents[1]
+from course_tools.course import ROOT
 
 #: Tracked files and folders (prefixes) that make up the students' copy.
 STUDENT_SIDE = (

@@ -28,7 +28,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from course_tools.release import ROOT, release
+from course_tools.course import ROOT
+from course_tools.release import release
 
 BLANK = Path("homework") / "hw01_backprop.ipynb"
 SOLVED = ROOT / "homework" / "solutions" / "hw01_backprop.ipynb"

@@ -76,8 +76,14 @@ def test_the_manifest_lists_exactly_the_lectures_and_homework_of_the_repository(
             assert (ROOT / "notebooks" / language.code / f"{lecture.notebook}.ipynb").exists()
 
 
-def test_the_homework_registry_is_the_manifests():
-    assert load().assignments == REGISTRY
+def test_every_homework_of_the_manifest_has_its_checks_and_nothing_else_does():
+    import importlib
+
+    assert list(REGISTRY) == [lecture.assignment for lecture in load().lectures]
+    for name, module in REGISTRY.items():
+        assert importlib.import_module(module).ASSIGNMENT.name == name
+    modules = {p.stem for p in (ROOT / "course_lib" / "homework").glob("hw[0-9][0-9].py")}
+    assert modules == set(REGISTRY)
 
 
 def test_a_lecture_or_language_that_does_not_exist_is_a_clear_error():

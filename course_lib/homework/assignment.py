@@ -20,17 +20,11 @@ from course_lib.homework.checking import (
 )
 from course_lib.homework.messages import say
 from course_lib.homework.report import format_result
+from course_lib.manifest import load
 
-#: Every assignment the grader knows: name -> module defining ``ASSIGNMENT``.
-REGISTRY = {
-    "hw01": "course_lib.homework.hw01",
-    "hw02": "course_lib.homework.hw02",
-    "hw03": "course_lib.homework.hw03",
-    "hw04": "course_lib.homework.hw04",
-    "hw05": "course_lib.homework.hw05",
-    "hw06": "course_lib.homework.hw06",
-    "hw07": "course_lib.homework.hw07",
-}
+#: Every assignment the course has, from the manifest (``course_lib/course.toml``): name ->
+#: the module defining its ``ASSIGNMENT`` (``"hw01"`` -> ``"course_lib.homework.hw01"``).
+REGISTRY = load().assignments
 
 
 @dataclass(frozen=True)

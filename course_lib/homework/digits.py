@@ -8,7 +8,11 @@ come from the instructor's secret seed, so no graded image is a row of the publi
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+
+from course_lib.data import load_digits
 
 #: The warp: max rotation (degrees), max relative scale change, max shift (pixels), and the
 #: standard deviation of the added noise (in grey levels of 0..16).
@@ -51,3 +55,15 @@ def warp_digits(X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         + at(r0 + 1, c0 + 1) * fr * fc
     )
     return np.clip(np.round(image + noise), 0, 16) / 16 + 0.0
+
+
+@functools.cache
+def _loaded() -> tuple[np.ndarray, np.ndarray]:
+    return load_digits()
+
+
+def digits_copy() -> tuple[np.ndarray, np.ndarray]:
+    """The course's public digits, ``X`` (N, 64) in [0, 1] and ``y`` (N,), as fresh copies
+    (loaded once per process; a check may change its copy without touching the next one's)."""
+    X, y = _loaded()
+    return X.copy(), y.copy()

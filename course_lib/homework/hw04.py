@@ -36,16 +36,15 @@ submission's kernel (an import fails).
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from course_lib.data import load_digits
 from course_lib.homework.assignment import Assignment, WrittenQuestion
 from course_lib.homework.checking import Case, Question
+from course_lib.homework.digits import digits_copy
 from course_lib.homework.messages import say
 from course_lib.homework.trajectories import QUADRATIC, ROSENBROCK, SURFACES
 from course_lib.homework.unanswered import quiet_unanswered
@@ -210,7 +209,7 @@ def network_problem(seed: int) -> tuple[dict, Callable, Callable]:
         on mini-batch number ``t`` (1, 2, …, drawn from ``seed``) and its gradients, a dict
         with the keys of ``params``; ``full_loss(params)`` the loss on all the digits.
     """
-    X, y = _digits()
+    X, y = digits_copy()
     rng = np.random.default_rng(seed)
     params = {
         "W0": rng.standard_normal((64, HIDDEN)) * math.sqrt(2 / 64),
@@ -233,16 +232,6 @@ def network_problem(seed: int) -> tuple[dict, Callable, Callable]:
         return _loss_and_grads(params, X, y)[0]
 
     return {k: v.copy() for k, v in params.items()}, batch_loss, full_loss
-
-
-@functools.cache
-def _digits_cached() -> tuple[np.ndarray, np.ndarray]:
-    return load_digits()
-
-
-def _digits() -> tuple[np.ndarray, np.ndarray]:
-    X, y = _digits_cached()
-    return X.copy(), y.copy()
 
 
 def _loss_and_grads(params: dict, X: np.ndarray, y: np.ndarray) -> tuple[float, dict]:

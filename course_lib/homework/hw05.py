@@ -39,6 +39,7 @@ import numpy as np
 from course_lib.data import make_blobs
 from course_lib.homework.assignment import Assignment, WrittenQuestion
 from course_lib.homework.checking import Case, Question
+from course_lib.homework.digits import digits_copy
 from course_lib.homework.messages import say
 from course_lib.homework.unanswered import quiet_unanswered
 
@@ -152,9 +153,7 @@ def mlp_problem(seed: int) -> tuple[dict, np.ndarray, np.ndarray, Callable]:
         function ``backward(dlogits)`` that returns the gradients of the parameters (a dict
         with the keys of ``params``) given the gradient of the loss w.r.t. the logits.
     """
-    from course_lib.homework.hw04 import _digits
-
-    X, y = _digits()
+    X, y = digits_copy()
     X, y = X[: EXPERIMENT["digits"]], y[: EXPERIMENT["digits"]]
     rng, hidden = np.random.default_rng(seed), EXPERIMENT["hidden"]
     params = {

@@ -414,4 +414,9 @@ def run_submission(
         questions, cell_runs, record = _score(spec, job, cases, ran, cells, limits)
     finally:
         safe_files.remove_tree(job)
-    return Run(spec.conclude(questions, cases), cell_runs, record.get("imports", []), record.get("opened", []))
+    return Run(
+        spec.conclude(questions, cases),
+        cell_runs,
+        record.get("imports", []),
+        record.get("opened", []),
+    )

@@ -31,8 +31,8 @@ from pathlib import Path
 
 from course_lib.homework.assignment import Assignment, load_assignment
 from course_lib.homework.checking import Case, Question
+from course_tools.course import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENT = "COURSE_INSTRUCTOR_DIR"
 
 README = """# Instructor material (never give this folder to students)

@@ -173,7 +173,7 @@ def export(
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m course_tools export-nbgrader DEST [--assignment hwNN ...]``."""
-    from course_tools.homework_cli import ROOT
+    from course_tools.course import ROOT
 
     parser = argparse.ArgumentParser(
         prog="python -m course_tools export-nbgrader",
