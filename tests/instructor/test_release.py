@@ -118,6 +118,16 @@ def test_without_answers_drops_exactly_the_cells_tagged_answer():
 def test_release_without_answers_leaves_no_answer_cell_in_any_notebook(tmp_path):
     dest = tmp_path / "course"
     files = release(dest, answers=False)
+    with_answers = [
+        name
+        for name in files
+        if name.endswith(".ipynb")
+        and any(
+            "answer" in c["metadata"].get("tags", [])
+            for c in json.loads((ROOT / name).read_text(encoding="utf-8"))["cells"]
+        )
+    ]
+    assert len(with_answers) >= 7, with_answers  # the lectures' exercises (en and zh) have some
     for name in files:
         if name.endswith(".ipynb"):
             cells = json.loads((dest / name).read_text(encoding="utf-8"))["cells"]
