@@ -169,39 +169,15 @@ def _grade_safely(path: str, grade_one) -> Submission:
 
 
 def grade(args: argparse.Namespace) -> int:
-    try:
-        paths, skipped = _expand(args.paths)
-    except FileNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    """``python -m course_tools grade``: find the notebooks, grade each (in parallel with
+    ``--jobs``), print and record the results; 0 all passed, 1 some failed, 2 an error, 130
+    interrupted (with a partial gradebook)."""
+    paths = _submissions(args)
+    if paths is None:
         return 2
-    for note in skipped:
-        print(f"warning: {note}", file=sys.stderr)
-    if not paths:
-        print("no notebooks found in " + ", ".join(args.paths), file=sys.stderr)
+    setup = _setup(args, paths)
+    if setup is None:
         return 2
-    sandboxed = _sandbox_policy(args, paths)
-    if sandboxed is None:
-        return 2
-    if len(paths) > 1 and args.assignment is None:
-        print(
-            "warning: no --assignment for this batch: each notebook is graded as the "
-            "assignment it appears to answer",
-            file=sys.stderr,
-        )
-    folders = sorted(
-        {str(Path(os.path.abspath(p)).parent) for p in paths}
-        | {os.path.abspath(p) for p in args.paths if Path(p).is_dir()}
-    )
-    setup = GradingSetup(
-        submission_timeout=args.submission_timeout,
-        instructor_dir=args.instructor,
-        sandboxed=sandboxed,
-        memory=int(args.memory * 2**20),
-        hide=tuple(folders),
-    )
-    folder = instructor.resolve(args.instructor)
-    if instructor.load(folder) is None:
-        print(f"warning: no instructor secrets in {folder}: public cases only", file=sys.stderr)
     grade_one = partial(
         _grade_safely,
         grade_one=partial(
@@ -211,17 +187,7 @@ def grade(args: argparse.Namespace) -> int:
     record = BatchRecord(args.json, args.csv, args.review, args.assignment)
     results: dict[str, Submission] = {}
     try:
-        with _interrupted_by_sigterm(), _batch_folder():
-            if len(paths) == 1 or args.jobs == 1:
-                found = (grade_one(p) for p in paths)
-            else:
-                # "spawn": forking a process that may already run torch's thread pools can hang.
-                context = multiprocessing.get_context("spawn")
-                found = _pool_map(grade_one, paths, min(args.jobs, len(paths)), context)
-            for r in found:
-                results[r.path] = r
-                record.add(r.as_dict())
-                _print_result(r)
+        _grade_batch(paths, grade_one, args.jobs, record, results)
     except KeyboardInterrupt:
         ordered = [results[p] for p in paths if p in results]
         record.interrupted([r.as_dict() for r in ordered], [p for p in paths if p not in results])
@@ -231,7 +197,71 @@ def grade(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
-    ordered = [results[p] for p in paths]
+    return _finish(args, [results[p] for p in paths], record)
+
+
+def _submissions(args: argparse.Namespace) -> list[str] | None:
+    """The notebooks to grade (folders expanded, odd entries skipped with a warning), or None
+    after printing why there is nothing to grade."""
+    try:
+        paths, skipped = _expand(args.paths)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+    for note in skipped:
+        print(f"warning: {note}", file=sys.stderr)
+    if not paths:
+        print("no notebooks found in " + ", ".join(args.paths), file=sys.stderr)
+        return None
+    if len(paths) > 1 and args.assignment is None:
+        print(
+            "warning: no --assignment for this batch: each notebook is graded as the "
+            "assignment it appears to answer",
+            file=sys.stderr,
+        )
+    return paths
+
+
+def _setup(args: argparse.Namespace, paths: list[str]) -> GradingSetup | None:
+    """The batch's grading setup (sandbox policy, limits, the folders to hide), or None when
+    the sandbox policy refuses the batch."""
+    sandboxed = _sandbox_policy(args, paths)
+    if sandboxed is None:
+        return None
+    folders = sorted(
+        {str(Path(os.path.abspath(p)).parent) for p in paths}
+        | {os.path.abspath(p) for p in args.paths if Path(p).is_dir()}
+    )
+    folder = instructor.resolve(args.instructor)
+    if instructor.load(folder) is None:
+        print(f"warning: no instructor secrets in {folder}: public cases only", file=sys.stderr)
+    return GradingSetup(
+        submission_timeout=args.submission_timeout,
+        instructor_dir=args.instructor,
+        sandboxed=sandboxed,
+        memory=int(args.memory * 2**20),
+        hide=tuple(folders),
+    )
+
+
+def _grade_batch(paths, grade_one, jobs: int, record: BatchRecord, results: dict) -> None:
+    """Grade ``paths`` into ``results`` (path -> Submission), recording and printing each as it
+    arrives, so that an interruption keeps everything graded so far."""
+    with _interrupted_by_sigterm(), _batch_folder():
+        if len(paths) == 1 or jobs == 1:
+            found = (grade_one(p) for p in paths)
+        else:
+            # "spawn": forking a process that may already run torch's thread pools can hang.
+            context = multiprocessing.get_context("spawn")
+            found = _pool_map(grade_one, paths, min(jobs, len(paths)), context)
+        for r in found:
+            results[r.path] = r
+            record.add(r.as_dict())
+            _print_result(r)
+
+
+def _finish(args: argparse.Namespace, ordered: list[Submission], record: BatchRecord) -> int:
+    """Write the gradebook's exports and summary; the batch's exit status."""
     submissions = [r.as_dict() for r in ordered]
     try:
         export_batch(ordered, submissions, args.assignment, args.csv, args.review, args.manual)

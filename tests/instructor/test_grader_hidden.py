@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from course_lib.homework import load_assignment
-from course_lib.homework.checking import run_student, score
+from course_lib.homework.checking import Outcome, run_student, score
 from course_tools.grading import instructor
 from tests.notebook_files import ROOT
 
@@ -100,3 +100,25 @@ def test_solution_passes_the_hidden_cases(name, key):
     function = solution_namespace(name)[question.function]
     result = score(question, cases, run_student(question, function, cases))
     assert result.status == "passed", result.message
+
+
+@pytest.mark.parametrize(("assignment", "key"), [("hw01", "q3"), ("hw01", "q5"), ("hw03", "q2")])
+def test_hidden_cases_reach_the_scoring_process_with_their_known_mistakes(assignment, key):
+    """The grader scores in a child of a fork server (course_lib.homework.isolated), so every
+    hidden case is pickled on its way there; the lazily computed mistakes (functions of the
+    references) travel by their question's name and still name a planted mistake there."""
+    import pickle
+
+    spec = load_assignment(assignment)
+    question = spec.question(key)
+    secrets = instructor.load(instructor.default_dir())
+    cases = instructor.grading_cases(spec, question, secrets)
+    sent = pickle.loads(pickle.dumps(cases))
+    for case, there in zip(cases, sent, strict=True):
+        assert there.answer.mistakes.keys() == case.answer.mistakes.keys() != set()
+        named = set()
+        for mistaken in there.answer.mistakes.values():  # computed on the receiving side
+            outcome = Outcome("returned", mistaken)  # a student whose output is that mistake's
+            named.add(score(question, [there], [outcome]).mistake)
+        # (a mistake may coincide with the answer on a case: g = 1, a single example, ...)
+        assert named - {None} and named <= {None, *there.answer.mistakes}

@@ -101,10 +101,27 @@ def _copy_generator(generator: np.random.Generator) -> np.random.Generator:
 class LazyMistakes(Mapping):
     """The outputs of a case's known mistakes, each computed when first looked up (the
     grader needs them only for a case that fails); a mistake that does not apply to the
-    case (it raises) is left out."""
+    case (it raises) is left out.
 
-    def __init__(self, mistakes: Mapping[str, Callable[..., Any]], args: tuple):
-        self._mistakes, self._args, self._found = mistakes, args, {}
+    It crosses into the grader's scoring process (:mod:`course_lib.homework.isolated`) by the
+    name of its question, ``source = (assignment, key)``: the mistakes are functions of this
+    package, looked up again on the other side, not pickled.
+    """
+
+    def __init__(
+        self,
+        mistakes: Mapping[str, Callable[..., Any]],
+        args: tuple,
+        source: tuple[str, str] | None = None,
+    ):
+        self._mistakes, self._args, self._found, self._source = mistakes, args, {}, source
+
+    def __reduce__(self):
+        if self._source is None:
+            raise TypeError("a LazyMistakes without its question's name cannot be sent")
+        found = {k: v for k, v in self._found.items() if v is not _MISSING}
+        missing = [k for k, v in self._found.items() if v is _MISSING]
+        return (_lazy_mistakes_of, (self._source, self._args, found, missing))
 
     def _compute(self, name: str) -> Any:
         if name not in self._found:
@@ -130,11 +147,23 @@ class LazyMistakes(Mapping):
 _MISSING = object()
 
 
-def answer(ref: Reference, case: Case, lazy: bool = False) -> Answer:
+def _lazy_mistakes_of(source: tuple[str, str], args: tuple, found: dict, missing: list):
+    """A :class:`LazyMistakes` rebuilt from its question's name (see ``__reduce__``)."""
+    assignment, key = source
+    lazy = LazyMistakes(references(assignment)[key].mistakes, args, source)
+    lazy._found.update(found)
+    lazy._found.update(dict.fromkeys(missing, _MISSING))
+    return lazy
+
+
+def answer(
+    ref: Reference, case: Case, lazy: bool = False, source: tuple[str, str] | None = None
+) -> Answer:
     """The :class:`Answer` of ``case``: the expected output and each mistake's output (all
-    at once, or ``lazy``: when first looked up)."""
+    at once, or ``lazy``: when first looked up; ``source``, the question's ``(assignment,
+    key)``, lets a lazy answer be sent to another process)."""
     expected = ref.expected(*copy.deepcopy(case.args)) if ref.expected is not None else None
-    mistakes = LazyMistakes(ref.mistakes, case.args)
+    mistakes = LazyMistakes(ref.mistakes, case.args, source)
     return Answer(expected, mistakes if lazy else dict(mistakes))
 
 
@@ -156,7 +185,10 @@ def prepare(question: Question, cases: list[Case], seed: int | None = None) -> l
         tables = standin_tables(ref, case) if seed is not None else None
         prepared.append(
             dataclasses.replace(
-                case, answer=answer(ref, case, lazy=seed is not None), seed=seed, standins=tables
+                case,
+                answer=answer(ref, case, seed is not None, (question.assignment, question.key)),
+                seed=seed,
+                standins=tables,
             )
         )
     return prepared
