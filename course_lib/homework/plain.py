@@ -247,7 +247,9 @@ def load(stem: str | Path, max_bytes: int = MAX_BYTES) -> Any:
         packed = safe_files.read_bytes(f"{stem}.npz", max_bytes - len(text))
     except FileNotFoundError:
         packed = None
-    except safe_files.NotRegular as exc:
+    except safe_files.TooLarge as exc:
         raise ValueError(f"{exc} (together more than the {max_bytes / 1e6:g} MB cap)") from None
+    except safe_files.NotRegular as exc:
+        raise ValueError(str(exc)) from None
     arrays = _read_npz(packed, max_bytes) if packed is not None else {}
     return decode(tree, arrays, max_bytes)

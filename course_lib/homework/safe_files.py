@@ -43,6 +43,10 @@ class NotRegular(ValueError):
     """A path that is not a regular file of an acceptable size."""
 
 
+class TooLarge(NotRegular):
+    """A regular file larger than the bytes a reader allows."""
+
+
 def kind(mode: int) -> str:
     """What an ``st_mode`` is, in words: ``"a FIFO (named pipe)"``, ``"a folder"`` …"""
     return next((words for test, words in _KINDS if test(mode)), "an unknown kind of file")
@@ -80,7 +84,7 @@ def read_bytes(path: str | Path, limit: int) -> bytes:
             chunks.append(chunk)
             total += len(chunk)
         if total > limit:
-            raise NotRegular(f"{name} holds more than {limit / 1e6:g} MB")
+            raise TooLarge(f"{name} holds more than {limit / 1e6:g} MB")
         return b"".join(chunks)
     finally:
         os.close(fd)

@@ -453,6 +453,7 @@ def test_what_the_kernel_leaves_in_out_fails_only_its_own_question(attacked):
     messages = _messages(s)
     assert "q1.json is a FIFO (named pipe), not a regular file" in messages["q1"]
     assert "q2.npz is a symbolic link, not a regular file" in messages["q2"]
+    assert "MB cap" not in messages["q2"]  # a link is refused for what it is, not its size
     assert "q3.json is a symbolic link, not a regular file" in messages["q3"]
     assert "decodes to more than the cap" in messages["q4"]
     assert "(17, 3)" not in json.dumps(s)  # the linked file's shape never reaches the report
