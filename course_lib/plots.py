@@ -181,32 +181,52 @@ def use_style() -> None:
         # Load the backend now: Jupyter's inline backend registers its own PNG printer when
         # it is first imported, which would otherwise happen at the first figure and undo ours.
         plt.switch_backend(plt.get_backend())
-        shell.display_formatter.formatters["image/png"].for_type(Figure, compact_png)
+        shell.display_formatter.formatters["image/png"].for_type(Figure, _notebook_png)
 
 
-def compact_png(fig: Figure) -> bytes | None:
-    """The figure as a PNG with a palette of at most 256 colours.
+def _notebook_png(fig: Figure) -> bytes | tuple[bytes, dict] | None:
+    """What a notebook stores for a figure: :func:`compact_png`, and when labels had no
+    translation in the notebook's language, their list in the output's metadata
+    (``{"untranslated": [...]}``, read by ``python -m course_tools translate figures``)."""
+    untranslated: list[str] = []
+    png = compact_png(fig, untranslated=untranslated)
+    return (png, {"untranslated": untranslated}) if png and untranslated else png
+
+
+def compact_png(fig: Figure, *, untranslated: list[str] | None = None) -> bytes | None:
+    """The figure as a PNG with a palette of at most 256 colours, in the notebook's language.
 
     Rendered like Jupyter's inline backend does (the figure's dpi and colours, cropped to
     the drawn area), then reduced to 256 colours without dithering. Line plots and contour
     maps look the same and take about a third of the bytes of a full-colour PNG, because
-    their antialiased edges need hundreds of nearly equal shades.
+    their antialiased edges need hundreds of nearly equal shades. When the language
+    (``course_lib.language.get_language()``) is not English, the labels are drawn translated
+    (``course_lib.figures``); the figure itself keeps its English labels.
 
     Args:
         fig: a matplotlib Figure.
+        untranslated: a list that receives the labels without a translation (optional).
 
     Returns:
         the PNG file's bytes, or None for a figure with nothing drawn (as Jupyter does).
     """
     from PIL import Image  # a dependency of matplotlib
 
+    from course_lib.figures.translated import translated
+    from course_lib.language import get_language
+
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    if untranslated is not None and not isinstance(untranslated, list):
+        raise TypeError(f"untranslated must be a list or None, got {type(untranslated).__name__}")
     if not fig.axes and not fig.lines:
         return None
     full = io.BytesIO()
     colours = {"facecolor": fig.get_facecolor(), "edgecolor": fig.get_edgecolor()}
-    fig.canvas.print_figure(full, format="png", dpi=fig.dpi, bbox_inches="tight", **colours)
+    with translated(fig, get_language()) as missing:
+        fig.canvas.print_figure(full, format="png", dpi=fig.dpi, bbox_inches="tight", **colours)
+    if untranslated is not None:
+        untranslated.extend(missing)
     full.seek(0)
     image = Image.open(full).convert("RGB")
     palette = image.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)

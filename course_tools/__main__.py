@@ -25,6 +25,7 @@ COMMANDS = {
     "export-nbgrader": "course_tools.grading.nbgrader_export",
     "benchmark": "course_tools.benchmark",
     "translate": "course_tools.translation.cli",
+    "figure-font": "course_tools.figure_font",
     "hw07-tiers": "course_tools.grading.hw07_digits",
     "expected": "course_tools.grading.expected",
 }

@@ -10,6 +10,7 @@ machine and, unlike it, hardly change when other processes compete for the cores
 
 from __future__ import annotations
 
+import os
 import resource
 import tempfile
 import time
@@ -40,7 +41,17 @@ class Timing:
 def execute(path: Path, timeout: float = 600.0) -> nbformat.NotebookNode:
     """Run ``path`` top to bottom in a fresh kernel of this interpreter, working directory
     the notebook's folder, and return the executed notebook (the file is not touched)."""
-    nb = nbformat.read(path, as_version=4)
+    return run(nbformat.read(path, as_version=4), path.parent, timeout)
+
+
+def run(
+    nb: nbformat.NotebookNode,
+    folder: Path,
+    timeout: float = 600.0,
+    environment: dict[str, str] | None = None,
+) -> nbformat.NotebookNode:
+    """Execute ``nb`` in place in a fresh kernel of this interpreter, working directory
+    ``folder``, with extra ``environment`` variables for the kernel; returns ``nb``."""
     with tempfile.TemporaryDirectory() as sockets:
         # IPC sockets in a private folder: no TCP ports, no "unencrypted TCP" warning.
         km = current_kernel_manager(transport="ipc")
@@ -50,10 +61,10 @@ def execute(path: Path, timeout: float = 600.0) -> nbformat.NotebookNode:
             km=km,
             timeout=timeout,
             record_timing=False,
-            resources={"metadata": {"path": str(path.parent)}},
+            resources={"metadata": {"path": str(folder)}},
         )
         try:
-            client.execute()
+            client.execute(env={**os.environ, **(environment or {})})
         finally:
             # nbclient shuts down only kernels it created itself; this one is ours.
             if km.has_kernel:

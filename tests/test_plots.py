@@ -147,7 +147,7 @@ def test_use_style_makes_a_jupyter_kernel_store_figures_as_compact_png(monkeypat
     monkeypatch.setattr(plt, "switch_backend", loaded.append)
     with matplotlib.rc_context():
         plots.use_style()
-    assert png.lookup_by_type(Figure) is plots.compact_png
+    assert png.lookup_by_type(Figure) is plots._notebook_png
     assert loaded == [plt.get_backend()]
 
 

@@ -1,19 +1,31 @@
-"""``python -m course_tools translate update | build | check | coverage [--lang CODE] [FILE ...]``.
+"""``python -m course_tools translate update | build | check | coverage | figures [--lang CODE]``.
 
 ``update`` adds entries for new or changed cells (a changed cell keeps its old translation,
 marked ``=== <lang> · stale``, for the translator to revise); ``build`` writes the translated
-files; ``check`` reports what is missing, stale, unfaithful or out of date and exits 1 if
-anything is; ``coverage`` counts the translated units per file. Without ``--lang``, every
+files, executing a translated lecture when its figures must be drawn again; ``check``
+reports what is missing, stale, unfaithful or out of date and exits 1 if anything is;
+``coverage`` counts the translated units per file; ``figures`` lists the figure labels the
+built notebooks drew without a translation, as catalogue lines to fill in
+(``course_lib/figures/<lang>.toml``), and exits 1 if there are any. Without ``--lang``, every
 translated language of the manifest.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from course_tools.course import course_of
-from course_tools.translation.edition import build, check, language, sources, status, update
+from course_tools.translation.edition import (
+    build,
+    check,
+    language,
+    sources,
+    status,
+    untranslated_labels,
+    update,
+)
 from course_tools.translation.lint import lint
 
 
@@ -33,6 +45,17 @@ def _coverage(root: Path, lang: str) -> None:
     print(f"all ({lang}): {done}/{total} ({100 * done / max(total, 1):.0f} %)")
 
 
+def _figures(root: Path, lang: str) -> int:
+    found = untranslated_labels(root, lang)
+    labels = list(dict.fromkeys(label for _, _, label in found))
+    for path, cell, label in found:
+        print(f"# {path}: cell {cell}: {label}")
+    for label in labels:
+        print(f'{json.dumps(label, ensure_ascii=False)} = ""')
+    print(f"{len(labels)} figure labels without a translation in course_lib/figures/{lang}.toml")
+    return 1 if labels else 0
+
+
 def run(action: str, root: Path, lang: str, files: list[str]) -> int:
     """One action for one language; the exit status."""
     if action == "update":
@@ -46,6 +69,8 @@ def run(action: str, root: Path, lang: str, files: list[str]) -> int:
     if action == "coverage":
         _coverage(root, lang)
         return 0
+    if action == "figures":
+        return _figures(root, lang)
     problems = _check_files(root, lang, files) if files else check(root, lang)
     print("\n".join(problems) or f"the {lang} edition is complete and up to date")
     return 1 if problems else 0
@@ -53,7 +78,7 @@ def run(action: str, root: Path, lang: str, files: list[str]) -> int:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_tools translate", description=__doc__)
-    parser.add_argument("action", choices=("update", "build", "check", "coverage"))
+    parser.add_argument("action", choices=("update", "build", "check", "coverage", "figures"))
     parser.add_argument("--lang", help="one language code (default: every translated language)")
     parser.add_argument("--root", default=".")
     parser.add_argument("files", nargs="*", help="check only these translation files")

@@ -24,6 +24,7 @@ import nbformat
 from course_lib.manifest import Language
 from course_tools.book.strings import missing
 from course_tools.course import course_of
+from course_tools.translation import figures
 from course_tools.translation.entries import (
     LINK,
     Entry,
@@ -217,13 +218,20 @@ def _relink(text: str, root: Path, source: Source, lang: str) -> str:
     return LINK.sub(replace, text)
 
 
-def generated(root: Path, source: Source, lang: str) -> dict[Path, str]:
+def generated(root: Path, source: Source, lang: str, execute: bool = True) -> dict[Path, str]:
     """What ``build`` writes for ``source``: ``{path relative to root: text}``. A notebook
     gets its ``.py`` percent twin too, written with the repository's jupytext settings,
-    like every notebook of the course."""
+    like every notebook of the course, and its figures drawn in ``lang``
+    (:func:`course_tools.translation.figures.draw`: executed when ``execute`` and the stored
+    figures are not current)."""
     content = translated_text(root, source, lang)
     if isinstance(content, str):
         return {source.output: content}
+    output = Path(root) / source.output
+    stored = nbformat.read(output, as_version=4) if output.exists() else None
+    english = nbformat.read(Path(root) / source.english, as_version=4)
+    folder = (Path(root) / source.english).parent
+    content = figures.draw(content, english, stored, folder, lang, execute=execute)
     import jupytext
     from jupytext.config import load_jupytext_config
 
@@ -250,7 +258,7 @@ def out_of_date(root: Path, lang: str) -> list[Path]:
     return [
         relative
         for source in sources(root, lang)
-        for relative, content in generated(root, source, lang).items()
+        for relative, content in generated(root, source, lang, execute=False).items()
         if not (Path(root) / relative).exists()
         or (Path(root) / relative).read_text(encoding="utf-8") != content
     ]
@@ -266,4 +274,21 @@ def check(root: Path, lang: str) -> list[str]:
         f"{path}: out of date, run `python -m course_tools translate build`"
         for path in out_of_date(root, lang)
     ]
+    problems += [
+        f"{path}: cell {cell}: the figure label {label!r} has no translation in "
+        f"course_lib/figures/{lang}.toml"
+        for path, cell, label in untranslated_labels(root, lang)
+    ]
     return problems
+
+
+def untranslated_labels(root: Path, lang: str) -> list[tuple[Path, int, str]]:
+    """(translated notebook, cell index, English label) for every figure label the built
+    ``lang`` notebooks drew without a translation."""
+    found = []
+    for source in sources(root, lang):
+        path = Path(root) / source.output
+        if source.is_notebook and path.exists():
+            notebook = nbformat.read(path, as_version=4)
+            found += [(source.output, i, label) for i, label in figures.untranslated(notebook)]
+    return found
