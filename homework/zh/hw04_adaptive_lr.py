@@ -150,11 +150,11 @@ plt.show()
 # %% [markdown]
 # ## C 部分：在小网络上预热
 #
-# `network_problem(seed)` 在 1797 张手写数字上搭建一个 64 → 64 → 10 的 ReLU 网络，并交给你三样东西：它的参数（一个由数组组成的 dict）；`batch_loss(params, t)`，返回第 `t` = 1, 2, … 个小批量（每批 32 张数字）上的损失和梯度，梯度是一个键相同的 dict；以及 `full_loss(params)`，返回全部数字上的损失。它的 docstring 给出了各个数组的形状。
+# `network_problem(seed)` 在 1797 张手写数字上搭建一个 64 → 64 → 10 的 ReLU 网络，并交给你三样东西：它的参数（一个由数组组成的 dict）；`batch_loss(params, t)`，返回第 `t` = 1, 2, … 个小批次（每批 32 张数字）上的损失和梯度，梯度是一个键相同的 dict；以及 `full_loss(params)`，返回全部数字上的损失。它的 docstring 给出了各个数组的形状。
 #
 # ### Q4（2 分）：用你的 Adam 和你的调度训练它
 #
-# 用你的 `adam_step`（采用 PyTorch 默认的 betas 和 eps），按照你的 `warmup_cosine_lr` 给出的学习率（峰值为 `lr`，`total_steps = steps`），把 `network_problem(seed)` 得到的网络训练 `steps` 个小批量步。返回各个小批量上的损失（形状为 (steps,)）以及训练结束时的全量损失。每一步都要更新每一个参数数组。
+# 用你的 `adam_step`（采用 PyTorch 默认的 betas 和 eps），按照你的 `warmup_cosine_lr` 给出的学习率（峰值为 `lr`，`total_steps = steps`），把 `network_problem(seed)` 得到的网络训练 `steps` 个小批次步。返回各个小批次上的损失（形状为 (steps,)）以及训练结束时的全量损失。每一步都要更新每一个参数数组。
 
 
 # %% nbgrader={"grade": false, "grade_id": "hw04-answer-4", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -207,4 +207,4 @@ print(f"initial |W0| entries: median {np.median(np.abs(W0)):.3f}")
 # YOUR ANSWER HERE
 
 # %% [markdown]
-# **完成了吗？** 重启内核，运行所有单元格，确认每个 `check` 都报告全部用例通过。然后提交这个 notebook 文件。
+# **完成了吗？** 重启内核，运行所有单元格，确认每个 `check` 都报告所有用例通过。然后提交这个笔记本文件。

@@ -22,7 +22,7 @@
 # 9. 数值梯度：调试时的参照
 # 10. 为什么框架要存下前向过程的激活值：时间与内存
 # 11. PyTorch 的视角：`requires_grad`、`.backward()`、`.grad`
-# 12. 库里的版本
+# 12. 课程库中的版本
 # 13. 题外话：平滑带噪声的损失曲线
 # 14. 要点、练习与作业
 
@@ -115,7 +115,7 @@ print(f"relative error: {format_bound(err, 1e-7)}")
 assert err < 1e-7
 
 # %% [markdown]
-# 现在从 $w = b = 0$ 出发，分别用三个学习率跑梯度下降。如果 $\eta$ 太大，每一步都会越过谷底，而且越过之后离谷底比出发时还远，损失就会*发散*。对这个二次的损失，上限是 $\eta < 2/\lambda_{\max}$，其中 $\lambda_{\max}$ 是最大的曲率（即黑塞矩阵的最大特征值，见第 02 讲）。
+# 现在从 $w = b = 0$ 出发，分别用三个学习率跑梯度下降。如果 $\eta$ 太大，每一步都会越过谷底，而且越过之后离谷底比出发时还远，损失就会*发散*。对这个二次的损失，上限是 $\eta < 2/\lambda_{\max}$，其中 $\lambda_{\max}$ 是最大的曲率（即海森矩阵的最大特征值，见第 02 讲）。
 
 
 # %%
@@ -234,7 +234,7 @@ assert err < 1e-12
 # | 加一 | $d = 1 + e$ | $1$ |
 # | 倒数 | $f = 1 / d$ | $-1/d^2$ |
 #
-# 反向过程从 $\partial f/\partial f = 1$ 开始，从输出往输入逐个乘上局部导数。求和之后的五个门合起来的导数是 $\sigma'(s) = \sigma(s)(1 - \sigma(s))$，下面的代码单元会验证这一点。先手算：
+# 反向过程从 $\partial f/\partial f = 1$ 开始，从输出往输入逐个乘上局部导数。求和之后的五个门合起来的导数是 $\sigma'(s) = \sigma(s)(1 - \sigma(s))$，下面的单元格会验证这一点。先手算：
 
 # %%
 w0, w1, w2, x0, x1 = 2.0, -3.0, -3.0, -1.0, -2.0
@@ -651,7 +651,7 @@ inputs = tuple(torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in
 print(f"gradcheck in float64: {torch.autograd.gradcheck(torch_loss, inputs)}")
 
 # %% [markdown]
-# 为什么不用 float32？它只有大约 7 位有效数字：在这个网络的损失值附近，相邻两个 float32 数之间的间隔（`np.spacing`）是一个 2 的幂，下面的代码单元会把它打印出来。取 $h = 10^{-6}$ 时，差值 $f(x+h) - f(x-h)$ 只有寥寥几个这样的间隔，所以数值导数只能取 $\text{gap}/(2h)$ 的整数倍——对这些梯度来说太粗糙了。同样的检验在 float32 下会失败（PyTorch 还会发出警告；我们屏蔽了警告，只打印错误信息的第一行）：
+# 为什么不用 float32？它只有大约 7 位有效数字：在这个网络的损失值附近，相邻两个 float32 数之间的间隔（`np.spacing`）是一个 2 的幂，下面的单元格会把它打印出来。取 $h = 10^{-6}$ 时，差值 $f(x+h) - f(x-h)$ 只有寥寥几个这样的间隔，所以数值导数只能取 $\text{gap}/(2h)$ 的整数倍——对这些梯度来说太粗糙了。同样的检验在 float32 下会失败（PyTorch 还会发出警告；我们屏蔽了警告，只打印错误信息的第一行）：
 
 # %%
 gap = float(np.spacing(np.float32(loss)))
@@ -875,7 +875,7 @@ print("K = 36: checkpointing holds < half the memory of storing, for < 2x its la
 #
 # ## 11. PyTorch 的视角：`requires_grad`、`.backward()`、`.grad`
 #
-# 在 PyTorch 中，用 `requires_grad=True` 创建的张量是计算图的一个叶节点；对它做的每个运算都会记录下自己的反向规则（就像我们的 `Value` 一样）。`loss.backward()` 执行反向过程，并把 $\partial\,\text{loss}/\partial\,\text{leaf}$ 存到 `leaf.grad` 里。有一条规则几乎人人都会栽一次跟头：*梯度会累加*。`backward()` 是把结果*加到* `.grad` 上，所以不清零就再调用一次，梯度就会翻倍（这样设计，是为了对多个损失或多个小批量的梯度求和）。以第 1 节的线性模型在 $w = 0$ 处为例：
+# 在 PyTorch 中，用 `requires_grad=True` 创建的张量是计算图的一个叶节点；对它做的每个运算都会记录下自己的反向规则（就像我们的 `Value` 一样）。`loss.backward()` 执行反向过程，并把 $\partial\,\text{loss}/\partial\,\text{leaf}$ 存到 `leaf.grad` 里。有一条规则几乎人人都会栽一次跟头：*梯度会累加*。`backward()` 是把结果*加到* `.grad` 上，所以不清零就再调用一次，梯度就会翻倍（这样设计，是为了对多个损失或多个小批次的梯度求和）。以第 1 节的线性模型在 $w = 0$ 处为例：
 
 # %%
 x_t, y_t = torch.tensor(x_data), torch.tensor(y_data)
@@ -922,7 +922,7 @@ assert err < 1e-12
 # %% [markdown]
 # 有 bug 的循环远远冲过了 $w = 2$：当前的梯度早已掉头，累加起来的梯度却还在往旧的方向推。两种修正都精确地重现了我们的 NumPy 梯度下降（还在走向 $w = 2$ 的路上：$\eta = 0.02$ 正是第 1 节里那个慢的学习率）。
 #
-# ## 12. 库里的版本
+# ## 12. 课程库中的版本
 #
 # 从现在起，课程使用库里的代码，不再用笔记本里的代码：
 #

@@ -9,7 +9,7 @@
 # %% [markdown]
 # # 第 03 讲 — 批次大小与动量
 #
-# 到目前为止，我们写的梯度下降每走一步之前都要看完所有训练样本。实际训练时，每次随机取一小份数据，即一个**小批量**（mini-batch），走一步，再取下一份。这一讲要回答三个问题：批次大小会改变什么（每次更新和每个轮次的耗时、梯度噪声、训练最终停在哪里）；**动量**（momentum）——保留上一步移动的一部分——如何滚过局部最小值、抑制之字形震荡；以及每种方法能承受多大的步长。我们从零实现每个部分，动手测量，再与 `torch.optim.SGD` 对照。
+# 到目前为止，我们写的梯度下降每走一步之前都要看完所有训练样本。实际训练时，每次随机取一小份数据，即一个**小批次**（mini-batch），走一步，再取下一份。这一讲要回答三个问题：批次大小会改变什么（每次更新和每个轮次的耗时、梯度噪声、训练最终停在哪里）；**动量**（momentum）——保留上一步移动的一部分——如何滚过局部最小值、抑制之字形震荡；以及每种方法能承受多大的步长。我们从零实现每个部分，动手测量，再与 `torch.optim.SGD` 对照。
 #
 # 1. 批次、轮次与打乱
 # 2. 梯度噪声
@@ -19,7 +19,7 @@
 # 6. 动量
 # 7. Nesterov 动量
 # 8. 从零实现与 `torch.optim.SGD` 对比
-# 9. 函数库、要点与练习
+# 9. 课程库、要点与练习
 
 # %%
 import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
@@ -86,8 +86,8 @@ assert all([len(b) for b in batches] == [6, 6, 6, 2] for batches in epochs)
 assert sorted(order[0]) == sorted(order[1]) == list(range(20)) and (order[0] != order[1]).any()
 
 # %% [markdown]
-# 函数库里也有同样的迭代器：`course_lib.data.minibatches(X, y, batch_size,
-# shuffle=True, rng=None)`。只要传入相同的 `numpy.random.Generator`，它每个轮次给出的批次都完全相同。从这里开始，我们使用函数库的版本。
+# 课程库里也有同样的迭代器：`course_lib.data.minibatches(X, y, batch_size,
+# shuffle=True, rng=None)`。只要传入相同的 `numpy.random.Generator`，它每个轮次给出的批次都完全相同。从这里开始，我们使用课程库的版本。
 
 # %%
 rng_ours, rng_lib = np.random.default_rng(7), np.random.default_rng(7)
@@ -102,7 +102,7 @@ print(f"5 epochs, ours vs course_lib.data.minibatches: identical batches = {same
 assert same
 
 # %% [markdown]
-# **小批量 SGD。** 训练循环的伪代码如下：
+# **小批次 SGD。** 训练循环的伪代码如下：
 #
 # ```
 # θ = initialise()
@@ -167,7 +167,7 @@ print(
 # %% [markdown]
 # ## 2. 梯度噪声
 #
-# 小批量梯度是对完整梯度的随机估计。如果批次是均匀地无放回抽取的，它就是*无偏*的：$\mathbb E[g_{\mathcal B}] = g$；它的离散程度，即**梯度噪声**（gradient noise），由单样本梯度 $g_i = \nabla\ell_i$ 的离散程度 $\sigma^2$ 决定：
+# 小批次梯度是对完整梯度的随机估计。如果批次是均匀地无放回抽取的，它就是*无偏*的：$\mathbb E[g_{\mathcal B}] = g$；它的离散程度，即**梯度噪声**（gradient noise），由单样本梯度 $g_i = \nabla\ell_i$ 的离散程度 $\sigma^2$ 决定：
 #
 # $$\mathbb E\,\lVert g_{\mathcal B} - g\rVert^2 = \frac{\sigma^2}{B}\cdot\frac{N-B}{N-1},
 # \qquad \sigma^2 = \frac1N\sum_{i=1}^N \lVert g_i - g\rVert^2 .$$
@@ -350,13 +350,13 @@ else:
     print("no CUDA GPU here: the GPU timing is skipped")
 
 # %% [markdown]
-# 两个极端，以及介于两者之间的小批量：
+# 两个极端，以及介于两者之间的小批次：
 #
 # | 批次大小 | 每个轮次的更新次数 | 单次更新的开销 | 梯度的噪声 |
 # |---|---|---|---|
 # | $N$（全批次） | 1 | 最大 | 没有：精确的梯度，步伐稳定 |
 # | 1 | $N$ | 最小 | 最大：步伐带噪声 |
-# | 32（一个小批量） | $\lceil N/32\rceil$ | 小 | 中等 |
+# | 32（一个小批次） | $\lceil N/32\rceil$ | 小 | 中等 |
 
 # %% [markdown]
 # ## 4. 带噪声的更新也有好处
@@ -613,7 +613,7 @@ print(
 assert same_val
 
 # %% [markdown]
-# 所有批次大小都落在同一条曲线上：只要训练损失相同，无论 $B$ 是多少，验证损失都相同。这个小网络没有显示出小批量泛化更好的迹象。那种说法来自大型网络和非常大的批次：在那里，线性缩放最终会失效（步长超过稳定性上限，见第 7 节；第 04 讲的预热有帮助），而噪声可能有助于离开尖锐的区域（就像第 4 节的玩具例子）。在归咎于 $B$ 之前，先缩放 $\eta$，多用几个种子，并在两种预算下都做评判。
+# 所有批次大小都落在同一条曲线上：只要训练损失相同，无论 $B$ 是多少，验证损失都相同。这个小网络没有显示出小批次泛化更好的迹象。那种说法来自大型网络和非常大的批次：在那里，线性缩放最终会失效（步长超过稳定性上限，见第 7 节；第 04 讲的预热有帮助），而噪声可能有助于离开尖锐的区域（就像第 4 节的玩具例子）。在归咎于 $B$ 之前，先缩放 $\eta$，多用几个种子，并在两种预算下都做评判。
 
 # %% [markdown]
 # ## 6. 动量
@@ -958,7 +958,7 @@ OptimizerExplorer(
 #
 # $$b_t = \beta\, b_{t-1} + g_t, \qquad \theta_t = \theta_{t-1} - \eta\, b_t,$$
 #
-# 这是同一种方法，因为当 $\eta$ 不变时 $v_t = -\eta\, b_t$（如果 $\eta$ 在训练中变化，PyTorch 的步长会立即按新的学习率变化）。Adam（第 04 讲）维护的是 $m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t$：对过去的加权方式相同，只是重新缩放成了平均值，所以当 $\beta_1 = \beta$ 时有 $m_t = (1-\beta)\,b_t$。下面是我们用缓冲形式写的优化器，采用函数库的 `step(grads)` 接口：普通 SGD、动量和 Nesterov。
+# 这是同一种方法，因为当 $\eta$ 不变时 $v_t = -\eta\, b_t$（如果 $\eta$ 在训练中变化，PyTorch 的步长会立即按新的学习率变化）。Adam（第 04 讲）维护的是 $m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t$：对过去的加权方式相同，只是重新缩放成了平均值，所以当 $\beta_1 = \beta$ 时有 $m_t = (1-\beta)\,b_t$。下面是我们用缓冲形式写的优化器，采用课程库的 `step(grads)` 接口：普通 SGD、动量和 Nesterov。
 
 
 # %%
@@ -998,7 +998,7 @@ print(f"Adam's m_t vs (1 - β) b_t, 50 steps: max difference {format_bound(err_a
 assert err < 1e-12 and err_adam < 1e-12
 
 # %% [markdown]
-# 现在是真正的检验：在手写数字上做 softmax 回归，100 个大小为 32 的小批量，三种设置。PyTorch 用 float64 的 autograd 自己计算梯度；每一步之后，我们都比较全部参数。
+# 现在是真正的检验：在手写数字上做 softmax 回归，100 个大小为 32 的小批次，三种设置。PyTorch 用 float64 的 autograd 自己计算梯度；每一步之后，我们都比较全部参数。
 
 # %%
 rng = np.random.default_rng(0)
@@ -1052,15 +1052,15 @@ for label, make in [("ScratchSGD", ScratchSGD), ("course_lib.optim.SGD", optim.S
     assert err < 1e-10
 
 # %% [markdown]
-# ## 9. 函数库、要点与练习
+# ## 9. 课程库、要点与练习
 #
-# 从现在起，本课程使用函数库中的版本：
+# 从现在起，本课程使用课程库中的版本：
 #
 # - `course_lib.data.minibatches(X, y, batch_size, shuffle=True, rng=None)`：每次调用给出打乱后的一个轮次；始终传入同一个 `numpy.random.Generator`，每个轮次就会得到一个新的、可复现的顺序（PyTorch 中对应的是 `DataLoader(TensorDataset(X, y), batch_size, shuffle=True)`）。
 # - `course_lib.optim.SGD`：普通 SGD、动量 SGD 和 Nesterov SGD，参数与 `torch.optim.SGD` 相同；`opt.step(grads)` 就地更新 `params`。第 04 讲会在同一个模块中加入 Adagrad、RMSprop 和 Adam。
 # - `course_lib.surfaces`：`BumpyCurve`、`IllConditionedQuadratic` 和 `Rosenbrock`，用来观察优化器如何移动；`course_lib.plots.contour_with_paths` 用来把它们画出来。
 #
-# 例如，用函数库的优化器重现第 6 节中的球：
+# 例如，用课程库的优化器重现第 6 节中的球：
 
 # %%
 c = BumpyCurve(hill_height=2.0)
@@ -1077,14 +1077,14 @@ assert abs(x[0] - c.global_minimum[0]) < 1e-3
 # %% [markdown]
 # **要点。**
 #
-# - 一个轮次就是把打乱后的数据按每批 $B$ 个过一遍，共 $\lceil N/B\rceil$ 次更新。小批量梯度是无偏的，它的噪声按 $1/\sqrt B$ 减小。
+# - 一个轮次就是把打乱后的数据按每批 $B$ 个过一遍，共 $\lceil N/B\rceil$ 次更新。小批次梯度是无偏的，它的噪声按 $1/\sqrt B$ 减小。
 # - 批次越大，每次更新的开销越大，但每个轮次的开销越小（固定开销支付的次数更少），直到计算量决定的下限。更多线程或 GPU 只有在一个批次的计算量足够分担时才有帮助。在完整梯度为零的地方，噪声让 SGD 继续移动。
 # - 比较批次大小时，要缩放学习率（线性缩放保持每个轮次的进展和噪声不变），用多个种子，并在相同的轮次数*和*相同的更新次数下比较。如果 $\eta$ 固定不变，“大批次更差”衡量的只是更新次数。
 # - 动量 $v_t = \beta v_{t-1} - \eta g_t$ 以权重 $\beta^{t-k}$ 累加过去的梯度：它能滚过小的局部最小值，并抑制狭窄山谷中的之字形震荡（调好时步数约为原来的 $\sqrt\kappa$ 分之一）。PyTorch 的缓冲量是 $b_t = -v_t/\eta$；Adam 的一阶矩是 $m_t = (1-\beta_1)\,b_t$。
 # - Nesterov 动量在前瞻点 $\theta + \beta v$ 处求梯度（PyTorch：$b \leftarrow \beta b + g$，更新方向为 $g + \beta b$）。在二次函数上，稳定要求 $\eta\lambda$ 小于 2（GD）、$2(1+\beta)$（重球法）和 $2(1+\beta)/(1+2\beta)$（Nesterov）：Nesterov 在上限以内阻尼更强，但它的上限更低。
 
 # %% [markdown]
-# **作业。** `homework/hw03_batch_and_momentum.ipynb`：编写一个会打乱顺序的小批量迭代器，实现带动量和带 Nesterov 动量的 SGD，并在一个曲面和一个小网络上比较它们。
+# **作业。** `homework/hw03_batch_and_momentum.ipynb`：编写一个会打乱顺序的小批次迭代器，实现带动量和带 Nesterov 动量的 SGD，并在一个曲面和一个小网络上比较它们。
 #
 # **术语表。** 这一讲的关键术语都收录在课程的[术语表](glossary.md)中，中英对照。
 #

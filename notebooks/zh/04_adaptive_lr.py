@@ -20,7 +20,7 @@
 # 7. 各部分如何组合
 # 8. 所有优化器并排比较
 # 9. AdamW、梯度裁剪，以及如何找到学习率
-# 10. 库、要点、练习与作业
+# 10. 课程库、要点、练习与作业
 #
 # 符号：$\eta$ 为学习率，$\theta$ 为参数，$g_t$ 为第 $t$ 步（从 1 开始计）的梯度，$\beta$ 为指数移动平均赋予*过去*的权重，$\epsilon$ 为一个很小的常数。
 
@@ -1176,7 +1176,7 @@ print(f"a tenth of the minimum's rate ends with a training loss below a third of
 assert suggested.train_loss[-1] < at_best.train_loss[-1] / 3
 
 # %% [markdown]
-# ## 10. 库、要点、练习与作业
+# ## 10. 课程库、要点、练习与作业
 #
 # **`course_lib` 中的实现。** `course_lib.optim` 包含 `SGD`、`Adagrad`、`RMSprop`、`Adam` 和 `AdamW`，名称、默认值和运算顺序都与 `torch.optim` 相同，还有 `clip_grad_norm_`；`course_lib.schedules` 包含 `constant`、`step_decay`、`exponential`、`cosine`、`linear_warmup`、`warmup_cosine` 和 `transformer`，每个都是步数的函数，其值等于 `torch.optim.lr_scheduler` 报告的学习率；`course_lib.surfaces.WindingValley` 就是第 6 节的山谷。调度通过 `opt.lr` 驱动优化器，从现在起的每个训练循环都采用这种模式：
 
@@ -1214,7 +1214,7 @@ print(f"step / lr for g = 1e-9: {tiny[0]:.4f} at t = 1, {tiny[-1]:.4f} at t = 10
 # %% [markdown] tags=["answer"]
 # <details><summary>答案</summary>
 #
-# 接近 $\eta/10$：每一步都恰好是 $\eta/11$。对于恒定的梯度，$\hat m_t = g$，$\sqrt{\hat v_t} = |g|$，所以步长是 $\eta\,|g|/(|g| + \epsilon) = \eta \cdot 10^{-9}/(1.1 \cdot 10^{-8}) = \eta/11$。SGD 的步长 $\eta \cdot 10^{-9}$ 则要小一亿倍。在 $\epsilon$ 附近，Adam 的归一化作用逐渐消失，正如第 3 节图中右侧面板所示。
+# 接近 $\eta/10$：每一步都恰好是 $\eta/11$。对于恒定的梯度，$\hat m_t = g$，$\sqrt{\hat v_t} = |g|$，所以步长是 $\eta\,|g|/(|g| + \epsilon) = \eta \cdot 10^{-9}/(1.1 \cdot 10^{-8}) = \eta/11$。SGD 的步长 $\eta \cdot 10^{-9}$ 则要小一亿倍。在 $\epsilon$ 附近，Adam 按梯度大小缩放步长的作用逐渐消失，正如第 3 节图中右侧面板所示。
 # </details>
 
 # %% [markdown]

@@ -20,7 +20,7 @@
 # 7. 每个损失都是负对数似然；标签平滑
 # 8. 为什么更多数据或更小的假设集能带来泛化
 # 9. 所有损失逐一与 PyTorch 对照
-# 10. 函数库、要点、术语表与练习
+# 10. 课程库、要点、术语表与练习
 
 # %%
 import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
@@ -1044,7 +1044,7 @@ assert worst < 1e-12
 # %% [markdown]
 # 从现在起，课程在 NumPy 代码中使用 `course_lib.losses`，在 PyTorch 模型中使用 `torch.nn.functional` / `torch.nn` 里的损失。
 #
-# ## 10. 函数库、要点、术语表与练习
+# ## 10. 课程库、要点、术语表与练习
 #
 # **`course_lib` 中的实现。** `course_lib.losses` 包含 `softmax` 和 `log_softmax`（对很大的 logits 也稳定），以及四个损失，每个都返回 `(loss, gradient with respect to the first argument)`，采用 PyTorch 的平均约简：`cross_entropy(logits, labels,
 # label_smoothing=0.0)`、`mse(pred, target)`、`binary_cross_entropy_with_logits(logits,
