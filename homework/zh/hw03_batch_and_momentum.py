@@ -20,7 +20,7 @@
 # | Q5 | `updates_to_target(loss_and_grad, theta, X, y, batch_size, lr, target, rng)`：实验中要做的测量 | 3 |
 # | W1 | 关于批次大小实验的书面回答（人工评分） | 2 |
 #
-# **怎么做。** 把每一处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下方的 `check(...)` 单元格。优化器的检查会把你的单步函数运行 30 步，并把整条路径与 `torch.optim.SGD` 比较；未通过的用例会打印输入、预期路径和实际路径、看起来像是哪种错误，以及一条提示。评分程序还会运行同类的隐藏用例（其他起点、数据和随机数生成器）。在你作答之前，用到你的函数的单元格会抛出 `NotImplementedError`；*Run All* 会跳过它们继续往下运行。
+# **怎么做。** 把每一处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下方的 `check(...)` 单元格。优化器的检查会把你的单步函数执行 30 步，并把整条路径与 `torch.optim.SGD` 比较；未通过的用例会打印输入、预期路径和实际路径、看起来像是哪种错误，以及一条提示。评分程序还会检查同类的隐藏用例（其他起点、数据和随机数生成器）。在你作答之前，用到你的函数的单元格会抛出 `NotImplementedError`；*Run All* 会跳过它们继续往下运行。
 #
 # **规则。** 只能使用 NumPy：不能用 `torch`，也不能用 `course_lib.data.minibatches` 或 `course_lib.optim`（它们里面就有答案）。保持函数名和参数不变；你可以添加单元格。提交之前，请运行 *Kernel → Restart and Run All*：评分程序也会用同样的方式，在全新的内核中运行你的笔记本。
 
@@ -130,7 +130,7 @@ check("q3", nesterov_step)
 # %% [markdown]
 # ### Q4（2 分）：一个轮次的小批次 SGD
 #
-# 对线性回归来说，每个小批次的损失是它的均方误差 $\frac1B\sum_{i \in \text{batch}} (x_i^\top w - y_i)^2$。推导它对 `w`（形状为 (D,)）的梯度，然后编写一个轮次：对你的 `minibatches` 给出的每个小批次做一步普通 SGD，并把你收到的 `rng` 传给它。返回这个轮次结束后的权重。
+# 对线性回归来说，每个小批次的损失是它的均方误差 $\frac1B\sum_{i \in \text{批次}} (x_i^\top w - y_i)^2$。推导它对 `w`（形状为 (D,)）的梯度，然后编写一个轮次：对你的 `minibatches` 给出的每个小批次做一步普通 SGD，并把你收到的 `rng` 传给它。返回这个轮次结束后的权重。
 
 
 # %% nbgrader={"grade": false, "grade_id": "hw03-answer-4", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -244,7 +244,7 @@ for name, step in {
 #
 # ### Q5（3 分）：统计更新次数
 #
-# 编写 `updates_to_target(loss_and_grad, theta, X, y, batch_size, lr, target, rng)`，它要适用于任何模型：`loss_and_grad(theta, X, y)` 返回模型在 `(X, y)` 上的损失及其关于 `theta` 的梯度，就像上面的 `net_loss_and_grad` 那样。从 `theta` 出发，一个轮次接一个轮次地运行普通的小批次 SGD（用你的 `minibatches`，并把收到的 `rng` 传给它），返回更新次数（一个 int），即在全部 `X` 上的损失第一次不超过 `target` 时已做的更新次数。每次更新之后都要计算这个损失。如果到 `MAX_UPDATES` = 3000 次更新仍未达到，就放弃并返回 3000。（检查会在 Q4 的线性回归上、从 $w = 0$ 出发运行它。）
+# 编写 `updates_to_target(loss_and_grad, theta, X, y, batch_size, lr, target, rng)`，它要适用于任何模型：`loss_and_grad(theta, X, y)` 返回模型在 `(X, y)` 上的损失及其关于 `theta` 的梯度，就像上面的 `net_loss_and_grad` 那样。从 `theta` 出发，一个轮次接一个轮次地做普通的小批次 SGD（用你的 `minibatches`，并把收到的 `rng` 传给它），返回更新次数（一个 int），即在全部 `X` 上的损失第一次不超过 `target` 时已做的更新次数。每次更新之后都要计算这个损失。如果到 `MAX_UPDATES` = 3000 次更新仍未达到，就放弃并返回 3000。（检查会在 Q4 的线性回归上、从 $w = 0$ 出发运行它。）
 
 # %% nbgrader={"grade": false, "grade_id": "hw03-answer-5", "locked": false, "schema_version": 3, "solution": true, "task": false}
 MAX_UPDATES = 3000
@@ -274,7 +274,7 @@ def updates_to_target(loss_and_grad, theta, X, y, batch_size, lr, target, rng):
 check("q5", updates_to_target)
 
 # %% [markdown]
-# **实验。** 用大小从 1 到整个数据集的小批次训练 C 部分的网络。让学习率随批次大小缩放（第 03 讲第 5 节的线性缩放规则），但不超过上限 0.15，超过它全批次的更新就会变得不稳定；然后统计每次运行达到损失 0.05 所需的更新次数和轮次数。每一行都是三个种子的中位数。
+# **实验。** 用大小从 1 到整个数据集的小批次训练 C 部分的网络。让学习率随批次大小缩放（第 03 讲第 5 节的线性缩放规则），但不超过上限 0.15，超过它全批次的更新就会变得不稳定；然后统计每次训练达到损失 0.05 所需的更新次数和轮次数。每一行都是三个种子的中位数。
 
 # %% tags=["raises-exception"]
 print("batch size      lr  updates  epochs")

@@ -134,7 +134,7 @@ for name, loss_fn in [("cross-entropy", cross_entropy), ("MSE on softmax", mse_o
 #
 # ### Q4（2 分）：用梯度下降训练 softmax 回归
 #
-# 一个线性分类器，logits 为 $XW + b$，其中 $W$ 的形状为 (D, C)，$b$ 的形状为 (C,)，$C$ = `y.max() + 1`，两者都从零开始。以学习率 `lr` 运行 `steps` 步全批次梯度下降，用 `loss_fn(logits, y) -> (loss, dlogits)` 计算损失及其在 logits 处的梯度。返回 $W$、$b$，以及每一步更新之前的损失。
+# 一个线性分类器，logits 为 $XW + b$，其中 $W$ 的形状为 (D, C)，$b$ 的形状为 (C,)，$C$ = `y.max() + 1`，两者都从零开始。以学习率 `lr` 训练 `steps` 步全批次梯度下降，用 `loss_fn(logits, y) -> (loss, dlogits)` 计算损失及其在 logits 处的梯度。返回 $W$、$b$，以及每一步更新之前的损失。
 
 
 # %% nbgrader={"grade": false, "grade_id": "hw05-answer-4", "locked": false, "schema_version": 3, "solution": true, "task": false}

@@ -19,7 +19,7 @@
 # | Q4 | `running_statistics(batches)` | 1 |
 # | Q5 | `init_scale_study(seed)`：在不同初始化尺度下，有 BN 与无 BN 对比 | 2 |
 #
-# D 部分还有一道书面题（2 分）。全程使用 PyTorch 的默认值 `eps = 1e-5` 和 `momentum = 0.1`。
+# D 部分还有一道书面题（2 分）。全程使用 PyTorch 的默认值 `eps = 1e-5` 和滑动平均系数 `momentum = 0.1`。
 #
 # **怎么做。** 把每一处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下方的 `check(...)` 单元格：它会把你的函数与 PyTorch 对比，并指出它能识别出的错误。评分只计算同类的隐藏用例，检查认出的错误会让该题不得分。
 #

@@ -255,7 +255,7 @@ assert abs(df_ds - f * (1 - f)) < 1e-12
 # %% [markdown]
 # ## 5. 搭建引擎：四十行代码写出 `Value`
 #
-# 每个门都做了两件事：计算自己的输出（前向），并记住自己的局部导数，以便之后应用它的**局部规则**（local rule）：把*上游梯度 × 局部导数*传回给每个输入。自动微分引擎对每个运算都自动做这件事。我们的 `Value` 包装一个数。每个运算都返回一个新的 `Value`，里面存着它的 `parents`（操作数）和 `local_grads`（$\partial\,\text{result}/\partial\,\text{parent}$）。普通的数也会被包装成 `Value`，所以 `2 * v` 和 `v + 1` 都能用。先有三种运算（`+`、`*`、`tanh`）就够了：
+# 每个门都做了两件事：计算自己的输出（前向），并记住自己的局部导数，以便之后应用它的**局部规则**（local rule）：把*上游梯度 × 局部导数*传回给每个输入。自动微分引擎对每个运算都自动做这件事。我们的 `Value` 包装一个数。每个运算都返回一个新的 `Value`，里面存着它的 `parents`（操作数）和 `local_grads`（$\partial\,\text{结果}/\partial\,\text{操作数}$）。普通的数也会被包装成 `Value`，所以 `2 * v` 和 `v + 1` 都能用。先有三种运算（`+`、`*`、`tanh`）就够了：
 
 
 # %%
@@ -492,7 +492,7 @@ print(f"50 training steps with the engine took {time.perf_counter() - start:.1f}
 
 
 # %% [markdown]
-# 要画出决策区域，就得在几万个网格点上运行网络，所以 `predict` 用 NumPy 来跑训练好的权重（不需要梯度）。它在训练点上必须与引擎的结果一致：
+# 要画出决策区域，就得在几万个网格点上计算网络的输出，所以 `predict` 用 NumPy 来跑训练好的权重（不需要梯度）。它在训练点上必须与引擎的结果一致：
 
 
 # %%
@@ -651,7 +651,7 @@ inputs = tuple(torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in
 print(f"gradcheck in float64: {torch.autograd.gradcheck(torch_loss, inputs)}")
 
 # %% [markdown]
-# 为什么不用 float32？它只有大约 7 位有效数字：在这个网络的损失值附近，相邻两个 float32 数之间的间隔（`np.spacing`）是一个 2 的幂，下面的单元格会把它打印出来。取 $h = 10^{-6}$ 时，差值 $f(x+h) - f(x-h)$ 只有寥寥几个这样的间隔，所以数值导数只能取 $\text{gap}/(2h)$ 的整数倍——对这些梯度来说太粗糙了。同样的检验在 float32 下会失败（PyTorch 还会发出警告；我们屏蔽了警告，只打印错误信息的第一行）：
+# 为什么不用 float32？它只有大约 7 位有效数字：在这个网络的损失值附近，相邻两个 float32 数之间的间隔（`np.spacing`）是一个 2 的幂，下面的单元格会把它打印出来。取 $h = 10^{-6}$ 时，差值 $f(x+h) - f(x-h)$ 只有寥寥几个这样的间隔，所以数值导数只能取 $\text{间隔}/(2h)$ 的整数倍——对这些梯度来说太粗糙了。同样的检验在 float32 下会失败（PyTorch 还会发出警告；我们屏蔽了警告，只打印错误信息的第一行）：
 
 # %%
 gap = float(np.spacing(np.float32(loss)))
@@ -875,7 +875,7 @@ print("K = 36: checkpointing holds < half the memory of storing, for < 2x its la
 #
 # ## 11. PyTorch 的视角：`requires_grad`、`.backward()`、`.grad`
 #
-# 在 PyTorch 中，用 `requires_grad=True` 创建的张量是计算图的一个叶节点；对它做的每个运算都会记录下自己的反向规则（就像我们的 `Value` 一样）。`loss.backward()` 执行反向过程，并把 $\partial\,\text{loss}/\partial\,\text{leaf}$ 存到 `leaf.grad` 里。有一条规则几乎人人都会栽一次跟头：*梯度会累加*。`backward()` 是把结果*加到* `.grad` 上，所以不清零就再调用一次，梯度就会翻倍（这样设计，是为了对多个损失或多个小批次的梯度求和）。以第 1 节的线性模型在 $w = 0$ 处为例：
+# 在 PyTorch 中，用 `requires_grad=True` 创建的张量是计算图的一个叶节点；对它做的每个运算都会记录下自己的反向规则（就像我们的 `Value` 一样）。`loss.backward()` 执行反向过程，并把 $\partial\,\text{损失}/\partial\,\text{叶节点}$ 存到 `leaf.grad` 里。有一条规则几乎人人都会栽一次跟头：*梯度会累加*。`backward()` 是把结果*加到* `.grad` 上，所以不清零就再调用一次，梯度就会翻倍（这样设计，是为了对多个损失或多个小批次的梯度求和）。以第 1 节的线性模型在 $w = 0$ 处为例：
 
 # %%
 x_t, y_t = torch.tensor(x_data), torch.tensor(y_data)
@@ -962,7 +962,7 @@ assert err < 1e-12 and abs(lib_loss - loss) < 1e-12
 #
 # $$m_T = \beta^T L_0 + \sum_{t=1}^{T} (1-\beta)\, \beta^{T-t} L_t .$$
 #
-# 我们在取自 $y = 2x + 1$ 的 30 个带噪声的点上运行 SGD，并记录每一步那个样本的损失。
+# 我们在取自 $y = 2x + 1$ 的 30 个带噪声的点上做 SGD，并记录每一步那个样本的损失。
 
 # %%
 ema_rng = np.random.default_rng(1)
@@ -1134,5 +1134,5 @@ for beta_lag in (0.9, 0.99):
 # %% [markdown] tags=["answer"]
 # <details><summary>答案</summary>
 #
-# 大约 100 步，而不是 10 步。平均值给 $k$ 步之前的损失的权重是 $(1-\beta)\beta^k$，所以它的平均“年龄”是 $\beta/(1-\beta)$：$\beta = 0.9$ 时是 9 步，$\beta = 0.99$ 时是 99 步；损失突然变化之后，大约要 $1/(1-\beta)$ 步（10 步和 100 步）才能追上变化的 63%。在一次 300 步的运行里，100 步的滞后掩盖了三分之一的过程：曲线很平滑，但它要很晚才告诉你损失已经变了。
+# 大约 100 步，而不是 10 步。平均值给 $k$ 步之前的损失的权重是 $(1-\beta)\beta^k$，所以它的平均“年龄”是 $\beta/(1-\beta)$：$\beta = 0.9$ 时是 9 步，$\beta = 0.99$ 时是 99 步；损失突然变化之后，大约要 $1/(1-\beta)$ 步（10 步和 100 步）才能追上变化的 63%。在一次 300 步的训练里，100 步的滞后掩盖了三分之一的过程：曲线很平滑，但它要很晚才告诉你损失已经变了。
 # </details>

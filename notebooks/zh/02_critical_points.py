@@ -376,7 +376,7 @@ assert err < 1e-12 and np.allclose(lam, [-2, 2])
 
 # %% [markdown]
 # **逃离鞍点。** 原点处的梯度为零，所以从原点出发的梯度下降永远不会移动。但海森矩阵仍然指出了下山的路：沿负特征值 $\lambda = -2$ 对应的特征向量 $u$ 走，泰勒展开预测
-# $L(\text{origin} + \varepsilon u) \approx L(\text{origin}) + \tfrac12\lambda\varepsilon^2$（origin 即原点），也就是损失会下降。这里 $u = \pm(1, 1)/\sqrt2$，所以精确地有
+# $L(\text{原点} + \varepsilon u) \approx L(\text{原点}) + \tfrac12\lambda\varepsilon^2$，也就是损失会下降。这里 $u = \pm(1, 1)/\sqrt2$，所以精确地有
 # $L(\varepsilon u) = (1 - \varepsilon^2/2)^2 = 1 - \varepsilon^2 + \varepsilon^4/4$。
 
 # %%
@@ -448,7 +448,7 @@ plt.show()
 #
 # 在有 $n$ 个参数的临界点上，要成为最小值，需要 $n$ 个特征值全部为正；而要成为鞍点，只需要一个特征值为负。因此有理由猜想：在高维空间中，大多数临界点都是鞍点，而少数（几乎）所有特征值都为正的临界点损失较低。我们在一个小网络上来测量这一点。对海森矩阵为 $H$ 的临界点，定义**最小值比率**（minimum ratio）
 #
-# $$\text{minimum ratio} = \frac{\#\{\text{eigenvalues of } H > \text{tol}\}}{n},$$
+# $$\text{最小值比率} = \frac{\#\{H \text{ 的特征值中} > \text{tol} \text{ 的}\}}{n},$$
 #
 # 即大于阈值 tol 的特征值所占的比例；在严格局部最小值处它等于 1（`course_lib.hessian.minimum_ratio`）。
 #
@@ -514,7 +514,7 @@ print(f"starts: {len(theta)}; converged to ‖g‖ < {GRAD_TOL:.0e}: {len(found)
 assert rest.min() > 1e3 * GRAD_TOL  # a wide gap: no run sits near the threshold
 
 # %% [markdown]
-# 许多次运行会收敛到同一个点（或者它的一个副本：交换隐藏单元的顺序，或者把某个单元的三个权重同时变号，损失都不会改变）。每个不同的损失值我们只保留一个点，然后计算每个点的海森矩阵谱和最小值比率。
+# 许多次搜索会收敛到同一个点（或者它的一个副本：交换隐藏单元的顺序，或者把某个单元的三个权重同时变号，损失都不会改变）。每个不同的损失值我们只保留一个点，然后计算每个点的海森矩阵谱和最小值比率。
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -569,7 +569,7 @@ plt.show()
 # %% [markdown]
 # **图中显示了什么。** 鞍点的数量远远超过最小值，而且损失最高的临界点拥有最多的负方向（上面对这两点都做了断言，确切的数目见表格）。局部最小值位于损失最低的那些点之中；介于两者之间时，损失大体上随比率升高而下降，但各组之间有重叠：在底部附近，最小值旁边就是只有少数几个负方向的鞍点。右图中，少数几个特征值很大，许多特征值很小：在底部附近，负特征值与最大的特征值相比小得微不足道，所以离开这种鞍点的路是一段平缓的斜坡，梯度下降可能会在鞍点附近耗费很长时间。
 #
-# **注意事项。** 这个网络非常小；对于真实的网络，这一结论依靠的是其他证据（例如 Dauphin et al., 2014）。我们能找到哪些点取决于起点，也不能声称已经找到了*所有*临界点；没有收敛的运行都被丢弃了。此外，权重衰减恰好给每个特征值都加上 $2 \cdot 10^{-2}$：那许多等于 $0.02$ 的特征值（见上面的输出）对应的是单看 MSE 时完全平坦的方向（**退化**方向），所以在这些方向上，决定特征值符号的是权重衰减，而不是数据。
+# **注意事项。** 这个网络非常小；对于真实的网络，这一结论依靠的是其他证据（例如 Dauphin et al., 2014）。我们能找到哪些点取决于起点，也不能声称已经找到了*所有*临界点；没有收敛的搜索都被丢弃了。此外，权重衰减恰好给每个特征值都加上 $2 \cdot 10^{-2}$：那许多等于 $0.02$ 的特征值（见上面的输出）对应的是单看 MSE 时完全平坦的方向（**退化**方向），所以在这些方向上，决定特征值符号的是权重衰减，而不是数据。
 
 # %% [markdown]
 # ## 6. 病态问题与条件数
@@ -581,9 +581,9 @@ plt.show()
 # 在特征向量构成的基下，一步梯度更新 $p \leftarrow p - \eta Ap$ 会把每个坐标乘以 $1 - \eta\lambda_k$。要在陡峭方向上保持稳定，需要 $\eta < 2/\lambda_{\max}$；但这样一来，平坦方向每一步只会缩小为原来的 $1 - \eta\lambda_{\min} > 1 - 2/\kappa$ 倍。最佳的固定步长 $\eta = 2/(\lambda_{\min} + \lambda_{\max})$ 让两个坐标每一步都缩小为原来的 $\rho = (\kappa - 1)/(\kappa + 1)$ 倍，而陡峭方向的坐标每一步都会变号：这就是**之字形震荡**（zig-zag）。要让距离缩小到初始距离的 $\varepsilon$ 倍，需要
 #
 # $$T = \left\lceil\frac{\ln(1/\varepsilon)}{\ln(1/\rho)}\right\rceil \approx
-# \frac{\kappa}{2}\,\ln\frac1\varepsilon \text{ steps: linear in } \kappa .$$
+# \frac{\kappa}{2}\,\ln\frac1\varepsilon \text{ 步：步数与 } \kappa \text{ 成线性关系} .$$
 #
-# 步，步数与 κ 成线性关系。`course_lib.surfaces.IllConditionedQuadratic(κ)` 的海森矩阵特征值为 1 和 κ。
+# `course_lib.surfaces.IllConditionedQuadratic(κ)` 的海森矩阵特征值为 1 和 κ。
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), layout="constrained")
@@ -804,7 +804,7 @@ print(f"difference {first_below[1e-8] - first_below[0.1]}; predicted ln(1e7) / l
 # %% [markdown] tags=["answer"]
 # <details><summary>答案</summary>
 #
-# 大约多 88 步。在鞍点附近，沿 $u$ 的分量每步乘以 1.2，所以从 $10^{-8}$ 增长到 0.1（$10^7$ 倍）需要 $\ln(10^7)/\ln 1.2 \approx 88.4$ 步；此后两次运行就完全一样了。实测的差是 88 步。逃离鞍点是指数式的，但起点离鞍点非常近时，要先付出一段很长的平台期。
+# 大约多 88 步。在鞍点附近，沿 $u$ 的分量每步乘以 1.2，所以从 $10^{-8}$ 增长到 0.1（$10^7$ 倍）需要 $\ln(10^7)/\ln 1.2 \approx 88.4$ 步；此后两次训练就完全一样了。实测的差是 88 步。逃离鞍点是指数式的，但起点离鞍点非常近时，要先付出一段很长的平台期。
 # </details>
 
 # %% [markdown]
@@ -826,7 +826,7 @@ print(f"loss {losses[lowest_min]:.4f}; MSE Hessian: {zero.sum()} eigenvalues zer
 # </details>
 
 # %% [markdown]
-# **练习 4。** 在第 6 节中，在 κ = 10 的山谷上用 $\eta = 2.1/\lambda_{\max}$ 运行梯度下降。路径会怎样？为什么？
+# **练习 4。** 在第 6 节中，在 κ = 10 的山谷上用 $\eta = 2.1/\lambda_{\max}$ 做梯度下降。路径会怎样？为什么？
 
 # %% tags=["answer"]
 valley = IllConditionedQuadratic(10)
@@ -847,7 +847,7 @@ print(
 # </details>
 
 # %% [markdown]
-# **练习 5。** 在第 5 节损失最低的*鞍点*处运行第 7 节的幂迭代。它返回的是哪个特征值：最负的那个，还是最大的正特征值？
+# **练习 5。** 在第 5 节损失最低的*鞍点*处执行第 7 节的幂迭代。它返回的是哪个特征值：最负的那个，还是最大的正特征值？
 
 # %% tags=["answer"]
 saddle_spectrum = spectra[best_saddle]

@@ -54,7 +54,7 @@ use_style()
 #
 # 以线性模型 $\hat y = w_1 x_1 + w_2 x_2 + b$ 配合均方误差为例。损失随参数变化的图像，就是它的**误差曲面**（error surface）。设 $x_1$ 的尺度约为 1，$x_2$ 的尺度约为 100（比如同一个量改用小 100 倍的单位来度量）。这样一来，$w_2$ 的变化对 $\hat y$ 的影响是 $w_1$ 同样变化的 100 倍：损失沿 $w_2$ 方向很陡，沿 $w_1$ 方向很平，形成一条又长又窄的山谷。
 #
-# 我们用 `course_lib.data.make_regression` 生成数据（两个服从标准正态分布的特征，$y = X w_{\text{true}} + 1 + \text{noise}$），再把第二个特征乘以 100，于是它的真实权重小了 100 倍。
+# 我们用 `course_lib.data.make_regression` 生成数据（两个服从标准正态分布的特征，$y = X w_{\text{true}} + 1 + \text{噪声}$），再把第二个特征乘以 100，于是它的真实权重小了 100 倍。
 
 # %%
 X_unit, y_reg, true_w = make_regression(n_samples=200, n_features=2, noise=0.1, seed=0)
@@ -68,7 +68,7 @@ print(f"true weights for the raw features: w1 = {true_w[0]:.4f}, w2 = {true_w[1]
 # $$L(\theta) = \frac1N \lVert A\theta - y \rVert^2, \qquad \nabla L = H\theta - c, \qquad
 # H = \frac2N A^\top A, \quad c = \frac2N A^\top y .$$
 #
-# 海森矩阵 $H$ 处处相同；在最小值点 $\theta^*$ 附近，损失恰好是 $L^* + \tfrac12 (\theta - \theta^*)^\top H (\theta - \theta^*)$。第 04 讲已经展示过梯度下降在这种碗形曲面上的行为：只有 $\eta < 2/\lambda_{\max}$ 时才稳定。最佳的固定学习率是 $\eta^* = 2/(\lambda_{\min} + \lambda_{\max})$；设条件数为 $\kappa = \lambda_{\max}/\lambda_{\min}$，这时误差每步缩小为 $(\kappa - 1)/(\kappa + 1)$ 倍，要达到给定的容差，大约需要 $\tfrac{\kappa}{4}\ln(\text{initial error}/\text{tolerance})$ 步。
+# 海森矩阵 $H$ 处处相同；在最小值点 $\theta^*$ 附近，损失恰好是 $L^* + \tfrac12 (\theta - \theta^*)^\top H (\theta - \theta^*)$。第 04 讲已经展示过梯度下降在这种碗形曲面上的行为：只有 $\eta < 2/\lambda_{\max}$ 时才稳定。最佳的固定学习率是 $\eta^* = 2/(\lambda_{\min} + \lambda_{\max})$；设条件数为 $\kappa = \lambda_{\max}/\lambda_{\min}$，这时误差每步缩小为 $(\kappa - 1)/(\kappa + 1)$ 倍，要达到给定的容差，大约需要 $\tfrac{\kappa}{4}\ln(\text{初始误差}/\text{容差})$ 步。
 
 
 # %%
@@ -373,13 +373,13 @@ assert err < 1e-12
 # 其中 $\mu_t$ 是第 $t$ 个批次的均值，$p$（例如 0.9 或 0.99）表示旧估计值保留多少；方差也用同样的方式更新。
 
 # %% [markdown]
-# PyTorch 的 `momentum` 参数是 $1 - p$，即新批次的权重（默认为 0.1）；滑动方差中存的是批次的**无偏方差**（unbiased variance）$\frac{B}{B-1}\sigma_t^2$，而训练时做标准化用的是有偏的 $\sigma_t^2$：
+# PyTorch 的滑动平均系数 `momentum` 是 $1 - p$，即新批次的权重（默认为 0.1）；滑动方差中存的是批次的**无偏方差**（unbiased variance）$\frac{B}{B-1}\sigma_t^2$，而训练时做标准化用的是有偏的 $\sigma_t^2$：
 #
 # $$r_\mu \leftarrow (1 - m)\,r_\mu + m\,\mu_t, \qquad
 # r_{\sigma^2} \leftarrow (1 - m)\,r_{\sigma^2} + m\,\frac{B}{B-1}\sigma_t^2, \qquad
-# m = 0.1,\; r_\mu = 0,\; r_{\sigma^2} = 1 \text{ at the start.}$$
+# m = 0.1,\; r_\mu = 0,\; r_{\sigma^2} = 1 \text{（初始值）。}$$
 #
-# （公式中的 at the start 即“初始时”。）在**评估模式**（evaluation mode）下，BN 改用滑动统计量：$y = \gamma\,(x - r_\mu)/\sqrt{r_{\sigma^2} + \epsilon} + \beta$，这对每个单元来说是一个固定的仿射变换，所以每个样本都被单独处理。我们把 30 个批次、每批 16 个样本（三个单元，均值分别为 2、-1、0，标准差分别为 3、0.5、1）分别送进上面的更新公式和处于**训练模式**（training mode）的 `torch.nn.BatchNorm1d`：
+# 在**评估模式**（evaluation mode）下，BN 改用滑动统计量：$y = \gamma\,(x - r_\mu)/\sqrt{r_{\sigma^2} + \epsilon} + \beta$，这对每个单元来说是一个固定的仿射变换，所以每个样本都被单独处理。我们把 30 个批次、每批 16 个样本（三个单元，均值分别为 2、-1、0，标准差分别为 3、0.5、1）分别送进上面的更新公式和处于**训练模式**（training mode）的 `torch.nn.BatchNorm1d`：
 
 # %%
 stream = [rng.normal(size=(16, 3)) * [3.0, 0.5, 1.0] + [2.0, -1.0, 0.0] for _ in range(30)]
@@ -500,7 +500,7 @@ bn_model.load_state_dict(saved)  # undo it
 print(f"one training-mode forward pass moved the running mean by up to {shift:.4f}")
 
 # %% [markdown]
-# 在 momentum 为 0.1 时，一个批次就会把滑动均值朝它自己的均值拉近 10%；在训练模式下“评估”测试集，会覆盖训练时保存下来的统计量。规则：在验证、测试和预测之前调用 `model.eval()`，重新训练之前调用 `model.train()`（`course_lib.training.fit` 和 `evaluate` 会替你做这件事）。
+# 当滑动平均系数（momentum）为 0.1 时，一个批次就会把滑动均值朝它自己的均值拉近 10%；在训练模式下“评估”测试集，会覆盖训练时保存下来的统计量。规则：在验证、测试和预测之前调用 `model.eval()`，重新训练之前调用 `model.train()`（`course_lib.training.fit` 和 `evaluate` 会替你做这件事）。
 #
 # ## 6. 实验：同一个网络，带 BN 与不带 BN
 #
@@ -597,7 +597,7 @@ fig.legend(*axes[1, 0].get_legend_handles_labels(), loc="outside right center", 
 plt.show()
 
 # %% [markdown]
-# 在正常学习率下，不带 BN 的网络在每个种子下起步都很慢：第一轮的大部分时间里，它的损失都停在 10 个类别随机猜测的水平 $\ln 10 = 2.3$ 附近，验证准确率也远远落后。在高学习率下它很不稳定：一次运行要么发散（损失溢出，权重变成 NaN：曲线终止于叉号和红线处），要么虽然撑了下来，损失却远高于带 BN 的网络。哪些种子会发散、在什么时候发散，可能随 CPU 求和结果的最后几位而改变（表格是在本机上得到的）；但各项检查在任何机器上都成立。带 BN 时，每个种子在两种学习率下都能正常训练。不管下面的层做了什么，BN 都让每个单元在批次上的均值为 $\beta$、标准差为 $|\gamma|$（两者都是学出来的，初始为 0 和 1）；经过 ReLU 之后，下一层在开始时看到的均值约为 0.4、标准差约为 0.6（第 2 节）。第 8 节会讨论这为什么有用。
+# 在正常学习率下，不带 BN 的网络在每个种子下起步都很慢：第一轮的大部分时间里，它的损失都停在 10 个类别随机猜测的水平 $\ln 10 = 2.3$ 附近，验证准确率也远远落后。在高学习率下它很不稳定：一次训练要么发散（损失溢出，权重变成 NaN：曲线终止于叉号和红线处），要么虽然撑了下来，损失却远高于带 BN 的网络。哪些种子会发散、在什么时候发散，可能随 CPU 求和结果的最后几位而改变（表格是在本机上得到的）；但各项检查在任何机器上都成立。带 BN 时，每个种子在两种学习率下都能正常训练。不管下面的层做了什么，BN 都让每个单元在批次上的均值为 $\beta$、标准差为 $|\gamma|$（两者都是学出来的，初始为 0 和 1）；经过 ReLU 之后，下一层在开始时看到的均值约为 0.4、标准差约为 0.6（第 2 节）。第 8 节会讨论这为什么有用。
 #
 # ## 7. 陷阱：批次大小为 1 与小批次
 #
@@ -856,7 +856,7 @@ print(f"evaluation mode, one image -> logits of shape {net.eval().forward(Xd_te[
 # - 不同尺度的特征使误差曲面成为一条狭窄的山谷，梯度下降在其中需要的步数是标准化之后的几千倍。
 # - 特征标准化使用训练集的统计量，并把它们用于新数据；隐藏层的值也是特征，所以要在网络内部再标准化一次。
 # - 批次标准化用小批次的均值和有偏方差对每个单元做标准化，再用 $\gamma$ 缩放、用 $\beta$ 平移；一个样本的输出和梯度都取决于整个批次。图像按通道做标准化；BN 前面的层不需要偏置。
-# - 推理时 BN 使用滑动平均（PyTorch 的 `momentum` 是新批次的权重；滑动方差是无偏的）。忘记调用 `model.eval()` 会让预测取决于批次；微调时要让 BN 保持在评估模式。
+# - 推理时 BN 使用滑动平均（PyTorch 的滑动平均系数 `momentum` 是新批次的权重；滑动方差是无偏的）。忘记调用 `model.eval()` 会让预测取决于批次；微调时要让 BN 保持在评估模式。
 # - BN 在正常学习率下训练得更快，在高学习率下也能继续训练。至于原因是内部协变量偏移减少了，还是损失更平滑了，我们的实验无法判定。
 # - 批次大小为 1 时，BN 不会把梯度传给它的输入；批次统计量的噪声按 $1/\sqrt B$ 变化。
 
