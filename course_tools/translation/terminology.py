@@ -48,6 +48,11 @@ class Term:
         return not self.files or any(part in name for part in self.files)
 
 
+def language_of_terms(root: Path) -> str:
+    """The language code the terminology file is for (its ``language`` key)."""
+    return tomllib.loads((Path(root) / TERMS).read_text(encoding="utf-8")).get("language", "")
+
+
 def load_terms(root: Path) -> list[Term]:
     """The terms of ``notebooks/terminology.toml``.
 
@@ -68,7 +73,13 @@ def load_terms(root: Path) -> list[Term]:
             if pattern.search(row["zh"]):
                 raise ValueError(f"{TERMS}: {row['en']!r}: {pattern.pattern!r} forbids {row['zh']}")
         terms.append(
-            Term(row["en"], row["zh"], avoid, tuple(row.get("aliases", [])), tuple(row.get("files", [])))
+            Term(
+                row["en"],
+                row["zh"],
+                avoid,
+                tuple(row.get("aliases", [])),
+                tuple(row.get("files", [])),
+            )
         )
     return terms
 
@@ -130,8 +141,12 @@ def _book_strings(data: dict) -> list[tuple[str, str]]:
 
 
 def problems(root: Path, lang: str = "zh") -> list[str]:
-    """Every forbidden variant in the ``lang`` edition's prose, as ``file: where: what``."""
-    root, terms, found = Path(root), load_terms(root), []
+    """Every forbidden variant in the ``lang`` edition's prose, as ``file: where: what``;
+    none when the course has no terminology for ``lang``."""
+    root = Path(root)
+    if not (root / TERMS).exists() or language_of_terms(root) != lang:
+        return []
+    terms, found = load_terms(root), []
     for path in sorted((root / "translations" / lang).rglob("*.md")):
         name = path.relative_to(root).as_posix()
         for entry in parse(path.read_text(encoding="utf-8"), lang):
@@ -140,10 +155,14 @@ def problems(root: Path, lang: str = "zh") -> list[str]:
     book = root / "translations" / lang / "book.toml"
     if book.exists():
         for label, value in _book_strings(tomllib.loads(book.read_text(encoding="utf-8"))):
-            found += [f"{book.relative_to(root)}: {label}: {p}" for p in variants(value, "book", terms)]
+            found += [
+                f"{book.relative_to(root)}: {label}: {p}" for p in variants(value, "book", terms)
+            ]
     for page in ("README.md", "notebooks/glossary.md", "notebooks/notation.md"):
         if not (root / page).exists():
             continue
         for label, part in language_parts((root / page).read_text(encoding="utf-8")):
-            found += [f"{page}: {label}: {p}" for p in variants(part, page, terms, "glossary" in page)]
+            found += [
+                f"{page}: {label}: {p}" for p in variants(part, page, terms, "glossary" in page)
+            ]
     return found
