@@ -377,7 +377,7 @@ assert err < 1e-12
 #
 # $$r_\mu \leftarrow (1 - m)\,r_\mu + m\,\mu_t, \qquad
 # r_{\sigma^2} \leftarrow (1 - m)\,r_{\sigma^2} + m\,\frac{B}{B-1}\sigma_t^2, \qquad
-# m = 0.1,\; r_\mu = 0,\; r_{\sigma^2} = 1 \text{（初始值）。}$$
+# m = 0.1,\; r_\mu = 0,\; r_{\sigma^2} = 1 \text{（初始时）。}$$
 #
 # 在**评估模式**（evaluation mode）下，BN 改用滑动统计量：$y = \gamma\,(x - r_\mu)/\sqrt{r_{\sigma^2} + \epsilon} + \beta$，这对每个单元来说是一个固定的仿射变换，所以每个样本都被单独处理。我们把 30 个批次、每批 16 个样本（三个单元，均值分别为 2、-1、0，标准差分别为 3、0.5、1）分别送进上面的更新公式和处于**训练模式**（training mode）的 `torch.nn.BatchNorm1d`：
 
