@@ -4,8 +4,9 @@
 edition writes, the variants it must not write (regular expressions) and other books' forms
 (aliases, e.g. d2l-zh's 批量规范化), which only the glossary may show. :func:`problems` names
 every variant found in the edition's prose: each translation file's translations, the README's
-parts in that language, the book's strings and the glossary's and notation table's columns in
-that language. Code, formulas, link targets and HTML tags are not prose and are masked first.
+parts in that language, the book's strings, the homework checks' messages in that language
+(``course_lib/homework/messages/<lang>.toml``) and the glossary's and notation table's columns
+in that language. Code, formulas, link targets and HTML tags are not prose and are masked first.
 """
 
 from __future__ import annotations
@@ -133,6 +134,17 @@ def language_parts(text: str) -> list[tuple[str, str]]:
     return parts
 
 
+def _messages(data: dict, prefix: str = "") -> list[tuple[str, str]]:
+    """``[(table.id, text)]`` of a homework messages file (nested tables of strings)."""
+    found = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            found += _messages(value, f"{prefix}{key}.")
+        elif isinstance(value, str):
+            found.append((f"{prefix}{key}", value))
+    return found
+
+
 def _book_strings(data: dict) -> list[tuple[str, str]]:
     found = [(f"[strings] {key!r}", value) for key, value in data.get("strings", {}).items()]
     for number, lecture in data.get("lectures", {}).items():
@@ -157,6 +169,13 @@ def problems(root: Path, lang: str = "zh") -> list[str]:
         for label, value in _book_strings(tomllib.loads(book.read_text(encoding="utf-8"))):
             found += [
                 f"{book.relative_to(root)}: {label}: {p}" for p in variants(value, "book", terms)
+            ]
+    messages = root / "course_lib" / "homework" / "messages" / f"{lang}.toml"
+    if messages.exists():
+        for label, value in _messages(tomllib.loads(messages.read_text(encoding="utf-8"))):
+            found += [
+                f"{messages.relative_to(root).as_posix()}: {label}: {p}"
+                for p in variants(value, "messages", terms)
             ]
     for page in ("README.md", "notebooks/glossary.md", "notebooks/notation.md"):
         if not (root / page).exists():

@@ -60,6 +60,9 @@ def test_the_lint_finds_variants_in_every_kind_of_source_but_not_in_code(tmp_pat
         '[strings]\n"intro" = "<code>铰链</code> 不算"\n[lectures."05"]\nsummary = "铰链损失"\n',
         encoding="utf-8",
     )
+    messages = root / "course_lib" / "homework" / "messages" / "zh.toml"
+    messages.parent.mkdir(parents=True)
+    messages.write_text('[check]\npassed = "全部 {n} 个情形通过"\n', encoding="utf-8")
     (root / "README.md").write_text(
         "# Course\n\nA notebook about mini-batches.\n\n## 中文简介\n\n每个小批量……\n\n"
         "## Quick start\n\nnotebook\n\n| a | 批量归一化 |\n",
@@ -71,6 +74,7 @@ def test_the_lint_finds_variants_in_every_kind_of_source_but_not_in_code(tmp_pat
         "README.md: line 7 (中文简介)": 1,  # 小批量
         "README.md: line 13": 3,  # 批量归一化: batch, batch normalization, normalization
         "translations/zh/book.toml: [lectures.05] summary": 1,
+        "course_lib/homework/messages/zh.toml: check.passed": 1,
         "translations/zh/notebooks/02_x.md: cell 1": 1,
     }, found
     assert any("'黑塞'" in p and "海森矩阵" in p for p in found)
