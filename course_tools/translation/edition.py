@@ -37,6 +37,7 @@ from course_tools.translation.entries import (
     units,
 )
 from course_tools.translation.lint import lint
+from course_tools.translation.terminology import problems as terminology
 
 
 def language(root: Path, code: str) -> Language:
@@ -117,14 +118,46 @@ def status(root: Path, source: Source, lang: str) -> Status:
     return result
 
 
+def memory(root: Path, lang: str) -> dict[str, str]:
+    """The translation memory: ``{English text: its translation}`` over every translation file
+    of ``lang`` (translated entries not marked stale; the first file in reading order wins).
+    Identical English -- the homework's "How to work" and "Done?" lines, say -- gets one
+    translation everywhere: ``update`` fills a new or changed unit from it, and ``check``
+    names a text translated in two ways."""
+    known: dict[str, str] = {}
+    for source in sources(root, lang):
+        for entry in read_entries(root, source, lang):
+            if entry.translated and not entry.stale:
+                known.setdefault(entry.english, entry.translated)
+    return known
+
+
+def memory_conflicts(root: Path, lang: str) -> list[str]:
+    """Units whose English is translated elsewhere in another way (see :func:`memory`)."""
+    known, problems = memory(root, lang), []
+    for source in sources(root, lang):
+        for entry in read_entries(root, source, lang):
+            first = known.get(entry.english)
+            if entry.translated and not entry.stale and first != entry.translated:
+                problems.append(
+                    f"{source.translation}: {entry.label}: the same English is translated "
+                    "differently in another entry; use one translation (see `translate update`)"
+                )
+    return problems
+
+
 def update(root: Path, lang: str) -> list[Path]:
     """Rewrite every translation file in cell order: kept entries, new cells with an empty
-    translation, changed cells with their old translation marked stale. Returns the files."""
-    written = []
+    translation, changed cells with their old translation marked stale. A new or changed
+    unit whose English is already translated elsewhere (:func:`memory`) gets that
+    translation. Returns the files."""
+    written, known = [], memory(root, lang)
     for source in sources(root, lang):
         entries = []
         for unit, entry, stale in match(units(root, source), read_entries(root, source, lang)):
             translated = entry.translated if entry else ""
+            if (stale or not translated) and unit.text in known:
+                translated, stale = known[unit.text], False
             entries.append(Entry(unit.text, translated, bool(translated) and stale, unit.label))
         path = Path(root) / source.translation
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -266,10 +299,13 @@ def out_of_date(root: Path, lang: str) -> list[Path]:
 
 def check(root: Path, lang: str) -> list[str]:
     """Every problem of the ``lang`` edition: untranslated or stale units, the book's words
-    without a translation, and generated files that are not what ``build`` writes."""
+    without a translation, one English text translated in two ways, a term the terminology
+    (``notebooks/terminology.toml``) forbids, and generated files that are not what ``build``
+    writes."""
     problems = missing(root, lang)
     for source in sources(root, lang):
         problems += status(root, source, lang).problems() + lint(root, source, language(root, lang))
+    problems += memory_conflicts(root, lang) + terminology(root, lang)
     problems += [
         f"{path}: out of date, run `python -m course_tools translate build`"
         for path in out_of_date(root, lang)

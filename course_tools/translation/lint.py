@@ -4,6 +4,11 @@
 link target, or a heading's level or section number, and every cell whose English introduces
 a glossary term in **bold** while the translation has none of the glossary's forms of it in
 that language (the glossary table's column named after the language, e.g. ``中文``).
+
+A formula is compared by its structure: the words inside ``\text{…}`` are prose, which a
+translation translates (and may place where its language puts them: ``\text{eigenvalues of }
+H`` becomes ``H \text{ 的特征值}``), so they are taken out before the comparison; every symbol,
+command and operator must stay.
 """
 
 from __future__ import annotations
@@ -19,6 +24,16 @@ MATH = re.compile(r"\$\$.+?\$\$|\$(?:[^$\n]|\n(?!\s*\n))+?\$", re.S)
 CODE = re.compile(r"```.*?```|`(?:[^`\n]|\n(?!\s*\n))+?`", re.S)
 HEADING = re.compile(r"^(#+)\s*(\d+(?:\.\d+)*\.?)?", re.M)
 BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
+#: Words in a formula: ``\text{…}`` (one level of braces inside allowed).
+TEXT = re.compile(r"\\(?:text|textrm|mbox)\s*\{(?:[^{}]|\{[^{}]*\})*\}")
+#: Other books' forms after 亦称 ("also called") in a glossary cell: findable, not the term.
+ALIASES = re.compile(r"[；;，,、]?\s*亦称[^）)]*")
+
+
+def structure(formula: str) -> str:
+    """A formula without the words inside ``\\text{…}``, with only the spaces that separate
+    two letters (``\\ln x``): what a translation must keep of it."""
+    return re.sub(r"(?<![A-Za-z])\s+|\s+(?![A-Za-z])", "", TEXT.sub(" ", formula).strip())
 
 
 def invariants(text: str) -> dict[str, list[str]]:
@@ -30,7 +45,7 @@ def invariants(text: str) -> dict[str, list[str]]:
         return " ".join(span.split())
 
     return {
-        "math": sorted(spaced(m) for m in MATH.findall(without_code)),
+        "math": sorted(structure(m) for m in MATH.findall(without_code)),
         "code": sorted(spaced(c) for c in CODE.findall(text)),
         "links": sorted(m[1] for m in LINK.findall(without_code)),
         "headings": [h[0] + " " + h[1] for h in HEADING.findall(without_code)],
@@ -45,8 +60,9 @@ def glossary(root: Path, language: Language) -> dict[str, list[str]]:
     """``{English name: its forms in language}`` from the glossary table's column headed with
     the language's name: a row ``| stochastic gradient descent (SGD) | 随机梯度下降 | …``
     answers to the full name, to ``stochastic gradient descent`` and to ``sgd``;
-    ``批次 (批量)`` gives both forms, ``Adam 优化器`` both words. Empty when the glossary has
-    no column for the language."""
+    ``提前停止（早停）`` gives both forms, ``Adam 优化器`` both words; other books' forms after
+    亦称 (``批次标准化（亦称 批量规范化）``) are not the course's and are left out. Empty when the
+    glossary has no column for the language."""
     table: dict[str, list[str]] = {}
     column = None
     for line in (Path(root) / "notebooks" / "glossary.md").read_text(encoding="utf-8").splitlines():
@@ -62,7 +78,7 @@ def glossary(root: Path, language: Language) -> dict[str, list[str]]:
         both = re.fullmatch(r"(.+?)\s*\((.+)\)", cells[0])
         if both:
             names |= {both[1], both[2]}
-        forms = [f for f in re.split(r"[\s()（）/、,，]+", cells[column]) if f]
+        forms = [f for f in re.split(r"[\s()（）/、,，；;]+", ALIASES.sub("", cells[column])) if f]
         for name in names:
             table[" ".join(name.lower().split())] = forms
     return table

@@ -23,9 +23,9 @@
 # | Q8 | `train_two_layer(X, y, rng)`：训练网络；用它从没见过的数字来评分 | 2 |
 # | W1 | 关于 Q8 实验的书面回答（人工评分） | 2 |
 #
-# **怎么做。** 把每一处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下面的 `check(...)` 单元。检查会在若干输入上把你的函数与 PyTorch 比较，并打印哪些用例通过了；对没通过的用例，它会打印输入、期望输出和实际输出、这看起来像是哪种错误，以及一条提示。评分只计算同类的隐藏用例（由秘密种子生成），所以只凑对了打印出来的用例的代码是得不到分的；检查认出的错误也会让该题不得分。用到你的函数的单元，在你作答之前会抛出 `NotImplementedError`；*Run All* 会越过它们继续运行。
+# **怎么做。** 把每一处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下方的 `check(...)` 单元格。检查会在若干输入上把你的函数与 PyTorch 比较，并打印哪些用例通过了；对没通过的用例，它会打印输入、期望输出和实际输出、这看起来像是哪种错误，以及一条提示。评分只计算同类的隐藏用例（由秘密种子生成），所以只凑对了打印出来的用例的代码是得不到分的；检查认出的错误会让该题不得分。在你作答之前，用到你的函数的单元格会抛出 `NotImplementedError`；*Run All* 会越过它们继续运行。
 #
-# **规则。** 只能用 NumPy 和 `math`：不能用 `torch`，也不能用 `course_lib.layers` 或 `course_lib.losses`（里面就有答案）。不要改动函数名和参数。你可以添加单元。提交之前，运行 *Kernel → Restart and Run All*，确认每个检查都通过；评分程序也会用同样的方式，在一个全新的内核里运行你的笔记本。
+# **规则。** 只能用 NumPy 和 `math`：不能用 `torch`，也不能用 `course_lib.layers` 或 `course_lib.losses`（里面就有答案）。保持函数名和参数不变。你可以添加单元格。提交之前，请运行 *Kernel → Restart and Run All*，确认每个检查都通过；评分程序也会用同样的方式，在全新的内核中运行你的笔记本。
 
 # %%
 import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
@@ -61,7 +61,7 @@ rng = np.random.default_rng(0)
 #
 # ### Q1（2 分）：仿射层
 #
-# 这个层计算 `out = x @ W + b`，其中 `x` 的形状为 (N, D)，`W` 为 (D, M)，`b` 为 (M,)；你会收到 `dout` = ∂L/∂out，形状为 (N, M)。返回 ∂L/∂x、∂L/∂W 和 ∂L/∂b，每个梯度的形状都与它的求导对象相同。第 01 讲 §7（用形状匹配求矩阵梯度）说明了如何仅凭形状就确定每个乘积；偏置由全部 N 个样本共用（§5）。
+# 这个层计算 `out = x @ W + b`，其中 `x` 的形状为 (N, D)，`W` 为 (D, M)，`b` 为 (M,)；你会收到 `dout` = ∂L/∂out，形状为 (N, M)。返回 ∂L/∂x、∂L/∂W 和 ∂L/∂b，每个梯度的形状都与它的求导对象相同。第 01 讲第 7 节（用形状匹配求矩阵梯度）说明了如何仅凭形状就确定每个乘积；偏置由全部 N 个样本共用（第 5 节）。
 
 # %% nbgrader={"grade": false, "grade_id": "hw01-answer-1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def affine_backward(dout, x, W):
@@ -85,7 +85,7 @@ check("q1", affine_backward)
 # %% [markdown]
 # ### Q2（1 分）：ReLU
 #
-# 逐元素计算 `out = max(x, 0)`。给定 `dout` = ∂L/∂out 和输入 `x`（形状相同），返回 ∂L/∂x。在 `x` 恰好为 0 的地方，导数没有定义：请取 PyTorch 所用的值（它的 ReLU 把 0 算作未激活）。第 01 讲 §4 演示了一个门的反向过程。
+# 逐元素计算 `out = max(x, 0)`。给定 `dout` = ∂L/∂out 和输入 `x`（形状相同），返回 ∂L/∂x。在 `x` 恰好为 0 的地方，导数没有定义：请取 PyTorch 所用的值（它的 ReLU 把 0 算作未激活）。第 01 讲第 4 节演示了一个门的反向过程。
 
 # %% nbgrader={"grade": false, "grade_id": "hw01-answer-2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def relu_backward(dout, x):
@@ -113,7 +113,7 @@ check("q2", relu_backward)
 # $$p_{ij} = \frac{e^{s_{ij}}}{\sum_k e^{s_{ik}}}, \qquad
 # L = -\frac{1}{N}\sum_i \log p_{i y_i}.$$
 #
-# 返回 `L`（一个浮点数）和 `dscores` = ∂L/∂s，形状为 (N, C)。梯度可以自己推导，也可以参照第 01 讲 §8。实际的分数可能很大：`np.exp(1000.0)` 会溢出，而且有一个检查用例的分数高达几千，所以你的函数在那种情况下也必须给出有限值。
+# 返回 `L`（一个浮点数）和 `dscores` = ∂L/∂s，形状为 (N, C)。梯度可以自己推导，也可以参照第 01 讲第 8 节。实际的分数可能很大：`np.exp(1000.0)` 会溢出，而且有一个检查用例的分数高达几千，所以你的函数在那种情况下也必须给出有限值。
 
 # %% nbgrader={"grade": false, "grade_id": "hw01-answer-3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def softmax_loss(scores, y):
@@ -251,7 +251,7 @@ for a0, b0 in [(1.7, 2.5), (0.6, -1.5)]:
 # %% [markdown]
 # ### Q7（2 分）：推导一个课上跳过的层
 #
-# SiLU 激活函数（也叫 swish）是 $\mathrm{SiLU}(x) = x\,\sigma(x)$，逐元素计算，其中 $\sigma$ 是第 01 讲 §4 中的 sigmoid。先在纸上推导 $d\,\mathrm{SiLU}/dx$，并只用 $\sigma(x)$ 把它写出来（不需要新的指数运算），然后实现反向过程：给定 `dout` = ∂L/∂out 和输入 `x`（形状相同），返回 ∂L/∂x。运行检查之前，先在某一点上用中心差分检验你的公式；检查之后的那个单元会在许多点上做这件事。
+# SiLU 激活函数（也叫 swish）是 $\mathrm{SiLU}(x) = x\,\sigma(x)$，逐元素计算，其中 $\sigma$ 是第 01 讲第 4 节中的 sigmoid。先在纸上推导 $d\,\mathrm{SiLU}/dx$，并只用 $\sigma(x)$ 把它写出来（不需要新的指数运算），然后实现反向过程：给定 `dout` = ∂L/∂out 和输入 `x`（形状相同），返回 ∂L/∂x。运行检查之前，先在某一点上用中心差分检验你的公式；检查之后的那个单元会在许多点上做这件事。
 
 # %% nbgrader={"grade": false, "grade_id": "hw01-answer-7", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def silu_backward(dout, x):
@@ -290,7 +290,7 @@ print(f"silu_backward vs centered differences at 25 points: {format_bound(err, 1
 #
 # ### Q8（2 分）：训练网络，用它从没见过的数字来评分
 #
-# 编写 `train_two_layer(X, y, rng)`：用训练数字 `X` (N, 64) 和标签 `y` (N,)，以小批量梯度下降训练 Q4 的两层网络（使用你的 `two_layer_loss`），并返回它的 `params`（即 Q4 中的字典，隐藏层宽度 H 任选）。所有随机数（初始权重、批次顺序）都要从 `rng` 中抽取。宽度、学习率、批次大小、轮次数和 `reg` 都由你自己选。
+# 编写 `train_two_layer(X, y, rng)`：用训练数字 `X` (N, 64) 和标签 `y` (N,)，以小批次梯度下降训练 Q4 的两层网络（使用你的 `two_layer_loss`），并返回它的 `params`（即 Q4 中的字典，隐藏层宽度 H 任选）。所有随机数（初始权重、批次顺序）都要从 `rng` 中抽取。宽度、学习率、批次大小、轮次数和 `reg` 都由你自己选。
 #
 # 检查不会把你的参数与任何东西比较：它让网络预测 500 个你的函数从未收到过的形变数字的类别，并按准确率打分：达到 0.78 得满分，达到 0.65 得一半分。评分程序会在用秘密种子形变的数字上做同样的事，这些数字没有任何学生见过。训练时间请控制在大约两秒以内。
 
@@ -346,4 +346,4 @@ plt.show()
 # YOUR ANSWER HERE
 
 # %% [markdown]
-# **完成了吗？** 重启内核，运行所有单元，确认每个 `check` 都报告所有用例通过。然后提交这个笔记本文件。
+# **完成了吗？** 重启内核，运行所有单元格，确认每个 `check` 都报告所有用例通过。然后提交这个笔记本文件。

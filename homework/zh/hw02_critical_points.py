@@ -7,23 +7,23 @@
 # ---
 
 # %% [markdown]
-# # 作业 02 — 临界点与黑塞矩阵
+# # 作业 02 — 临界点与海森矩阵
 #
-# 第 02 讲从损失曲面的二阶导数解读了它的形状。在这份作业里，你要手算并用自动微分计算黑塞矩阵，判断临界点的类型，沿负曲率方向离开鞍点，执行牛顿步，最后找出一个曲面以及一个小网络的所有临界点。
+# 第 02 讲从损失曲面的二阶导数解读了它的形状。在这份作业里，你要手算并用自动微分计算海森矩阵，判断临界点的类型，沿负曲率方向离开鞍点，执行牛顿步，最后找出一个曲面以及一个小网络的所有临界点。
 #
 # | 题目 | 你要编写的内容 | 分值 |
 # |---|---|---|
-# | Q1 | `hessian_of_f(p)`：Himmelblau 函数的黑塞矩阵，手工推导 | 2 |
-# | Q2 | `autograd_hessian(f, x)`：用 `torch.autograd.grad` 求任意函数的黑塞矩阵 | 2 |
+# | Q1 | `hessian_of_f(p)`：Himmelblau 函数的海森矩阵，手工推导 | 2 |
+# | Q2 | `autograd_hessian(f, x)`：用 `torch.autograd.grad` 求任意函数的海森矩阵 | 2 |
 # | Q3 | `classify(H, tol)`：局部最小值、局部最大值、鞍点或退化 | 2 |
 # | Q4 | `escape_direction(H)`：最负的特征值及其单位特征向量 | 2 |
 # | Q5 | `newton_step(x, g, H)`：由二次模型推导出的一步牛顿更新 | 2 |
 # | Q6 | `find_critical_points(grad, hess, starts, tol)`：找出所有临界点并分类 | 3 |
 # | W1 | 关于这个网络临界点的书面回答（人工评分） | 2 |
 #
-# **做题方法。** 把每一处 `# YOUR CODE HERE` / `raise NotImplementedError` 替换成你的代码，然后运行它下方的 `check(...)` 单元格：它会在若干输入上把你的函数与参考实现做比较，并打印哪些情形通过了；对于没有通过的情形，它会打印输入、期望值和实际值、这看起来像是哪一种错误，以及一条提示。评分只计算同类的隐藏用例（换用其他的点、矩阵、起点和数据），检查认出的错误会让该题不得分。在你作答之前，用到你的函数的单元格会抛出 `NotImplementedError`；*Run All* 遇到它们会继续往下运行。
+# **怎么做。** 把每一处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下方的 `check(...)` 单元格：它会在若干输入上把你的函数与参考实现做比较，并打印哪些用例通过了；对于没有通过的用例，它会打印输入、期望值和实际值、这看起来像是哪一种错误，以及一条提示。评分只计算同类的隐藏用例（换用其他的点、矩阵、起点和数据），检查认出的错误会让该题不得分。在你作答之前，用到你的函数的单元格会抛出 `NotImplementedError`；*Run All* 遇到它们会继续往下运行。
 #
-# **规则。** 使用 NumPy 和 `torch.autograd.grad`，不要使用 `torch.autograd.functional.hessian` 或 `course_lib.hessian`（它们里面就有答案）。保持函数名和参数不变；你可以添加单元格。提交之前，请运行 *Kernel → Restart and Run All*：评分程序也会以同样的方式，在一个全新的内核中运行你的 notebook。
+# **规则。** 使用 NumPy 和 `torch.autograd.grad`，不要使用 `torch.autograd.functional.hessian` 或 `course_lib.hessian`（它们里面就有答案）。保持函数名和参数不变；你可以添加单元格。提交之前，请运行 *Kernel → Restart and Run All*：评分程序也会用同样的方式，在全新的内核中运行你的笔记本。
 
 # %%
 import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
@@ -52,17 +52,17 @@ def gradient(f, p):
     return torch.autograd.grad(f(point), point)[0].numpy()
 
 # %% [markdown]
-# ## A 部分：黑塞矩阵
+# ## A 部分：海森矩阵
 #
 # 我们贯穿始终的例子是 *Himmelblau 函数*，一个经典的测试曲面：
 #
 # $$f(x, y) = (x^2 + y - 11)^2 + (x + y^2 - 7)^2 .$$
 #
-# 它有几个最小值、一个最大值，以及位于它们之间的鞍点；你将在 D 部分把它们全部找出来。（第 02 讲 §2 用的是 $x^3 + y^3 - 3xy$，在这里可以通过 `f_xy` 使用。）
+# 它有几个最小值、一个最大值，以及位于它们之间的鞍点；你将在 D 部分把它们全部找出来。（第 02 讲第 2 节用的是 $x^3 + y^3 - 3xy$，在这里可以通过 `f_xy` 使用。）
 #
-# ### Q1（2 分）：手算黑塞矩阵
+# ### Q1（2 分）：手算海森矩阵
 #
-# 在纸上先推导出 $f$ 的梯度，再推导出**黑塞矩阵**（Hessian）$H_{ij} = \partial^2 f / \partial
+# 在纸上先推导出 $f$ 的梯度，再推导出**海森矩阵**（Hessian）$H_{ij} = \partial^2 f / \partial
 # p_i \partial p_j$，然后返回它在点 `p = (x, y)` 处的值，形式为 (2, 2) 数组。
 
 # %% nbgrader={"grade": false, "grade_id": "hw02-answer-1", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -83,9 +83,9 @@ def hessian_of_f(p):
 check("q1", hessian_of_f)
 
 # %% [markdown]
-# ### Q2（2 分）：用自动微分求任意函数的黑塞矩阵
+# ### Q2（2 分）：用自动微分求任意函数的海森矩阵
 #
-# 手算无法推广到大规模的问题。编写 `autograd_hessian(f, x)`：求标量 torch 函数 `f` 在点 `x`（形状为 (n,) 的 float64 张量）处的黑塞矩阵，形状为 (n, n)，要求调用两次 `torch.autograd.grad`（第 02 讲 §3 展示了自动微分如何对梯度再求导）。
+# 手算无法推广到大规模的问题。编写 `autograd_hessian(f, x)`：求标量 torch 函数 `f` 在点 `x`（形状为 (n,) 的 float64 张量）处的海森矩阵，形状为 (n, n)，要求调用两次 `torch.autograd.grad`（第 02 讲第 3 节展示了自动微分如何对梯度再求导）。
 
 # %% nbgrader={"grade": false, "grade_id": "hw02-answer-2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def autograd_hessian(f, x):
@@ -117,8 +117,8 @@ print(f"by hand vs by autograd: relative error {format_bound(rel_error(by_hand, 
 # %% [markdown]
 # ### Q3（2 分）：判断临界点的类型
 #
-# 编写 `classify(H, tol)`：根据临界点处的黑塞矩阵 `H`，返回 `"local
-# minimum"`（局部最小值）、`"local maximum"`（局部最大值）或 `"saddle point"`（鞍点）；如果二阶检验无法判断，则返回 `"degenerate"`（退化）。判断的依据见第 02 讲 §2：$H$ 的特征值说明了什么。把满足 $|\lambda| \le$ `tol` 的特征值视为零。
+# 编写 `classify(H, tol)`：根据临界点处的海森矩阵 `H`，返回 `"local
+# minimum"`（局部最小值）、`"local maximum"`（局部最大值）或 `"saddle point"`（鞍点）；如果二阶检验无法判断，则返回 `"degenerate"`（退化）。判断的依据见第 02 讲第 2 节：$H$ 的特征值说明了什么。把满足 $|\lambda| \le$ `tol` 的特征值视为零。
 
 # %% nbgrader={"grade": false, "grade_id": "hw02-answer-3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def classify(H, tol=1e-6):
@@ -145,7 +145,7 @@ print(f"f at {p}: gradient {gradient(himmelblau, p)}, a {classify(hessian_of_f(p
 # %% [markdown]
 # ## B 部分：逃离鞍点
 #
-# 在鞍点处梯度为零，所以梯度下降不会移动。但黑塞矩阵仍然指明了出路（第 02 讲 §4）。
+# 在鞍点处梯度为零，所以梯度下降不会移动。但海森矩阵仍然指明了出路（第 02 讲第 4 节）。
 #
 # ### Q4（2 分）：逃离方向
 #
@@ -183,7 +183,7 @@ for eta in [0.1, 0.01]:
 #
 # ### Q5（2 分）：一步牛顿法
 #
-# 牛顿法会直接跳到损失在 `x` 附近的局部二次模型的驻点（即二阶泰勒展开，第 02 讲 §7）。请先由这个模型推导出驻点，然后编写 `newton_step(x, g, H)`：给定点 `x` (n,)、该点处的梯度 `g` (n,) 和黑塞矩阵 `H`（(n, n)，可逆），返回新的点 (n,)。
+# 牛顿法会直接跳到损失在 `x` 附近的局部二次模型的驻点（即二阶泰勒展开，第 02 讲第 7 节）。请先由这个模型推导出驻点，然后编写 `newton_step(x, g, H)`：给定点 `x` (n,)、该点处的梯度 `g` (n,) 和海森矩阵 `H`（(n, n)，可逆），返回新的点 (n,)。
 
 # %% nbgrader={"grade": false, "grade_id": "hw02-answer-5", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def newton_step(x, g, H):
@@ -219,7 +219,7 @@ for start in [(2.5, 2.5), (0.0, 0.0), (-3.0, 0.0)]:
 #
 # ### Q6（3 分）：找出所有临界点并分类
 #
-# 编写 `find_critical_points(grad, hess, starts, tol)`。`grad(p)` 和 `hess(p)` 分别返回点 `p` (n,) 处的梯度 (n,) 和黑塞矩阵 (n, n)；`starts` 是由起点组成的数组 (S, n)。从每个起点出发运行牛顿法（即你的 Q5），最多 50 步，直到梯度范数小于 `tol`；如果某个起点没能达到这一要求（或者途中黑塞矩阵是奇异的），就丢弃这个起点。返回 `(points, kinds)`：一是到达的互不相同的点，组成数组 (K, n)，每个点只出现一次（距离小于 1e-6 的点算作同一个点）；二是它们的类型（用你的 Q3 判断），一个由 K 个字符串组成的列表。检查程序会评判你的列表：每个点都必须是临界点并且分类正确，不能有重复，也不能漏掉牛顿法从这些起点能到达的任何一个点。
+# 编写 `find_critical_points(grad, hess, starts, tol)`。`grad(p)` 和 `hess(p)` 分别返回点 `p` (n,) 处的梯度 (n,) 和海森矩阵 (n, n)；`starts` 是由起点组成的数组 (S, n)。从每个起点出发运行牛顿法（即你的 Q5），最多 50 步，直到梯度范数小于 `tol`；如果某个起点没能达到这一要求（或者途中海森矩阵是奇异的），就丢弃这个起点。返回 `(points, kinds)`：一是到达的互不相同的点，组成数组 (K, n)，每个点只出现一次（距离小于 1e-6 的点算作同一个点）；二是它们的类型（用你的 Q3 判断），一个由 K 个字符串组成的列表。检查程序会评判你的列表：每个点都必须是临界点并且分类正确，不能有重复，也不能漏掉牛顿法从这些起点能到达的任何一个点。
 
 # %% nbgrader={"grade": false, "grade_id": "hw02-answer-6", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def find_critical_points(grad, hess, starts, tol=1e-10):
@@ -242,7 +242,7 @@ def find_critical_points(grad, hess, starts, tol=1e-10):
 check("q6", find_critical_points)
 
 # %% [markdown]
-# **最小的 tanh 网络。** 网络 $\hat y = w_2 \tanh(w_1 x)$ 有两个权重。在 $1.5\tanh(0.8x)$ 的 20 个带噪声的样本上，它的损失是均方误差加上第 02 讲 §5 中的权重衰减 $10^{-2}\lVert w\rVert^2$。`tanh_net(data)` 以闭式返回它的损失、梯度和黑塞矩阵；先用你的 Q2 核对这个黑塞矩阵，然后从网格上的一组起点出发找出所有临界点，并打印每个临界点的类型和损失。
+# **最小的 tanh 网络。** 网络 $\hat y = w_2 \tanh(w_1 x)$ 有两个权重。在 $1.5\tanh(0.8x)$ 的 20 个带噪声的样本上，它的损失是均方误差加上第 02 讲第 5 节中的权重衰减 $10^{-2}\lVert w\rVert^2$。`tanh_net(data)` 以闭式返回它的损失、梯度和海森矩阵；先用你的 Q2 核对这个海森矩阵，然后从网格上的一组起点出发找出所有临界点，并打印每个临界点的类型和损失。
 
 # %% tags=["raises-exception"]
 loss, grad, hess = tanh_net(tanh_net_data(seed=0))
@@ -277,4 +277,4 @@ plt.show()
 # YOUR ANSWER HERE
 
 # %% [markdown]
-# **完成了吗？** 重启内核，运行所有单元格，确认每个 `check` 都报告所有情形均已通过。然后提交这个 notebook 文件。
+# **完成了吗？** 重启内核，运行所有单元格，确认每个 `check` 都报告所有用例通过。然后提交这个笔记本文件。

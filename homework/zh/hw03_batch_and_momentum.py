@@ -9,20 +9,20 @@
 # %% [markdown]
 # # 作业 03 — 批次大小与动量
 #
-# 第 03 讲用小批量做训练，并给梯度下降加上了动量。在这份作业里，你要从零实现这两者，与 PyTorch 对照检验，在一个曲面和一个小网络上比较这几种优化器，并测量批次大小如何影响这个网络达到目标损失所需的更新次数和计算量。
+# 第 03 讲用小批次做训练，并给梯度下降加上了动量。在这份作业里，你要从零实现这两者，与 PyTorch 对照检验，在一个曲面和一个小网络上比较这几种优化器，并测量批次大小如何影响这个网络达到目标损失所需的更新次数和计算量。
 #
 # | 题目 | 你要编写的内容 | 分值 |
 # |---|---|---|
-# | Q1 | `minibatches(X, y, batch_size, rng)`：一个轮次的打乱小批量 | 2 |
+# | Q1 | `minibatches(X, y, batch_size, rng)`：一个轮次的打乱小批次 | 2 |
 # | Q2 | `momentum_step(theta, grad, velocity, lr, momentum)`：带动量的 SGD | 2 |
 # | Q3 | `nesterov_step(theta, grad_fn, velocity, lr, momentum)`：Nesterov 动量 | 2 |
 # | Q4 | `linear_regression_epoch(w, X, y, batch_size, lr, rng)`：一个轮次，梯度需自行推导 | 2 |
 # | Q5 | `updates_to_target(loss_and_grad, theta, X, y, batch_size, lr, target, rng)`：实验中要做的测量 | 3 |
 # | W1 | 关于批次大小实验的书面回答（人工评分） | 2 |
 #
-# **怎么做。** 把每处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下方的 `check(...)` 单元格。优化器的检查会把你的单步函数运行 30 步，并把整条路径与 `torch.optim.SGD` 比较；未通过的用例会打印输入、预期路径和实际路径、看起来像是哪种错误，以及一条提示。评分只计算同类的隐藏用例（其他起点、数据和随机数生成器），检查认出的错误会让该题不得分。在你作答之前，用到你的函数的单元格会抛出 `NotImplementedError`；*Run All* 会跳过它们继续往下运行。
+# **怎么做。** 把每一处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下方的 `check(...)` 单元格。优化器的检查会把你的单步函数执行 30 步，并把整条路径与 `torch.optim.SGD` 比较；未通过的用例会打印输入、预期路径和实际路径、看起来像是哪种错误，以及一条提示。评分只计算同类的隐藏用例（其他起点、数据和随机数生成器），检查认出的错误会让该题不得分。在你作答之前，用到你的函数的单元格会抛出 `NotImplementedError`；*Run All* 会跳过它们继续往下运行。
 #
-# **规则。** 只能使用 NumPy：不能用 `torch`，也不能用 `course_lib.data`（其中的 `minibatches`）或 `course_lib.optim`（它们里面就是答案）。函数名和参数保持不变；你可以添加单元格。提交之前，请运行 *Kernel → Restart and Run All*：评分程序也会用同样的方式，在全新的内核中运行你的 notebook。
+# **规则。** 只能使用 NumPy：不能用 `torch`，也不能用 `course_lib.data`（其中的 `minibatches`）或 `course_lib.optim`（它们里面就有答案）。保持函数名和参数不变；你可以添加单元格。提交之前，请运行 *Kernel → Restart and Run All*：评分程序也会用同样的方式，在全新的内核中运行你的笔记本。
 
 # %%
 import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
@@ -44,11 +44,11 @@ use_style()
 np.set_printoptions(precision=4, suppress=True)
 
 # %% [markdown]
-# ## A 部分：小批量
+# ## A 部分：小批次
 #
-# ### Q1（2 分）：会打乱顺序的小批量迭代器
+# ### Q1（2 分）：会打乱顺序的小批次迭代器
 #
-# 编写 `minibatches(X, y, batch_size, rng)`：一个生成器，产出一个**轮次**（epoch）的打乱小批量 `(X_batch, y_batch)`，每个样本恰好出现一次，每批 `batch_size` 个（当 `batch_size` 不能整除 `len(X)` 时，最后一批更小）。每次调用都是一个新的轮次，使用新的随机顺序。为了让你的顺序与检查程序的一致，每个轮次只调用一次 `rng.permutation` 来抽取顺序，并从前往后依次使用。
+# 编写 `minibatches(X, y, batch_size, rng)`：一个生成器，产出一个**轮次**（epoch）的打乱小批次 `(X_batch, y_batch)`，每个样本恰好出现一次，每批 `batch_size` 个（当 `batch_size` 不能整除 `len(X)` 时，最后一批更小）。每次调用都是一个新的轮次，使用新的随机顺序。为了让你的顺序与检查程序的一致，每个轮次只调用一次 `rng.permutation` 来抽取顺序，并从前往后依次使用。
 
 
 # %% nbgrader={"grade": false, "grade_id": "hw03-answer-1", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -76,7 +76,7 @@ check("q1", minibatches)
 #
 # ### Q2（2 分）：带动量的 SGD
 #
-# 按照第 03 讲 §6 中的速度形式，编写带动量 SGD 的一步：**速度**（velocity）就是参数实际走的那一步（其中已经包含学习率），它通过动量系数记住过去的步。返回新的参数和新的速度。（PyTorch 存储的是速度除以 −η 的结果；学习率不变时，经过的点是一样的，检查比较的正是这些点。）
+# 按照第 03 讲第 6 节中的速度形式，编写带动量 SGD 的一步：**速度**（velocity）就是参数实际走的那一步（其中已经包含学习率），它通过动量系数记住过去的步。返回新的参数和新的速度。（PyTorch 存储的是速度除以 −η 的结果；学习率不变时，经过的点是一样的，检查比较的正是这些点。）
 
 
 # %% nbgrader={"grade": false, "grade_id": "hw03-answer-2", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -103,7 +103,7 @@ check("q2", momentum_step)
 # %% [markdown]
 # ### Q3（2 分）：Nesterov 动量
 #
-# Nesterov 动量（第 03 讲 §7）就是在**前瞻点**（look-ahead）处计算梯度的动量，前瞻点是单靠动量即将把参数带到的位置。按照与 Q2 相同的速度形式编写一步。正因为如此，这个函数接收的是梯度*函数* `grad_fn`。
+# Nesterov 动量（第 03 讲第 7 节）就是在**前瞻点**（look-ahead）处计算梯度的动量，前瞻点是单靠动量即将把参数带到的位置。按照与 Q2 相同的速度形式编写一步。正因为如此，这个函数接收的是梯度*函数* `grad_fn`。
 
 
 # %% nbgrader={"grade": false, "grade_id": "hw03-answer-3", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -128,9 +128,9 @@ def nesterov_step(theta, grad_fn, velocity, lr, momentum):
 check("q3", nesterov_step)
 
 # %% [markdown]
-# ### Q4（2 分）：一个轮次的小批量 SGD
+# ### Q4（2 分）：一个轮次的小批次 SGD
 #
-# 对线性回归来说，每个小批量的损失是它的均方误差 $\frac1B\sum_{i \in \text{batch}} (x_i^\top w - y_i)^2$。推导它对 `w`（形状为 (D,)）的梯度，然后编写一个轮次：对你的 `minibatches` 给出的每个小批量做一步普通 SGD，并把你收到的 `rng` 传给它。返回这个轮次结束后的权重。
+# 对线性回归来说，每个小批次的损失是它的均方误差 $\frac1B\sum_{i \in \text{批次}} (x_i^\top w - y_i)^2$。推导它对 `w`（形状为 (D,)）的梯度，然后编写一个轮次：对你的 `minibatches` 给出的每个小批次做一步普通 SGD，并把你收到的 `rng` 传给它。返回这个轮次结束后的权重。
 
 
 # %% nbgrader={"grade": false, "grade_id": "hw03-answer-4", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -244,7 +244,7 @@ for name, step in {
 #
 # ### Q5（3 分）：统计更新次数
 #
-# 编写 `updates_to_target(loss_and_grad, theta, X, y, batch_size, lr, target, rng)`，它要适用于任何模型：`loss_and_grad(theta, X, y)` 返回模型在 `(X, y)` 上的损失及其关于 `theta` 的梯度，就像上面的 `net_loss_and_grad` 那样。从 `theta` 出发，一个轮次接一个轮次地运行普通的小批量 SGD（用你的 `minibatches`，并把收到的 `rng` 传给它），返回更新次数（一个 int），即在全部 `X` 上的损失第一次不超过 `target` 时已做的更新次数。每次更新之后都要计算这个损失。如果到 `MAX_UPDATES` = 3000 次更新仍未达到，就放弃并返回 3000。（检查会在 Q4 的线性回归上、从 $w = 0$ 出发运行它。）
+# 编写 `updates_to_target(loss_and_grad, theta, X, y, batch_size, lr, target, rng)`，它要适用于任何模型：`loss_and_grad(theta, X, y)` 返回模型在 `(X, y)` 上的损失及其关于 `theta` 的梯度，就像上面的 `net_loss_and_grad` 那样。从 `theta` 出发，一个轮次接一个轮次地做普通的小批次 SGD（用你的 `minibatches`，并把收到的 `rng` 传给它），返回更新次数（一个 int），即在全部 `X` 上的损失第一次不超过 `target` 时已做的更新次数。每次更新之后都要计算这个损失。如果到 `MAX_UPDATES` = 3000 次更新仍未达到，就放弃并返回 3000。（检查会在 Q4 的线性回归上、从 $w = 0$ 出发运行它。）
 
 # %% nbgrader={"grade": false, "grade_id": "hw03-answer-5", "locked": false, "schema_version": 3, "solution": true, "task": false}
 MAX_UPDATES = 3000
@@ -274,7 +274,7 @@ def updates_to_target(loss_and_grad, theta, X, y, batch_size, lr, target, rng):
 check("q5", updates_to_target)
 
 # %% [markdown]
-# **实验。** 用大小从 1 到整个数据集的小批量训练 C 部分的网络。让学习率随批次大小缩放（第 03 讲第 5 节的线性缩放规则），但不超过上限 0.15，超过它全批次的更新就会变得不稳定；然后统计每次运行达到损失 0.05 所需的更新次数和轮次数。每一行都是三个种子的中位数。
+# **实验。** 用大小从 1 到整个数据集的小批次训练 C 部分的网络。让学习率随批次大小缩放（第 03 讲第 5 节的线性缩放规则），但不超过上限 0.15，超过它全批次的更新就会变得不稳定；然后统计每次训练达到损失 0.05 所需的更新次数和轮次数。每一行都是三个种子的中位数。
 
 # %% tags=["raises-exception"]
 print("batch size      lr  updates  epochs")
@@ -303,4 +303,4 @@ for batch_size in [1, 4, 16, 64, 128]:
 # YOUR ANSWER HERE
 
 # %% [markdown]
-# **完成了吗？** 重启内核，运行所有单元格，确认每个 `check` 都报告所有用例通过。然后提交这个 notebook 文件。
+# **完成了吗？** 重启内核，运行所有单元格，确认每个 `check` 都报告所有用例通过。然后提交这个笔记本文件。

@@ -16,12 +16,12 @@
 # | Q1 | `rmsprop_step(theta, grad, square_avg, lr, alpha, eps)` | 2 |
 # | Q2 | `adam_step(theta, grad, m, v, t, lr, betas, eps)`：找出并修复一份草稿中的错误 | 4 |
 # | Q3 | `warmup_cosine_lr(step, lr, warmup_steps, total_steps)` | 2 |
-# | Q4 | `train_adam(seed, lr, warmup_steps, steps)`：在小网络上运行 Adam | 2 |
+# | Q4 | `train_adam(seed, lr, warmup_steps, steps)`：在小网络上用 Adam 训练 | 2 |
 # | Q5 | `warmup_experiment(seeds)`：在高学习率下分别做有预热和无预热的训练 | 2 |
 #
 # C 部分还有一道书面题（2 分，由任课老师批阅）。
 #
-# **怎么做。** 把每一处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下方的 `check(...)` 单元格。优化器的检查会在一个简单的示例曲面上把你的单步函数运行 40 步，并把整条路径与 `torch.optim` 比较；调度的检查会把每一步都与 `torch.optim.lr_scheduler` 比较。检查不通过时，会指出它识别出的错误。评分只计算同类的隐藏用例，检查认出的错误会让该题不得分。
+# **怎么做。** 把每一处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下方的 `check(...)` 单元格。优化器的检查会在一个简单的示例曲面上把你的单步函数执行 40 步，并把整条路径与 `torch.optim` 比较；调度的检查会把每一步都与 `torch.optim.lr_scheduler` 比较。检查不通过时，会指出它识别出的错误。评分只计算同类的隐藏用例，检查认出的错误会让该题不得分。
 #
 # **规则。** 只能使用 NumPy 和 `math`：不能用 `torch`，也不能用 `course_lib.optim` 或 `course_lib.schedules`（它们里面就有答案）。保持函数名和参数不变；你可以添加单元格。提交之前，请运行 *Kernel → Restart and Run All*。
 
@@ -116,7 +116,7 @@ check("q2", adam_step)
 #
 # ### Q3（2 分）：调度
 #
-# 返回第 04 讲第 5 节用 PyTorch 的 `SequentialLR` 搭建的那个调度在第 `step` 步（k = 0, 1, …）的学习率：先是 `start_factor=1/3`、持续 `warmup_steps` 步的 `LinearLR` 预热，然后是在 `total_steps` 时降到 0 的 `CosineAnnealingLR`。你的函数还应接受 `warmup_steps = 0`：这时它就只是余弦衰减，第 0 步时为 `lr`（Q4 中不预热的运行会用到这一点）。
+# 返回第 04 讲第 5 节用 PyTorch 的 `SequentialLR` 搭建的那个调度在第 `step` 步（k = 0, 1, …）的学习率：先是 `start_factor=1/3`、持续 `warmup_steps` 步的 `LinearLR` 预热，然后是在 `total_steps` 时降到 0 的 `CosineAnnealingLR`。你的函数还应接受 `warmup_steps = 0`：这时它就只是余弦衰减，第 0 步时为 `lr`（Q4 中不预热的训练会用到这一点）。
 
 
 # %% nbgrader={"grade": false, "grade_id": "hw04-answer-3", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -150,11 +150,11 @@ plt.show()
 # %% [markdown]
 # ## C 部分：在小网络上预热
 #
-# `network_problem(seed)` 在 1797 张手写数字上搭建一个 64 → 64 → 10 的 ReLU 网络，并交给你三样东西：它的参数（一个由数组组成的 dict）；`batch_loss(params, t)`，返回第 `t` = 1, 2, … 个小批量（每批 32 张数字）上的损失和梯度，梯度是一个键相同的 dict；以及 `full_loss(params)`，返回全部数字上的损失。它的 docstring 给出了各个数组的形状。
+# `network_problem(seed)` 在 1797 张手写数字上搭建一个 64 → 64 → 10 的 ReLU 网络，并交给你三样东西：它的参数（一个由数组组成的 dict）；`batch_loss(params, t)`，返回第 `t` = 1, 2, … 个小批次（每批 32 张数字）上的损失和梯度，梯度是一个键相同的 dict；以及 `full_loss(params)`，返回全部数字上的损失。它的 docstring 给出了各个数组的形状。
 #
 # ### Q4（2 分）：用你的 Adam 和你的调度训练它
 #
-# 用你的 `adam_step`（采用 PyTorch 默认的 betas 和 eps），按照你的 `warmup_cosine_lr` 给出的学习率（峰值为 `lr`，`total_steps = steps`），把 `network_problem(seed)` 得到的网络训练 `steps` 个小批量步。返回各个小批量上的损失（形状为 (steps,)）以及训练结束时的全量损失。每一步都要更新每一个参数数组。
+# 用你的 `adam_step`（采用 PyTorch 默认的 betas 和 eps），按照你的 `warmup_cosine_lr` 给出的学习率（峰值为 `lr`，`total_steps = steps`），把 `network_problem(seed)` 得到的网络训练 `steps` 个小批次步。返回各个小批次上的损失（形状为 (steps,)）以及训练结束时的全量损失。每一步都要更新每一个参数数组。
 
 
 # %% nbgrader={"grade": false, "grade_id": "hw04-answer-4", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -188,7 +188,7 @@ def warmup_experiment(seeds):
 check("q5", warmup_experiment)
 
 # %% [markdown]
-# 最初几步是两次运行差别最大的地方：在第 1 步，每个坐标移动的距离与初始权重的大小相比如何？
+# 最初几步是两次训练差别最大的地方：在第 1 步，每个坐标移动的距离与初始权重的大小相比如何？
 
 # %% tags=["raises-exception"]
 params, batch_loss, _ = network_problem(0)
@@ -201,10 +201,10 @@ for name, warmup in (("no warm-up", 0), ("warm-up", EXPERIMENT["warmup"])):
 print(f"initial |W0| entries: median {np.median(np.abs(W0)):.3f}")
 
 # %% [markdown]
-# **问题（书面作答，2 分）。** 为什么在这个学习率下，不预热的运行会失败，而带预热的运行却能正常训练？请结合上面打印的第一步大小和第 04 讲第 5 节，用三四句话回答。
+# **问题（书面作答，2 分）。** 为什么在这个学习率下，不预热的训练会失败，而带预热的训练却能正常训练？请结合上面打印的第一步大小和第 04 讲第 5 节，用三四句话回答。
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "hw04-answer-6", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR ANSWER HERE
 
 # %% [markdown]
-# **完成了吗？** 重启内核，运行所有单元格，确认每个 `check` 都报告全部用例通过。然后提交这个 notebook 文件。
+# **完成了吗？** 重启内核，运行所有单元格，确认每个 `check` 都报告所有用例通过。然后提交这个笔记本文件。

@@ -19,11 +19,11 @@
 # | Q4 | `train_softmax_regression(X, y, loss_fn, lr, steps)`：全批次梯度下降 | 2 |
 # | Q5 | `bad_start_experiment(seed)`：从饱和的起点出发，分别用两种损失训练一个 MLP | 2 |
 #
-# C 部分还有一道书面题（2 分，由授课老师批阅）。
+# C 部分还有一道书面题（2 分，由任课老师批阅）。
 #
-# **如何作答。** 把每个 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下方的 `check(...)` 单元格：它会把你的函数与 PyTorch 进行比较，并打印哪些用例通过了；对未通过的用例，它会给出输入、期望的输出和实际的输出，以及它识别出的错误和一条提示。评分只计算同类的隐藏用例，检查认出的错误会让该题不得分。
+# **怎么做。** 把每一处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下方的 `check(...)` 单元格：它会把你的函数与 PyTorch 进行比较，并打印哪些用例通过了；对未通过的用例，它会给出输入、期望的输出和实际的输出，以及它识别出的错误和一条提示。评分只计算同类的隐藏用例，检查认出的错误会让该题不得分。
 #
-# **规则。** 只能使用 NumPy：不能用 `torch`，也不能用 `course_lib.losses`（里面就有答案）。函数名和参数保持不变。提交之前，运行 *Kernel → Restart and Run All*。
+# **规则。** 只能使用 NumPy：不能用 `torch`，也不能用 `course_lib.losses`（里面就有答案）。保持函数名和参数不变。提交之前，请运行 *Kernel → Restart and Run All*。
 
 # %%
 import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
@@ -134,7 +134,7 @@ for name, loss_fn in [("cross-entropy", cross_entropy), ("MSE on softmax", mse_o
 #
 # ### Q4（2 分）：用梯度下降训练 softmax 回归
 #
-# 一个线性分类器，logits 为 $XW + b$，其中 $W$ 的形状为 (D, C)，$b$ 的形状为 (C,)，$C$ = `y.max() + 1`，两者都从零开始。以学习率 `lr` 运行 `steps` 步全批次梯度下降，用 `loss_fn(logits, y) -> (loss, dlogits)` 计算损失及其在 logits 处的梯度。返回 $W$、$b$，以及每一步更新之前的损失。
+# 一个线性分类器，logits 为 $XW + b$，其中 $W$ 的形状为 (D, C)，$b$ 的形状为 (C,)，$C$ = `y.max() + 1`，两者都从零开始。以学习率 `lr` 训练 `steps` 步全批次梯度下降，用 `loss_fn(logits, y) -> (loss, dlogits)` 计算损失及其在 logits 处的梯度。返回 $W$、$b$，以及每一步更新之前的损失。
 
 
 # %% nbgrader={"grade": false, "grade_id": "hw05-answer-4", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -201,4 +201,4 @@ plt.show()
 # YOUR ANSWER HERE
 
 # %% [markdown]
-# **完成了？** 重启内核，运行所有单元格，确认每个 `check` 都报告所有用例通过。然后提交这个 notebook 文件。
+# **完成了吗？** 重启内核，运行所有单元格，确认每个 `check` 都报告所有用例通过。然后提交这个笔记本文件。

@@ -9,7 +9,7 @@
 # %% [markdown]
 # # 作业 06 — 批次标准化
 #
-# 第 06 讲在网络内部对激活值做了归一化。在这份作业里，你要实现批次标准化（训练和推理两种前向过程，以及一个由你自己推导的反向过程），每一部分都要与 `torch.nn.BatchNorm1d` 的结果一致；然后重做 CS231n 的一项研究：面对选得很糟的权重初始化尺度，BN 能在多大程度上保护深层网络？
+# 第 06 讲在网络内部对激活值做了标准化。在这份作业里，你要实现批次标准化（训练和推理两种前向过程，以及一个由你自己推导的反向过程），每一部分都要与 `torch.nn.BatchNorm1d` 的结果一致；然后重做 CS231n 的一项研究：面对选得很糟的权重初始化尺度，BN 能在多大程度上保护深层网络？
 #
 # | 题目 | 你要写的函数 | 分值 |
 # |---|---|---|
@@ -19,11 +19,11 @@
 # | Q4 | `running_statistics(batches)` | 1 |
 # | Q5 | `init_scale_study(seed)`：在不同初始化尺度下，有 BN 与无 BN 对比 | 2 |
 #
-# D 部分还有一道书面题（2 分）。全程使用 PyTorch 的默认值 `eps = 1e-5` 和 `momentum = 0.1`。
+# D 部分还有一道书面题（2 分）。全程使用 PyTorch 的默认值 `eps = 1e-5` 和滑动平均系数 `momentum = 0.1`。
 #
-# **如何作答。** 把每处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下面的 `check(...)` 单元格：它会把你的函数与 PyTorch 对比，并指出它能识别出的错误。评分只计算同类的隐藏用例，检查认出的错误会让该题不得分。
+# **怎么做。** 把每一处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下方的 `check(...)` 单元格：它会把你的函数与 PyTorch 对比，并指出它能识别出的错误。评分只计算同类的隐藏用例，检查认出的错误会让该题不得分。
 #
-# **规则。** 只能使用 NumPy：不能用 `torch`，也不能用 `course_lib.layers`（里面有答案）。函数名和参数保持不变。提交之前，运行 *Kernel → Restart and Run All*。
+# **规则。** 只能使用 NumPy：不能用 `torch`，也不能用 `course_lib.layers`（里面就有答案）。保持函数名和参数不变。提交之前，请运行 *Kernel → Restart and Run All*。
 
 # %%
 import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
@@ -50,7 +50,7 @@ rng = np.random.default_rng(0)
 #
 # ### Q1（3 分）：训练模式
 #
-# 对于形状为 (N, D) 的批次 `x`，返回 `BatchNorm1d` 在训练模式下返回和存储的内容：一是输出 (N, D)，即先用该批次的统计量对每个特征做归一化，再用 `gamma` 缩放、用 `beta` 平移；二是处理完这个批次之后的滑动均值和滑动方差 (D,)。第 06 讲第 3 节讲了前向过程，第 5 节讲了滑动统计量。有一个细节要弄对：哪个方差用在哪里（存储的是*无偏*方差）。统计量请返回新的数组（不要依赖原地更新）。
+# 对于形状为 (N, D) 的批次 `x`，返回 `BatchNorm1d` 在训练模式下返回和存储的内容：一是输出 (N, D)，即先用该批次的统计量对每个特征做标准化，再用 `gamma` 缩放、用 `beta` 平移；二是处理完这个批次之后的滑动均值和滑动方差 (D,)。第 06 讲第 3 节讲了前向过程，第 5 节讲了滑动统计量。有一个细节要弄对：哪个方差用在哪里（存储的是*无偏*方差）。统计量请返回新的数组（不要依赖原地更新）。
 
 
 # %% nbgrader={"grade": false, "grade_id": "hw06-answer-1", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -178,7 +178,7 @@ for k in [1, 10, 60]:
 # %% [markdown]
 # ## D 部分：BN 与权重初始化尺度
 #
-# `train_network(seed, weight_scale, batchnorm)` 在手写数字数据上用全批量梯度下降训练一个 64 → 32 → 32 → 32 → 10 的 ReLU 网络，每个权重都按标准差 `weight_scale` 随机抽取，并返回最后一步的训练准确率。传入 `batchnorm=(batchnorm_train, batchnorm_backward)` 时，每个隐藏层都在 ReLU 之前用你的函数做归一化；传入 `batchnorm=None` 时，就是普通的网络。
+# `train_network(seed, weight_scale, batchnorm)` 在手写数字数据上用全批次梯度下降训练一个 64 → 32 → 32 → 32 → 10 的 ReLU 网络，每个权重都按标准差 `weight_scale` 随机抽取，并返回最后一步的训练准确率。传入 `batchnorm=(batchnorm_train, batchnorm_backward)` 时，每个隐藏层都在 ReLU 之前用你的函数做标准化；传入 `batchnorm=None` 时，就是普通的网络。
 #
 # ### Q5（2 分）：这项研究
 #
@@ -220,4 +220,4 @@ plt.show()
 # YOUR ANSWER HERE
 
 # %% [markdown]
-# **完成了吗？** 重启内核，运行所有单元格，确认每个 `check` 都报告所有用例通过。然后提交这个 notebook 文件。
+# **完成了吗？** 重启内核，运行所有单元格，确认每个 `check` 都报告所有用例通过。然后提交这个笔记本文件。

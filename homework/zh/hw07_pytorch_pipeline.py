@@ -19,9 +19,9 @@
 #
 # Q3 像 Kaggle 比赛一样评分，分公开排行榜和私有排行榜（第 07 讲第 5 节）：你的 check 显示的是一个*验证*分数，评分程序则在隐藏的测试数字上打分；课程训练的几个模型划出四个档次，由你达到的档次决定得分。
 #
-# **作答方式。** 把每个 `# YOUR CODE HERE` / `raise NotImplementedError` 替换成你的代码，然后运行它下面的 `check(...)` 单元格。在你作答之前，用到你的函数的单元格会抛出 `NotImplementedError`；*Run All* 会越过它们继续运行。
+# **怎么做。** 把每一处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下方的 `check(...)` 单元格。在你作答之前，用到你的函数的单元格会抛出 `NotImplementedError`；*Run All* 会越过它们继续运行。
 #
-# **规则。** 可以使用 PyTorch 和 NumPy，但不能用 `course_lib.training`（答案的大部分都在里面）。不要自己加载 digits 数据。保持函数名和参数不变；你可以添加单元格和辅助函数。提交之前，请运行 *Kernel → Restart and Run All*：评分程序也会在一个全新的内核中，以同样的方式运行你的 notebook。
+# **规则。** 可以使用 PyTorch 和 NumPy，但不能用 `course_lib.training`（答案的大部分都在里面）。不要自己加载 digits 数据。保持函数名和参数不变；你可以添加单元格和辅助函数。提交之前，请运行 *Kernel → Restart and Run All*：评分程序也会用同样的方式，在全新的内核中运行你的笔记本。
 
 # %%
 import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
@@ -183,4 +183,4 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# **完成了吗？** 重启内核，运行所有单元格，确认每个 `check` 都报告全部用例通过（Q3 报告的是你的验证分数达到的档次）。然后提交这个 notebook 文件。
+# **完成了吗？** 重启内核，运行所有单元格，确认每个 `check` 都报告所有用例通过（Q3 报告的是你的验证分数达到的档次）。然后提交这个笔记本文件。

@@ -7,17 +7,17 @@
 # ---
 
 # %% [markdown]
-# # 第 02 讲 — 临界点与黑塞矩阵
+# # 第 02 讲 — 临界点与海森矩阵
 #
-# 训练网络失败，可能出于三种不同的原因，每一种需要不同的对策。本讲先说明如何区分这三种情况，然后专门研究其中属于优化的那一种：梯度下降会停在梯度为零的地方。这样的**临界点**（critical point）可能是最小值、最大值，也可能是**鞍点**（saddle point）；由二阶导数组成的矩阵，即**黑塞矩阵**（Hessian），能告诉我们它是哪一种。我们会用三种方法计算黑塞矩阵，沿鞍点的下坡方向逃离鞍点，统计一个小网络的临界点中有多少是鞍点，观察黑塞矩阵的**条件数**（condition number）如何拖慢梯度下降，最后介绍二阶方法以及能用于大模型的工具：黑塞向量积和幂迭代。
+# 训练网络失败，可能出于三种不同的原因，每一种需要不同的对策。本讲先说明如何区分这三种情况，然后专门研究其中属于优化的那一种：梯度下降会停在梯度为零的地方。这样的**临界点**（critical point）可能是最小值、最大值，也可能是**鞍点**（saddle point）；由二阶导数组成的矩阵，即**海森矩阵**（Hessian），能告诉我们它是哪一种。我们会用三种方法计算海森矩阵，沿鞍点的下坡方向逃离鞍点，统计一个小网络的临界点中有多少是鞍点，观察海森矩阵的**条件数**（condition number）如何拖慢梯度下降，最后介绍二阶方法以及能用于大模型的工具：海森向量积和幂迭代。
 #
 # 1. 训练失败时：是模型偏差、优化问题，还是过拟合？
 # 2. 临界点与泰勒展开
-# 3. 求黑塞矩阵的三种方法
+# 3. 求海森矩阵的三种方法
 # 4. 有鞍点的最小网络
 # 5. 鞍点比最小值多：最小值比率
 # 6. 病态问题与条件数
-# 7. 二阶方法、黑塞向量积与幂迭代
+# 7. 二阶方法、海森向量积与幂迭代
 # 8. 课程库
 # 9. 要点、术语表与练习
 
@@ -188,7 +188,7 @@ print(f"its test loss {test['loss']:.4f}, test accuracy {test['accuracy']:.3f} (
 # H\,(\theta-\theta'),\qquad g = \nabla L(\theta'),\quad H_{ij} = \frac{\partial^2 L}
 # {\partial\theta_i\,\partial\theta_j}(\theta').$$
 #
-# 在**临界点**上梯度为零，即 $g = 0$，于是只剩下黑塞矩阵那一项。记 $v = \theta - \theta'$，那么由 $v^\top H v$ 的符号来判断：
+# 在**临界点**上梯度为零，即 $g = 0$，于是只剩下海森矩阵那一项。记 $v = \theta - \theta'$，那么由 $v^\top H v$ 的符号来判断：
 #
 # - 对每个 $v \ne 0$ 都有 $v^\top H v > 0$：损失往任何方向都上升，这是**局部最小值**（local minimum）；
 # - 对每个 $v \ne 0$ 都有 $v^\top H v < 0$：这是**局部最大值**（local maximum）；
@@ -197,7 +197,7 @@ print(f"its test loss {test['loss']:.4f}, test accuracy {test['accuracy']:.3f} (
 # 我们不可能试遍所有的 $v$，但也没有必要。$H$ 是对称矩阵，所以 $H = \sum_k \lambda_k u_k u_k^\top$，其中 $u_k$ 是标准正交的特征向量，于是 $v^\top H v = \sum_k \lambda_k (u_k^\top v)^2$。所有**特征值**（eigenvalue）都为正，即 H **正定**（positive definite）：最小值。全部为负：最大值。有正有负：鞍点。若有些特征值为零，而其余的特征值不异号，仅凭二阶导数就无法判断，这种情形称为**退化**（degenerate）。
 
 # %% [markdown]
-# 以 $f(x, y) = x^3 - 3xy + y^3$ 为例。它的梯度 $(3x^2 - 3y,\; 3y^2 - 3x)$ 在 $(0, 0)$ 和 $(1, 1)$ 处为零，它的黑塞矩阵是
+# 以 $f(x, y) = x^3 - 3xy + y^3$ 为例。它的梯度 $(3x^2 - 3y,\; 3y^2 - 3x)$ 在 $(0, 0)$ 和 $(1, 1)$ 处为零，它的海森矩阵是
 # $H = \begin{pmatrix} 6x & -3 \\ -3 & 6y\end{pmatrix}$。
 
 
@@ -266,9 +266,9 @@ ax.legend(loc="upper left", frameon=True)
 plt.show()
 
 # %% [markdown]
-# ## 3. 求黑塞矩阵的三种方法
+# ## 3. 求海森矩阵的三种方法
 #
-# 函数 $f:\mathbb R^n\to\mathbb R$ 的黑塞矩阵是 $n\times n$ 矩阵
+# 函数 $f:\mathbb R^n\to\mathbb R$ 的海森矩阵是 $n\times n$ 矩阵
 # $H_{ij} = \partial^2 f / \partial x_i\,\partial x_j$。只要二阶导数连续，它就是对称的。下面以这个函数为例，介绍三种求法：
 #
 # $$g(x, y) = \sin(x)\,e^{y} + x^2 y .$$
@@ -375,8 +375,8 @@ print(f"the origin is a {classify_critical_point(H_origin)}")
 assert err < 1e-12 and np.allclose(lam, [-2, 2])
 
 # %% [markdown]
-# **逃离鞍点。** 原点处的梯度为零，所以从原点出发的梯度下降永远不会移动。但黑塞矩阵仍然指出了下山的路：沿负特征值 $\lambda = -2$ 对应的特征向量 $u$ 走，泰勒展开预测
-# $L(\text{origin} + \varepsilon u) \approx L(\text{origin}) + \tfrac12\lambda\varepsilon^2$（origin 即原点），也就是损失会下降。这里 $u = \pm(1, 1)/\sqrt2$，所以精确地有
+# **逃离鞍点。** 原点处的梯度为零，所以从原点出发的梯度下降永远不会移动。但海森矩阵仍然指出了下山的路：沿负特征值 $\lambda = -2$ 对应的特征向量 $u$ 走，泰勒展开预测
+# $L(\text{原点} + \varepsilon u) \approx L(\text{原点}) + \tfrac12\lambda\varepsilon^2$，也就是损失会下降。这里 $u = \pm(1, 1)/\sqrt2$，所以精确地有
 # $L(\varepsilon u) = (1 - \varepsilon^2/2)^2 = 1 - \varepsilon^2 + \varepsilon^4/4$。
 
 # %%
@@ -441,14 +441,14 @@ ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=True)
 plt.show()
 
 # %% [markdown]
-# 恰好从鞍点出发的梯度下降永远不动。从 $(-1.5, 1.48)$ 出发时，它先滑向鞍点（有好几步损失都停留在 1 附近，也就是鞍点处的损失值），然后沿负曲率方向离开。从逃离的那一步开始，线性化的更新 $p \leftarrow p - \eta H p$ 每一步都把沿 $u$ 的分量乘以 $1 - \eta\lambda = 1 + 0.1 \cdot 2 = 1.2$，与打印结果一致：逃离是指数式的，但它是从那一步扰动的大小开始增长的，所以一个很小的扰动大约需要 $\ln(1/\varepsilon)/\ln 1.2$ 步才能离开。实际训练中，我们并不知道鞍点在哪里，而且构造 $H$ 的代价太高（第 7 节）；小批量的噪声（第 03 讲）和动量起到了这一步逃离的作用。
+# 恰好从鞍点出发的梯度下降永远不动。从 $(-1.5, 1.48)$ 出发时，它先滑向鞍点（有好几步损失都停留在 1 附近，也就是鞍点处的损失值），然后沿负曲率方向离开。从逃离的那一步开始，线性化的更新 $p \leftarrow p - \eta H p$ 每一步都把沿 $u$ 的分量乘以 $1 - \eta\lambda = 1 + 0.1 \cdot 2 = 1.2$，与打印结果一致：逃离是指数式的，但它是从那一步扰动的大小开始增长的，所以一个很小的扰动大约需要 $\ln(1/\varepsilon)/\ln 1.2$ 步才能离开。实际训练中，我们并不知道鞍点在哪里，而且构造 $H$ 的代价太高（第 7 节）；小批次的噪声（第 03 讲）和动量起到了这一步逃离的作用。
 
 # %% [markdown]
 # ## 5. 鞍点比最小值多：最小值比率
 #
-# 在有 $n$ 个参数的临界点上，要成为最小值，需要 $n$ 个特征值全部为正；而要成为鞍点，只需要一个特征值为负。因此有理由猜想：在高维空间中，大多数临界点都是鞍点，而少数（几乎）所有特征值都为正的临界点损失较低。我们在一个小网络上来测量这一点。对黑塞矩阵为 $H$ 的临界点，定义**最小值比率**（minimum ratio）
+# 在有 $n$ 个参数的临界点上，要成为最小值，需要 $n$ 个特征值全部为正；而要成为鞍点，只需要一个特征值为负。因此有理由猜想：在高维空间中，大多数临界点都是鞍点，而少数（几乎）所有特征值都为正的临界点损失较低。我们在一个小网络上来测量这一点。对海森矩阵为 $H$ 的临界点，定义**最小值比率**（minimum ratio）
 #
-# $$\text{minimum ratio} = \frac{\#\{\text{eigenvalues of } H > \text{tol}\}}{n},$$
+# $$\text{最小值比率} = \frac{\#\{H \text{ 的特征值中} > \text{tol} \text{ 的}\}}{n},$$
 #
 # 即大于阈值 tol 的特征值所占的比例；在严格局部最小值处它等于 1（`course_lib.hessian.minimum_ratio`）。
 #
@@ -471,10 +471,10 @@ def net_loss(theta):
 
 
 # %% [markdown]
-# **寻找临界点。** 各种类型的临界点都是梯度 $g(\theta)$ 的零点，而梯度的雅可比矩阵就是黑塞矩阵 $H$。对方程 $g = 0$ 使用**牛顿法**（Newton's method）（第 7 节会把它当作优化器来介绍）：做线性近似 $g(\theta - s) \approx g - Hs$，然后取步长 $s = H^{-1}g$。它不在乎这个零点是最小值还是鞍点，而这正是我们这里需要的。走完整的一步可能会冲过头，所以我们把步长不断减半，直到它能让 $\lVert g\rVert$ 变小。总有某次减半会奏效：$\tfrac12\lVert g\rVert^2$ 的梯度是 $Hg$，而 $(Hg)^\top s = g^\top H H^{-1} g = \lVert g
+# **寻找临界点。** 各种类型的临界点都是梯度 $g(\theta)$ 的零点，而梯度的雅可比矩阵就是海森矩阵 $H$。对方程 $g = 0$ 使用**牛顿法**（Newton's method）（第 7 节会把它当作优化器来介绍）：做线性近似 $g(\theta - s) \approx g - Hs$，然后取步长 $s = H^{-1}g$。它不在乎这个零点是最小值还是鞍点，而这正是我们这里需要的。走完整的一步可能会冲过头，所以我们把步长不断减半，直到它能让 $\lVert g\rVert$ 变小。总有某次减半会奏效：$\tfrac12\lVert g\rVert^2$ 的梯度是 $Hg$，而 $(Hg)^\top s = g^\top H H^{-1} g = \lVert g
 # \rVert^2 > 0$，所以 $-s$ 是 $\lVert g\rVert^2$ 的下降方向。（不减半步长，而是对步长做阻尼，就得到 Levenberg–Marquardt（列文伯格–马夸特）方法，这是一种常用的替代做法。）
 #
-# 我们同时进行许多次搜索，`theta` 的每一行对应一次。各行之间互相独立，所以把梯度的第 $k$ 个分量对所有行求和，它的梯度恰好由每一行黑塞矩阵的第 $k$ 行组成：22 次反向传播就能得到全部黑塞矩阵。这套机制放在 `course_lib.critical_points` 里：`batched_gradients`、`batched_hessians`，以及带步长减半的搜索 `newton_critical_points(loss, theta)`。这个单元格用 `course_lib.hessian.hessian` 核对批量算出的黑塞矩阵，并用自动微分验证上面的两个恒等式。
+# 我们同时进行许多次搜索，`theta` 的每一行对应一次。各行之间互相独立，所以把梯度的第 $k$ 个分量对所有行求和，它的梯度恰好由每一行海森矩阵的第 $k$ 行组成：22 次反向传播就能得到全部海森矩阵。这套机制放在 `course_lib.critical_points` 里：`batched_gradients`、`batched_hessians`，以及带步长减半的搜索 `newton_critical_points(loss, theta)`。这个单元格用 `course_lib.hessian.hessian` 核对成批算出的海森矩阵，并用自动微分验证上面的两个恒等式。
 
 # %%
 from course_lib.critical_points import batched_gradients, batched_hessians, newton_critical_points
@@ -514,7 +514,7 @@ print(f"starts: {len(theta)}; converged to ‖g‖ < {GRAD_TOL:.0e}: {len(found)
 assert rest.min() > 1e3 * GRAD_TOL  # a wide gap: no run sits near the threshold
 
 # %% [markdown]
-# 许多次运行会收敛到同一个点（或者它的一个副本：交换隐藏单元的顺序，或者把某个单元的三个权重同时变号，损失都不会改变）。每个不同的损失值我们只保留一个点，然后计算每个点的黑塞矩阵谱和最小值比率。
+# 许多次搜索会收敛到同一个点（或者它的一个副本：交换隐藏单元的顺序，或者把某个单元的三个权重同时变号，损失都不会改变）。每个不同的损失值我们只保留一个点，然后计算每个点的海森矩阵谱和最小值比率。
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -569,21 +569,21 @@ plt.show()
 # %% [markdown]
 # **图中显示了什么。** 鞍点的数量远远超过最小值，而且损失最高的临界点拥有最多的负方向（上面对这两点都做了断言，确切的数目见表格）。局部最小值位于损失最低的那些点之中；介于两者之间时，损失大体上随比率升高而下降，但各组之间有重叠：在底部附近，最小值旁边就是只有少数几个负方向的鞍点。右图中，少数几个特征值很大，许多特征值很小：在底部附近，负特征值与最大的特征值相比小得微不足道，所以离开这种鞍点的路是一段平缓的斜坡，梯度下降可能会在鞍点附近耗费很长时间。
 #
-# **注意事项。** 这个网络非常小；对于真实的网络，这一结论依靠的是其他证据（例如 Dauphin et al., 2014）。我们能找到哪些点取决于起点，也不能声称已经找到了*所有*临界点；没有收敛的运行都被丢弃了。此外，权重衰减恰好给每个特征值都加上 $2 \cdot 10^{-2}$：那许多等于 $0.02$ 的特征值（见上面的输出）对应的是单看 MSE 时完全平坦的方向（**退化**方向），所以在这些方向上，决定特征值符号的是权重衰减，而不是数据。
+# **注意事项。** 这个网络非常小；对于真实的网络，这一结论依靠的是其他证据（例如 Dauphin et al., 2014）。我们能找到哪些点取决于起点，也不能声称已经找到了*所有*临界点；没有收敛的搜索都被丢弃了。此外，权重衰减恰好给每个特征值都加上 $2 \cdot 10^{-2}$：那许多等于 $0.02$ 的特征值（见上面的输出）对应的是单看 MSE 时完全平坦的方向（**退化**方向），所以在这些方向上，决定特征值符号的是权重衰减，而不是数据。
 
 # %% [markdown]
 # ## 6. 病态问题与条件数
 #
-# 即使没有鞍点，梯度下降也可能很慢。在最小值附近，损失近似于一个二次函数 $\tfrac12 p^\top A p$（第 2 节，其中 $A = H$）。它的**条件数**是黑塞矩阵最大特征值与最小特征值之比：
+# 即使没有鞍点，梯度下降也可能很慢。在最小值附近，损失近似于一个二次函数 $\tfrac12 p^\top A p$（第 2 节，其中 $A = H$）。它的**条件数**是海森矩阵最大特征值与最小特征值之比：
 #
 # $$\kappa = \frac{\lambda_{\max}}{\lambda_{\min}} .$$
 #
 # 在特征向量构成的基下，一步梯度更新 $p \leftarrow p - \eta Ap$ 会把每个坐标乘以 $1 - \eta\lambda_k$。要在陡峭方向上保持稳定，需要 $\eta < 2/\lambda_{\max}$；但这样一来，平坦方向每一步只会缩小为原来的 $1 - \eta\lambda_{\min} > 1 - 2/\kappa$ 倍。最佳的固定步长 $\eta = 2/(\lambda_{\min} + \lambda_{\max})$ 让两个坐标每一步都缩小为原来的 $\rho = (\kappa - 1)/(\kappa + 1)$ 倍，而陡峭方向的坐标每一步都会变号：这就是**之字形震荡**（zig-zag）。要让距离缩小到初始距离的 $\varepsilon$ 倍，需要
 #
 # $$T = \left\lceil\frac{\ln(1/\varepsilon)}{\ln(1/\rho)}\right\rceil \approx
-# \frac{\kappa}{2}\,\ln\frac1\varepsilon \text{ steps: linear in } \kappa .$$
+# \frac{\kappa}{2}\,\ln\frac1\varepsilon \text{ 步：步数与 } \kappa \text{ 成线性关系} .$$
 #
-# 步，步数与 κ 成线性关系。`course_lib.surfaces.IllConditionedQuadratic(κ)` 的黑塞矩阵特征值为 1 和 κ。
+# `course_lib.surfaces.IllConditionedQuadratic(κ)` 的海森矩阵特征值为 1 和 κ。
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), layout="constrained")
@@ -622,14 +622,14 @@ for name, p in (("start", rosen.start), ("minimum", rosen.minimum)):
     )
 
 # %% [markdown]
-# ## 7. 二阶方法、黑塞向量积与幂迭代
+# ## 7. 二阶方法、海森向量积与幂迭代
 #
 # **牛顿法。** 使用完整的二次模型
 # $L(\theta + s) \approx L + g^\top s + \tfrac12 s^\top H s$，直接跳到它的驻点：令导数 $g + Hs$ 等于零，得到
 #
 # $$\theta_{\text{new}} = \theta - H^{-1} g .$$
 #
-# 如果 $L$ *本身就是*二次函数，那么无论 κ 是多少，一步就能正好落在临界点上：黑塞矩阵把狭长的形状还原了。我们求解方程 $Hs = g$，而不是去求 $H$ 的逆矩阵。
+# 如果 $L$ *本身就是*二次函数，那么无论 κ 是多少，一步就能正好落在临界点上：海森矩阵把狭长的形状还原了。我们求解方程 $Hs = g$，而不是去求 $H$ 的逆矩阵。
 
 
 # %%
@@ -684,7 +684,7 @@ for n in (1e6, 1e8):
     )
 
 # %% [markdown]
-# **黑塞向量积**（Hessian-vector product）。黑塞矩阵的许多用途只需要对某个向量 $v$ 求出 $Hv$，而这只需要大约两次梯度计算的代价，根本不必构造出 $H$：
+# **海森向量积**（Hessian-vector product）。海森矩阵的许多用途只需要对某个向量 $v$ 求出 $Hv$，而这只需要大约两次梯度计算的代价，根本不必构造出 $H$：
 #
 # $$Hv = \nabla_\theta\big(\nabla_\theta L(\theta)^\top v\big),$$
 #
@@ -735,14 +735,14 @@ assert abs(estimate - exact) / exact < 1e-8 and abs(lib_estimate - exact) / exac
 #
 # | 组件 | 所在位置 | 后续用于 |
 # |---|---|---|
-# | 精确黑塞矩阵（自动微分，float64）、有限差分黑塞矩阵 | `course_lib.hessian.hessian`、`finite_difference_hessian` | 本讲中的检查（在 hw02 中你要自己实现） |
+# | 精确海森矩阵（自动微分，float64）、有限差分海森矩阵 | `course_lib.hessian.hessian`、`finite_difference_hessian` | 本讲中的检查（在 hw02 中你要自己实现） |
 # | 判断临界点类型、最小值比率 | `classify_critical_point(H, tol)`、`minimum_ratio(H, tol)` | hw02 的自检 |
-# | 黑塞向量积、幂迭代 | `hessian_vector_product(f, x, v)`、`top_eigenvalue(f, x)` | — |
-# | 批量黑塞矩阵、牛顿法搜索临界点（第 5 节） | `course_lib.critical_points`：`batched_hessians(loss, theta)`、`newton_critical_points(loss, theta)` | — |
+# | 海森向量积、幂迭代 | `hessian_vector_product(f, x, v)`、`top_eigenvalue(f, x)` | — |
+# | 成批计算海森矩阵、牛顿法搜索临界点（第 5 节） | `course_lib.critical_points`：`batched_hessians(loss, theta)`、`newton_critical_points(loss, theta)` | — |
 # | 带有 `value` / `grad` / `hessian` 的玩具曲面 | `course_lib.surfaces`：`IllConditionedQuadratic`、`Rosenbrock`、`Saddle`、`TwoWeightNet`、`BumpyCurve` | 03（在山谷和颠簸曲线上使用动量）、04（在山谷和 Rosenbrock 上使用自适应优化器） |
 # | 带路径的等高线图、特征值谱、损失曲线 | `course_lib.plots` | 所有各讲 |
 #
-# 每个曲面都知道自己的临界点在哪里，所以黑塞矩阵工具可以直接给它们分类；而且这些曲面手写的黑塞矩阵与自动微分的结果一致：
+# 每个曲面都知道自己的临界点在哪里，所以海森矩阵工具可以直接给它们分类；而且这些曲面手写的海森矩阵与自动微分的结果一致：
 
 # %%
 from course_lib.surfaces import BumpyCurve, Saddle
@@ -757,12 +757,12 @@ for surface in (IllConditionedQuadratic(10), Rosenbrock(), Saddle(), TwoWeightNe
 # ## 9. 要点、术语表与练习
 #
 # - 首先弄清楚你遇到的是*哪一种*问题。较深的网络如果比较浅的网络*训练损失更高*，那就是优化问题，而不是过拟合。损失停滞还不等于到了临界点：深层 sigmoid 网络停在了梯度消失造成的平台上，而梯度明显不为零。要用验证集来选择模型。
-# - 在**临界点**（$g = 0$）上，由黑塞矩阵**特征值**的符号来判断：全为正，是最小值；全为负，是最大值；有正有负，是**鞍点**。手算、有限差分和自动微分得到的黑塞矩阵彼此一致。
+# - 在**临界点**（$g = 0$）上，由海森矩阵**特征值**的符号来判断：全为正，是最小值；全为负，是最大值；有正有负，是**鞍点**。手算、有限差分和自动微分得到的海森矩阵彼此一致。
 # - 对于利用曲率的方法，鞍点并不是陷阱：负特征值对应的特征向量就是一条下山的路，损失的下降量与预测的 $\tfrac12\lambda\varepsilon^2$ 相符。
 # - 对 $g = 0$ 使用牛顿法，找到了一个小网络的临界点：鞍点的数量远多于最小值，而最小值的损失都较低（但要注意第 5 节所说的局限）。
-# - **条件数**会让梯度下降走之字形，需要大约 $(\kappa/2)\ln(1/\varepsilon)$ 步；牛顿法一步就能解决二次函数，但需要 $O(N^2)$ 的内存和 $O(N^3)$ 的时间。**黑塞向量积**和**幂迭代**只需几次梯度计算的代价，就能获得曲率信息。
+# - **条件数**会让梯度下降走之字形，需要大约 $(\kappa/2)\ln(1/\varepsilon)$ 步；牛顿法一步就能解决二次函数，但需要 $O(N^2)$ 的内存和 $O(N^3)$ 的时间。**海森向量积**和**幂迭代**只需几次梯度计算的代价，就能获得曲率信息。
 #
-# **作业。** `homework/hw02_critical_points.ipynb`：用解析方法和自动微分计算黑塞矩阵，判断临界点的类型，沿负曲率的特征向量逃离鞍点，并走一步牛顿法。
+# **作业。** `homework/hw02_critical_points.ipynb`：用解析方法和自动微分计算海森矩阵，判断临界点的类型，沿负曲率的特征向量逃离鞍点，并走一步牛顿法。
 #
 # **术语表。** 每个粗体术语都收录在课程的[术语表](glossary.md)中，附有英文和中文（例如 saddle point — 鞍点，Hessian — 海森矩阵，condition number — 条件数）。
 
@@ -804,7 +804,7 @@ print(f"difference {first_below[1e-8] - first_below[0.1]}; predicted ln(1e7) / l
 # %% [markdown] tags=["answer"]
 # <details><summary>答案</summary>
 #
-# 大约多 88 步。在鞍点附近，沿 $u$ 的分量每步乘以 1.2，所以从 $10^{-8}$ 增长到 0.1（$10^7$ 倍）需要 $\ln(10^7)/\ln 1.2 \approx 88.4$ 步；此后两次运行就完全一样了。实测的差是 88 步。逃离鞍点是指数式的，但起点离鞍点非常近时，要先付出一段很长的平台期。
+# 大约多 88 步。在鞍点附近，沿 $u$ 的分量每步乘以 1.2，所以从 $10^{-8}$ 增长到 0.1（$10^7$ 倍）需要 $\ln(10^7)/\ln 1.2 \approx 88.4$ 步；此后两次训练就完全一样了。实测的差是 88 步。逃离鞍点是指数式的，但起点离鞍点非常近时，要先付出一段很长的平台期。
 # </details>
 
 # %% [markdown]
@@ -826,7 +826,7 @@ print(f"loss {losses[lowest_min]:.4f}; MSE Hessian: {zero.sum()} eigenvalues zer
 # </details>
 
 # %% [markdown]
-# **练习 4。** 在第 6 节中，在 κ = 10 的山谷上用 $\eta = 2.1/\lambda_{\max}$ 运行梯度下降。路径会怎样？为什么？
+# **练习 4。** 在第 6 节中，在 κ = 10 的山谷上用 $\eta = 2.1/\lambda_{\max}$ 做梯度下降。路径会怎样？为什么？
 
 # %% tags=["answer"]
 valley = IllConditionedQuadratic(10)
@@ -847,7 +847,7 @@ print(
 # </details>
 
 # %% [markdown]
-# **练习 5。** 在第 5 节损失最低的*鞍点*处运行第 7 节的幂迭代。它返回的是哪个特征值：最负的那个，还是最大的正特征值？
+# **练习 5。** 在第 5 节损失最低的*鞍点*处执行第 7 节的幂迭代。它返回的是哪个特征值：最负的那个，还是最大的正特征值？
 
 # %% tags=["answer"]
 saddle_spectrum = spectra[best_saddle]

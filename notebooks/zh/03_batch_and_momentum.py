@@ -9,7 +9,7 @@
 # %% [markdown]
 # # 第 03 讲 — 批次大小与动量
 #
-# 到目前为止，我们写的梯度下降每走一步之前都要看完所有训练样本。实际训练时，每次随机取一小份数据，即一个**小批量**（mini-batch），走一步，再取下一份。这一讲要回答三个问题：批次大小会改变什么（每次更新和每个轮次的耗时、梯度噪声、训练最终停在哪里）；**动量**（momentum）——保留上一步移动的一部分——如何滚过局部最小值、抑制之字形震荡；以及每种方法能承受多大的步长。我们从零实现每个部分，动手测量，再与 `torch.optim.SGD` 对照。
+# 到目前为止，我们写的梯度下降每走一步之前都要看完所有训练样本。实际训练时，每次随机取一小份数据，即一个**小批次**（mini-batch），走一步，再取下一份。这一讲要回答三个问题：批次大小会改变什么（每次更新和每个轮次的耗时、梯度噪声、训练最终停在哪里）；**动量**（momentum）——保留上一步移动的一部分——如何滚过局部最小值、抑制之字形震荡；以及每种方法能承受多大的步长。我们从零实现每个部分，动手测量，再与 `torch.optim.SGD` 对照。
 #
 # 1. 批次、轮次与打乱
 # 2. 梯度噪声
@@ -19,7 +19,7 @@
 # 6. 动量
 # 7. Nesterov 动量
 # 8. 从零实现与 `torch.optim.SGD` 对比
-# 9. 函数库、要点与练习
+# 9. 课程库、要点与练习
 
 # %%
 import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
@@ -86,8 +86,8 @@ assert all([len(b) for b in batches] == [6, 6, 6, 2] for batches in epochs)
 assert sorted(order[0]) == sorted(order[1]) == list(range(20)) and (order[0] != order[1]).any()
 
 # %% [markdown]
-# 函数库里也有同样的迭代器：`course_lib.data.minibatches(X, y, batch_size,
-# shuffle=True, rng=None)`。只要传入相同的 `numpy.random.Generator`，它每个轮次给出的批次都完全相同。从这里开始，我们使用函数库的版本。
+# 课程库里也有同样的迭代器：`course_lib.data.minibatches(X, y, batch_size,
+# shuffle=True, rng=None)`。只要传入相同的 `numpy.random.Generator`，它每个轮次给出的批次都完全相同。从这里开始，我们使用课程库的版本。
 
 # %%
 rng_ours, rng_lib = np.random.default_rng(7), np.random.default_rng(7)
@@ -102,7 +102,7 @@ print(f"5 epochs, ours vs course_lib.data.minibatches: identical batches = {same
 assert same
 
 # %% [markdown]
-# **小批量 SGD。** 训练循环的伪代码如下：
+# **小批次 SGD。** 训练循环的伪代码如下：
 #
 # ```
 # θ = initialise()
@@ -167,7 +167,7 @@ print(
 # %% [markdown]
 # ## 2. 梯度噪声
 #
-# 小批量梯度是对完整梯度的随机估计。如果批次是均匀地无放回抽取的，它就是*无偏*的：$\mathbb E[g_{\mathcal B}] = g$；它的离散程度，即**梯度噪声**（gradient noise），由单样本梯度 $g_i = \nabla\ell_i$ 的离散程度 $\sigma^2$ 决定：
+# 小批次梯度是对完整梯度的随机估计。如果批次是均匀地无放回抽取的，它就是*无偏*的：$\mathbb E[g_{\mathcal B}] = g$；它的离散程度，即**梯度噪声**（gradient noise），由单样本梯度 $g_i = \nabla\ell_i$ 的离散程度 $\sigma^2$ 决定：
 #
 # $$\mathbb E\,\lVert g_{\mathcal B} - g\rVert^2 = \frac{\sigma^2}{B}\cdot\frac{N-B}{N-1},
 # \qquad \sigma^2 = \frac1N\sum_{i=1}^N \lVert g_i - g\rVert^2 .$$
@@ -249,7 +249,7 @@ def mlp(seed, hidden=32):
 # %% [markdown]
 # 我们对 $B = 1, 4, 16, \dots, 1024$ 以及 $N$ 分别计时至多十次更新（重复三次，取最快的一次），只用一个线程：`torch.set_num_threads` 限制 PyTorch，`threadpoolctl.threadpool_limits` 限制 BLAS 以及所有 OpenMP 线程池。
 #
-# **并行。** 用两个线程时，PyTorch 会把一次矩阵乘法分给两个核心。只有当计算量足够分时，这才划算，所以我们还对一个*宽的* MLP（1024 个隐藏单元，每个样本的计算量是原来的 32 倍）分别用一个和两个线程计时。计时结果因运行、因机器而异，测试不比较它们。
+# **并行。** 用两个线程时，PyTorch 会把一次矩阵乘法分给两个核心。只有当计算量足够分时，这才划算，所以我们还对一个*宽的* MLP（1024 个隐藏单元，每个样本的计算量是原来的 32 倍）分别用一个和两个线程计时。计时结果每次都不同，也因机器而异，测试不比较它们。
 
 
 # %%
@@ -350,13 +350,13 @@ else:
     print("no CUDA GPU here: the GPU timing is skipped")
 
 # %% [markdown]
-# 两个极端，以及介于两者之间的小批量：
+# 两个极端，以及介于两者之间的小批次：
 #
 # | 批次大小 | 每个轮次的更新次数 | 单次更新的开销 | 梯度的噪声 |
 # |---|---|---|---|
 # | $N$（全批次） | 1 | 最大 | 没有：精确的梯度，步伐稳定 |
 # | 1 | $N$ | 最小 | 最大：步伐带噪声 |
-# | 32（一个小批量） | $\lceil N/32\rceil$ | 小 | 中等 |
+# | 32（一个小批次） | $\lceil N/32\rceil$ | 小 | 中等 |
 
 # %% [markdown]
 # ## 4. 带噪声的更新也有好处
@@ -381,7 +381,7 @@ for B in (1, 2, 4, 8):
 assert abs(curve.grad(w_star)[0]) < 1e-10
 
 # %% [markdown]
-# 每次运行都从 $w^\star$ 出发，用学习率 0.2 跑 30 个轮次的 SGD，每种批次大小用 20 个随机种子。全批次梯度下降（$B = 8$）根本不动。在 $B = 1$ 时，步子又大又随机；迟早会有连续几步把点推过凸起，进入右边更宽、更深的盆地，而要从那里出来就难得多了。
+# 每次训练都从 $w^\star$ 出发，用学习率 0.2 跑 30 个轮次的 SGD，每种批次大小用 20 个随机种子。全批次梯度下降（$B = 8$）根本不动。在 $B = 1$ 时，步子又大又随机；迟早会有连续几步把点推过凸起，进入右边更宽、更深的盆地，而要从那里出来就难得多了。
 
 
 # %%
@@ -419,7 +419,7 @@ ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
 plt.show()
 
 # %% [markdown]
-# 同样的噪声也可能把点从好的盆地里再甩出去，有些运行在早期确实如此；但右边的盆地更宽、更深，所以这些运行最终都停在那里。这里的教训不是“批次越小越好”，而是“完整梯度为零，并不能让 SGD 停下来”。
+# 同样的噪声也可能把点从好的盆地里再甩出去，有些训练在早期确实如此；但右边的盆地更宽、更深，所以这些训练最终都停在那里。这里的教训不是“批次越小越好”，而是“完整梯度为零，并不能让 SGD 停下来”。
 
 # %% [markdown]
 # ## 5. 公平地比较批次大小
@@ -450,11 +450,11 @@ for name, rule in rules.items():
         print(f"{name:>8} {B:4d} {eta:6.3f} {drift:16.3f} {noise_var:19.3f}")
 
 # %% [markdown]
-# $B$ 较小时，每次更新的 Python 开销占主导，所以我们把同一批次大小的九次运行（3 种规则 × 3 个种子）放在一起同时训练：第 $r$ 次运行的权重是堆叠张量的第 $r$ 个切片，每次运行抽取自己的批次，再由 `torch.baddbmm` 把它和自己的权重相乘。损失是各次运行平均损失之和，所以损失对第 $r$ 个切片的梯度，正是第 $r$ 次运行自己的梯度；每个切片用自己的 $\eta$ 更新。这套机制就是 `course_lib.stacked.StackedMLPs(nets)`：`.step(lrs, X, y)` 让每次运行在自己的批次上更新一次，`.evaluate(X, y)` 给出每次运行在同一个数据集上的损失。
+# $B$ 较小时，每次更新的 Python 开销占主导，所以我们把同一批次大小的九次训练（3 种规则 × 3 个种子）放在一起同时训练：第 $r$ 次训练的权重是堆叠张量的第 $r$ 个切片，每次训练抽取自己的批次，再由 `torch.baddbmm` 把它和自己的权重相乘。损失是各次训练平均损失之和，所以损失对第 $r$ 个切片的梯度，正是第 $r$ 次训练自己的梯度；每个切片用自己的 $\eta$ 更新。这套机制就是 `course_lib.stacked.StackedMLPs(nets)`：`.step(lrs, X, y)` 让每次训练在自己的批次上更新一次，`.evaluate(X, y)` 给出每次训练在同一个数据集上的损失。
 
 
 # %% [markdown]
-# 检验：两个学习率不同的堆叠运行，对照两个用 `torch.optim.SGD` 训练的 `nn.Sequential` 网络，使用相同的 20 个批次。
+# 检验：两个学习率不同的堆叠训练，对照两个用 `torch.optim.SGD` 训练的 `nn.Sequential` 网络，使用相同的 20 个批次。
 
 # %%
 from course_lib.stacked import StackedMLPs, stack_weights
@@ -501,7 +501,7 @@ def train_stacked(B, lrs, run_seeds, num_updates, checkpoints):
 
 
 # %% [markdown]
-# 每种批次大小都一直训练到既完成 5 个轮次、又完成 100 次更新为止，途中记录全部九次运行的训练损失和验证损失。
+# 每种批次大小都一直训练到既完成 5 个轮次、又完成 100 次更新为止，途中记录全部九次训练的训练损失和验证损失。
 
 # %%
 checkpoints = {1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70, N_UPDATES}
@@ -593,7 +593,7 @@ plt.show()
 # - *线性缩放*消除了这个差距：在相同的轮次之后，$B$ = 8 … 128 的结果不相上下，$B = 512$ 也不差。平方根缩放介于两者之间：它保持的是每次更新的噪声，而不是每个轮次的进展。
 # - *按更新次数算*，在 $\eta$ 按比例缩放时，大批次遥遥领先：每次更新做的事更多。
 #
-# 那么泛化呢？下一张图把每次运行在两种预算下的结果都画在同一张图上。
+# 那么泛化呢？下一张图把每次训练在两种预算下的结果都画在同一张图上。
 
 # %%
 fig, ax = plt.subplots()
@@ -613,7 +613,7 @@ print(
 assert same_val
 
 # %% [markdown]
-# 所有批次大小都落在同一条曲线上：只要训练损失相同，无论 $B$ 是多少，验证损失都相同。这个小网络没有显示出小批量泛化更好的迹象。那种说法来自大型网络和非常大的批次：在那里，线性缩放最终会失效（步长超过稳定性上限，见第 7 节；第 04 讲的预热有帮助），而噪声可能有助于离开尖锐的区域（就像第 4 节的玩具例子）。在归咎于 $B$ 之前，先缩放 $\eta$，多用几个种子，并在两种预算下都做评判。
+# 所有批次大小都落在同一条曲线上：只要训练损失相同，无论 $B$ 是多少，验证损失都相同。这个小网络没有显示出小批次泛化更好的迹象。那种说法来自大型网络和非常大的批次：在那里，线性缩放最终会失效（步长超过稳定性上限，见第 7 节；第 04 讲的预热有帮助），而噪声可能有助于离开尖锐的区域（就像第 4 节的玩具例子）。在归咎于 $B$ 之前，先缩放 $\eta$，多用几个种子，并在两种预算下都做评判。
 
 # %% [markdown]
 # ## 6. 动量
@@ -838,11 +838,11 @@ assert err < 1e-10
 #
 # 递推 $\theta_{t+1} = a\theta_t - c\,\theta_{t-1}$ 收缩，当且仅当 $z^2 - az + c$ 的两个根都在单位圆内：$|c| < 1$ 且 $|a| < 1 + c$。当 $0 \le \beta < 1$ 时，由此得到三个上限：
 #
-# $$\text{GD: } \eta < \frac{2}{\lambda}, \qquad
-# \text{heavy ball: } \eta < \frac{2(1+\beta)}{\lambda}, \qquad
-# \text{Nesterov: } \eta < \frac{2(1+\beta)}{(1+2\beta)\lambda}.$$
+# $$\text{梯度下降：} \eta < \frac{2}{\lambda}, \qquad
+# \text{重球法：} \eta < \frac{2(1+\beta)}{\lambda}, \qquad
+# \text{Nesterov：} \eta < \frac{2(1+\beta)}{(1+2\beta)\lambda}.$$
 #
-# 取 $\beta = 0.9$ 时：$\eta\lambda$ 分别要小于 2、3.8 和 $3.8/2.8 \approx 1.357$。我们直接用步进函数来测量：在一个对角二次函数上运行一次，$\eta = 1$，曲率取 $h$ = 0.002, 0.004, …, 3.998（每个坐标一个），从 1 出发走 1000 步。
+# 取 $\beta = 0.9$ 时：$\eta\lambda$ 分别要小于 2、3.8 和 $3.8/2.8 \approx 1.357$。我们直接用步进函数来测量：在一个对角二次函数上跑一次，$\eta = 1$，曲率取 $h$ = 0.002, 0.004, …, 3.998（每个坐标一个），从 1 出发走 1000 步。
 
 
 # %%
@@ -958,7 +958,7 @@ OptimizerExplorer(
 #
 # $$b_t = \beta\, b_{t-1} + g_t, \qquad \theta_t = \theta_{t-1} - \eta\, b_t,$$
 #
-# 这是同一种方法，因为当 $\eta$ 不变时 $v_t = -\eta\, b_t$（如果 $\eta$ 在训练中变化，PyTorch 的步长会立即按新的学习率变化）。Adam（第 04 讲）维护的是 $m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t$：对过去的加权方式相同，只是重新缩放成了平均值，所以当 $\beta_1 = \beta$ 时有 $m_t = (1-\beta)\,b_t$。下面是我们用缓冲形式写的优化器，采用函数库的 `step(grads)` 接口：普通 SGD、动量和 Nesterov。
+# 这是同一种方法，因为当 $\eta$ 不变时 $v_t = -\eta\, b_t$（如果 $\eta$ 在训练中变化，PyTorch 的步长会立即按新的学习率变化）。Adam（第 04 讲）维护的是 $m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t$：对过去的加权方式相同，只是重新缩放成了平均值，所以当 $\beta_1 = \beta$ 时有 $m_t = (1-\beta)\,b_t$。下面是我们用缓冲形式写的优化器，采用课程库的 `step(grads)` 接口：普通 SGD、动量和 Nesterov。
 
 
 # %%
@@ -998,7 +998,7 @@ print(f"Adam's m_t vs (1 - β) b_t, 50 steps: max difference {format_bound(err_a
 assert err < 1e-12 and err_adam < 1e-12
 
 # %% [markdown]
-# 现在是真正的检验：在手写数字上做 softmax 回归，100 个大小为 32 的小批量，三种设置。PyTorch 用 float64 的 autograd 自己计算梯度；每一步之后，我们都比较全部参数。
+# 现在是真正的检验：在手写数字上做 softmax 回归，100 个大小为 32 的小批次，三种设置。PyTorch 用 float64 的 autograd 自己计算梯度；每一步之后，我们都比较全部参数。
 
 # %%
 rng = np.random.default_rng(0)
@@ -1052,15 +1052,15 @@ for label, make in [("ScratchSGD", ScratchSGD), ("course_lib.optim.SGD", optim.S
     assert err < 1e-10
 
 # %% [markdown]
-# ## 9. 函数库、要点与练习
+# ## 9. 课程库、要点与练习
 #
-# 从现在起，本课程使用函数库中的版本：
+# 从现在起，本课程使用课程库中的版本：
 #
 # - `course_lib.data.minibatches(X, y, batch_size, shuffle=True, rng=None)`：每次调用给出打乱后的一个轮次；始终传入同一个 `numpy.random.Generator`，每个轮次就会得到一个新的、可复现的顺序（PyTorch 中对应的是 `DataLoader(TensorDataset(X, y), batch_size, shuffle=True)`）。
 # - `course_lib.optim.SGD`：普通 SGD、动量 SGD 和 Nesterov SGD，参数与 `torch.optim.SGD` 相同；`opt.step(grads)` 就地更新 `params`。第 04 讲会在同一个模块中加入 Adagrad、RMSprop 和 Adam。
 # - `course_lib.surfaces`：`BumpyCurve`、`IllConditionedQuadratic` 和 `Rosenbrock`，用来观察优化器如何移动；`course_lib.plots.contour_with_paths` 用来把它们画出来。
 #
-# 例如，用函数库的优化器重现第 6 节中的球：
+# 例如，用课程库的优化器重现第 6 节中的球：
 
 # %%
 c = BumpyCurve(hill_height=2.0)
@@ -1077,14 +1077,14 @@ assert abs(x[0] - c.global_minimum[0]) < 1e-3
 # %% [markdown]
 # **要点。**
 #
-# - 一个轮次就是把打乱后的数据按每批 $B$ 个过一遍，共 $\lceil N/B\rceil$ 次更新。小批量梯度是无偏的，它的噪声按 $1/\sqrt B$ 减小。
+# - 一个轮次就是把打乱后的数据按每批 $B$ 个过一遍，共 $\lceil N/B\rceil$ 次更新。小批次梯度是无偏的，它的噪声按 $1/\sqrt B$ 减小。
 # - 批次越大，每次更新的开销越大，但每个轮次的开销越小（固定开销支付的次数更少），直到计算量决定的下限。更多线程或 GPU 只有在一个批次的计算量足够分担时才有帮助。在完整梯度为零的地方，噪声让 SGD 继续移动。
 # - 比较批次大小时，要缩放学习率（线性缩放保持每个轮次的进展和噪声不变），用多个种子，并在相同的轮次数*和*相同的更新次数下比较。如果 $\eta$ 固定不变，“大批次更差”衡量的只是更新次数。
 # - 动量 $v_t = \beta v_{t-1} - \eta g_t$ 以权重 $\beta^{t-k}$ 累加过去的梯度：它能滚过小的局部最小值，并抑制狭窄山谷中的之字形震荡（调好时步数约为原来的 $\sqrt\kappa$ 分之一）。PyTorch 的缓冲量是 $b_t = -v_t/\eta$；Adam 的一阶矩是 $m_t = (1-\beta_1)\,b_t$。
 # - Nesterov 动量在前瞻点 $\theta + \beta v$ 处求梯度（PyTorch：$b \leftarrow \beta b + g$，更新方向为 $g + \beta b$）。在二次函数上，稳定要求 $\eta\lambda$ 小于 2（GD）、$2(1+\beta)$（重球法）和 $2(1+\beta)/(1+2\beta)$（Nesterov）：Nesterov 在上限以内阻尼更强，但它的上限更低。
 
 # %% [markdown]
-# **作业。** `homework/hw03_batch_and_momentum.ipynb`：编写一个会打乱顺序的小批量迭代器，实现带动量和带 Nesterov 动量的 SGD，并在一个曲面和一个小网络上比较它们。
+# **作业。** `homework/hw03_batch_and_momentum.ipynb`：编写一个会打乱顺序的小批次迭代器，实现带动量和带 Nesterov 动量的 SGD，并在一个曲面和一个小网络上比较它们。
 #
 # **术语表。** 这一讲的关键术语都收录在课程的[术语表](glossary.md)中，中英对照。
 #
@@ -1132,7 +1132,7 @@ for name, (method, beta_s) in steppers.items():
 # </details>
 
 # %% [markdown]
-# **练习 3。** 在第 5 节中，设 `ETA0 = 0.2`。哪次运行最先失败？为什么？（看看线性缩放在 $B = 512$ 时的 $\eta$；回忆第 02 讲的稳定性上限。）
+# **练习 3。** 在第 5 节中，设 `ETA0 = 0.2`。哪次训练最先失败？为什么？（看看线性缩放在 $B = 512$ 时的 $\eta$；回忆第 02 讲的稳定性上限。）
 
 # %% tags=["answer"]
 for rule_name, rule in rules.items():
@@ -1152,11 +1152,11 @@ for rule_name, rule in rules.items():
 # %% [markdown] tags=["answer"]
 # <details><summary>答案</summary>
 #
-# 是 $B = 512$ 时的线性缩放运行，它的 $\eta = 0.2 \cdot 512/32 = 3.2$：五个轮次之后，每个种子的损失都比瞎猜还差，而固定规则（$\eta = 0.2$）和平方根规则（$\eta = 0.8$）的运行都在正常训练。第 02 讲的上限 $\eta < 2/\lambda_{\max}$ 针对的是损失最陡峭的方向：3.2 的步长沿这个方向冲过头的部分比得到的好处还多，误差一次比一次大。`ETA0 = 0.1` 时，同一个运行用的是 $\eta = 1.6$，是稳定的。线性缩放迟早会在某个批次大小上撞到这堵墙；预热（第 04 讲）可以把它推迟。
+# 是 $B = 512$ 时的线性缩放训练，它的 $\eta = 0.2 \cdot 512/32 = 3.2$：五个轮次之后，每个种子的损失都比瞎猜还差，而固定规则（$\eta = 0.2$）和平方根规则（$\eta = 0.8$）的训练都很正常。第 02 讲的上限 $\eta < 2/\lambda_{\max}$ 针对的是损失最陡峭的方向：3.2 的步长沿这个方向冲过头的部分比得到的好处还多，误差一次比一次大。`ETA0 = 0.1` 时，同一次训练用的是 $\eta = 1.6$，是稳定的。线性缩放迟早会在某个批次大小上撞到这堵墙；预热（第 04 讲）可以把它推迟。
 # </details>
 
 # %% [markdown]
-# **练习 4。** 在第 5 节中，把 $B = 512$ 的固定 $\eta$ 运行训练 20 个轮次，再一直训练到 200 次更新。$B = 512$ 能追上 $B = 32$ 在 5 个轮次（200 次更新）之后的结果吗？这对“大批次更差”这一说法意味着什么？
+# **练习 4。** 在第 5 节中，把 $B = 512$ 的固定 $\eta$ 训练 20 个轮次，再一直训练到 200 次更新。$B = 512$ 能追上 $B = 32$ 在 5 个轮次（200 次更新）之后的结果吗？这对“大批次更差”这一说法意味着什么？
 
 # %% tags=["answer"]
 # NBVAL_IGNORE_OUTPUT

@@ -20,7 +20,7 @@
 # 7. 各部分如何组合
 # 8. 所有优化器并排比较
 # 9. AdamW、梯度裁剪，以及如何找到学习率
-# 10. 库、要点、练习与作业
+# 10. 课程库、要点、练习与作业
 #
 # 符号：$\eta$ 为学习率，$\theta$ 为参数，$g_t$ 为第 $t$ 步（从 1 开始计）的梯度，$\beta$ 为指数移动平均赋予*过去*的权重，$\epsilon$ 为一个很小的常数。
 
@@ -121,7 +121,7 @@ for name in stall:
 # %% [markdown]
 # 当 $\eta = 0.04$ 时，损失不再下降，梯度范数却始终很大（上面打印了两者）：这里并没有临界点，只是学习率对 $y$ 来说太大了。当 $\eta = 0.02$ 时，两者一起下降。
 #
-# 在这里，*没有哪个固定的学习率能同时做到稳定和快速*。沿 $y$ 方向稳定需要 $\eta < 2/\kappa$；这样一来，$x$ 每一步乘上的因子至少是 $1 - 2/\kappa$，60 步之后它与最小值的距离仍不小于 $2.5\,(1 - 2/\kappa)^{60}$（下面打印）。学习率略高于这个极限，运行就会发散；略低于它，虽然收敛但很慢，同时 $y$ 来回折返；小的学习率则只能沿 $x$ 缓慢爬行。
+# 在这里，*没有哪个固定的学习率能同时做到稳定和快速*。沿 $y$ 方向稳定需要 $\eta < 2/\kappa$；这样一来，$x$ 每一步乘上的因子至少是 $1 - 2/\kappa$，60 步之后它与最小值的距离仍不小于 $2.5\,(1 - 2/\kappa)^{60}$（下面打印）。学习率略高于这个极限，训练就会发散；略低于它，虽然收敛但很慢，同时 $y$ 来回折返；小的学习率则只能沿 $x$ 缓慢爬行。
 
 # %%
 rates = {"lr 0.041 (diverges)": 0.041, "lr 0.039 (zig-zags)": 0.039, "lr 0.01 (crawls)": 0.01}
@@ -361,7 +361,7 @@ plt.show()
 # %% [markdown]
 # ## 4. 与 `torch.optim` 对照检验
 #
-# 每个从零实现的优化器，都必须与对应的 PyTorch 优化器走出完全相同的每一步：在 Rosenbrock 曲面（第 03 讲）上用 float64 运行 50 步，给 PyTorch 输入同样的 NumPy 梯度（`course_lib.optim.torch_path` 记录 `torch.optim` 优化器经过的各个点）。
+# 每个从零实现的优化器，都必须与对应的 PyTorch 优化器走出完全相同的每一步：在 Rosenbrock 曲面（第 03 讲）上用 float64 跑 50 步，给 PyTorch 输入同样的 NumPy 梯度（`course_lib.optim.torch_path` 记录 `torch.optim` 优化器经过的各个点）。
 
 # %%
 rosen = Rosenbrock()
@@ -516,7 +516,7 @@ axes[2].legend()
 plt.show()
 
 # %% [markdown]
-# **为什么自适应方法需要预热。** 在开始阶段，Adam 的 $\hat v_t$ 只能用极少的梯度来估计梯度平方的均值 $\mathbb E[g^2]$：在 $t = 1$ 时只来自单独一个 $g_1^2$。梯度有噪声时，这个估计以及因子 $1/\sqrt{\hat v_t}$ 都波动极大，而第一步会以完整的大小 $\eta$ 沿着一个带噪声的梯度方向迈出。下面对一个参数模拟 2000 次运行，其梯度为 $g_t = 0.1 + \xi_t$，$\xi_t$ 服从标准正态分布，因此 $\mathbb E[g^2] = 1.01$：
+# **为什么自适应方法需要预热。** 在开始阶段，Adam 的 $\hat v_t$ 只能用极少的梯度来估计梯度平方的均值 $\mathbb E[g^2]$：在 $t = 1$ 时只来自单独一个 $g_1^2$。梯度有噪声时，这个估计以及因子 $1/\sqrt{\hat v_t}$ 都波动极大，而第一步会以完整的大小 $\eta$ 沿着一个带噪声的梯度方向迈出。下面对一个参数模拟 2000 次独立的优化，其梯度为 $g_t = 0.1 + \xi_t$，$\xi_t$ 服从标准正态分布，因此 $\mathbb E[g^2] = 1.01$：
 
 # %%
 rng = np.random.default_rng(0)
@@ -642,7 +642,7 @@ for (name, seed), (losses, dead, final, acc) in warmup_runs.items():
           f"validation accuracy {acc:.3f}")  # fmt: skip
 
 # %% [markdown]
-# 这些原始数字在不同的 CPU 上会有所不同（高学习率下的运行是混沌的）。在每台机器上、对每个种子都以很大的余量成立的结论是：
+# 这些原始数字在不同的 CPU 上会有所不同（高学习率下的训练是混沌的）。在每台机器上、对每个种子都以很大的余量成立的结论是：
 
 # %%
 no_wu, wu = ([warmup_runs[name, s] for s in range(3)] for name in factors)
@@ -791,9 +791,9 @@ assert all(sharpness[n].max() < 2 and burst_losses[n][-1] < 1e-10 for n in list(
 #
 # 带调度的自适应优化器，每一步都是三个因子的乘积：
 #
-# $$\Delta\theta_{t,i} = -\underbrace{\eta}_{\text{global}} \times
-# \underbrace{s(k)}_{\text{schedule, by step or epoch}} \times
-# \underbrace{\frac{1}{\sigma_{t,i}}}_{\text{adaptive, per parameter}} \times\; g_{t,i}$$
+# $$\Delta\theta_{t,i} = -\underbrace{\eta}_{\text{全局}} \times
+# \underbrace{s(k)}_{\text{调度，按步或按轮次}} \times
+# \underbrace{\frac{1}{\sigma_{t,i}}}_{\text{自适应，逐参数}} \times\; g_{t,i}$$
 #
 # （Adam 用 $\hat m_{t,i}$ 代替 $g_{t,i}$。）这两种机制各司其职：
 #
@@ -824,11 +824,11 @@ print(f"max |predicted - actual| = {format_bound(worst, 1e-12)}")
 assert worst < 1e-12
 
 # %% [markdown]
-# 调度决定整个运行在每一步迈多大的步子；$1/\sigma$ 则对每个参数分别缩放。RMSProp 的第一步是 $10\,\eta\,s(0)$：它的平均值从 0 开始且没有偏差修正，所以 $\sigma_1 = \sqrt{1-\beta}\,|g_1| = 0.1\,|g_1|$。这又是一个需要预热的理由。
+# 调度决定整个训练在每一步迈多大的步子；$1/\sigma$ 则对每个参数分别缩放。RMSProp 的第一步是 $10\,\eta\,s(0)$：它的平均值从 0 开始且没有偏差修正，所以 $\sigma_1 = \sqrt{1-\beta}\,|g_1| = 0.1\,|g_1|$。这又是一个需要预热的理由。
 #
 # ## 8. 所有优化器并排比较
 #
-# 在三个曲面上比较 `course_lib.optim` 中的五个优化器：第 1 节的山谷、把同一山谷旋转 30° 后的版本，以及 Rosenbrock 曲面。“Steps”（步数）统计的是损失首次降到容差以下所需的步数。每个优化器在每个曲面上都从网格 $\{1, 2, 5\} \times 10^{-4 \ldots -1}$ 中选出最佳学习率：达到容差所需步数最少的那个；如果都达不到，就取最终损失最低的那个。从零实现的单步函数都是逐元素运算，所以一次运行就能同时推进全部 12 个学习率。
+# 在三个曲面上比较 `course_lib.optim` 中的五个优化器：第 1 节的山谷、把同一山谷旋转 30° 后的版本，以及 Rosenbrock 曲面。“Steps”（步数）统计的是损失首次降到容差以下所需的步数。每个优化器在每个曲面上都从网格 $\{1, 2, 5\} \times 10^{-4 \ldots -1}$ 中选出最佳学习率：达到容差所需步数最少的那个；如果都达不到，就取最终损失最低的那个。从零实现的单步函数都是逐元素运算，所以一次调用就能同时推进全部 12 个学习率。
 
 
 # %%
@@ -999,8 +999,8 @@ plt.show()
 #
 # **AdamW。** 权重衰减（第 02 讲）在每一步都让每个权重缩小一点。对 SGD 来说，它等同于在损失上加上 L2 惩罚项 $\tfrac\lambda2\lVert\theta\rVert^2$，其梯度 $\lambda\theta$ 并入 $g_t$。对 Adam 来说并非如此：带 `weight_decay` $\lambda$ 的 `torch.optim.Adam` 在除以 $\sqrt{\hat v_t}$ *之前*把 $\lambda\theta$ 加到梯度上，因此梯度大的权重几乎不衰减，而梯度极小的权重每一步几乎衰减 $\eta$。**AdamW** 把两者解耦：
 #
-# $$\theta \leftarrow \theta\,(1 - \eta\lambda), \qquad \text{then Adam's step with } g_t
-# \text{ alone},$$
+# $$\theta \leftarrow \theta\,(1 - \eta\lambda), \qquad \text{再只用 } g_t
+# \text{ 走 Adam 的一步},$$
 #
 # 即先衰减，再只用损失的梯度走 Adam 的一步，于是每个权重都按同一个因子缩小。从零实现只需在 `adam_step` 前面加一行：
 
@@ -1020,7 +1020,7 @@ print(f"AdamW, 50 steps, from scratch and course_lib.optim vs torch.optim.AdamW:
 assert err < 1e-10
 
 # %% [markdown]
-# 在第 8 节的手写数字网络上（Adam，$\eta = 0.01$，相同的起点和批次），我们分别加上 L2（$\lambda = 0.01$）或 AdamW 的衰减（$\lambda = 0.1$），把第一层的每个权重与不加衰减时训练出的值相比较，并按梯度大小（那次运行结束时的 $\sqrt{\hat v}$）分成四个四分位组：
+# 在第 8 节的手写数字网络上（Adam，$\eta = 0.01$，相同的起点和批次），我们分别加上 L2（$\lambda = 0.01$）或 AdamW 的衰减（$\lambda = 0.1$），把第一层的每个权重与不加衰减时训练出的值相比较，并按梯度大小（那次训练结束时的 $\sqrt{\hat v}$）分成四个四分位组：
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -1113,9 +1113,9 @@ ax.legend(loc="upper center", frameon=True, framealpha=0.85)  # where no path ru
 plt.show()
 
 # %% [markdown]
-# 裁剪的那次运行只在开头裁剪了几步，以受限的步幅走下陡壁，之后就是较大学习率下的普通 SGD，最终的损失远低于 $\eta = 0.001$ 的那次运行。Adam 会除以梯度自身的尺度（第 3 节），所以对 Adam 来说，裁剪几乎不起作用，也不能代替预热。
+# 裁剪的那次训练只在开头裁剪了几步，以受限的步幅走下陡壁，之后就是较大学习率下的普通 SGD，最终的损失远低于 $\eta = 0.001$ 的那次训练。Adam 会除以梯度自身的尺度（第 3 节），所以对 Adam 来说，裁剪几乎不起作用，也不能代替预热。
 #
-# **如何找到学习率。** **学习率范围测试**（learning-rate range test）只需一次短暂的运行：在 100 个小批次中把 $\eta$ 从 $10^{-4}$ 按几何级数增大到 10，用带偏差修正的 EMA 平滑损失，一旦它超过自身最小值的 4 倍就停止。损失下降最快的地方大约比最小值对应的学习率低一个数量级；取那个学习率的十分之一。对第 8 节网络上的 Adam：
+# **如何找到学习率。** **学习率范围测试**（learning-rate range test）只需一次短暂的训练：在 100 个小批次中把 $\eta$ 从 $10^{-4}$ 按几何级数增大到 10，用带偏差修正的 EMA 平滑损失，一旦它超过自身最小值的 4 倍就停止。损失下降最快的地方大约比最小值对应的学习率低一个数量级；取那个学习率的十分之一。对第 8 节网络上的 Adam：
 
 
 # %%
@@ -1161,7 +1161,7 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# 损失在 $\eta = 0.2$ 附近最低，所以测试建议约 0.02，与第 8 节的 0.01 很接近。最小值处的学习率本身对一次完整的运行来说太高了：测试中每个学习率只用了一步。下面各训练 8 个轮次：
+# 损失在 $\eta = 0.2$ 附近最低，所以测试建议约 0.02，与第 8 节的 0.01 很接近。最小值处的学习率本身对一次完整的训练来说太高了：测试中每个学习率只用了一步。下面各训练 8 个轮次：
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -1176,7 +1176,7 @@ print(f"a tenth of the minimum's rate ends with a training loss below a third of
 assert suggested.train_loss[-1] < at_best.train_loss[-1] / 3
 
 # %% [markdown]
-# ## 10. 库、要点、练习与作业
+# ## 10. 课程库、要点、练习与作业
 #
 # **`course_lib` 中的实现。** `course_lib.optim` 包含 `SGD`、`Adagrad`、`RMSprop`、`Adam` 和 `AdamW`，名称、默认值和运算顺序都与 `torch.optim` 相同，还有 `clip_grad_norm_`；`course_lib.schedules` 包含 `constant`、`step_decay`、`exponential`、`cosine`、`linear_warmup`、`warmup_cosine` 和 `transformer`，每个都是步数的函数，其值等于 `torch.optim.lr_scheduler` 报告的学习率；`course_lib.surfaces.WindingValley` 就是第 6 节的山谷。调度通过 `opt.lr` 驱动优化器，从现在起的每个训练循环都采用这种模式：
 
@@ -1196,7 +1196,7 @@ print(f"Adam with warm-up + cosine on Rosenbrock: final point {p}, loss {rosen.v
 # - **自适应学习率**（adaptive learning rate）把每个参数的步长除以 $\sigma_i$，即该参数过去梯度的 RMS：AdaGrad 对所有步取平均（步长只会缩小），RMSProp 使用 EMA，Adam 再加上动量和**偏差修正**；除非 $|g| \lesssim \epsilon$，Adam 的步长都约为 $\eta$。
 # - **学习率调度**让全局学习率随时间变化：衰减，以及**预热**——Adam 需要预热，因为它的矩估计在开始时并不可靠。没有衰减时，AdaGrad 的 RMS 形式会从山谷中爆发出来。
 # - 每一步都是 $\eta \times s(k) \times 1/\sigma_i$。没有哪个优化器在所有曲面上都取胜。
-# - AdamW 让每个权重同样地缩小；Adam 中的 L2 则放过梯度大的权重。裁剪能挡住偶尔出现的巨大梯度；范围测试用一次短暂的运行就能找到学习率。
+# - AdamW 让每个权重同样地缩小；Adam 中的 L2 则放过梯度大的权重。裁剪能挡住偶尔出现的巨大梯度；范围测试用一次短暂的训练就能找到学习率。
 # - 我们的优化器、梯度裁剪和学习率调度都与 PyTorch 一致，误差在舍入误差范围内。
 #
 # **术语表。** 加粗的术语都收录在课程的[术语表](glossary.md)中，附有英文和中文。
@@ -1214,7 +1214,7 @@ print(f"step / lr for g = 1e-9: {tiny[0]:.4f} at t = 1, {tiny[-1]:.4f} at t = 10
 # %% [markdown] tags=["answer"]
 # <details><summary>答案</summary>
 #
-# 接近 $\eta/10$：每一步都恰好是 $\eta/11$。对于恒定的梯度，$\hat m_t = g$，$\sqrt{\hat v_t} = |g|$，所以步长是 $\eta\,|g|/(|g| + \epsilon) = \eta \cdot 10^{-9}/(1.1 \cdot 10^{-8}) = \eta/11$。SGD 的步长 $\eta \cdot 10^{-9}$ 则要小一亿倍。在 $\epsilon$ 附近，Adam 的归一化作用逐渐消失，正如第 3 节图中右侧面板所示。
+# 接近 $\eta/10$：每一步都恰好是 $\eta/11$。对于恒定的梯度，$\hat m_t = g$，$\sqrt{\hat v_t} = |g|$，所以步长是 $\eta\,|g|/(|g| + \epsilon) = \eta \cdot 10^{-9}/(1.1 \cdot 10^{-8}) = \eta/11$。SGD 的步长 $\eta \cdot 10^{-9}$ 则要小一亿倍。在 $\epsilon$ 附近，Adam 按梯度大小缩放步长的作用逐渐消失，正如第 3 节图中右侧面板所示。
 # </details>
 
 # %% [markdown]

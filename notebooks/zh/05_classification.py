@@ -20,7 +20,7 @@
 # 7. 每个损失都是负对数似然；标签平滑
 # 8. 为什么更多数据或更小的假设集能带来泛化
 # 9. 所有损失逐一与 PyTorch 对照
-# 10. 函数库、要点、术语表与练习
+# 10. 课程库、要点、术语表与练习
 
 # %%
 import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
@@ -191,7 +191,7 @@ assert max(checks.values()) < 1e-12
 # 原课程笔记把分类器画成 $x \to$ 网络 $\to y \to$ softmax $\to y' \leftrightarrow
 # \hat y$；用我们的记号，$y$ 是 logits $\mathbf z$，$y'$ 是概率 $\mathbf p$，$\hat y$ 是独热目标 $\mathbf y$。**交叉熵**（cross-entropy）是
 #
-# $$e = -\sum_i \hat y_i \ln y'_i, \qquad\text{in our letters}\qquad
+# $$e = -\sum_i \hat y_i \ln y'_i, \qquad\text{用我们的记号}\qquad
 # L(\mathbf z, \mathbf y) = -\sum_{i=1}^{C} y_i \log p_i = -\log p_c ,$$
 #
 # 其中 $c$ 是正确的类别。当 $p_c = 1$ 时它为 0，当 $p_c \to 0$ 时它无限增大。
@@ -256,7 +256,7 @@ assert np.all(norms <= np.sqrt(2) * (1 - p_correct) + 1e-12)
 # **交叉熵就是最大似然。** 把 $p_c(\mathbf x)$ 理解为模型给出的“输入 $\mathbf x$ 属于类别 $c$”的概率。对相互独立的样本，模型赋予所有观测标签的概率，即**似然**（likelihood），是 $\prod_n p_{y_n}(\mathbf x_n)$，而
 #
 # $$-\frac1N \log \prod_{n=1}^N p_{y_n}(\mathbf x_n) = \frac1N \sum_{n=1}^N -\log p_{y_n}(\mathbf x_n)
-# = \text{mean cross-entropy},$$
+# = \text{平均交叉熵},$$
 #
 # 所以最小化平均交叉熵就是**最大似然**（maximum likelihood）估计：选出让观测到的标签出现概率最大的参数。
 
@@ -352,7 +352,7 @@ assert at_bad["MSE"][1] < 1e-7 and abs(at_bad["cross-entropy"][1] - np.sqrt(2)) 
 # %% [markdown]
 # 在错得离谱的那个点上，MSE 接近它的最大值 2，梯度却只有 $10^{-8}$ 量级：梯度下降根本动不了。交叉熵梯度的范数则是 $\sqrt 2$，正是第 3 节给出的上界。
 #
-# **只有 logits 之差才起作用。** 由于 $p_3 = 0$，又因为 softmax 不受所有 logits 同时平移的影响（第 2 节），有 $p_1 = \sigma(d)$，其中 $d = z_1 - z_2$（第 6 节的 sigmoid 函数）。所以 $L_{\text{CE}} = \log(1 + e^{-d})$ 和 $L_{\text{MSE}} = 2\,\sigma(-d)^2$ 沿每条对角线 $z_1 - z_2 = \text{const}$ 都保持不变，梯度都沿 $(1, -1)$ 方向。下面在 1000 个随机点上检验这两个公式和平移不变性：
+# **只有 logits 之差才起作用。** 由于 $p_3 = 0$，又因为 softmax 不受所有 logits 同时平移的影响（第 2 节），有 $p_1 = \sigma(d)$，其中 $d = z_1 - z_2$（第 6 节的 sigmoid 函数）。所以 $L_{\text{CE}} = \log(1 + e^{-d})$ 和 $L_{\text{MSE}} = 2\,\sigma(-d)^2$ 沿每条对角线 $z_1 - z_2 = \text{常数}$ 都保持不变，梯度都沿 $(1, -1)$ 方向。下面在 1000 个随机点上检验这两个公式和平移不变性：
 
 # %%
 z12 = np.random.default_rng(5).uniform(-10, 10, size=(1000, 2))
@@ -412,7 +412,7 @@ for z in (np.r_[bad_start, Z3], rng.normal(size=3)):
     assert rel_error(J, J_torch) < 1e-6
 
 # %% [markdown]
-# **从糟糕的起点训练模型。** 现在换成一个真正的模型：在分成三簇的 300 个点上做 softmax 回归（$\mathbf z = W\mathbf x + \mathbf b$），并让它一开始就*自信地犯错*：$W$ 的第 $k$ 行是 $-s\,\mathbf c_k$，即簇 $k$ 的中心乘以 $s$ 再取负，这样每个点自己所属的类别得分最低。从同一个起点出发，用全批次梯度下降（`torch.optim.SGD`，学习率 1，300 步）分别最小化平均交叉熵或概率上的平均 MSE；第三次运行仍用 MSE，但从较温和的 $s = 2$ 而不是 $s = 3$ 出发。
+# **从糟糕的起点训练模型。** 现在换成一个真正的模型：在分成三簇的 300 个点上做 softmax 回归（$\mathbf z = W\mathbf x + \mathbf b$），并让它一开始就*自信地犯错*：$W$ 的第 $k$ 行是 $-s\,\mathbf c_k$，即簇 $k$ 的中心乘以 $s$ 再取负，这样每个点自己所属的类别得分最低。从同一个起点出发，用全批次梯度下降（`torch.optim.SGD`，学习率 1，300 步）分别最小化平均交叉熵或概率上的平均 MSE；第三次训练仍用 MSE，但从较温和的 $s = 2$ 而不是 $s = 3$ 出发。
 
 # %%
 centers = np.array([[-2.0, 0.0], [2.0, 0.0], [0.0, 2.5]])
@@ -482,7 +482,7 @@ plt.show()
 #
 # 常见的错误是照样加上 softmax：损失变成 $-\log \mathrm{softmax}(\mathbf p)_c$，其中 $\mathbf p = \mathrm{softmax}(\mathbf z)$，做了两次 softmax。由于每个 $p_i \in [0, 1]$，即使是完美的 $\mathbf p = \mathbf e_c$，也只能得到 $\mathrm{softmax}(\mathbf e_c)_c = e / (e + C - 1)$，所以损失永远降不到下面这个下限以下：
 #
-# $$L_{\text{floor}} = \log\!\left(1 + \frac{C-1}{e}\right) \quad\text{(the cell evaluates it for } C = 10\text{)}.$$
+# $$L_{\text{floor}} = \log\!\left(1 + \frac{C-1}{e}\right) \quad\text{（下面的单元格取 } C = 10\text{ 计算它）}.$$
 
 # %%
 C = 10
@@ -753,7 +753,7 @@ assert abs(loss - loss_t.item()) < 1e-12 and rel_error(grad, S_t.grad) < 1e-12
 # %% [markdown]
 # ## 7. 每个损失都是负对数似然；标签平滑
 #
-# 第 3 节把交叉熵理解为最大似然。其他损失也是同一个思路，只是给目标换了一个概率模型：每个损失都是**负对数似然**（negative log-likelihood）$-\log p(\text{target} \mid \text{output})$ 在样本上的平均。
+# 第 3 节把交叉熵理解为最大似然。其他损失也是同一个思路，只是给目标换了一个概率模型：每个损失都是**负对数似然**（negative log-likelihood）$-\log p(\text{目标} \mid \text{输出})$ 在样本上的平均。
 #
 # | 损失 | 目标的模型 | $-\log p$ |
 # |---|---|---|
@@ -877,7 +877,7 @@ for size, idx in hypothesis_sets.items():
 #
 # 对一个固定的 $h$，$L(h, D_{\text{train}})$ 是 $N$ 个独立的 0/1 值的平均，其期望是 $L(h, D_{\text{all}})$。**霍夫丁不等式**（Hoeffding's inequality）限定了它能偏离多远：$P\big(|L(h, D_{\text{train}}) - L(h, D_{\text{all}})| > \varepsilon\big) \le 2\exp(-2N\varepsilon^2)$。只要对至少一个 $h$ 发生这种情况，训练集就是坏的；而几个事件中至少发生一个的概率，不超过它们各自概率之和（即**联合界**，union bound）。所以
 #
-# $$P(D_{\text{train}} \text{ is bad}) \le |\mathcal H| \cdot 2 \exp(-2N\varepsilon^2) .$$
+# $$P(D_{\text{train}} \text{ 是坏的}) \le |\mathcal H| \cdot 2 \exp(-2N\varepsilon^2) .$$
 #
 # 更多的数据或更少的假设都会让坏训练集更少见。我们对每个 $N$ 抽取 4000 个训练集，数出其中坏的有几个（$\varepsilon = 0.1$）。
 
@@ -936,7 +936,7 @@ ax.legend(ncol=2, fontsize=8)
 plt.show()
 
 # %% [markdown]
-# 坏训练集出现的频率处处都在上界之下，并随 $N$ 指数下降；假设集越大，要得到同样的保证就需要越多的数据。但这个上界很松，在 $|\mathcal H| = 1$、根本不涉及联合界时就已经很松。对一个固定的 $h$，它在 $D_{\text{train}}$ 上犯错的次数服从试验次数为 $N$、概率 $p = L(h, D_{\text{all}})$ 的二项分布，所以 $P(D_{\text{train}}\text{ is bad})$ 可以精确算出。霍夫丁不等式必须对*每一个*取值在 $[0, 1]$ 中的随机变量都成立，包括方差为 $1/4$ 的最坏情形；它没有考虑到我们的犯错指示值方差更小，只有 $p(1 - p)$，尾部要薄得多：
+# 坏训练集出现的频率处处都在上界之下，并随 $N$ 指数下降；假设集越大，要得到同样的保证就需要越多的数据。但这个上界很松，在 $|\mathcal H| = 1$、根本不涉及联合界时就已经很松。对一个固定的 $h$，它在 $D_{\text{train}}$ 上犯错的次数服从试验次数为 $N$、概率 $p = L(h, D_{\text{all}})$ 的二项分布，所以 $P(D_{\text{train}}\text{ 是坏的})$ 可以精确算出。霍夫丁不等式必须对*每一个*取值在 $[0, 1]$ 中的随机变量都成立，包括方差为 $1/4$ 的最坏情形；它没有考虑到我们的犯错指示值方差更小，只有 $p(1 - p)$，尾部要薄得多：
 
 # %%
 p_h1 = L_all[hypothesis_sets[1][0]]  # L(h, D_all) of the single threshold 0.5
@@ -980,7 +980,7 @@ assert larger_wins == sizes[sizes.index(larger_wins[0]) :] and larger_wins[0] > 
 # %% [markdown]
 # ## 9. 所有损失逐一与 PyTorch 对照
 #
-# 对本讲的所有损失做一次统一检验：从零实现的版本和 `course_lib.losses` 中的版本，都在相同的 float64 输入上（部分 logits 达到几千）与 `torch.nn.functional` 比较数值和梯度，最后用一行报告最大误差。从零实现的 MSE 就是第 01 讲中的那一行代码，梯度为 $2(\text{pred} - \text{target})/n$。
+# 对本讲的所有损失做一次统一检验：从零实现的版本和 `course_lib.losses` 中的版本，都在相同的 float64 输入上（部分 logits 达到几千）与 `torch.nn.functional` 比较数值和梯度，最后用一行报告最大误差。从零实现的 MSE 就是第 01 讲中的那一行代码，梯度为 $2(\text{预测} - \text{目标})/n$。
 
 # %%
 Z8 = np.concatenate([3 * rng.normal(size=(6, 5)), 1000 * rng.normal(size=(2, 5))])
@@ -1044,7 +1044,7 @@ assert worst < 1e-12
 # %% [markdown]
 # 从现在起，课程在 NumPy 代码中使用 `course_lib.losses`，在 PyTorch 模型中使用 `torch.nn.functional` / `torch.nn` 里的损失。
 #
-# ## 10. 函数库、要点、术语表与练习
+# ## 10. 课程库、要点、术语表与练习
 #
 # **`course_lib` 中的实现。** `course_lib.losses` 包含 `softmax` 和 `log_softmax`（对很大的 logits 也稳定），以及四个损失，每个都返回 `(loss, gradient with respect to the first argument)`，采用 PyTorch 的平均约简：`cross_entropy(logits, labels,
 # label_smoothing=0.0)`、`mse(pred, target)`、`binary_cross_entropy_with_logits(logits,
@@ -1066,7 +1066,7 @@ assert np.allclose(dlogits.sum(axis=1), 0)
 # - 给 PyTorch 的损失传 logits：在 `CrossEntropyLoss` 前面加 softmax，会给损失垫上一个下限；对 $\sigma(z)$ 使用 `BCELoss`，会丢掉自信犯错的预测的梯度：一旦 $\sigma(z)$ 舍入为 1，梯度就恰好为 0；在 $z \approx -27.6$ 以下梯度逐渐衰减。
 # - 所有间隔都满足后，合页损失就不再在乎；交叉熵永远在乎。
 # - 每个损失都是负对数似然；交叉熵等于熵加 KL 散度。标签平滑让 logits 的无限拉开停在一个有限的差距上。
-# - $P(D_{\text{train}}\text{ is bad}) \le |\mathcal H| \cdot 2\exp(-2N\varepsilon^2)$：更多的数据或更小的 $\mathcal H$ 都有帮助，但更小的 $\mathcal H$ 里最好的成员更差。这个上界有两处松：霍夫丁不等式忽略了方差，联合界忽略了事件的重叠。
+# - $P(D_{\text{train}}\text{ 是坏的}) \le |\mathcal H| \cdot 2\exp(-2N\varepsilon^2)$：更多的数据或更小的 $\mathcal H$ 都有帮助，但更小的 $\mathcal H$ 里最好的成员更差。这个上界有两处松：霍夫丁不等式忽略了方差，联合界忽略了事件的重叠。
 
 # %% [markdown]
 # **作业。** `homework/hw05_classification.ipynb`：写出稳定的 log-softmax、带标签平滑的交叉熵及其梯度，以及 softmax 概率上的 MSE 及其梯度；然后从糟糕的起点出发，分别用这两种损失训练同一个 softmax 回归，并解释两者的差异。
@@ -1123,7 +1123,7 @@ print(f"float16: σ(z) rounds to 1 from z ≈ {z16[s16 == 1][0]:.2f} and to 0 be
 # </details>
 
 # %% [markdown]
-# **4.** 在第 8 节中，不翻转任何标签。对 $|\mathcal H| = 1$，精确的 $P(D_{\text{train}}\text{ is bad})$ 和霍夫丁上界会怎样变化？用 $p(1 - p)$ 来解释。
+# **4.** 在第 8 节中，不翻转任何标签。对 $|\mathcal H| = 1$，精确的 $P(D_{\text{train}}\text{ 是坏的})$ 和霍夫丁上界会怎样变化？用 $p(1 - p)$ 来解释。
 
 # %% tags=["answer"]
 p_clean = np.mean((x_all > 0.5) != (x_all > 0.37))  # L(h_0.5, D_all) without flipped labels

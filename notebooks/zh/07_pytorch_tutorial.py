@@ -259,7 +259,7 @@ print(
 )
 
 # %% [markdown]
-# **数据加载器**（data loader，即 `DataLoader`）把数据集变成一个个小批量：它抽取索引，对每个索引调用 `__getitem__`，再把结果沿一个新的第一个轴堆叠起来。设置 `shuffle=True` 时，它每个轮次都会抽取一个新的顺序；给它一个设了种子的 `torch.Generator`，这些顺序在每次运行时都会重复出现。验证集的加载器不需要打乱：顺序改变不了均值。
+# **数据加载器**（data loader，即 `DataLoader`）把数据集变成一个个小批次：它抽取索引，对每个索引调用 `__getitem__`，再把结果沿一个新的第一个轴堆叠起来。设置 `shuffle=True` 时，它每个轮次都会抽取一个新的顺序；给它一个设了种子的 `torch.Generator`，这些顺序在每次运行时都会重复出现。验证集的加载器不需要打乱：顺序改变不了均值。
 
 # %%
 batch_size = 32
@@ -549,7 +549,7 @@ with torch.no_grad():
 print(f"original and reloaded model give identical outputs on the validation set: {diff == 0.0}")
 
 # %% [markdown]
-# **检查点。** 一次长时间的运行应当经得起中断（合上了笔记本电脑、Colab 会话结束了）。光有权重无法接着训练：Adam 的滑动平均、学习率调度器走到了哪一步、已经完成的轮数，以及随机数生成器（dropout、打乱顺序）都决定着接下来会发生什么。**检查点**（checkpoint）把它们全部保存下来。`map_location="cpu"` 让任何设备写下的检查点都能读入；`load_state_dict` 再把权重复制到模型所在的设备上。轮次从 1 开始计数。
+# **检查点。** 一次长时间的训练应当经得起中断（合上了笔记本电脑、Colab 会话结束了）。光有权重无法接着训练：Adam 的滑动平均、学习率调度器走到了哪一步、已经完成的轮数，以及随机数生成器（dropout、打乱顺序）都决定着接下来会发生什么。**检查点**（checkpoint）把它们全部保存下来。`map_location="cpu"` 让任何设备写下的检查点都能读入；`load_state_dict` 再把权重复制到模型所在的设备上。轮次从 1 开始计数。
 
 
 # %%
@@ -573,7 +573,7 @@ def load_checkpoint(path, model, optimizer, scheduler, loader):
 
 
 # %% [markdown]
-# **设定随机种子。** 一次运行在初始权重、打乱顺序和 dropout 掩码上带有随机性。为了**可复现性**（reproducibility），`set_seed(0)` 为 Python、NumPy 和 PyTorch 的全局生成器设定种子（决定权重和 dropout），加载器的生成器则固定顺序。检验方法：一口气训练四个轮次，必须与“训练两个轮次、停下、重新启动并从检查点恢复”得到完全相同的损失和权重。（在 GPU 上，有些运算做不到逐位复现。）
+# **设定随机种子。** 一次训练在初始权重、打乱顺序和 dropout 掩码上带有随机性。为了**可复现性**（reproducibility），`set_seed(0)` 为 Python、NumPy 和 PyTorch 的全局生成器设定种子（决定权重和 dropout），加载器的生成器则固定顺序。检验方法：一口气训练四个轮次，必须与“训练两个轮次、停下、重新启动并从检查点恢复”得到完全相同的损失和权重。（在 GPU 上，有些运算做不到逐位复现。）
 
 
 # %%
@@ -998,7 +998,7 @@ print(
 # %% [markdown]
 # **练习。** 运行代码之前，先预测答案。
 #
-# 1. 在 `load_checkpoint`（第 6 节）中去掉两个随机数生成器的状态，再恢复一次运行。第 3–4 个轮次还和一口气跑完的结果相同吗？
+# 1. 在 `load_checkpoint`（第 6 节）中去掉两个随机数生成器的状态，再恢复一次训练。第 3–4 个轮次还和一口气跑完的结果相同吗？
 
 
 # %% tags=["answer"]
@@ -1022,11 +1022,11 @@ print(f"resumed without the RNGs: {np.round(resumed, 4)}; identical: {resumed ==
 # %% [markdown] tags=["answer"]
 # <details><summary>答案</summary>
 #
-# 不相同。权重、优化器和调度器都能正确接续，但随机数生成器停在一次全新启动所留下的位置：加载器的生成器在它的种子处，PyTorch 的生成器刚生成完初始权重。于是第 3 个轮次重复了第 1 个轮次的患者顺序和 dropout 掩码。损失与一口气跑完的结果不同，而且没有任何警告：这已经不是你本该得到的那次运行了。
+# 不相同。权重、优化器和调度器都能正确接续，但随机数生成器停在一次全新启动所留下的位置：加载器的生成器在它的种子处，PyTorch 的生成器刚生成完初始权重。于是第 3 个轮次重复了第 1 个轮次的患者顺序和 dropout 掩码。损失与一口气跑完的结果不同，而且没有任何警告：这已经不是你本该得到的那次训练了。
 # </details>
 
 # %% [markdown]
-# 2. 在第 7 节中先设 `patience=3`，再设 `patience=20`。保留的是哪个轮次？训练在哪个轮次之后停止？（第 8 节中 `fit_history` 的 30 个轮次就是同一次运行，所以不必重新训练就能回答。）
+# 2. 在第 7 节中先设 `patience=3`，再设 `patience=20`。保留的是哪个轮次？训练在哪个轮次之后停止？（第 8 节中 `fit_history` 的 30 个轮次就是同一次训练，所以不必重新训练就能回答。）
 
 
 # %% tags=["answer"]
