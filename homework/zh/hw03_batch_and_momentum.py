@@ -7,22 +7,34 @@
 # ---
 
 # %% [markdown]
-# # 作业 03 — 批次大小与动量
+# # Homework 03 — Batch size and momentum
 #
-# 第 03 讲用小批量做训练，并给梯度下降加上了动量。在这份作业里，你要从零实现这两者，与 PyTorch 对照检验，在一个曲面和一个小网络上比较这几种优化器，并测量批次大小如何影响这个网络达到目标损失所需的更新次数和计算量。
+# Lecture 03 trained with mini-batches and added momentum to gradient descent. Here you
+# build both from scratch, check them against PyTorch, compare the optimizers on a surface
+# and on a small network, and measure how the batch size changes the number of updates and
+# the computation the network needs to reach a target loss.
 #
-# | 题目 | 你要编写的内容 | 分值 |
+# | question | you write | points |
 # |---|---|---|
-# | Q1 | `minibatches(X, y, batch_size, rng)`：一个轮次的打乱小批量 | 2 |
-# | Q2 | `momentum_step(theta, grad, velocity, lr, momentum)`：带动量的 SGD | 2 |
-# | Q3 | `nesterov_step(theta, grad_fn, velocity, lr, momentum)`：Nesterov 动量 | 2 |
-# | Q4 | `linear_regression_epoch(w, X, y, batch_size, lr, rng)`：一个轮次，梯度需自行推导 | 2 |
-# | Q5 | `updates_to_target(loss_and_grad, theta, X, y, batch_size, lr, target, rng)`：实验中要做的测量 | 3 |
-# | W1 | 关于批次大小实验的书面回答（人工评分） | 2 |
+# | Q1 | `minibatches(X, y, batch_size, rng)`: one shuffled epoch of mini-batches | 2 |
+# | Q2 | `momentum_step(theta, grad, velocity, lr, momentum)`: SGD with momentum | 2 |
+# | Q3 | `nesterov_step(theta, grad_fn, velocity, lr, momentum)`: Nesterov momentum | 2 |
+# | Q4 | `linear_regression_epoch(w, X, y, batch_size, lr, rng)`: one epoch, gradient derived | 2 |
+# | Q5 | `updates_to_target(loss_and_grad, theta, X, y, batch_size, lr, target, rng)`: the experiment's measurement | 3 |
+# | W1 | a written answer about the batch-size experiment (graded by hand) | 2 |
 #
-# **怎么做。** 把每处 `# YOUR CODE HERE` / `raise NotImplementedError` 换成你的代码，然后运行它下方的 `check(...)` 单元格。优化器的检查会把你的单步函数运行 30 步，并把整条路径与 `torch.optim.SGD` 比较；未通过的用例会打印输入、预期路径和实际路径、看起来像是哪种错误，以及一条提示。评分程序还会运行同类的隐藏用例（其他起点、数据和随机数生成器）。在你作答之前，用到你的函数的单元格会抛出 `NotImplementedError`；*Run All* 会跳过它们继续往下运行。
+# **How to work.** Replace each `# YOUR CODE HERE` / `raise NotImplementedError` with your
+# code, then run the `check(...)` cell below it. The optimizer checks run your step function
+# for 30 steps and compare the whole path with `torch.optim.SGD`; a failing case prints the
+# input, the expected and the actual path, what mistake it looks like, and a hint. The
+# grader also runs hidden cases of the same kinds (other starts, data and generators).
+# Cells that use your functions raise `NotImplementedError` until you have answered;
+# *Run All* carries on past them.
 #
-# **规则。** 只能使用 NumPy：不能用 `torch`，也不能用 `course_lib.data.minibatches` 或 `course_lib.optim`（它们里面就是答案）。函数名和参数保持不变；你可以添加单元格。提交之前，请运行 *Kernel → Restart and Run All*：评分程序也会用同样的方式，在全新的内核中运行你的 notebook。
+# **Rules.** Use NumPy only: not `torch`, and not `course_lib.data.minibatches` or
+# `course_lib.optim` (they contain the answers). Keep the function names and arguments; you
+# may add cells. Before you submit, run *Kernel → Restart and Run All*: the grader runs your
+# notebook the same way, in a fresh kernel.
 
 # %%
 import subprocess  # On Google Colab only: install course_lib (Colab's torch and numpy stay).
@@ -30,6 +42,11 @@ import sys
 
 if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "git+https://github.com/dl-fundamentals/course"], check=True)  # fmt: skip
+
+# %% tags=["language"]
+from course_lib.language import set_language
+
+set_language("zh")
 
 # %%
 import matplotlib.pyplot as plt

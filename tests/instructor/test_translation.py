@@ -56,10 +56,25 @@ def test_generated_files_are_what_build_writes():
     assert not stale, f"run `python -m course_tools translate build`: {stale}"
 
 
+def _without_language_cell(nb: nbformat.NotebookNode) -> list:
+    """The notebook's cells but the language cell, which must be the one right after the
+    Colab set-up cell and choose Chinese."""
+    tagged = [
+        i for i, c in enumerate(nb.cells) if edition.LANGUAGE_TAG in c.metadata.get("tags", [])
+    ]
+    colab = [i for i, c in enumerate(nb.cells) if "google.colab" in c.source]
+    assert tagged == [colab[0] + 1], f"language cell at {tagged}, Colab cell at {colab}"
+    cell = nb.cells[tagged[0]]
+    assert cell.cell_type == "code" and not cell.get("outputs")
+    assert cell.source == 'from course_lib.language import set_language\n\nset_language("zh")'
+    return nb.cells[: tagged[0]] + nb.cells[tagged[0] + 1 :]
+
+
 @pytest.mark.parametrize("source", NOTEBOOKS, ids=lambda s: s.english.stem)
 def test_code_cells_and_outputs_equal_the_english(source):
     english = nbformat.read(ROOT / source.english, as_version=4)
     chinese = nbformat.read(ROOT / source.output, as_version=4)
+    chinese.cells = _without_language_cell(chinese)
     assert [c.cell_type for c in chinese.cells] == [c.cell_type for c in english.cells]
     for en, zh in zip(english.cells, chinese.cells, strict=True):
         if en.cell_type == "code":
@@ -72,6 +87,7 @@ def test_code_cells_and_outputs_equal_the_english(source):
             assert zh.source != en.source or not entries.normalize(en.source)
     assert chinese.metadata.kernelspec == english.metadata.kernelspec
     assert chinese.metadata.course_edition["language"] == "zh-CN"
+    assert chinese.metadata.course_edition["code"] == "zh"  # the grader's report follows it
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.english.stem)
@@ -111,7 +127,8 @@ def test_changing_one_english_cell_makes_exactly_that_cell_stale(tmp_path):
         f"{source.english}: cell {index} is stale: the English changed since it was translated"
     ]
     generated = edition.translated_text(root, source, "zh")
-    assert generated.cells[index].source == nb.cells[index].source, "a stale cell stays English"
+    stays = _without_language_cell(generated)[index].source
+    assert stays == nb.cells[index].source, "a stale cell stays English"
 
     edition.update(root, "zh")
     found = entries.read_entries(root, source, "zh")
