@@ -176,6 +176,8 @@ def translated_text(root: Path, source: Source, lang: str) -> str | dict:
         for i, cell in enumerate(out.cells):
             if cell.cell_type == "markdown" and i in table:
                 cell.source = _relink(join_lines(table[i], joined), root, source, lang)
+            elif cell.cell_type == "code" and i in table:
+                cell.source = table[i]  # the same code, its docstrings and comments translated
         out.cells.insert(_after_colab_cell(out.cells), language_cell(lang))
         out.metadata["course_edition"] = {
             "code": lang,
