@@ -126,6 +126,11 @@ class LazyMistakes(Mapping):
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
+    def __reduce__(self):
+        """Pickled (for the scoring child, which starts from a fork server) as the plain
+        dict of the outputs: the mistakes themselves may be local functions."""
+        return (dict, (dict(self),))
+
 
 _MISSING = object()
 
