@@ -14,7 +14,9 @@ language (the first in ``course_lib/course.toml``); the environment variable
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 from course_lib.manifest import load
 
@@ -56,3 +58,23 @@ def get_language() -> str:
         return _chosen
     from_environment = os.environ.get(ENVIRONMENT_VARIABLE, "")
     return from_environment if from_environment in codes() else source_language()
+
+
+@contextlib.contextmanager
+def speaking(code: str) -> Iterator[None]:
+    """Speak ``code`` inside a ``with`` block, then the language chosen before (the grader
+    reports each submission in its own language)::
+
+        with speaking("zh"):
+            report = format_table(path, results)
+
+    Raises:
+        TypeError, ValueError: as :func:`set_language`.
+    """
+    global _chosen
+    before = _chosen
+    set_language(code)
+    try:
+        yield
+    finally:
+        _chosen = before

@@ -40,7 +40,9 @@ from pathlib import Path
 
 from course_lib.homework import safe_files, sandbox
 from course_lib.homework.checking import cell_error_feedback
+from course_lib.homework.messages import say
 from course_lib.homework.report import format_summary, format_table
+from course_lib.language import speaking
 from course_tools.course import ROOT
 from course_tools.grading import instructor
 from course_tools.grading.gradebook import BatchRecord, capped_cell_errors, export_batch
@@ -280,11 +282,12 @@ def _print_result(r: Submission) -> None:
     if r.error:
         print(f"{r.path}\n  could not grade: {r.error}\n", flush=True)
     else:
-        notes = "".join(
-            f"\n  cell error: {cell_error_feedback(e)}"
-            for e in capped_cell_errors(r.cell_errors)[:5]
-        )
-        print(format_table(r.path, r.questions) + notes + "\n", flush=True)
+        with speaking(r.language):  # the student's language, as the questions' messages
+            notes = "".join(
+                "\n  " + say("grade.cell-error", error=cell_error_feedback(e))
+                for e in capped_cell_errors(r.cell_errors)[:5]
+            )
+            print(format_table(r.path, r.questions) + notes + "\n", flush=True)
 
 
 @contextlib.contextmanager

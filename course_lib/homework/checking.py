@@ -284,7 +284,7 @@ def _describe_exception(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     notebook_frames = [f for f in frames if "ipykernel" in f.filename or "<" in f.filename]
     if notebook_frames:
-        text += f" (line {notebook_frames[-1].lineno} of your cell)"
+        text += say("check.line-of-cell", line=notebook_frames[-1].lineno)
     return text
 
 
@@ -477,9 +477,9 @@ def compare_output(
     """:func:`compare` for a whole output, naming tuple parts after ``output_names``."""
     rtol, atol = question.rtol, question.atol
     if not isinstance(expected, tuple):
-        name = question.output_names[0] if question.output_names else "the output"
+        name = question.output_names[0] if question.output_names else say("compare.the-output")
         return compare(actual, expected, name, rtol, atol, nonfinite)
-    whole = f"the result of {question.function}"
+    whole = say("compare.the-result", function=question.function)
     if not isinstance(actual, tuple | list) or len(actual) != len(expected):
         names = ", ".join(_names_for(expected, question.output_names))
         return Mismatch(whole, actual, expected, "tuple-of", {"names": names})
@@ -573,8 +573,8 @@ def judge_case(question: Question, case: Case, outcome: Outcome) -> Verdict:
     shown = "" if found is None else (found.hidden_problem if case.hidden else found.problem)
     if changed:  # the root cause even when the output is wrong too
         named = say("check.changed", function=question.function, names=", ".join(changed))
-        problem = f"{named} ({shown})" if shown else named
-        detail = f"{named} ({found.problem})" if found else named
+        problem = say("check.named", named=named, problem=shown) if shown else named
+        detail = say("check.named", named=named, problem=found.problem) if found else named
         return Verdict(case, "failed", problem, "check.changed", found, detail)
     own = known_mistake(question, case, outcome.value)
     if own is not None:
@@ -585,8 +585,8 @@ def judge_case(question: Question, case: Case, outcome: Outcome) -> Verdict:
         named, mistake = say("generic.overflow", name=found.name), "generic.overflow"
     else:
         named, mistake = None, None
-    problem = f"{named} ({shown})" if named else shown
-    detail = f"{named} ({found.problem})" if named else found.problem
+    problem = say("check.named", named=named, problem=shown) if named else shown
+    detail = say("check.named", named=named, problem=found.problem) if named else found.problem
     return Verdict(case, "failed", problem, mistake, found, detail)
 
 
@@ -663,8 +663,8 @@ def score(question: Question, cases: Sequence[Case], outcomes: Sequence[Outcome]
     summary = say(verb, failed=len(failures), total=len(cases))
     if known is not None:
         earned = 0.0
-        summary += " " + say("check.known-earns-nothing")
-    message = summary + "; " + say("check.first", label=first.case.label, problem=first.problem)
+        summary += say("check.known-earns-nothing")
+    message = say("check.then", summary=summary, first=first.case.label, problem=first.problem)
     found = result(
         status, message, failure_details(question, first, failures), points=earned,
         mistake=known.mistake if known else None, cases=reports, summary=summary,
@@ -682,7 +682,7 @@ def _judged(question: Question, cases, outcomes, result) -> QuestionResult:
         case, outcome = raised[0]
         shown = exception_kind(outcome.value) if case.hidden else truncate(outcome.value)
         summary = say("check.raised", failed=len(raised), total=len(cases))
-        message = summary + "; " + say("check.first-raised", label=case.label)
+        message = say("check.then-raised", summary=summary, first=case.label)
         details = [say("report.raised", exception=shown), say("report.hint", hint=question.hint)]
         return result("error", message, details, summary=summary)
     verdicts = [question.judge(c, o.value) for c, o in zip(cases, outcomes, strict=True)]

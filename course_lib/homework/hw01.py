@@ -251,7 +251,11 @@ def _shape_problem(params: Any, d: int, c: int) -> str | None:
         return say("hw01.q8.not-numbers")
     h = shapes["b1"][0] if len(shapes["b1"]) == 1 else -1  # the width, from the hidden bias
     wanted = {"W1": (d, h), "b1": (h,), "W2": (h, c), "b2": (c,)}
-    wrong = [f"{k} {shapes[k]} (expected {wanted[k]})" for k in wanted if shapes[k] != wanted[k]]
+    wrong = [
+        say("hw01.q8.wrong-shape", key=k, shape=shapes[k], expected=wanted[k])
+        for k in wanted
+        if shapes[k] != wanted[k]
+    ]
     if wrong:
         return say("hw01.q8.shapes", wrong=", ".join(wrong), d=d, c=c)
     if not all(np.all(np.isfinite(params[k])) for k in wanted):

@@ -69,7 +69,8 @@ def run_question(namespace: dict[str, Any], assignment: str, key: str, job: str)
     """Run the student's function for question ``key`` on the inputs in ``job``.
 
     Writes ``JOB/out/KEY.json`` (+ ``.npz``): ``{"missing": str}`` when the notebook does not
-    define a callable with the question's name, else
+    define a callable with the question's name (the type name of what it defines there, ``""``
+    when nothing: the runner words the message), else
     ``{"outcomes": [{"kind", "value", "changed", "own"}, ...]}``.
     """
     from course_lib.homework.assignment import load_assignment
@@ -79,8 +80,7 @@ def run_question(namespace: dict[str, Any], assignment: str, key: str, job: str)
     fn = namespace.get(question.function)
     out = Path(job, "out", key)
     if not callable(fn):
-        found = "is not defined" if fn is None else f"is a {type(fn).__name__}, not a function"
-        plain.dump({"missing": f"{question.function} {found}"}, out)
+        plain.dump({"missing": "" if fn is None else type(fn).__name__}, out)
         return
     cases = [_case(i, entry) for i, entry in enumerate(inputs)]
     budget = int(plain.MAX_BYTES * 0.9)

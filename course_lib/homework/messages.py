@@ -9,8 +9,11 @@ parameters; :func:`say` looks the id up in the catalogue and fills the parameter
 The English catalogue is package data, ``course_lib/homework/messages/en.toml``: one table
 per topic (``[check]``, ``[hw01.q1]`` …), one text per id, parameters written ``{name}``
 (``str.format``). Another language is another file of the same ids in the same folder
-(``zh.toml``), chosen with :func:`use_language`; an id it lacks falls back to English.
-``tests/instructor/test_homework_messages.py`` checks that every id the checks use exists.
+(``zh.toml``); :func:`say` speaks the language the notebook chose
+(:func:`course_lib.language.get_language`: the Chinese notebooks' language cell calls
+``set_language("zh")``; the grader follows each submission's metadata), and an id that
+language lacks falls back to English. ``tests/instructor/test_homework_messages.py`` checks
+that every id the checks use exists and has a Chinese text with the same parameters.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ import tomllib
 from importlib import resources
 from typing import Any
 
+from course_lib.language import get_language
+
 #: The catalogue every text falls back to.
 DEFAULT_LANGUAGE = "en"
-_active = [DEFAULT_LANGUAGE]
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -49,24 +53,19 @@ def catalogue(language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
     return _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
 
 
-def use_language(language: str) -> None:
-    """Show the checks' messages in ``language`` from now on (ids it lacks stay English)."""
-    catalogue(language)  # validates it
-    _active[0] = language
-
-
 def known(message_id: str) -> bool:
     """True when the English catalogue has ``message_id``."""
     return message_id in catalogue(DEFAULT_LANGUAGE)
 
 
 def say(message_id: str, **params: Any) -> str:
-    """The text of ``message_id`` in the active language, with ``params`` filled in.
+    """The text of ``message_id`` in the chosen language (:func:`~course_lib.language.
+    get_language`), with ``params`` filled in; English where that language has no text.
 
     Raises:
         KeyError: no catalogue has ``message_id`` (a bug in the check, not in the answer).
     """
-    text = catalogue(_active[0]).get(message_id)
+    text = catalogue(get_language()).get(message_id)
     if text is None:
         text = catalogue(DEFAULT_LANGUAGE).get(message_id)
     if text is None:

@@ -18,6 +18,8 @@ import nbformat
 from course_lib.homework import safe_files
 from course_lib.homework.assignment import Assignment, assignment_from_filename, load_assignment
 from course_lib.homework.checking import truncate
+from course_lib.homework.messages import say
+from course_lib.language import codes, source_language
 
 #: Largest notebook file read (bytes).
 MAX_NOTEBOOK_BYTES = 50_000_000
@@ -42,70 +44,71 @@ def read_submission(path: Path) -> nbformat.NotebookNode:
     try:
         data = safe_files.read_bytes(path, MAX_NOTEBOOK_BYTES)
     except FileNotFoundError:
-        raise CannotGrade(f"{path} does not exist") from None
+        raise CannotGrade(say("notebook.does-not-exist", path=path)) from None
     except safe_files.NotRegular as exc:
-        raise CannotGrade(f"{path} is not a notebook file: {exc}") from None
+        raise CannotGrade(say("notebook.not-a-file", path=path, error=exc)) from None
     except OSError as exc:
-        raise CannotGrade(f"{path} could not be read ({type(exc).__name__})") from None
+        error = type(exc).__name__
+        raise CannotGrade(say("notebook.could-not-read", path=path, error=error)) from None
     try:
         text = data.decode("utf-8")
         raw = json.loads(text)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise CannotGrade(f"{path} is not a readable notebook ({type(exc).__name__})") from exc
+        error = type(exc).__name__
+        raise CannotGrade(say("notebook.not-readable", path=path, error=error)) from exc
     check_structure(raw, path)
     check_size(raw, path)
     try:
         return nbformat.reads(text, as_version=4)
     except Exception as exc:  # nbformat raises many kinds for odd files
-        raise CannotGrade(f"{path} is not a readable notebook ({type(exc).__name__})") from exc
+        error = type(exc).__name__
+        raise CannotGrade(say("notebook.not-readable", path=path, error=error)) from exc
 
 
 def check_size(raw: dict, path: Path) -> None:
     """Raise ``CannotGrade`` for a notebook too large to grade: more than :data:`MAX_CELLS`
     cells, or code cells holding more than :data:`MAX_CODE_CHARS` characters together."""
     if len(raw["cells"]) > MAX_CELLS:
-        raise CannotGrade(
-            f"{path} has {len(raw['cells'])} cells, more than the {MAX_CELLS} the grader runs"
-        )
+        cells = len(raw["cells"])
+        raise CannotGrade(say("notebook.too-many-cells", path=path, cells=cells, limit=MAX_CELLS))
     code = sum(
         len(c.get("source", "")) if isinstance(c.get("source"), str) else sum(map(len, c["source"]))
         for c in raw["cells"]
         if c.get("cell_type") == "code"
     )
     if code > MAX_CODE_CHARS:
-        raise CannotGrade(
-            f"{path} has {code} characters of code, more than the {MAX_CODE_CHARS} the grader runs"
-        )
+        limit = MAX_CODE_CHARS
+        raise CannotGrade(say("notebook.too-much-code", path=path, chars=code, limit=limit))
 
 
 def check_structure(raw: Any, path: Path) -> None:
     """Raise ``CannotGrade`` naming the first part of ``raw`` that is not a notebook's."""
 
-    def bad(what: str) -> CannotGrade:
-        return CannotGrade(f"{path} is not a well-formed notebook: {what}")
+    def bad(what: str, **params: object) -> CannotGrade:
+        return CannotGrade(say("notebook.malformed", path=path, what=say(what, **params)))
 
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
-        raise bad("it has no list of cells")
+        raise bad("notebook.no-cells")
     if not isinstance(raw.get("metadata", {}), dict):
-        raise bad("its metadata is not a JSON object")
+        raise bad("notebook.metadata")
     for i, cell in enumerate(raw["cells"]):
         if not isinstance(cell, dict):
-            raise bad(f"cell {i} is a {type(cell).__name__}, not a JSON object")
+            raise bad("notebook.cell-not-object", i=i, type=type(cell).__name__)
         kind = cell.get("cell_type")
         if kind not in ("code", "markdown", "raw"):
-            raise bad(f"cell {i} has cell_type {str(kind)[:40]!r}")
+            raise bad("notebook.cell-type", i=i, kind=repr(str(kind)[:40]))
         source = cell.get("source", "")
         if not isinstance(source, str) and not (
             isinstance(source, list) and all(isinstance(s, str) for s in source)
         ):
-            raise bad(f"cell {i}'s source is a {type(source).__name__}, not text")
+            raise bad("notebook.source", i=i, type=type(source).__name__)
         metadata = cell.get("metadata", {})
         if not isinstance(metadata, dict):
-            raise bad(f"cell {i}'s metadata is not a JSON object")
+            raise bad("notebook.cell-metadata", i=i)
         if not isinstance(metadata.get("nbgrader", {}), dict):
-            raise bad(f"cell {i}'s metadata.nbgrader is not a JSON object")
+            raise bad("notebook.nbgrader", i=i)
         if not isinstance(metadata.get("nbgrader", {}).get("grade_id", ""), str):
-            raise bad(f"cell {i}'s metadata.nbgrader.grade_id is not text")
+            raise bad("notebook.grade-id", i=i)
 
 
 def detect(nb: nbformat.NotebookNode) -> str | None:
@@ -125,7 +128,7 @@ def identify(nb: nbformat.NotebookNode, path: Path, assignment: str | None) -> A
     if assignment is None:
         assignment = detect(nb) or assignment_from_filename(path.name)
     if assignment is None:
-        raise CannotGrade(f"cannot tell which assignment {path} is; pass --assignment")
+        raise CannotGrade(say("notebook.which-assignment", path=path))
     try:
         return load_assignment(assignment)
     except ValueError as exc:
@@ -157,3 +160,14 @@ def code_cells(nb: nbformat.NotebookNode) -> list[str]:
 def first_line(code: str) -> str:
     """The first line of a cell, capped: how reports point at a cell."""
     return truncate(code.strip().splitlines()[0], 120)
+
+
+def submission_language(nb: nbformat.NotebookNode) -> str:
+    """The language a submission's report is written in: the code the translated edition
+    recorded in the notebook's metadata (``metadata.course_edition.code``, ``"zh"``, written
+    by ``python -m course_tools translate build``), else the course's source language. The
+    metadata is the student's data: anything but a course language code means the source
+    language."""
+    edition = nb.metadata.get("course_edition")
+    code = edition.get("code") if isinstance(edition, dict) else None
+    return code if isinstance(code, str) and code in codes() else source_language()

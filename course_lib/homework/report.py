@@ -113,7 +113,7 @@ def format_table(path: str, results: Sequence[QuestionResult], title: str = "") 
     rows = [tuple(say(f"report.column-{c}") for c in _COLUMNS)]
     for r in results:
         score = f"{points(r.score)}/{points(r.max_score)}"
-        rows.append((r.name, r.function, score, r.status, r.message))
+        rows.append((r.name, r.function, score, say(f"status.{r.status}"), r.message))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [f"{path} — {title}" if title else path]
     for row in rows:
@@ -127,7 +127,7 @@ def format_table(path: str, results: Sequence[QuestionResult], title: str = "") 
     lines.append("  " + say("report.total", earned=points(total), total=points(available)))
     for r in results:
         if r.details:
-            lines.append(f"  {r.name} {r.function} ({r.status}):")
+            lines.append(f"  {r.name} {r.function} ({say(f'status.{r.status}')}):")
             lines.extend("    " + line for line in "\n".join(r.details).splitlines())
     return "\n".join(lines)
 

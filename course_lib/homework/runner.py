@@ -34,7 +34,9 @@ from typing import Any
 from course_lib.homework import isolated, plain, safe_files, sandbox
 from course_lib.homework.assignment import Assignment
 from course_lib.homework.checking import Case, Outcome, QuestionResult, score, truncate
+from course_lib.homework.messages import say
 from course_lib.homework.notebook_file import first_line
+from course_lib.language import get_language, set_language
 
 #: Default wall-clock seconds for one whole submission (all cells and all checks).
 SUBMISSION_TIMEOUT = 300.0
@@ -98,12 +100,22 @@ def _defines(code: str, function: str) -> bool:
     return False
 
 
+def _missing_text(function: str, found: Any) -> str:
+    """``"affine_backward is not defined"`` or ``"… is a int, not a function"``, from the type
+    name the kernel sent back (``""``: nothing of that name)."""
+    found = truncate(str(found), 100)
+    if not found:
+        return say("run.not-defined", function=function)
+    return say("run.not-callable", function=function, type=found)
+
+
 def _missing_message(missing: str, function: str, cells: list[str], runs: list[dict]) -> str:
     """Explain a missing function by the failure of the cell that should define it."""
     for code, run in zip(cells, runs, strict=False):
         if run["error"] and _defines(code, function):
-            return f"{missing}: its cell failed ({run['error']}) at `{first_line(code)}`"
-    return f"{missing} in the notebook"
+            line = first_line(code)
+            return say("run.cell-failed", missing=missing, error=run["error"], line=line)
+    return say("run.not-in-notebook", missing=missing)
 
 
 def _read_report(report: bytes) -> dict[str, Any]:
@@ -184,32 +196,30 @@ def memory_note(ran, limits) -> str:
     """`` (the sandbox reached its memory limit: --memory N MB)`` when it did, else ``""``."""
     if not ran.memory_exhausted:
         return ""
-    return f" (the sandbox reached its memory limit: --memory {limits.memory / 2**20:g} MB)"
+    return say("run.memory-reached", mb=f"{limits.memory / 2**20:g}")
 
 
 def _no_output(question, status: dict[str, str], result, ran, limits) -> QuestionResult:
     """Why a question has no output, said as what happened to the run (never a hint about
     the student's work: these are failures of the run, not of the answer)."""
     if ran.timed_out:
-        limit = f"{limits.submission_timeout:g} s"
-        message = f"the submission ran past the {limit} limit for the whole submission"
-        return failed(question, "timeout", message + " (--submission-timeout)")
+        message = say("run.whole-timeout", limit=f"{limits.submission_timeout:g}")
+        return failed(question, "timeout", message)
     if status["status"] == "timeout":
-        return failed(question, "timeout", f"the check {status['error']}")
+        return failed(question, "timeout", say("run.check-timeout", limit=f"{limits.timeout:g}"))
     if status["status"] == "dead":
-        return failed(
-            question, "error", "the kernel died during the check" + memory_note(ran, limits)
-        )
+        message = say("run.kernel-died-in-check", memory=memory_note(ran, limits))
+        return failed(question, "error", message)
     if status["status"] == "error":
-        return failed(question, "error", f"the check could not run: {status['error']}")
+        return failed(question, "error", say("run.could-not-run", error=status["error"]))
     if not result:
         stderr = f": {ran.stderr}" if ran.stderr else ""
-        why = (
-            memory_note(ran, limits) or f" (the driver ended with status {ran.returncode}{stderr})"
+        why = memory_note(ran, limits) or say(
+            "run.driver-status", status=ran.returncode, stderr=stderr
         )
-        return failed(question, "error", "the grading run ended before any check" + why)
-    why = memory_note(ran, limits) or " (the kernel stopped before it)"
-    return failed(question, "error", "the check did not run" + why)
+        return failed(question, "error", say("run.ended-before-checks", why=why))
+    why = memory_note(ran, limits) or say("run.kernel-stopped")
+    return failed(question, "error", say("run.did-not-run", why=why))
 
 
 #: Words of an exception that says the machine ran short, not that the answer is wrong.
@@ -228,10 +238,8 @@ def _environment_failure(question, outcomes: list[Outcome], limits) -> QuestionR
     for outcome in outcomes:
         text = str(outcome.value) if outcome.kind == "raised" else ""
         if any(words in text for words in _OUT_OF_MEMORY):
-            message = (
-                f"the check ran out of memory ({truncate(text, 200)}) under the memory limit "
-                f"--memory {limits.memory / 2**20:g} MB: a limit of the grading machine, "
-                "not a mistake in the answer; grade it again with a larger --memory"
+            message = say(
+                "run.out-of-memory", error=truncate(text, 200), mb=f"{limits.memory / 2**20:g}"
             )
             return failed(question, "error", message)
     return None
@@ -245,10 +253,10 @@ def _score_question(question, job: Path, cases, result, ran, cells, limits) -> Q
     except FileNotFoundError:
         return _no_output(question, status, result, ran, limits)
     except (OSError, ValueError, RecursionError, MemoryError) as exc:
-        message = f"the check's output could not be read back: {truncate(str(exc), 300)}"
+        message = say("run.unreadable-output", error=truncate(str(exc), 300))
         return failed(question, "error", message)
     if isinstance(data, dict) and "missing" in data:
-        missing = truncate(str(data["missing"]), 300)
+        missing = _missing_text(question.function, data["missing"])
         message = _missing_message(missing, question.function, cells, result.get("cells", []))
         return failed(question, "missing", message)
     outcomes = _outcomes(data, len(cases))
@@ -260,17 +268,22 @@ def _score_question(question, job: Path, cases, result, ran, cells, limits) -> Q
     try:
         return score(question, cases, outcomes)
     except Exception as exc:  # a reference or judge choking on odd data: that case fails
-        message = f"the output could not be compared: {type(exc).__name__}: {exc}"
+        message = say("run.not-compared", error=f"{type(exc).__name__}: {exc}")
         return failed(question, "error", truncate(message, 500))
 
 
-def _score_job(name: str, job: str, cases: dict, ran: dict, cells: list[str], keys: list[str]):
+def _score_job(
+    name: str, job: str, cases: dict, ran: dict, cells: list[str], keys: list[str], language: str
+):
     """Read back and score questions ``keys`` of assignment ``name`` from ``job``: JSON text
     ``{"cells": [...], "imports": [...], "opened": [...], "questions": [QuestionResult
-    fields, ...]}``. Runs in a child process (:func:`course_lib.homework.isolated.call`), so
-    that no data can stop or starve the grader."""
+    fields, ...]}``, its messages in ``language``. Runs in a child process
+    (:func:`course_lib.homework.isolated.call`), so that no data can stop or starve the
+    grader; the child starts from the fork server, not from this process, so it is told the
+    language."""
     from course_lib.homework.assignment import load_assignment
 
+    set_language(language)
     spec = load_assignment(name)
     result = _read_report(ran["report"])
     limits = Limits(submission_timeout=ran["submission_timeout"], memory=ran["memory"])
@@ -326,7 +339,7 @@ def _score(spec: Assignment, job: Path, cases, ran, cells, limits) -> tuple[list
     seconds = max(SCORING_SECONDS, limits.timeout)
 
     def attempt(chosen: list[str]):
-        args = (spec.name, str(job), cases, details, cells, chosen)
+        args = (spec.name, str(job), cases, details, cells, chosen, get_language())
         answer = isolated.call(_score_job, args, seconds, SCORING_MEMORY)
         if isinstance(answer, isolated.Failure):
             return answer
@@ -346,7 +359,7 @@ def _score(spec: Assignment, job: Path, cases, ran, cells, limits) -> tuple[list
     for question in spec.questions:
         alone = attempt([question.key])
         if isinstance(alone, isolated.Failure):
-            message = f"the grader could not score this output: its scoring process {alone.message}"
+            message = say("run.not-scored", why=alone.message)
             questions.append(failed(question, "error", message))
         else:
             questions.extend(alone[0])
@@ -356,10 +369,12 @@ def _score(spec: Assignment, job: Path, cases, ran, cells, limits) -> tuple[list
 
 def _explained(cell_runs: list, ran, limits) -> list:
     """The cells' runs, a cell that died or ran out of memory saying under which limit."""
-    cap = f" (the memory limit: --memory {limits.memory / 2**20:g} MB)"
+    cap = say("run.memory-limit", mb=f"{limits.memory / 2**20:g}")
     for run in cell_runs:
         if run.get("status") == "dead":
-            run["error"] = "the kernel died" + (memory_note(ran, limits) or "")
+            run["error"] = say("run.kernel-died", memory=memory_note(ran, limits))
+        elif run.get("status") == "timeout":
+            run["error"] = say("run.cell-timeout", limit=f"{limits.timeout:g}")
         elif str(run.get("error", "")).startswith("MemoryError"):
             run["error"] = f"{run['error']}{cap}"
     return cell_runs

@@ -9,6 +9,9 @@ The instructor's grade counts hidden cases of the same kinds, made from a secret
 never leaves the instructor's machine, so an answer that only reproduces the public outputs
 scores here and not there.
 
+The report is in the notebook's language (:func:`~course_lib.homework.notebook_file.
+submission_language`: the Chinese edition's reports are Chinese), as the instructor's is.
+
 Exit status: 0 when every question passed, 1 when some did not, 2 when a path could not be
 graded (missing, not a notebook, unknown assignment).
 """
@@ -22,20 +25,26 @@ from pathlib import Path
 from course_lib.homework import sandbox
 from course_lib.homework.assignment import forbidden_modules
 from course_lib.homework.checking import QuestionResult
-from course_lib.homework.notebook_file import CannotGrade, code_cells, identify, read_submission
+from course_lib.homework.messages import say
+from course_lib.homework.notebook_file import (
+    CannotGrade,
+    code_cells,
+    identify,
+    read_submission,
+    submission_language,
+)
 from course_lib.homework.report import format_table
 from course_lib.homework.runner import Limits, run_submission
-
-#: The title of the self-grade's table.
-PREVIEW = "preview on public cases (the instructor's grade counts hidden cases of the same kinds)"
+from course_lib.language import speaking
 
 
 def self_grade(path: Path, limits: Limits | None = None, assignment: str | None = None):
-    """Grade the notebook at ``path`` on its assignment's public cases.
+    """Grade the notebook at ``path`` on its assignment's public cases, its messages in the
+    notebook's language (:func:`~course_lib.homework.notebook_file.submission_language`).
 
     Returns:
-        ``(results, cell_errors)``: one :class:`QuestionResult` per question, and a line for
-        every code cell that failed.
+        ``(results, cell_errors, language)``: one :class:`QuestionResult` per question, a
+        line for every code cell that failed, and the notebook's language code.
 
     Raises:
         CannotGrade: when ``path`` is not a notebook of a known assignment.
@@ -46,20 +55,25 @@ def self_grade(path: Path, limits: Limits | None = None, assignment: str | None 
     cells = code_cells(nb)
     cases = {q.key: q.make_cases() for q in spec.questions}
     hide = (path.resolve().parent, *limits.hide)
-    run = run_submission(
-        spec,
-        cells,
-        cases,
-        Limits(limits.timeout, limits.submission_timeout, limits.memory, limits.sandboxed, hide),
-        forbidden=forbidden_modules(spec.name),
-    )
-    return run.questions, run.cell_errors(cells)
+    language = submission_language(nb)
+    with speaking(language):
+        run = run_submission(
+            spec,
+            cells,
+            cases,
+            Limits(
+                limits.timeout, limits.submission_timeout, limits.memory, limits.sandboxed, hide
+            ),
+            forbidden=forbidden_modules(spec.name),
+        )
+        return run.questions, run.cell_errors(cells), language
 
 
 def report(path: str, results: list[QuestionResult], cell_errors: list[str]) -> str:
-    """The printed report: the score table (titled as a preview), then failing cells."""
-    notes = "".join(f"\n  cell error: {e}" for e in cell_errors[:5])
-    return format_table(path, results, PREVIEW) + notes
+    """The printed report, in the chosen language: the score table (titled as a preview),
+    then failing cells."""
+    notes = "".join("\n  " + say("grade.cell-error", error=e) for e in cell_errors[:5])
+    return format_table(path, results, say("grade.preview")) + notes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,17 +94,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.timeout <= 0 or args.memory <= 0:
         parser.error("--timeout and --memory must be > 0")
     if not sandbox.available():
-        print("note: no bubblewrap sandbox here: your notebook runs as you", file=sys.stderr)
+        print(say("grade.no-sandbox"), file=sys.stderr)
     limits = Limits(timeout=args.timeout, memory=int(args.memory * 2**20))
     status = 0
     for name in args.paths:
         try:
-            results, cell_errors = self_grade(Path(name), limits)
+            results, cell_errors, language = self_grade(Path(name), limits)
         except CannotGrade as exc:
-            print(f"{name}\n  could not grade: {exc}\n")
+            print(f"{name}\n  " + say("grade.could-not-grade", error=exc) + "\n")
             status = 2
             continue
-        print(report(name, results, cell_errors) + "\n")
+        with speaking(language):
+            print(report(name, results, cell_errors) + "\n")
         if status == 0 and any(r.status != "passed" for r in results):
             status = 1
     return status

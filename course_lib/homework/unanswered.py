@@ -14,6 +14,8 @@ from __future__ import annotations
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from course_lib.homework.messages import say
+
 if TYPE_CHECKING:
     from course_lib.homework.assignment import Assignment
 
@@ -33,8 +35,8 @@ def unanswered_question(assignment: Assignment, tb: TracebackType | None) -> tup
 
 
 def message(key: str, function: str) -> str:
-    """The line shown for an unanswered question."""
-    return f"{function} is not written yet: answer {key.upper()} first, then run this cell again"
+    """The line shown for an unanswered question, in the notebook's language."""
+    return say("grade.unanswered", function=function, key=key.upper())
 
 
 def quiet_unanswered(assignment: Assignment) -> None:

@@ -16,6 +16,9 @@ made from the instructor's secret seed, their answers computed by the references
 instructor needs: flags (another assignment, forbidden modules, reaching into the self-check),
 the written answers for manual review, and the cell errors. Forbidden modules are flagged from
 the record of imports the kernel's audit hook kept, checked here, never from the source.
+The messages a student reads (the questions' verdicts, the table) are in the submission's
+language (:func:`~course_lib.homework.notebook_file.submission_language`); the flags and the
+instructor's own notes stay in the course's source language.
 
 What the sandbox does and does not protect against is in :mod:`course_lib.homework.sandbox`;
 without bwrap (``--unsandboxed``) a submission runs with the grader's permissions.
@@ -36,14 +39,17 @@ from course_lib.homework.assignment import (
     forbidden_modules,
 )
 from course_lib.homework.checking import QuestionResult, truncate
+from course_lib.homework.messages import say
 from course_lib.homework.notebook_file import (
     CannotGrade,
     code_cells,
     detect,
     identify,
     read_submission,
+    submission_language,
 )
 from course_lib.homework.runner import SUBMISSION_TIMEOUT, Limits, failed, run_submission
+from course_lib.language import source_language, speaking
 from course_tools.grading import instructor
 from course_tools.grading.gradebook import capped_cell_errors, student_name
 from course_tools.grading.review import written_answers
@@ -65,6 +71,8 @@ class Submission:
     #: written answers by question key (see :func:`~course_tools.grading.review.written_answers`)
     answers: dict[str, str | None] = field(default_factory=dict)
     seconds: float = 0.0
+    #: the language of the student's messages (the notebook's edition: ``"en"``, ``"zh"``)
+    language: str = field(default_factory=source_language)
 
     @property
     def score(self) -> float:
@@ -86,6 +94,7 @@ class Submission:
             "questions": [q.as_dict() for q in self.questions],
             "cell_errors": capped_cell_errors(self.cell_errors),
             "flags": [truncate(f, 500) for f in self.flags],
+            "language": self.language,
         }
         if self.error:
             data["error"] = truncate(self.error)
@@ -144,12 +153,23 @@ def grade_submission(
         result.error = f"{path} could not be read ({type(exc).__name__}: {truncate(str(exc), 200)})"
         return result
     result.assignment, result.max_score = spec.name, spec.max_score
+    result.language = submission_language(nb)
+    with speaking(result.language):
+        _grade_notebook(result, nb, spec, found, timeout, setup)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _grade_notebook(result: Submission, nb, spec: Assignment, found, timeout, setup) -> None:
+    """Fill in ``result`` for the notebook ``nb`` of assignment ``spec`` (``found``: the
+    assignment its content answers): :func:`grade_submission` once the file is read."""
+    path = result.path
     named = assignment_from_filename(Path(path).name)
     if found is not None and found != spec.name:
         result.flags.append(f"wrong assignment: the notebook answers {found}, not {spec.name}")
-        message = f"not graded: this notebook answers {found}, not {spec.name}"
+        message = say("run.other-assignment", found=found, expected=spec.name)
         result.questions = [failed(q, "missing", message) for q in spec.questions]
-        return result
+        return
     if named is not None and named != spec.name:
         result.flags.append(f"the file name says {named}; graded as {spec.name}")
     result.answers = written_answers(nb, spec)
@@ -166,8 +186,6 @@ def grade_submission(
     for question in result.questions if result.flags else []:
         question.message += " [flagged: " + "; ".join(result.flags) + "]"
     result.cell_errors = run.cell_errors(cells)
-    result.seconds = time.perf_counter() - start
-    return result
 
 
 #: Code that reaches into the self-check's machinery (references, cases) instead of answering.

@@ -3,8 +3,12 @@
 The English notebooks are the only source of code and outputs. ``build`` writes each
 translated file (``notebooks/<lang>/``, ``homework/<lang>/``, the glossary and notation pages):
 the English notebook with each markdown cell replaced by its translation and its relative
-links pointed at the translated pages; code cells and outputs are copied unchanged. Units
-that are untranslated or stale stay in English and are named by :func:`check`.
+links pointed at the translated pages; code cells and outputs are copied unchanged, except
+for one added cell: the *language cell* (:func:`language_cell`, tagged ``language``), right
+after the Colab set-up cell, which makes the library speak the edition's language, and the
+edition's language code in the notebook's metadata (``course_edition.code``: the grader
+reports a submission in it). Units that are untranslated or stale stay in English and are
+named by :func:`check`.
 
 The languages come from the course's manifest (``course_lib/course.toml``): every language
 but the first (the source) has an edition, with its own rules -- the HTML ``lang`` recorded
@@ -168,6 +172,28 @@ def update(root: Path, lang: str) -> list[Path]:
     return written
 
 
+#: The tag of the language cell, the one code cell an edition adds to the English notebook.
+LANGUAGE_TAG = "language"
+
+
+def language_cell(lang: str) -> nbformat.NotebookNode:
+    """The code cell that chooses ``lang`` for the checks' messages and the figures
+    (:func:`course_lib.language.set_language`), tagged :data:`LANGUAGE_TAG`."""
+    source = f'from course_lib.language import set_language\n\nset_language("{lang}")'
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": [LANGUAGE_TAG]})
+    cell.id = "course-language"  # fixed, so that the build is reproducible
+    return cell
+
+
+def _after_colab_cell(cells: list) -> int:
+    """Where the language cell goes: right after the Colab set-up cell (after the title
+    when a notebook has none)."""
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "code" and "google.colab" in cell.source:
+            return i + 1
+    return 1 if cells and cells[0].cell_type == "markdown" else 0
+
+
 def translated_text(root: Path, source: Source, lang: str) -> str | dict:
     """The generated file's content: a notebook node, or the text of a Markdown page.
     Untranslated or stale units stay in English."""
@@ -184,7 +210,11 @@ def translated_text(root: Path, source: Source, lang: str) -> str | dict:
         for i, cell in enumerate(out.cells):
             if cell.cell_type == "markdown" and i in table:
                 cell.source = _relink(join_lines(table[i], joined), root, source, lang)
+            elif cell.cell_type == "code" and i in table:
+                cell.source = table[i]  # the same code, its docstrings and comments translated
+        out.cells.insert(_after_colab_cell(out.cells), language_cell(lang))
         out.metadata["course_edition"] = {
+            "code": lang,
             "language": language(root, lang).html,
             "translated_from": source.english.as_posix(),
             "generated_by": "python -m course_tools translate build",

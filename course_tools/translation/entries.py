@@ -9,6 +9,10 @@ paragraph and table row), the English text and its translation::
     === zh
     ## 1. 链式法则
 
+A homework's code cells with docstrings or comments are units too (label ``cell 5 · code``):
+the translation is the whole cell with its docstrings and comments translated and its code
+unchanged (:mod:`course_tools.translation.code_text` checks that).
+
 An entry is keyed to its English text: when the English cell changes, the entry no longer
 matches (:func:`match`), and the unit counts as stale until a translator updates it.
 """
@@ -21,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+
+from course_tools.translation.code_text import has_prose
 
 ENTRY = re.compile(r"^=== en(?: · (?P<label>.*))?$")
 TRANSLATION = re.compile(r"^=== (?P<lang>[a-z]{2,3}(?:-[A-Za-z]+)?)(?P<stale> · stale)?$")
@@ -42,6 +48,12 @@ class Source:
     def is_notebook(self) -> bool:
         return self.english.suffix == ".ipynb"
 
+    @property
+    def translates_code(self) -> bool:
+        """True for a homework notebook: its code cells' docstrings and comments are
+        translated too."""
+        return self.is_notebook and self.english.parts[0] == "homework"
+
 
 @dataclass
 class Entry:
@@ -62,6 +74,15 @@ class Unit:
     label: str
     text: str
 
+    @property
+    def is_code(self) -> bool:
+        """True for a code cell (its docstrings and comments are what is translated)."""
+        return self.label.endswith(CODE_LABEL)
+
+
+#: The end of a code cell's label: ``cell 5 · code``.
+CODE_LABEL = " · code"
+
 
 def normalize(text: str) -> str:
     """The text with trailing spaces and surrounding blank lines removed (the matching key)."""
@@ -70,18 +91,30 @@ def normalize(text: str) -> str:
 
 def units(root: Path, source: Source) -> list[Unit]:
     """The translatable pieces of ``source``: markdown cells of a notebook (not the
-    students' answer cells, whose placeholder the grader looks for), or the paragraphs and
-    table rows (those with a letter in them) of a Markdown page."""
+    students' answer cells, whose placeholder the grader looks for) and, in a homework, the
+    code cells with docstrings or comments (not the Colab set-up cell, the same in every
+    notebook); or the paragraphs and table rows (those with a letter in them) of a Markdown
+    page."""
     path = Path(root) / source.english
     if source.is_notebook:
         nb = nbformat.read(path, as_version=4)
-        return [
-            Unit(i, f"cell {i}", normalize(cell.source))
-            for i, cell in enumerate(nb.cells)
-            if cell.cell_type == "markdown"
-            and normalize(cell.source)
-            and not cell.metadata.get("nbgrader", {}).get("solution")
-        ]
+        found = []
+        for i, cell in enumerate(nb.cells):
+            text = normalize(cell.source)
+            if not text:
+                continue
+            if cell.cell_type == "markdown" and not cell.metadata.get("nbgrader", {}).get(
+                "solution"
+            ):
+                found.append(Unit(i, f"cell {i}", text))
+            elif (
+                cell.cell_type == "code"
+                and source.translates_code
+                and "google.colab" not in text
+                and has_prose(cell.source)
+            ):
+                found.append(Unit(i, f"cell {i}{CODE_LABEL}", text))
+        return found
     return [
         Unit(i, f"block {i}", block)
         for i, block in enumerate(blocks(path.read_text(encoding="utf-8")))

@@ -3,7 +3,9 @@
 :func:`lint` names every entry whose translation changed a formula, a code span or block, a
 link target, or a heading's level or section number, and every cell whose English introduces
 a glossary term in **bold** while the translation has none of the glossary's forms of it in
-that language (the glossary table's column named after the language, e.g. ``中文``).
+that language (the glossary table's column named after the language, e.g. ``中文``). A
+code cell's translation must keep its code: :func:`~course_tools.translation.code_text.
+code_problems`.
 
 A formula is compared by its structure: the words inside ``\text{…}`` are prose, which a
 translation translates (and may place where its language puts them: ``\text{eigenvalues of }
@@ -17,6 +19,7 @@ import re
 from pathlib import Path
 
 from course_lib.manifest import Language
+from course_tools.translation.code_text import code_problems
 from course_tools.translation.entries import LINK, Source, match, read_entries, units
 
 # An inline span may wrap onto the next line, but not across a blank line.
@@ -101,7 +104,7 @@ def term_problems(root: Path, source: Source, language: Language) -> list[str]:
     table, problems = glossary(root, language), []
     entries = read_entries(root, source, language.code)
     for unit, entry, stale in match(units(root, source), entries):
-        if entry is None or not entry.translated or stale:
+        if entry is None or not entry.translated or stale or unit.is_code:
             continue
         for bold in BOLD.findall(CODE.sub(" ", unit.text)):
             forms = term_forms(bold.strip(), table)
@@ -120,6 +123,12 @@ def lint(root: Path, source: Source, language: Language) -> list[str]:
     entries = read_entries(root, source, language.code)
     for unit, entry, stale in match(units(root, source), entries):
         if entry is None or not entry.translated or stale:
+            continue
+        if unit.is_code:
+            problems += [
+                f"{source.translation}: {unit.label}: {problem}"
+                for problem in code_problems(unit.text, entry.translated)
+            ]
             continue
         english, translated = invariants(unit.text), invariants(entry.translated)
         for kind, expected in english.items():

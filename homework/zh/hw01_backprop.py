@@ -34,6 +34,11 @@ import sys
 if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "git+https://github.com/dl-fundamentals/course"], check=True)  # fmt: skip
 
+# %% tags=["language"]
+from course_lib.language import set_language
+
+set_language("zh")
+
 # %%
 import math
 
@@ -65,15 +70,15 @@ rng = np.random.default_rng(0)
 
 # %% nbgrader={"grade": false, "grade_id": "hw01-answer-1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def affine_backward(dout, x, W):
-    """Backward pass of the affine layer out = x @ W + b.
+    """仿射层 out = x @ W + b 的反向过程。
 
-    Args:
-        dout: upstream gradient dL/d(out), shape (N, M).
-        x: the layer's input, shape (N, D).
-        W: the weights, shape (D, M).
+    参数：
+        dout：上游梯度 dL/d(out)，形状 (N, M)。
+        x：这一层的输入，形状 (N, D)。
+        W：权重，形状 (D, M)。
 
-    Returns:
-        tuple (dx, dW, db) with shapes (N, D), (D, M), (M,).
+    返回：
+        tuple (dx, dW, db)，形状分别为 (N, D)、(D, M)、(M,)。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -89,14 +94,14 @@ check("q1", affine_backward)
 
 # %% nbgrader={"grade": false, "grade_id": "hw01-answer-2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def relu_backward(dout, x):
-    """Backward pass of out = max(x, 0), element-wise.
+    """out = max(x, 0)（逐元素）的反向过程。
 
-    Args:
-        dout: upstream gradient, any shape.
-        x: the ReLU's input, same shape as dout.
+    参数：
+        dout：上游梯度，任意形状。
+        x：ReLU 的输入，形状与 dout 相同。
 
-    Returns:
-        dx, same shape as x.
+    返回：
+        dx，形状与 x 相同。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -117,14 +122,14 @@ check("q2", relu_backward)
 
 # %% nbgrader={"grade": false, "grade_id": "hw01-answer-3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def softmax_loss(scores, y):
-    """Mean softmax cross-entropy loss and its gradient.
+    """平均 softmax 交叉熵损失及其梯度。
 
-    Args:
-        scores: class scores, shape (N, C).
-        y: integer labels in [0, C), shape (N,).
+    参数：
+        scores：类别分数，形状 (N, C)。
+        y：[0, C) 中的整数标签，形状 (N,)。
 
-    Returns:
-        tuple (loss, dscores): a float and an array of shape (N, C).
+    返回：
+        tuple (loss, dscores)：一个 float 和一个形状为 (N, C) 的数组。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -140,17 +145,17 @@ check("q3", softmax_loss)
 
 # %% nbgrader={"grade": false, "grade_id": "hw01-answer-4", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def two_layer_loss(params, X, y, reg):
-    """Loss and gradients of affine -> ReLU -> affine -> softmax loss + L2.
+    """affine -> ReLU -> affine -> softmax 损失 + L2 的损失与梯度。
 
-    Args:
-        params: dict with W1 (D, H), b1 (H,), W2 (H, C), b2 (C,).
-        X: inputs, shape (N, D).
-        y: integer labels, shape (N,).
-        reg: the L2 strength lambda (a float >= 0).
+    参数：
+        params：dict，含 W1 (D, H)、b1 (H,)、W2 (H, C)、b2 (C,)。
+        X：输入，形状 (N, D)。
+        y：整数标签，形状 (N,)。
+        reg：L2 强度 lambda（一个 >= 0 的 float）。
 
-    Returns:
-        tuple (loss, grads): a float, and a dict with the keys of params holding arrays
-        of the same shapes.
+    返回：
+        tuple (loss, grads)：一个 float，以及一个与 params 键相同、
+        数组形状也相同的 dict。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -170,7 +175,7 @@ def square(x):
 
 
 x = Value(3.0)
-f = square(x) + x  # x is used twice: df/dx = 2x + 1
+f = square(x) + x  # x 用了两次：df/dx = 2x + 1
 f.backward()
 print(f"f = {f.data:g}, df/dx = {x.grad:g} (expected {2 * 3.0 + 1:g})")
 
@@ -181,13 +186,13 @@ print(f"f = {f.data:g}, df/dx = {x.grad:g} (expected {2 * 3.0 + 1:g})")
 
 # %% nbgrader={"grade": false, "grade_id": "hw01-answer-5", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def sin(x):
-    """sin of a Value, as a new Value wired into the graph.
+    """一个 Value 的 sin，作为接入计算图的新 Value。
 
-    Args:
-        x: a Value.
+    参数：
+        x：一个 Value。
 
-    Returns:
-        a Value with data sin(x.data) and x as its parent.
+    返回：
+        一个 Value，其 data 为 sin(x.data)，父节点为 x。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -203,14 +208,14 @@ check("q5", sin)
 
 # %% nbgrader={"grade": false, "grade_id": "hw01-answer-6", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def power(a, b):
-    """a ** b for two Values (a.data > 0), with gradients for both.
+    """两个 Value 的 a ** b（a.data > 0），对两者都有梯度。
 
-    Args:
-        a: the base, a Value with positive data.
-        b: the exponent, a Value.
+    参数：
+        a：底数，一个 data 为正的 Value。
+        b：指数，一个 Value。
 
-    Returns:
-        a Value with data a.data ** b.data and parents (a, b).
+    返回：
+        一个 Value，其 data 为 a.data ** b.data，父节点为 (a, b)。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -255,14 +260,14 @@ for a0, b0 in [(1.7, 2.5), (0.6, -1.5)]:
 
 # %% nbgrader={"grade": false, "grade_id": "hw01-answer-7", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def silu_backward(dout, x):
-    """Backward pass of out = x * sigmoid(x), element-wise.
+    """out = x * sigmoid(x)（逐元素）的反向过程。
 
-    Args:
-        dout: upstream gradient, any shape.
-        x: the SiLU's input, same shape as dout.
+    参数：
+        dout：上游梯度，任意形状。
+        x：SiLU 的输入，形状与 dout 相同。
 
-    Returns:
-        dx, same shape as x.
+    返回：
+        dx，形状与 x 相同。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -296,15 +301,15 @@ print(f"silu_backward vs centered differences at 25 points: {format_bound(err, 1
 
 # %% nbgrader={"grade": false, "grade_id": "hw01-answer-8", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def train_two_layer(X, y, rng):
-    """Train affine -> ReLU -> affine on (X, y) with mini-batch gradient descent.
+    """用小批次梯度下降在 (X, y) 上训练 affine -> ReLU -> affine。
 
-    Args:
-        X: training inputs, shape (N, D).
-        y: integer labels in [0, C), shape (N,).
-        rng: numpy Generator for every random choice.
+    参数：
+        X：训练输入，形状 (N, D)。
+        y：[0, C) 中的整数标签，形状 (N,)。
+        rng：numpy Generator，所有随机选择都用它。
 
-    Returns:
-        params: dict with W1 (D, H), b1 (H,), W2 (H, C), b2 (C,).
+    返回：
+        params：dict，含 W1 (D, H)、b1 (H,)、W2 (H, C)、b2 (C,)。
     """
     # YOUR CODE HERE
     raise NotImplementedError

@@ -32,6 +32,11 @@ import sys
 if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "git+https://github.com/dl-fundamentals/course"], check=True)  # fmt: skip
 
+# %% tags=["language"]
+from course_lib.language import set_language
+
+set_language("zh")
+
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
@@ -47,7 +52,7 @@ np.set_printoptions(precision=4, suppress=True)
 
 
 def gradient(f, p):
-    """The gradient of a scalar torch function f at the point p (a NumPy array), by autograd."""
+    """标量 torch 函数 f 在点 p（一个 NumPy 数组）处的梯度，由自动微分求得。"""
     point = torch.tensor(p, dtype=torch.float64, requires_grad=True)
     return torch.autograd.grad(f(point), point)[0].numpy()
 
@@ -67,13 +72,13 @@ def gradient(f, p):
 
 # %% nbgrader={"grade": false, "grade_id": "hw02-answer-1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def hessian_of_f(p):
-    """Hessian of Himmelblau's function, in closed form.
+    """Himmelblau 函数的海森矩阵，闭式解。
 
-    Args:
-        p: array of shape (2,), the point (x, y).
+    参数：
+        p：形状为 (2,) 的数组，即点 (x, y)。
 
-    Returns:
-        array of shape (2, 2).
+    返回：
+        形状为 (2, 2) 的数组。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -89,14 +94,14 @@ check("q1", hessian_of_f)
 
 # %% nbgrader={"grade": false, "grade_id": "hw02-answer-2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def autograd_hessian(f, x):
-    """Hessian of a scalar torch function by differentiating its gradient.
+    """对梯度再求导，得到标量 torch 函数的海森矩阵。
 
-    Args:
-        f: callable mapping a float64 tensor of shape (n,) to a scalar tensor.
-        x: float64 tensor of shape (n,), the point.
+    参数：
+        f：可调用对象，把形状为 (n,) 的 float64 张量映射为标量张量。
+        x：形状为 (n,) 的 float64 张量，即所在的点。
 
-    Returns:
-        array or tensor of shape (n, n).
+    返回：
+        形状为 (n, n) 的数组或张量。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -122,14 +127,14 @@ print(f"by hand vs by autograd: relative error {format_bound(rel_error(by_hand, 
 
 # %% nbgrader={"grade": false, "grade_id": "hw02-answer-3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def classify(H, tol=1e-6):
-    """Kind of critical point from the Hessian there.
+    """由该点的海森矩阵判断临界点的类型。
 
-    Args:
-        H: symmetric array of shape (n, n).
-        tol: eigenvalues with |lambda| <= tol count as zero.
+    参数：
+        H：形状为 (n, n) 的对称数组。
+        tol：|lambda| <= tol 的特征值算作零。
 
-    Returns:
-        "local minimum", "local maximum", "saddle point" or "degenerate".
+    返回：
+        "local minimum"、"local maximum"、"saddle point" 或 "degenerate"。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -153,14 +158,14 @@ print(f"f at {p}: gradient {gradient(himmelblau, p)}, a {classify(hessian_of_f(p
 
 # %% nbgrader={"grade": false, "grade_id": "hw02-answer-4", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def escape_direction(H):
-    """The direction of most negative curvature.
+    """曲率最负的方向。
 
-    Args:
-        H: symmetric array of shape (n, n).
+    参数：
+        H：形状为 (n, n) 的对称数组。
 
-    Returns:
-        tuple (lambda_min, u): the smallest eigenvalue (a float) and a unit eigenvector
-        for it, shape (n,).
+    返回：
+        tuple (lambda_min, u)：最小的特征值（一个 float）和它的一个单位特征向量，
+        形状 (n,)。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -187,15 +192,15 @@ for eta in [0.1, 0.01]:
 
 # %% nbgrader={"grade": false, "grade_id": "hw02-answer-5", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def newton_step(x, g, H):
-    """One Newton step.
+    """牛顿法的一步。
 
-    Args:
-        x: the current point, shape (n,).
-        g: the gradient at x, shape (n,).
-        H: the Hessian at x, shape (n, n), invertible.
+    参数：
+        x：当前点，形状 (n,)。
+        g：x 处的梯度，形状 (n,)。
+        H：x 处的海森矩阵，形状 (n, n)，可逆。
 
-    Returns:
-        the stationary point of the quadratic model around x, shape (n,).
+    返回：
+        x 附近二次模型的驻点，形状 (n,)。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -223,16 +228,16 @@ for start in [(2.5, 2.5), (0.0, 0.0), (-3.0, 0.0)]:
 
 # %% nbgrader={"grade": false, "grade_id": "hw02-answer-6", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def find_critical_points(grad, hess, starts, tol=1e-10):
-    """All critical points Newton's method reaches from the starts, each once, classified.
+    """牛顿法从各起点出发能到达的所有临界点，每个只列一次，并分好类。
 
-    Args:
-        grad: callable, point (n,) -> gradient (n,).
-        hess: callable, point (n,) -> Hessian (n, n).
-        starts: array (S, n) of starting points.
-        tol: a point is critical when the gradient norm is below tol.
+    参数：
+        grad：可调用对象，点 (n,) -> 梯度 (n,)。
+        hess：可调用对象，点 (n,) -> 海森矩阵 (n, n)。
+        starts：起点组成的数组 (S, n)。
+        tol：梯度范数小于 tol 的点算作临界点。
 
-    Returns:
-        tuple (points, kinds): array (K, n) and a list of K strings.
+    返回：
+        tuple (points, kinds)：数组 (K, n) 和一个含 K 个字符串的 list。
     """
     # YOUR CODE HERE
     raise NotImplementedError

@@ -31,6 +31,11 @@ import sys
 if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "git+https://github.com/dl-fundamentals/course"], check=True)  # fmt: skip
 
+# %% tags=["language"]
+from course_lib.language import set_language
+
+set_language("zh")
+
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
@@ -53,16 +58,16 @@ np.set_printoptions(precision=4, suppress=True)
 
 # %% nbgrader={"grade": false, "grade_id": "hw03-answer-1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def minibatches(X, y, batch_size, rng):
-    """Yield one epoch of shuffled mini-batches.
+    """逐个给出一个轮次的打乱后的小批次。
 
-    Args:
-        X: array of shape (N, ...).
-        y: array of shape (N, ...), aligned with X.
-        batch_size: examples per batch, B >= 1.
-        rng: a numpy Generator; each call draws a new permutation from it.
+    参数：
+        X：形状为 (N, ...) 的数组。
+        y：形状为 (N, ...) 的数组，与 X 对齐。
+        batch_size：每个批次的样本数，B >= 1。
+        rng：一个 numpy Generator；每次调用都从它抽取一个新的排列。
 
-    Yields:
-        (X_batch, y_batch) of shapes (B, ...) and (B, ...); the last may be smaller.
+    生成：
+        (X_batch, y_batch)，形状为 (B, ...) 和 (B, ...)；最后一个可能更小。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -81,17 +86,17 @@ check("q1", minibatches)
 
 # %% nbgrader={"grade": false, "grade_id": "hw03-answer-2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def momentum_step(theta, grad, velocity, lr, momentum):
-    """One step of SGD with momentum.
+    """带动量的 SGD 的一步。
 
-    Args:
-        theta: parameters, shape (n,).
-        grad: gradient of the loss at theta, shape (n,).
-        velocity: the previous velocity, shape (n,) (zeros at the first step).
-        lr: learning rate.
-        momentum: the momentum coefficient m in [0, 1).
+    参数：
+        theta：参数，形状 (n,)。
+        grad：损失在 theta 处的梯度，形状 (n,)。
+        velocity：上一步的速度，形状 (n,)（第一步时为零）。
+        lr：学习率。
+        momentum：动量系数 m，在 [0, 1) 中。
 
-    Returns:
-        tuple (theta, velocity) after the step.
+    返回：
+        这一步之后的 tuple (theta, velocity)。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -108,17 +113,17 @@ check("q2", momentum_step)
 
 # %% nbgrader={"grade": false, "grade_id": "hw03-answer-3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def nesterov_step(theta, grad_fn, velocity, lr, momentum):
-    """One step of Nesterov momentum (look-ahead form).
+    """Nesterov 动量的一步（前瞻形式）。
 
-    Args:
-        theta: parameters, shape (n,).
-        grad_fn: callable returning the gradient at a point, shape (n,) -> (n,).
-        velocity: the previous velocity, shape (n,).
-        lr: learning rate.
-        momentum: the momentum coefficient m in [0, 1).
+    参数：
+        theta：参数，形状 (n,)。
+        grad_fn：返回某点处梯度的可调用对象，形状 (n,) -> (n,)。
+        velocity：上一步的速度，形状 (n,)。
+        lr：学习率。
+        momentum：动量系数 m，在 [0, 1) 中。
 
-    Returns:
-        tuple (theta, velocity) after the step.
+    返回：
+        这一步之后的 tuple (theta, velocity)。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -135,18 +140,18 @@ check("q3", nesterov_step)
 
 # %% nbgrader={"grade": false, "grade_id": "hw03-answer-4", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def linear_regression_epoch(w, X, y, batch_size, lr, rng):
-    """One epoch of mini-batch SGD on the mean squared error of X @ w.
+    """对 X @ w 的均方误差做一个轮次的小批次 SGD。
 
-    Args:
-        w: weights, shape (D,).
-        X: inputs, shape (N, D).
-        y: targets, shape (N,).
-        batch_size: examples per batch.
-        lr: learning rate.
-        rng: numpy Generator passed to minibatches.
+    参数：
+        w：权重，形状 (D,)。
+        X：输入，形状 (N, D)。
+        y：目标，形状 (N,)。
+        batch_size：每个批次的样本数。
+        lr：学习率。
+        rng：传给 minibatches 的 numpy Generator。
 
-    Returns:
-        the weights after the epoch, shape (D,).
+    返回：
+        这个轮次之后的权重，形状 (D,)。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -165,7 +170,7 @@ surface = IllConditionedQuadratic(50.0)
 
 
 def path_until_converged(step):
-    """Points visited by step(theta, velocity) -> (theta, velocity) until the loss < 1e-6."""
+    """step(theta, velocity) -> (theta, velocity) 依次访问的点，直到损失 < 1e-6。"""
     theta, v, path = surface.start.copy(), np.zeros(2), [surface.start.copy()]
     while surface.value(theta) > 1e-6 and len(path) < 5000:
         theta, v = step(theta, v)
@@ -199,15 +204,15 @@ X_net = data_rng.uniform(-2.0, 2.0, size=(128, 1))
 y_net = np.sin(2 * X_net[:, 0]) + 0.1 * data_rng.standard_normal(128)
 HIDDEN = 16
 theta_net = np.random.default_rng(1).normal(size=3 * HIDDEN + 1)
-theta_net[HIDDEN:] *= np.repeat([0.0, 0.25, 0.0], [HIDDEN, HIDDEN, 1])  # b1 = 0, small W2, b2 = 0
+theta_net[HIDDEN:] *= np.repeat([0.0, 0.25, 0.0], [HIDDEN, HIDDEN, 1])  # b1 = 0，W2 较小，b2 = 0
 
 
 def net_loss_and_grad(theta, X, y):
-    """Mean squared error of the 1-16-1 tanh net on X (B, 1), y (B,); gradient shape (49,)."""
+    """1-16-1 tanh 网络在 X (B, 1)、y (B,) 上的均方误差；梯度形状 (49,)。"""
     W1, b1, W2, b2 = np.split(theta, [HIDDEN, 2 * HIDDEN, 3 * HIDDEN])
     h = np.tanh(X * W1 + b1)  # (B, 16)
-    d_out = 2 * (h @ W2 + b2 - y) / len(y)  # dL/d(output), (B,)
-    d_pre = np.outer(d_out, W2) * (1 - h**2)  # dL/d(pre-activation), (B, 16)
+    d_out = 2 * (h @ W2 + b2 - y) / len(y)  # dL/d(输出)，(B,)
+    d_pre = np.outer(d_out, W2) * (1 - h**2)  # dL/d(激活前的值)，(B, 16)
     grad = np.concatenate([X[:, 0] @ d_pre, d_pre.sum(axis=0), h.T @ d_out, [d_out.sum()]])
     return np.mean((h @ W2 + b2 - y) ** 2), grad
 
@@ -224,7 +229,7 @@ print(f"loss at the start: {net_loss_and_grad(theta_net, X_net, y_net)[0]:.3f}")
 
 # %% tags=["raises-exception"]
 def net_steps_to_target(step, target=0.05, max_steps=2000):
-    """Full-batch steps of step(theta, velocity) -> (theta, velocity) until the loss <= target."""
+    """用 step(theta, velocity) -> (theta, velocity) 走全批次的步，直到损失 <= target。"""
     theta, v, steps = theta_net.copy(), np.zeros_like(theta_net), 0
     while net_loss_and_grad(theta, X_net, y_net)[0] > target and steps < max_steps:
         theta, v = step(theta, v)
@@ -251,20 +256,20 @@ MAX_UPDATES = 3000
 
 
 def updates_to_target(loss_and_grad, theta, X, y, batch_size, lr, target, rng):
-    """Updates of mini-batch SGD from theta until the loss on all of X is <= target.
+    """从 theta 出发做小批次 SGD，直到整个 X 上的损失 <= target 所需的更新次数。
 
-    Args:
-        loss_and_grad: callable (theta, X, y) -> (loss, gradient shaped like theta).
-        theta: the starting parameters, shape (P,).
-        X: inputs, shape (N, D).
-        y: targets, shape (N,).
-        batch_size: examples per batch.
-        lr: learning rate.
-        target: the loss to reach.
-        rng: numpy Generator passed to minibatches.
+    参数：
+        loss_and_grad：可调用对象 (theta, X, y) -> (损失, 与 theta 形状相同的梯度)。
+        theta：起始参数，形状 (P,)。
+        X：输入，形状 (N, D)。
+        y：目标，形状 (N,)。
+        batch_size：每个批次的样本数。
+        lr：学习率。
+        target：要达到的损失。
+        rng：传给 minibatches 的 numpy Generator。
 
-    Returns:
-        the number of updates (an int), at most MAX_UPDATES.
+    返回：
+        更新次数（一个 int），至多 MAX_UPDATES。
     """
     # YOUR CODE HERE
     raise NotImplementedError

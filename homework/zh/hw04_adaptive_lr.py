@@ -32,6 +32,11 @@ import sys
 if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "git+https://github.com/dl-fundamentals/course"], check=True)  # fmt: skip
 
+# %% tags=["language"]
+from course_lib.language import set_language
+
+set_language("zh")
+
 # %%
 import math
 
@@ -54,18 +59,18 @@ np.set_printoptions(precision=4, suppress=True)
 
 # %% nbgrader={"grade": false, "grade_id": "hw04-answer-1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def rmsprop_step(theta, grad, square_avg, lr, alpha, eps):
-    """One RMSProp step (torch.optim.RMSprop without momentum or centering).
+    """RMSProp 的一步（不带动量、不做中心化的 torch.optim.RMSprop）。
 
-    Args:
-        theta: parameters, shape (n,).
-        grad: gradient at theta, shape (n,).
-        square_avg: moving average of squared gradients, shape (n,) (zeros at first).
-        lr: learning rate.
-        alpha: smoothing constant in [0, 1), the weight of the past.
-        eps: added to the denominator.
+    参数：
+        theta：参数，形状 (n,)。
+        grad：theta 处的梯度，形状 (n,)。
+        square_avg：梯度平方的移动平均，形状 (n,)（开始时为零）。
+        lr：学习率。
+        alpha：[0, 1) 中的平滑常数，即过去的权重。
+        eps：加在分母上。
 
-    Returns:
-        tuple (theta, square_avg) after the step.
+    返回：
+        这一步之后的 tuple (theta, square_avg)。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -82,7 +87,7 @@ check("q1", rmsprop_step)
 
 # %%
 def adam_step_draft(theta, grad, m, v, t, lr, betas, eps):
-    """A draft of one Adam step. It does not match torch.optim.Adam: find its three bugs."""
+    """Adam 一步的草稿。它与 torch.optim.Adam 不一致：找出它的三个错误。"""
     b1, b2 = betas
     m = b1 * m + (1 - b1) * grad
     v = b2 * v + (1 - b2) * grad * grad
@@ -93,16 +98,16 @@ def adam_step_draft(theta, grad, m, v, t, lr, betas, eps):
 
 # %% nbgrader={"grade": false, "grade_id": "hw04-answer-2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def adam_step(theta, grad, m, v, t, lr, betas, eps):
-    """One Adam step (torch.optim.Adam without weight decay or amsgrad).
+    """Adam 的一步（不带权重衰减或 amsgrad 的 torch.optim.Adam）。
 
-    Args:
-        theta, grad: parameters and the gradient there, shape (n,).
-        m, v: first and second moment estimates, shape (n,) (zeros at first).
-        t: the step number, starting at 1.
-        lr, betas, eps: learning rate, (beta1, beta2), added to the denominator.
+    参数：
+        theta, grad：参数和那里的梯度，形状 (n,)。
+        m, v：一阶和二阶矩估计，形状 (n,)（开始时为零）。
+        t：步数，从 1 开始。
+        lr, betas, eps：学习率、(beta1, beta2)、加在分母上的数。
 
-    Returns:
-        tuple (theta, m, v) after the step: m and v are the state for the next step.
+    返回：
+        这一步之后的 tuple (theta, m, v)：m 和 v 是下一步的状态。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -121,16 +126,16 @@ check("q2", adam_step)
 
 # %% nbgrader={"grade": false, "grade_id": "hw04-answer-3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def warmup_cosine_lr(step, lr, warmup_steps, total_steps):
-    """The learning rate at ``step`` of a linear warm-up followed by cosine decay.
+    """线性预热加余弦衰减在第 ``step`` 步的学习率。
 
-    Args:
-        step: the step number k >= 0.
-        lr: the peak learning rate, reached at k = warmup_steps.
-        warmup_steps: w >= 0 (0: no warm-up).
-        total_steps: T > w, where the rate reaches 0.
+    参数：
+        step：步数 k >= 0。
+        lr：峰值学习率，在 k = warmup_steps 时达到。
+        warmup_steps：w >= 0（0：不预热）。
+        total_steps：T > w，学习率在这一步降到 0。
 
-    Returns:
-        the learning rate, a float.
+    返回：
+        学习率，一个 float。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -159,7 +164,7 @@ plt.show()
 
 # %% nbgrader={"grade": false, "grade_id": "hw04-answer-4", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def train_adam(seed, lr, warmup_steps, steps):
-    """Adam with warm-up + cosine on network_problem(seed): returns (losses (steps,), final_loss)."""
+    """在 network_problem(seed) 上用预热 + 余弦的 Adam：返回 (losses (steps,), final_loss)。"""
     # YOUR CODE HERE
     raise NotImplementedError
 
@@ -175,10 +180,10 @@ check("q4", train_adam)
 
 # %% nbgrader={"grade": false, "grade_id": "hw04-answer-5", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def warmup_experiment(seeds):
-    """Final full losses of Adam at EXPERIMENT's peak rate, without and with warm-up.
+    """Adam 在 EXPERIMENT 的峰值学习率下、不预热和预热时的最终完整损失。
 
-    Returns:
-        dict {"no warm-up": array (len(seeds),), "warm-up": array (len(seeds),)}.
+    返回：
+        dict {"no warm-up": array (len(seeds),), "warm-up": array (len(seeds),)}。
     """
     # YOUR CODE HERE
     raise NotImplementedError

@@ -32,6 +32,11 @@ import sys
 if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "git+https://github.com/dl-fundamentals/course"], check=True)  # fmt: skip
 
+# %% tags=["language"]
+from course_lib.language import set_language
+
+set_language("zh")
+
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
@@ -53,13 +58,13 @@ np.set_printoptions(precision=4, suppress=True)
 
 # %% nbgrader={"grade": false, "grade_id": "hw05-answer-1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def log_softmax(z):
-    """Row-wise log-softmax, stable for any finite logits.
+    """逐行的 log-softmax，对任何有限的 logits 都数值稳定。
 
-    Args:
-        z: logits, shape (N, C).
+    参数：
+        z：logits，形状 (N, C)。
 
-    Returns:
-        array (N, C) of log-probabilities; each row's exp sums to 1.
+    返回：
+        由对数概率组成的数组 (N, C)；每一行取 exp 后之和为 1。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -79,15 +84,15 @@ check("q1", log_softmax)
 
 # %% nbgrader={"grade": false, "grade_id": "hw05-answer-2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def cross_entropy(logits, labels, label_smoothing=0.0):
-    """Mean cross-entropy with optional label smoothing, and its gradient.
+    """带可选标签平滑的平均交叉熵及其梯度。
 
-    Args:
-        logits: shape (N, C).
-        labels: integer class ids, shape (N,).
-        label_smoothing: s in [0, 1).
+    参数：
+        logits：形状 (N, C)。
+        labels：整数类别 id，形状 (N,)。
+        label_smoothing：s，在 [0, 1) 中。
 
-    Returns:
-        tuple (loss, dlogits): a float and an array of shape (N, C).
+    返回：
+        tuple (loss, dlogits)：一个 float 和一个形状为 (N, C) 的数组。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -104,14 +109,14 @@ check("q2", cross_entropy)
 
 # %% nbgrader={"grade": false, "grade_id": "hw05-answer-3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def mse_on_softmax(logits, labels):
-    """MSE between softmax probabilities and one-hot targets, and its gradient.
+    """softmax 概率与独热目标之间的均方误差及其梯度。
 
-    Args:
-        logits: shape (N, C).
-        labels: integer class ids, shape (N,).
+    参数：
+        logits：形状 (N, C)。
+        labels：整数类别 id，形状 (N,)。
 
-    Returns:
-        tuple (loss, dlogits): a float and an array of shape (N, C).
+    返回：
+        tuple (loss, dlogits)：一个 float 和一个形状为 (N, C) 的数组。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -139,13 +144,13 @@ for name, loss_fn in [("cross-entropy", cross_entropy), ("MSE on softmax", mse_o
 
 # %% nbgrader={"grade": false, "grade_id": "hw05-answer-4", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def train_softmax_regression(X, y, loss_fn, lr, steps):
-    """Full-batch gradient descent for a linear classifier.
+    """线性分类器的全批次梯度下降。
 
-    Args: X (N, D); y (N,) labels in [0, C); loss_fn (logits, labels) -> (loss, dlogits);
-    lr the learning rate; steps the number of updates.
+    参数：X (N, D)；y (N,)，[0, C) 中的标签；loss_fn (logits, labels) -> (loss, dlogits)；
+    lr 学习率；steps 更新次数。
 
-    Returns:
-        tuple (W, b, losses): W (D, C), b (C,), and the loss before each update, shape (steps,).
+    返回：
+        tuple (W, b, losses)：W (D, C)、b (C,)，以及每次更新之前的损失，形状 (steps,)。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -166,10 +171,10 @@ check("q4", train_softmax_regression)
 
 # %% nbgrader={"grade": false, "grade_id": "hw05-answer-5", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def bad_start_experiment(seed):
-    """Training accuracy of mlp_problem(seed)'s network after EXPERIMENT's steps, per loss.
+    """mlp_problem(seed) 的网络在 EXPERIMENT 的步数之后的训练准确率，每个损失一个。
 
-    Returns:
-        dict {"cross-entropy": float, "MSE on softmax": float}.
+    返回：
+        dict {"cross-entropy": float, "MSE on softmax": float}。
     """
     # YOUR CODE HERE
     raise NotImplementedError

@@ -32,6 +32,11 @@ import sys
 if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "git+https://github.com/dl-fundamentals/course"], check=True)  # fmt: skip
 
+# %% tags=["language"]
+from course_lib.language import set_language
+
+set_language("zh")
+
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
@@ -55,15 +60,15 @@ rng = np.random.default_rng(0)
 
 # %% nbgrader={"grade": false, "grade_id": "hw06-answer-1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def batchnorm_train(x, gamma, beta, running_mean, running_var):
-    """Batch normalization in training mode.
+    """训练模式下的批次标准化。
 
-    Args:
-        x: batch, shape (N, D) with N >= 2.
-        gamma, beta: scale and shift, shape (D,).
-        running_mean, running_var: the running statistics before this batch, shape (D,).
+    参数：
+        x：批次，形状 (N, D)，N >= 2。
+        gamma, beta：缩放和平移，形状 (D,)。
+        running_mean, running_var：这个批次之前的滑动统计量，形状 (D,)。
 
-    Returns:
-        tuple (out, running_mean, running_var): out (N, D) and the updated statistics (D,).
+    返回：
+        tuple (out, running_mean, running_var)：out (N, D) 和更新后的统计量 (D,)。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -80,15 +85,15 @@ check("q1", batchnorm_train)
 
 # %% nbgrader={"grade": false, "grade_id": "hw06-answer-2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def batchnorm_eval(x, gamma, beta, running_mean, running_var):
-    """Batch normalization in evaluation mode.
+    """评估模式下的批次标准化。
 
-    Args:
-        x: inputs, shape (N, D) (any N >= 1).
-        gamma, beta: scale and shift, shape (D,).
-        running_mean, running_var: the running statistics, shape (D,).
+    参数：
+        x：输入，形状 (N, D)（任意 N >= 1）。
+        gamma, beta：缩放和平移，形状 (D,)。
+        running_mean, running_var：滑动统计量，形状 (D,)。
 
-    Returns:
-        out, shape (N, D).
+    返回：
+        out，形状 (N, D)。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -112,15 +117,15 @@ check("q2", batchnorm_eval)
 
 # %% nbgrader={"grade": false, "grade_id": "hw06-answer-3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def batchnorm_backward(dout, x, gamma):
-    """Gradients of training-mode batch normalization.
+    """训练模式下批次标准化的梯度。
 
-    Args:
-        dout: upstream gradient, shape (N, D).
-        x: the forward pass's input, shape (N, D).
-        gamma: scale, shape (D,).
+    参数：
+        dout：上游梯度，形状 (N, D)。
+        x：前向过程的输入，形状 (N, D)。
+        gamma：缩放，形状 (D,)。
 
-    Returns:
-        tuple (dx, dgamma, dbeta) with shapes (N, D), (D,), (D,).
+    返回：
+        tuple (dx, dgamma, dbeta)，形状分别为 (N, D)、(D,)、(D,)。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -151,13 +156,13 @@ for name, array, analytic in [("x", x, dx), ("gamma", gamma, dgamma), ("beta", b
 
 # %% nbgrader={"grade": false, "grade_id": "hw06-answer-4", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def running_statistics(batches):
-    """Running mean and variance after a sequence of training batches.
+    """一串训练批次之后的滑动均值和滑动方差。
 
-    Args:
-        batches: list of arrays, each of shape (N, D).
+    参数：
+        batches：数组的 list，每个形状为 (N, D)。
 
-    Returns:
-        tuple (running_mean, running_var), each of shape (D,).
+    返回：
+        tuple (running_mean, running_var)，每个形状为 (D,)。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -187,10 +192,10 @@ for k in [1, 10, 60]:
 
 # %% nbgrader={"grade": false, "grade_id": "hw06-answer-5", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def init_scale_study(seed):
-    """Training accuracies with and without BN, one per scale of EXPERIMENT["scales"].
+    """有 BN 和没有 BN 时的训练准确率，EXPERIMENT["scales"] 的每个尺度一个。
 
-    Returns:
-        dict {"bn": array (len(scales),), "no bn": array (len(scales),)}.
+    返回：
+        dict {"bn": array (len(scales),), "no bn": array (len(scales),)}。
     """
     # YOUR CODE HERE
     raise NotImplementedError

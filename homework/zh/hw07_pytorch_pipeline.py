@@ -30,6 +30,11 @@ import sys
 if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "git+https://github.com/dl-fundamentals/course"], check=True)  # fmt: skip
 
+# %% tags=["language"]
+from course_lib.language import set_language
+
+set_language("zh")
+
 # %%
 import tempfile
 from pathlib import Path
@@ -47,7 +52,7 @@ torch.manual_seed(0)
 torch.set_num_threads(1)
 use_style()
 
-X_train, y_train, X_test = split()  # the test labels stay with the grader
+X_train, y_train, X_test = split()  # 测试标签留在评分程序那里
 levels = np.unique(X_train * 16)
 print(f"training pool {X_train.shape}, labels {y_train.shape}, test inputs {X_test.shape}")
 print(f"pixel values k/16 for k = {levels.min():.0f}..{levels.max():.0f}")
@@ -70,11 +75,11 @@ plt.show()
 
 # %% nbgrader={"grade": false, "grade_id": "hw07-answer-1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class DigitsDataset(Dataset):
-    """Digits as (pixels, label) pairs.
+    """以 (像素, 标签) 对给出的数字。
 
-    Args:
-        X: array of shape (N, 64).
-        y: integer labels, shape (N,).
+    参数：
+        X：形状为 (N, 64) 的数组。
+        y：整数标签，形状 (N,)。
     """
 
     def __init__(self, X, y):
@@ -105,16 +110,16 @@ check("q1", DigitsDataset)
 
 # %% nbgrader={"grade": false, "grade_id": "hw07-answer-2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def make_loaders(X_train, y_train, X_val, y_val, batch_size, seed):
-    """The training and validation loaders.
+    """训练加载器和验证加载器。
 
-    Args:
-        X_train, y_train: training arrays, shapes (N, 64) and (N,).
-        X_val, y_val: validation arrays, shapes (M, 64) and (M,).
-        batch_size: examples per batch.
-        seed: seeds the training loader's shuffling.
+    参数：
+        X_train, y_train：训练数组，形状 (N, 64) 和 (N,)。
+        X_val, y_val：验证数组，形状 (M, 64) 和 (M,)。
+        batch_size：每个批次的样本数。
+        seed：训练加载器打乱顺序所用的种子。
 
-    Returns:
-        tuple (train_loader, val_loader).
+    返回：
+        tuple (train_loader, val_loader)。
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -144,21 +149,21 @@ check("q2", make_loaders)
 
 # %% nbgrader={"grade": false, "grade_id": "hw07-answer-3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def run_pipeline(X_train, y_train, X_test, seed):
-    """Train on (X_train, y_train) and predict X_test.
+    """在 (X_train, y_train) 上训练并预测 X_test。
 
-    Args:
-        X_train: pixels, shape (N, 64); y_train: labels, shape (N,).
-        X_test: pixels, shape (M, 64).
-        seed: seed for everything random.
+    参数：
+        X_train：像素，形状 (N, 64)；y_train：标签，形状 (N,)。
+        X_test：像素，形状 (M, 64)。
+        seed：所有随机性所用的种子。
 
-    Returns:
-        predicted labels for X_test, integers of shape (M,).
+    返回：
+        X_test 的预测标签，形状为 (M,) 的整数。
     """
     # YOUR CODE HERE
     raise NotImplementedError
 
 
-history = []  # training loss per epoch, filled by run_pipeline (optional, for the plot)
+history = []  # 每个轮次的训练损失，由 run_pipeline 填入（可选，用于画图）
 
 # %% tags=["nbval-ignore-output"]
 check("q3", run_pipeline)

@@ -29,6 +29,11 @@ import sys
 if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "git+https://github.com/dl-fundamentals/course"], check=True)  # fmt: skip
 
+# %% tags=["language"]
+from course_lib.language import set_language
+
+set_language("zh")
+
 # %%
 import tempfile
 import warnings

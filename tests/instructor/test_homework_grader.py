@@ -5,8 +5,10 @@ One module-scoped run grades a folder in parallel; the tests read its JSON repor
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
+import io
 import json
 import subprocess
 import sys
@@ -15,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course_lib.homework.messages import catalogue
 from course_tools.homework_cli import main
 from tests.notebook_files import ROOT
 
@@ -69,6 +72,12 @@ def check(*args):
 """
 
 
+DB_AVERAGED = """
+def affine_backward(dout, x, W):
+    return dout @ W.T, x.T @ dout, dout.mean(axis=0)
+"""
+
+
 def _submissions() -> dict[str, nbformat.NotebookNode | str]:
     solution = nbformat.read(SOLUTION, as_version=4)
     failures = _student_with(
@@ -88,13 +97,16 @@ def _submissions() -> dict[str, nbformat.NotebookNode | str]:
     deleted.cells = [
         c for c in deleted.cells if c.cell_type == "code" and not c.source.startswith("check(")
     ]
-    chinese = nbformat.read(CHINESE, as_version=4)  # same cells as STUDENT, text in Chinese
-    for cell, solved in zip(chinese.cells, solution.cells, strict=True):
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = solved.source
+    chinese = nbformat.read(CHINESE, as_version=4)  # STUDENT's cells, text in Chinese
+    for cell in chinese.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):  # grade_id hw01-answer-k
+            cell.source = _solution_answer(int(cell.metadata.nbgrader.grade_id.split("-")[-1]))
+    chinese_planted = nbformat.read(CHINESE, as_version=4)  # Q1 averages the bias gradient
+    chinese_planted.cells[_answer_index(chinese_planted, 1)].source = DB_AVERAGED
     return {
         "solution.ipynb": solution,
         "chinese_solved.ipynb": chinese,
+        "chinese_planted.ipynb": chinese_planted,
         "unfilled.ipynb": _student_with({}),
         "one_solved.ipynb": _student_with({2: _solution_answer(2)}),
         "failures.ipynb": failures,
@@ -116,12 +128,21 @@ def graded(tmp_path_factory) -> dict:
         (folder / name).write_text(text, encoding="utf-8")
     before = _digests(folder)
     report = tmp_path_factory.mktemp("report") / "scores.json"
-    status = main(
-        ["grade", str(folder), "--timeout", TIMEOUT, "--json", str(report), "--jobs", "2"]
-    )
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        status = main(
+            ["grade", str(folder), "--timeout", TIMEOUT, "--json", str(report), "--jobs", "2"]
+        )
     data = json.loads(report.read_text())
     by_name = {Path(s["path"]).name: s for s in data["submissions"]}
-    return {"status": status, "by_name": by_name, "before": before, "after": _digests(folder)}
+    tables = {Path(t.split("\n", 1)[0]).name: t for t in printed.getvalue().split("\n\n")}
+    return {
+        "status": status,
+        "by_name": by_name,
+        "tables": tables,
+        "before": before,
+        "after": _digests(folder),
+    }
 
 
 def _statuses(submission: dict) -> dict[str, str]:
@@ -138,6 +159,24 @@ def test_the_chinese_student_notebook_with_the_answers_filled_in_gets_full_marks
     s = graded["by_name"]["chinese_solved.ipynb"]
     assert s["score"] == s["max_score"] == 14
     assert set(_statuses(s).values()) == {"passed"}
+
+
+def test_the_grader_reports_a_chinese_notebook_in_chinese(graded):
+    zh, en = catalogue("zh"), catalogue("en")
+    s = graded["by_name"]["chinese_planted.ipynb"]
+    assert s["language"] == "zh" and s["questions"][0]["mistake"] == "db-averaged"
+    assert s["score"] == 0
+    table = graded["tables"]["chinese_planted.ipynb"].splitlines()
+    assert table[1].split() == ["题目", "函数", "得分", "状态", "说明"]
+    assert table[2].split()[:4] == ["q1", "affine_backward", "0/2", "未通过"]
+    text = "\n".join(table)
+    assert "".join(zh["hw01.q1.db-averaged"].split()) in "".join(text.split())  # wrapped
+    assert "提示：" + zh["hw01.q1.hint"] in text and "未实现" in text
+    assert "总分 0/14" in text and "total" not in text and "hint" not in text
+    english = graded["tables"]["unfilled.ipynb"]
+    assert "question" in english and "total 0/14" in english and "题目" not in english
+    assert graded["by_name"]["unfilled.ipynb"]["language"] == "en"
+    assert en["hw01.q1.db-averaged"] not in text
 
 
 def test_unfilled_student_notebook_gets_zero_with_not_implemented(graded):
@@ -197,6 +236,7 @@ def test_grading_never_modifies_a_submission(graded):
 def test_json_report_has_the_documented_fields(graded):
     for s in graded["by_name"].values():
         assert {"path", "score", "max_score", "questions"} <= set(s)
+        assert s.get("language", "en") in ("en", "zh")
         for q in s["questions"]:
             assert set(q) == {
                 "name",
@@ -223,6 +263,20 @@ def test_command_line_exit_status_is_0_for_the_solution_and_1_for_the_unfilled_n
     assert "total 0/14" in unfilled.stdout and "not implemented" in unfilled.stdout
     for self_graded in (solved, unfilled):  # the student's self-grade: public cases only
         assert "preview on public cases" in self_graded.stdout.splitlines()[0]
+
+
+def test_the_self_grade_of_a_chinese_notebook_is_chinese(tmp_path):
+    zh = catalogue("zh")
+    planted = tmp_path / "chinese_planted.ipynb"
+    nb = nbformat.read(CHINESE, as_version=4)
+    nb.cells[_answer_index(nb, 1)].source = DB_AVERAGED
+    nbformat.write(nb, planted)
+    result = _cli(str(planted))
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{planted} — {zh['grade.preview']}"
+    assert lines[1].split() == ["题目", "函数", "得分", "状态", "说明"]
+    assert "提示：" + zh["hw01.q1.hint"] in result.stdout and "总分 0/14" in result.stdout
 
 
 def test_command_line_exit_status_is_2_for_a_missing_path(tmp_path):

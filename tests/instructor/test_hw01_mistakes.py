@@ -214,6 +214,7 @@ PLANTED = [
 @pytest.mark.parametrize(
     "key, fn, named", PLANTED, ids=[f"{k}-{f.__name__}" for k, f, _ in PLANTED]
 )
+@pytest.mark.usefixtures("each_language")
 def test_planted_mistake_gets_its_named_message_and_no_points(key, fn, named):
     _named(key, fn, named)
 

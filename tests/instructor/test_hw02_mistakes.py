@@ -156,7 +156,11 @@ PLANTED = [
     ("q5", newton_gradient_step, "a plain gradient step"),
     ("q6", lambda g, h, s, tol: _search(g, h, s, tol, dedupe=False), "is listed twice"),
     ("q6", lambda g, h, s, tol: _search(g, h, s, tol, steps=1), "is not a critical point"),
-    ("q6", lambda g, h, s, tol: _search(g, h, s, tol, kinds="saddle point"), "not a saddle point"),
+    (
+        "q6",
+        lambda g, h, s, tol: _search(g, h, s, tol, kinds="saddle point"),
+        "not a saddle point: classify it by its Hessian",
+    ),
     ("q6", lambda g, h, s, tol: _search(g, h, s, tol, first_only=True), "missed the"),
     ("q6", lambda g, h, s, tol: np.linalg.solve(np.zeros((2, 2)), s[0]), "your function raised"),
 ]
@@ -165,6 +169,7 @@ PLANTED = [
 @pytest.mark.parametrize(
     "key, fn, named", PLANTED, ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(PLANTED)]
 )
+@pytest.mark.usefixtures("each_language")
 def test_planted_mistake_gets_its_named_message_and_no_points(key, fn, named):
     _named(key, fn, named)
 

@@ -121,6 +121,7 @@ PLANTED = [
 @pytest.mark.parametrize(
     "key, fn, named", PLANTED, ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(PLANTED)]
 )
+@pytest.mark.usefixtures("each_language")
 def test_planted_mistake_gets_its_named_message_and_no_points(key, fn, named):
     _named(key, fn, named)
 

@@ -53,6 +53,7 @@ def rmsprop_old_average(theta, grad, square_avg, lr, alpha, eps):
         (rmsprop_old_average, "the average from BEFORE this gradient"),
     ],
 )
+@pytest.mark.usefixtures("each_language")
 def test_q1_mistakes_are_named(fn, named):
     failed_with("q1", fn, named)
 
@@ -74,6 +75,7 @@ def adam_with(stores_hat=False, v_beta1=False, eps_inside=False, correct=True, t
     return adam
 
 
+@pytest.mark.usefixtures("each_language")
 def test_q2_the_draft_itself_is_recognised(solution):
     failed_with("q2", solution["adam_step_draft"], "exactly the draft's")
 
@@ -88,6 +90,7 @@ def test_q2_the_draft_itself_is_recognised(solution):
         (adam_with(t_shift=1), "step counter off by one"),
     ],
 )
+@pytest.mark.usefixtures("each_language")
 def test_q2_each_remaining_bug_is_named(fn, named):
     failed_with("q2", fn, named)
 
@@ -121,6 +124,7 @@ def schedule_peak_early(step, lr, warmup_steps, total_steps):
         (schedule_peak_early, "reaches lr one step early"),
     ],
 )
+@pytest.mark.usefixtures("each_language")
 def test_q3_mistakes_are_named(fn, named):
     failed_with("q3", fn, named)
 
@@ -148,6 +152,7 @@ def train_with(solution, rate_of, record_after=False):
     return train
 
 
+@pytest.mark.usefixtures("each_language")
 def test_q4_mistakes_are_named(solution):
     schedule = solution["warmup_cosine_lr"]
     constant = train_with(solution, lambda t, lr, w, steps: lr)
@@ -166,6 +171,7 @@ def test_q4_correct_loop_written_differently_passes(solution):
 # ----- q5 experiment (judged) -----------------------------------------------------------
 
 
+@pytest.mark.usefixtures("each_language")
 def test_q5_warm_up_forgotten_is_named(solution):
     train = solution["train_adam"]
 
@@ -176,12 +182,14 @@ def test_q5_warm_up_forgotten_is_named(solution):
     failed_with("q5", no_warmup_twice, "with warm-up the median should be below")
 
 
+@pytest.mark.usefixtures("each_language")
 def test_q5_wrong_shape_or_keys_are_named():
     failed_with("q5", lambda seeds: {"cold": [1.0] * 3}, "keys 'no warm-up' and 'warm-up'")
     wrong = {"no warm-up": [2.0], "warm-up": [0.1]}
     failed_with("q5", lambda seeds: wrong, "must hold 3 finite final losses")
 
 
+@pytest.mark.usefixtures("each_language")
 def test_q5_a_run_that_is_too_gentle_is_named():
     gentle = {"no warm-up": [0.3, 0.3, 0.3], "warm-up": [0.2, 0.2, 0.2]}
     failed_with("q5", lambda seeds: gentle, "without warm-up the median should be above")

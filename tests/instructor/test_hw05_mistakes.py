@@ -57,6 +57,7 @@ def log_softmax_of_softmax(z):
         (log_softmax_of_softmax, "are -inf on large logits although you shifted them"),
     ],
 )
+@pytest.mark.usefixtures("each_language")
 def test_q1_mistakes_are_named(fn, named):
     failed_with("q1", fn, named)
 
@@ -92,10 +93,12 @@ def smoothed(target_of, grad_target_of=None, reduce=np.mean):
         (smoothed(lambda o, s, c: o), "label_smoothing is ignored"),
     ],
 )
+@pytest.mark.usefixtures("each_language")
 def test_q2_mistakes_are_named(fn, named):
     failed_with("q2", fn, named)
 
 
+@pytest.mark.usefixtures("each_language")
 def test_q2_sign_flip_is_named_by_the_generic_diagnosis(solution):
     right = solution["cross_entropy"]
 
@@ -134,6 +137,7 @@ def mse_mean_over_all(logits, labels):
         (mse_mean_over_all, "averages over the classes as well"),
     ],
 )
+@pytest.mark.usefixtures("each_language")
 def test_q3_mistakes_are_named(fn, named):
     failed_with("q3", fn, named)
 
@@ -163,6 +167,7 @@ def train_with(record_after=False, bias_mean=False, extra_step=False):
         (train_with(bias_mean=True), "b moved by the MEAN of dlogits"),
     ],
 )
+@pytest.mark.usefixtures("each_language")
 def test_q4_mistakes_are_named(fn, named):
     failed_with("q4", fn, named)
 
@@ -191,6 +196,7 @@ def experiment_with(solution, lr, keys=("cross-entropy", "MSE on softmax"), same
     return experiment
 
 
+@pytest.mark.usefixtures("each_language")
 def test_q5_mistakes_are_named(solution):
     tiny_rate = experiment_with(solution, lr=1e-4)
     failed_with("q5", tiny_rate, "cross-entropy should reach")

@@ -52,6 +52,7 @@ def bn_train_with(norm_ddof=0, run_ddof=1, weight_new=MOMENTUM, eps_after=False)
         (bn_train_with(eps_after=True), "adds eps after the square root"),
     ],
 )
+@pytest.mark.usefixtures("each_language")
 def test_q1_mistakes_are_named(fn, named):
     failed_with("q1", fn, named)
 
@@ -74,6 +75,7 @@ def bn_eval_no_root(x, gamma, beta, running_mean, running_var):
         (bn_eval_no_root, "divides by running_var itself"),
     ],
 )
+@pytest.mark.usefixtures("each_language")
 def test_q2_mistakes_are_named(fn, named):
     failed_with("q2", fn, named)
 
@@ -120,6 +122,7 @@ def bn_backward_with(kind):
         (bn_backward_with("no sigma"), "missing the factor 1 / sqrt(var + eps)"),
     ],
 )
+@pytest.mark.usefixtures("each_language")
 def test_q3_mistakes_are_named(fn, named):
     failed_with("q3", fn, named)
 
@@ -146,6 +149,7 @@ def running_with(start_var=1.0, ddof=1):
         (running_with(ddof=0), "averages the BIASED batch variance"),
     ],
 )
+@pytest.mark.usefixtures("each_language")
 def test_q4_mistakes_are_named(fn, named):
     failed_with("q4", fn, named)
 
@@ -153,6 +157,7 @@ def test_q4_mistakes_are_named(fn, named):
 # ----- q5 the study (judged) ------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("each_language")
 def test_q5_mistakes_are_named(solution):
     pair = (solution["batchnorm_train"], solution["batchnorm_backward"])
 

@@ -4,6 +4,7 @@ English changes (course_tools/translation/, translations/README.md)."""
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import nbformat
 import pytest
 
 from course_lib.manifest import load
-from course_tools.translation import edition, entries, figures, lint
+from course_tools.translation import code_text, edition, entries, figures, lint
 from tests.notebook_files import ROOT
 
 ZH = load().language("zh")
@@ -69,14 +70,31 @@ def _without_figures(outputs: list) -> list:
     return kept
 
 
+def _without_language_cell(nb: nbformat.NotebookNode) -> list:
+    """The notebook's cells but the language cell, which must be the one right after the
+    Colab set-up cell and choose Chinese."""
+    tagged = [
+        i for i, c in enumerate(nb.cells) if edition.LANGUAGE_TAG in c.metadata.get("tags", [])
+    ]
+    colab = [i for i, c in enumerate(nb.cells) if "google.colab" in c.source]
+    assert tagged == [colab[0] + 1], f"language cell at {tagged}, Colab cell at {colab}"
+    cell = nb.cells[tagged[0]]
+    assert cell.cell_type == "code" and not cell.get("outputs")
+    assert cell.source == 'from course_lib.language import set_language\n\nset_language("zh")'
+    return nb.cells[: tagged[0]] + nb.cells[tagged[0] + 1 :]
+
+
 @pytest.mark.parametrize("source", NOTEBOOKS, ids=lambda s: s.english.stem)
 def test_code_cells_and_outputs_equal_the_english(source):
     english = nbformat.read(ROOT / source.english, as_version=4)
     chinese = nbformat.read(ROOT / source.output, as_version=4)
+    chinese.cells = _without_language_cell(chinese)
     assert [c.cell_type for c in chinese.cells] == [c.cell_type for c in english.cells]
     for en, zh in zip(english.cells, chinese.cells, strict=True):
         if en.cell_type == "code":
-            assert zh.source == en.source
+            if zh.source != en.source:  # a homework's docstrings and comments, translated
+                assert source.translates_code, "a lecture's code cells stay as they are"
+                assert not code_text.code_problems(en.source, zh.source)
             assert _without_figures(zh.get("outputs", [])) == _without_figures(
                 en.get("outputs", [])
             )
@@ -87,6 +105,59 @@ def test_code_cells_and_outputs_equal_the_english(source):
             assert zh.source != en.source or not entries.normalize(en.source)
     assert chinese.metadata.kernelspec == english.metadata.kernelspec
     assert chinese.metadata.course_edition["language"] == "zh-CN"
+    assert chinese.metadata.course_edition["code"] == "zh"  # the grader's report follows it
+
+
+HOMEWORK = [s for s in NOTEBOOKS if s.translates_code]
+
+
+def _code_without_prose(source: str) -> str:
+    """The cell's syntax tree with its docstrings removed (comments are not in the tree)."""
+    import ast
+
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        first = body[0] if isinstance(body, list) and body else None
+        if isinstance(first, ast.Expr) and isinstance(getattr(first.value, "value", None), str):
+            node.body = body[1:]
+    return ast.dump(tree)
+
+
+@pytest.mark.parametrize("source", HOMEWORK, ids=lambda s: s.english.stem)
+def test_chinese_homework_code_has_chinese_prose_and_the_same_syntax_trees(source):
+    english = nbformat.read(ROOT / source.english, as_version=4)
+    chinese = nbformat.read(ROOT / source.output, as_version=4)
+    pairs = [
+        (en.source, zh.source)
+        for en, zh in zip(english.cells, _without_language_cell(chinese), strict=True)
+        if en.cell_type == "code"
+    ]
+    for en, zh in pairs:
+        assert _code_without_prose(zh) == _code_without_prose(en)
+    prose = [zh for en, zh in pairs if code_text.has_prose(en) and "google.colab" not in en]
+    assert prose and all(re.search("[\u4e00-\u9fff]", zh) for zh in prose)
+    assert not any("Args:" in zh or "Returns:" in zh for zh in prose)
+    answers = [c.source for c in chinese.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert all("# YOUR CODE HERE" in a for a in answers if "NotImplementedError" in a)
+
+
+def test_a_translation_that_changes_code_is_reported():
+    english = 'def f(x):\n    """Twice x."""\n    return 2 * x  # doubled\n'
+    assert (
+        code_text.code_problems(
+            english, 'def f(x):\n    """x 的两倍。"""\n    return 2 * x  # 翻倍\n'
+        )
+        == []
+    )
+    changed = code_text.code_problems(
+        english, 'def f(x):\n    """x 的两倍。"""\n    return 3 * x\n'
+    )
+    assert changed == ["the code differs from the English (not only docstrings/comments)"]
+    kept = "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError\n"
+    lost = kept.replace("# YOUR CODE HERE", "# 在这里写代码")
+    assert code_text.code_problems(kept, lost)[0].startswith("the comments a tool reads")
+    assert "does not parse" in code_text.code_problems(kept, "def f(x) return")[0]
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.english.stem)
@@ -126,7 +197,8 @@ def test_changing_one_english_cell_makes_exactly_that_cell_stale(tmp_path):
         f"{source.english}: cell {index} is stale: the English changed since it was translated"
     ]
     generated = edition.translated_text(root, source, "zh")
-    assert generated.cells[index].source == nb.cells[index].source, "a stale cell stays English"
+    stays = _without_language_cell(generated)[index].source
+    assert stays == nb.cells[index].source, "a stale cell stays English"
 
     edition.update(root, "zh")
     found = entries.read_entries(root, source, "zh")
