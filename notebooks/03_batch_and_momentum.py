@@ -667,8 +667,8 @@ plt.show()
 #   are worse on the training *and* the validation set. But after the same number of
 #   updates all four batch sizes end close together. The deficit was the number of steps.
 # - *Linear scaling* removes it: after the same epochs $B$ = 8 … 128 end together and
-#   $B = 512$ is no worse. Square-root scaling (only in the table) sits in between; it
-#   keeps the noise per update, not the progress per epoch.
+#   $B = 512$ is no worse. Square-root scaling (table only) sits in between: it keeps
+#   noise per update, not progress per epoch.
 # - *Per update*, with $\eta$ scaled, a larger batch is far ahead: each update does more work.
 #
 # And generalisation? The next figure puts every run at both budgets on one plot.
