@@ -97,7 +97,7 @@ for depth in (2, 12):
     opt = torch.optim.SGD(models[depth].parameters(), lr=1.0)
     histories[depth] = fit(
         models[depth], train_batches, nn.CrossEntropyLoss(), opt,
-        epochs=60, val_loader=[(X_val, y_val)], progress=False,
+        epochs=30, val_loader=[(X_val, y_val)], progress=False,
     )  # fmt: skip
 curves = {
     f"{d} layers, {part}": getattr(h, f"{part}_loss")
@@ -591,8 +591,8 @@ plt.show()
 # `course_lib.surfaces.IllConditionedQuadratic(κ)` 的海森矩阵特征值为 1 和 κ。
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), layout="constrained")
-for kappa, ax in zip((2, 10, 50), axes, strict=True):
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), layout="constrained")
+for kappa, ax in zip((2, 50), axes, strict=True):
     valley = IllConditionedQuadratic(kappa)
     lam = np.linalg.eigvalsh(valley.hessian(valley.start))
     lr = 2 / (lam[0] + lam[-1])

@@ -571,11 +571,11 @@ assert all(claims.values())
 
 # %%
 colours = dict(zip(study_sizes, plots.shades(len(study_sizes)), strict=True))
-fig, axes = plt.subplots(2, 3, figsize=(12, 6.8), layout="constrained", sharey=True)
-for col, name in enumerate(rules):
+fig, axes = plt.subplots(2, 2, figsize=(10, 6.8), layout="constrained", sharey=True)
+for col, name in enumerate(("constant", "linear")):  # √B lies in between: see the table
     for B in study_sizes:
         steps, losses = study[B]
-        train = losses[:, col, :, 0]  # (logged steps, seeds)
+        train = losses[:, list(rules).index(name), :, 0]  # (logged steps, seeds)
         for ax, x, keep in [
             (axes[0, col], steps / math.ceil(N / B), steps <= N_EPOCHS * math.ceil(N / B)),
             (axes[1, col], steps, (steps >= 1) & (steps <= N_UPDATES)),
@@ -595,7 +595,7 @@ plt.show()
 # 解读这些结论，并逐列看图（每列对应一种学习率规则）：
 #
 # - *固定 $\eta$* 重现了那个朴素的发现：在相同的轮次之后，批次越大，训练集*和*验证集上的结果都越差。但在相同的更新次数之后，四种批次大小的结果都很接近。差距其实来自步数。
-# - *线性缩放*消除了这个差距：在相同的轮次之后，$B$ = 8 … 128 的结果不相上下，$B = 512$ 也不差。平方根缩放介于两者之间：它保持的是每次更新的噪声，而不是每个轮次的进展。
+# - *线性缩放*消除了这个差距：在相同的轮次之后，$B$ = 8 … 128 的结果不相上下，$B = 512$ 也不差。平方根缩放（只见于表中）介于两者之间：它保持的是每次更新的噪声，而不是每个轮次的进展。
 # - *按更新次数算*，在 $\eta$ 按比例缩放时，大批次遥遥领先：每次更新做的事更多。
 #
 # 那么泛化呢？下一张图把每次训练在两种预算下的结果都画在同一张图上。
@@ -927,11 +927,9 @@ for lr in lrs:
         print(f"  {name:13s}: within 1e-6 of the minimum {verdict}")
 
 # %%
-fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(16, 4.6), layout="constrained")
+fig, (ax1, ax3) = plt.subplots(1, 2, figsize=(12, 4.6), layout="constrained")
 first_60 = {name: path[:61] for name, path in quad_paths.items()}
 plots.contour_with_paths(quad, first_60, ax=ax1).set_title("60 steps, lr 0.015, κ = 50")
-slow = {name: rosen_runs[f"{name}, lr 0.001"][:1001] for name in limits}
-plots.contour_with_paths(rosen, slow, ax=ax2).set_title("1000 steps on Rosenbrock, lr 0.001")
 for i, (label, path) in enumerate(rosen_runs.items()):
     style = "-" if label.endswith("0.001") else ":"
     d = np.linalg.norm(path[::10] - rosen.minimum, axis=1)  # every 10th step is enough to draw
