@@ -30,6 +30,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 from course_lib._validation import as_float_array, check_int, check_real
@@ -197,7 +198,8 @@ def compact_png(fig: Figure, *, untranslated: list[str] | None = None) -> bytes 
     """The figure as a PNG with a palette of at most 256 colours, in the notebook's language.
 
     Rendered like Jupyter's inline backend does (the figure's dpi and colours, cropped to
-    the drawn area), then reduced to 256 colours without dithering. Line plots and contour
+    the drawn area; a figure with a constrained layout, which fills it, is drawn once and
+    kept whole), then reduced to 256 colours without dithering. Line plots and contour
     maps look the same and take about a third of the bytes of a full-colour PNG, because
     their antialiased edges need hundreds of nearly equal shades. When the language
     (``course_lib.language.get_language()``) is not English, the labels are drawn translated
@@ -221,14 +223,22 @@ def compact_png(fig: Figure, *, untranslated: list[str] | None = None) -> bytes 
         raise TypeError(f"untranslated must be a list or None, got {type(untranslated).__name__}")
     if not fig.axes and not fig.lines:
         return None
-    full = io.BytesIO()
-    colours = {"facecolor": fig.get_facecolor(), "edgecolor": fig.get_edgecolor()}
     with translated(fig, get_language()) as missing:
-        fig.canvas.print_figure(full, format="png", dpi=fig.dpi, bbox_inches="tight", **colours)
+        if isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine) and hasattr(
+            fig.canvas, "buffer_rgba"
+        ):
+            # The layout already fills the figure, so nothing needs cropping: one draw lays it
+            # out and renders it (saving a PNG would take a layout pass, then a second draw).
+            fig.canvas.draw()
+            image = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())).convert("RGB")
+        else:
+            full = io.BytesIO()
+            colours = {"facecolor": fig.get_facecolor(), "edgecolor": fig.get_edgecolor()}
+            fig.canvas.print_figure(full, format="png", dpi=fig.dpi, bbox_inches="tight", **colours)
+            full.seek(0)
+            image = Image.open(full).convert("RGB")
     if untranslated is not None:
         untranslated.extend(missing)
-    full.seek(0)
-    image = Image.open(full).convert("RGB")
     palette = image.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     compact = io.BytesIO()
     palette.save(compact, format="PNG", optimize=True)

@@ -424,7 +424,7 @@ assert max(errs) < 1e-12
 # The whole surfaces tell the same story:
 
 # %%
-g1, g2 = np.meshgrid(np.linspace(-10, 10, 101), np.linspace(-10, 10, 101))
+g1, g2 = np.meshgrid(np.linspace(-10, 10, 61), np.linspace(-10, 10, 61))
 grid_points = np.stack([g1, g2], axis=-1)
 norm_levels = np.linspace(-17, 1, 19)  # one colour scale for both gradient norms
 fig, axes = plt.subplots(2, 2, figsize=(10, 8), layout="constrained")
@@ -597,7 +597,7 @@ for case, z in cases.items():
 
 # %% [markdown]
 # On real data: the 64 → 32 → 10 ReLU network on the handwritten digits of lecture 04
-# (standardized), 10 epochs of mini-batches of 64 with `course_lib.training.fit`, ending
+# (standardized), 5 epochs of mini-batches of 64 with `course_lib.training.fit`, ending
 # with `nn.Softmax(dim=1)` (the bug) or with the linear layer. Same weights and batches,
 # once with SGD (learning rate 0.1) and once with Adam (0.01).
 
@@ -617,7 +617,7 @@ optimizers = {
 
 # %%
 def train_digits(make_opt, double_softmax):
-    """Train the 64-32-10 network for 10 epochs; returns fit's History."""
+    """Train the 64-32-10 network for 5 epochs; returns fit's History."""
     set_seed(0)
     layers = [nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10)]
     model = nn.Sequential(*layers, *([nn.Softmax(dim=1)] if double_softmax else []))
@@ -629,7 +629,7 @@ def train_digits(make_opt, double_softmax):
         loader,
         nn.CrossEntropyLoss(),
         make_opt(model.parameters()),
-        epochs=10,
+        epochs=5,
         val_loader=digits_val,
         progress=False,
     )
@@ -652,6 +652,7 @@ ax = loss_curves(
     logy=True,
     ylabel="training loss",
     title="digits: the double-softmax bug",
+    ax=plt.subplots(layout="constrained")[1],
 )
 for line in ax.lines:  # the optimizer sets the colour, the line style tells the bug apart
     line.set_linestyle("--" if "double" in line.get_label() else "-")
@@ -1073,7 +1074,7 @@ print(
 assert max_gap <= 2 * eps
 
 # %%
-fig, ax = plt.subplots(figsize=(7.5, 4.6))
+fig, ax = plt.subplots(figsize=(7.5, 4.6), layout="constrained")
 N_grid = np.array(sizes)
 for i, size in enumerate(hypothesis_sets):
     color = plots.color_of(f"|H| = {size}", i)

@@ -547,7 +547,7 @@ print(f"all submissions: mean public {public.mean():.3f}, mean private {private.
 assert public[best] > 0.55 and abs(private[best] - 0.5) < 0.07
 
 # %%
-fig, ax = plt.subplots(figsize=(5.6, 4.2))
+fig, ax = plt.subplots(figsize=(5.6, 4.2), layout="constrained")
 ax.scatter(public, private, s=10, alpha=0.5, label="500 random submissions")
 ax.scatter(
     public[best],
@@ -945,7 +945,7 @@ assert gap < 1e-5 and rise > 0.05
 # %%
 fit_val, epochs = np.array(fit_history.val_loss), np.arange(1, 31)
 band = epochs[fit_val < 1.02 * val_mse.min()]
-fig, ax = plt.subplots()
+fig, ax = plt.subplots(layout="constrained")
 ax.plot(epochs, fit_history.train_loss, color=color("train"), label="training loss")
 ax.plot(epochs, fit_val, color=color("validation"), label="validation loss")
 ax.axvspan(

@@ -134,6 +134,27 @@ def test_compact_png_keeps_the_size_and_uses_a_palette_of_at_most_256_colours():
     assert difference.mean() < 2  # out of 255: the palette loses only faint shades
 
 
+def test_compact_png_draws_a_constrained_figure_once_and_keeps_it_whole():
+    from PIL import Image
+
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=50, layout="constrained")
+    ax.plot([1, 2, 3], [1, 10, 100], label="sgd")
+    ax.set(yscale="log", title="title", xlabel="x")
+    ax.legend()
+    drawn = []
+    fig.canvas.mpl_connect("draw_event", drawn.append)
+    small = Image.open(io.BytesIO(plots.compact_png(fig)))
+    assert len(drawn) == 1 and small.size == (200, 150)  # figsize * dpi
+    full = io.BytesIO()
+    fig.savefig(full, format="png", dpi=50)  # the whole figure, through matplotlib's own path
+    large = Image.open(full)
+    assert large.size == small.size
+    difference = np.abs(
+        np.asarray(small.convert("RGB"), float) - np.asarray(large.convert("RGB"), float)
+    )
+    assert difference.mean() < 2
+
+
 def test_use_style_makes_a_jupyter_kernel_store_figures_as_compact_png(monkeypatch):
     import IPython
     from IPython.core.formatters import PNGFormatter

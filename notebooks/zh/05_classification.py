@@ -375,7 +375,7 @@ assert max(errs) < 1e-12
 # 整个曲面讲的是同一个故事：
 
 # %%
-g1, g2 = np.meshgrid(np.linspace(-10, 10, 101), np.linspace(-10, 10, 101))
+g1, g2 = np.meshgrid(np.linspace(-10, 10, 61), np.linspace(-10, 10, 61))
 grid_points = np.stack([g1, g2], axis=-1)
 norm_levels = np.linspace(-17, 1, 19)  # one colour scale for both gradient norms
 fig, axes = plt.subplots(2, 2, figsize=(10, 8), layout="constrained")
@@ -520,7 +520,7 @@ for case, z in cases.items():
     print(f"{case:<25} gradient norm: correct {norms[0]:.1e}, double softmax {norms[1]:.1e}")
 
 # %% [markdown]
-# 换到真实数据上：在第 04 讲的手写数字数据（已标准化）上训练 64 → 32 → 10 的 ReLU 网络，用 `course_lib.training.fit` 以大小为 64 的小批次训练 10 个轮次，网络以 `nn.Softmax(dim=1)` 结尾（有错误）或以线性层结尾。两者权重和批次都相同，一次用 SGD（学习率 0.1），一次用 Adam（0.01）。
+# 换到真实数据上：在第 04 讲的手写数字数据（已标准化）上训练 64 → 32 → 10 的 ReLU 网络，用 `course_lib.training.fit` 以大小为 64 的小批次训练 5 个轮次，网络以 `nn.Softmax(dim=1)` 结尾（有错误）或以线性层结尾。两者权重和批次都相同，一次用 SGD（学习率 0.1），一次用 Adam（0.01）。
 
 # %%
 X, y = load_digits()
@@ -538,7 +538,7 @@ optimizers = {
 
 # %%
 def train_digits(make_opt, double_softmax):
-    """Train the 64-32-10 network for 10 epochs; returns fit's History."""
+    """Train the 64-32-10 network for 5 epochs; returns fit's History."""
     set_seed(0)
     layers = [nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10)]
     model = nn.Sequential(*layers, *([nn.Softmax(dim=1)] if double_softmax else []))
@@ -550,7 +550,7 @@ def train_digits(make_opt, double_softmax):
         loader,
         nn.CrossEntropyLoss(),
         make_opt(model.parameters()),
-        epochs=10,
+        epochs=5,
         val_loader=digits_val,
         progress=False,
     )
@@ -573,6 +573,7 @@ ax = loss_curves(
     logy=True,
     ylabel="training loss",
     title="digits: the double-softmax bug",
+    ax=plt.subplots(layout="constrained")[1],
 )
 for line in ax.lines:  # the optimizer sets the colour, the line style tells the bug apart
     line.set_linestyle("--" if "double" in line.get_label() else "-")
@@ -925,7 +926,7 @@ print(
 assert max_gap <= 2 * eps
 
 # %%
-fig, ax = plt.subplots(figsize=(7.5, 4.6))
+fig, ax = plt.subplots(figsize=(7.5, 4.6), layout="constrained")
 N_grid = np.array(sizes)
 for i, size in enumerate(hypothesis_sets):
     color = plots.color_of(f"|H| = {size}", i)

@@ -509,11 +509,11 @@ print(f"one training-mode forward pass moved the running mean by up to {shift:.4
 #
 # ## 6. 实验：同一个网络，带 BN 与不带 BN
 #
-# 第 5 节的网络，分别带 BN 和不带 BN，用普通 SGD 训练（批次大小 32，每个轮次 40 步，共 6 个轮次），学习率分别取正常的 0.1 和偏高的 1.0，各用三个随机种子（每个种子为两个网络固定相同的初始权重和批次顺序）。每 10 步记录一次训练损失的平均值和验证准确率，并记下第一个损失不是有限值的步。
+# 第 5 节的网络，分别带 BN 和不带 BN，用普通 SGD 训练（批次大小 32，每个轮次 40 步，共 4 个轮次），学习率分别取正常的 0.1 和偏高的 1.0，各用两个随机种子（每个种子为两个网络固定相同的初始权重和批次顺序）。每 10 步记录一次训练损失的平均值和验证准确率，并记下第一个损失不是有限值的步。
 
 
 # %%
-def train_and_watch(batchnorm, lr, seed, epochs=6, every=10, after_relu=False):
+def train_and_watch(batchnorm, lr, seed, epochs=4, every=10, after_relu=False):
     """SGD on the digits -> (mean training loss of each `every` steps, validation accuracy
     after them, the first step whose loss is not finite or None)."""
     set_seed(seed)
@@ -541,8 +541,8 @@ def train_and_watch(batchnorm, lr, seed, epochs=6, every=10, after_relu=False):
 val_batches, runs, start = [(tensor(Xd_va), torch.tensor(yd_va))], {}, time.perf_counter()
 for lr in (0.1, 1.0):
     for name in ("no BN", "BN"):
-        runs[name, lr] = [train_and_watch(name == "BN", lr, seed) for seed in range(3)]
-print(f"12 runs trained in {time.perf_counter() - start:.1f} s; per seed:")
+        runs[name, lr] = [train_and_watch(name == "BN", lr, seed) for seed in range(2)]
+print(f"8 runs trained in {time.perf_counter() - start:.1f} s; per seed:")
 for (name, lr), seeds in runs.items():
     end = [f"NaN from step {s}" if s else f"{loss[-4:].mean():.3f}" for loss, _, s in seeds]
     acc = ", ".join(f"{a[-1]:.3f}" for _, a, _ in seeds)
@@ -567,7 +567,7 @@ claims = {
     "lr 1.0: BN's last-epoch training loss < half of no BN's, every seed": (
         2 * last["BN", 1.0] < last["no BN", 1.0]
     ).all(),
-    "lr 1.0: BN ends with validation accuracy > 0.8, every seed": final["BN", 1.0].min() > 0.8,
+    "lr 1.0: BN ends with validation accuracy > 0.75, every seed": final["BN", 1.0].min() > 0.75,
     "lr 1.0: BN ahead by > 0.2 in mean final validation accuracy": (
         final["BN", 1.0].mean() - final["no BN", 1.0].mean() > 0.2
     ),
@@ -803,7 +803,7 @@ print(f"weights x 10: BN's output changes by {format_bound(change, 1e-3)} (only 
 assert change < 1e-3 and abs(grad_10.norm() / grad_1.norm() - 0.1) < 1e-3
 
 # %% [markdown]
-# 所以大的权重迈出的步子相对较小：有效学习率会随权重的尺度自动调整。**我们的实验能说明什么：** 标准化的输入把狭窄的山谷变圆（第 1 节，在那里“更平滑”是严格成立的）；带 BN 的手写数字网络训练得更快，并能承受 $\eta = 1$（第 6 节）；BN 不受它下面那些权重的尺度影响。这些都与两种解释相符。**它们不能说明的：** 到底是哪种机制带来了好处。我们既没有测量每一层输入分布的偏移，也没有测量网络损失的平滑程度，没有做注入噪声的对照实验，而且只在 8×8 的手写数字上用三个随机种子训练了一个小网络。
+# 所以大的权重迈出的步子相对较小：有效学习率会随权重的尺度自动调整。**我们的实验能说明什么：** 标准化的输入把狭窄的山谷变圆（第 1 节，在那里“更平滑”是严格成立的）；带 BN 的手写数字网络训练得更快，并能承受 $\eta = 1$（第 6 节）；BN 不受它下面那些权重的尺度影响。这些都与两种解释相符。**它们不能说明的：** 到底是哪种机制带来了好处。我们既没有测量每一层输入分布的偏移，也没有测量网络损失的平滑程度，没有做注入噪声的对照实验，而且只在 8×8 的手写数字上用两个随机种子训练了一个小网络。
 
 # %% [markdown]
 # ## 9. 课程库、要点与作业
