@@ -243,14 +243,15 @@ np.savetxt(path, np.column_stack([np.arange(len(predictions)), predictions]), fm
            delimiter=",", header="id,label", comments="")
 print(path.read_text().splitlines()[0], f"and {len(predictions)} rows")
 
-# %%
+# %% tags=["raises-exception"]
 fig, ax = plt.subplots(figsize=(5, 3))
 epochs = np.arange(1, len(history) + 1)
 ax.plot(epochs, history, marker="o", color=color("validation"), label="validation rows")
-ax.axvline(epochs[np.argmin(history)], color=color("reference"), linestyle=":", label="best epoch (kept)")
+if history:  # empty until run_pipeline has run
+    ax.axvline(epochs[np.argmin(history)], color=color("reference"), linestyle=":", label="best epoch (kept)")
 ax.set_xlabel("epoch")
 ax.set_ylabel("validation loss")
-ax.set_title("the final run, on the whole pool: early stopping")
+ax.set_title("early stopping in the final run")
 ax.legend()
 plt.show()
 
