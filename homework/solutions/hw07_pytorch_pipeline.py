@@ -211,14 +211,6 @@ def moved(images, generator):
     return out.reshape(-1, 64)
 
 
-def validation_loss(model, loader, normalise):
-    """Mean cross-entropy over a loader's digits, in eval mode, without gradients."""
-    model.eval()
-    with torch.no_grad():
-        losses = [nn.functional.cross_entropy(model(normalise(xb)), yb, reduction="sum") for xb, yb in loader]
-    return sum(losses).item() / len(loader.dataset)
-
-
 # %%
 def run_pipeline(X_train, y_train, X_test, seed):
     """Hold out, train with early stopping, reload the best checkpoint, predict.
@@ -253,6 +245,13 @@ def run_pipeline(X_train, y_train, X_test, seed):
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
     shifts = torch.Generator().manual_seed(seed)
     checkpoint = Path(tempfile.mkdtemp()) / "best.pt"
+
+    def validation_loss():
+        model.eval()
+        with torch.no_grad():
+            losses = [nn.functional.cross_entropy(model(normalise(xb)), yb, reduction="sum") for xb, yb in val_loader]
+        return sum(losses).item() / len(val_loader.dataset)
+
     best, best_epoch = float("inf"), 0
     history.clear()
     for epoch in range(1, MAX_EPOCHS + 1):
@@ -263,7 +262,7 @@ def run_pipeline(X_train, y_train, X_test, seed):
             loss.backward()
             optimizer.step()
             schedule.step()
-        history.append(validation_loss(model, val_loader, normalise))
+        history.append(validation_loss())
         if history[-1] < best:
             best, best_epoch = history[-1], epoch
             torch.save(model.state_dict(), checkpoint)

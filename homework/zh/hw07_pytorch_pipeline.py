@@ -169,14 +169,6 @@ def moved(images, generator):
     return out.reshape(-1, 64)
 
 
-def validation_loss(model, loader, normalise):
-    """Mean cross-entropy over a loader's digits, in eval mode, without gradients."""
-    model.eval()
-    with torch.no_grad():
-        losses = [nn.functional.cross_entropy(model(normalise(xb)), yb, reduction="sum") for xb, yb in loader]
-    return sum(losses).item() / len(loader.dataset)
-
-
 # %% nbgrader={"grade": false, "grade_id": "hw07-answer-3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def run_pipeline(X_train, y_train, X_test, seed):
     """Hold out, train with early stopping, reload the best checkpoint, predict.

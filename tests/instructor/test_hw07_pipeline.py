@@ -63,10 +63,7 @@ def planted(*edits: tuple[str, str, str]) -> types.FunctionType:
 RELOAD = "    model.load_state_dict(torch.load(checkpoint, weights_only=True))\n"
 PLANTED = {
     "not-reloaded": [("def run_pipeline", RELOAD, "")],
-    "no-eval": [
-        ("def moved", "    model.eval()\n", ""),
-        ("def run_pipeline", "    model.eval()\n", ""),
-    ],
+    "no-eval": [("def run_pipeline", "    model.eval()\n", "")],
     "probabilities-to-loss": [
         ("def run_pipeline", "DigitsCNN())", "DigitsCNN(), nn.Softmax(dim=1))"),
     ],
@@ -184,5 +181,6 @@ def test_the_normalisation_check_tells_training_statistics_from_leaked_ones():
     assert mistake(training.mean()) is None
     assert mistake(0.0) is None  # no normalisation at all
     assert mistake(X_train.mean(axis=0)) == "normalised-with-more"  # with the validation rows
+    assert mistake(X_train.mean()) == "normalised-with-more"
     assert mistake(np.vstack([X_train, X_test]).mean()) == "normalised-with-more"
     assert mistake(np.vstack([training, X_test]).mean(axis=0)) == "normalised-with-more"
