@@ -63,7 +63,7 @@ def planted(*edits: tuple[str, str, str]) -> types.FunctionType:
 RELOAD = "    model.load_state_dict(torch.load(checkpoint, weights_only=True))\n"
 PLANTED = {
     "not-reloaded": [("def run_pipeline", RELOAD, "")],
-    "no-eval": [("def run_pipeline", "    model.eval()\n", "")],
+    "no-eval": [("def run_pipeline", "model.eval()", "pass  # no model.eval()")],
     "probabilities-to-loss": [
         ("def run_pipeline", "DigitsCNN())", "DigitsCNN(), nn.Softmax(dim=1))"),
     ],
