@@ -292,22 +292,18 @@ def test_cells_that_call_answers_are_tagged_so_run_all_continues():
 
 def test_pipeline_question_gives_partial_points_by_tier():
     from course_lib.homework.hw07 import TIERS
+    from tests.instructor.test_hw07_pipeline import pipeline_answering
 
     hw07 = load_assignment("hw07")
     (case,) = hw07.question("q3").make_cases()
     y_val, board = case.secret  # the self-check's held-out labels, from the public training pool
     assert board == "validation"
+    guesses = y_val.copy()
+    guesses[::2] = (guesses[::2] + 1) % 10  # every other prediction wrong: accuracy 0.5
 
-    def half_right(X_train, y_train, X_test, seed):
-        guesses = y_val.copy()
-        guesses[::2] = (guesses[::2] + 1) % 10  # every other prediction wrong: accuracy 0.5
-        return guesses
-
-    result = hw07.evaluate("q3", half_right)
+    result = hw07.evaluate("q3", pipeline_answering(guesses))
     assert TIERS[0].validation > 0.5
     assert result.score == 0 and result.status == "failed"
     assert "below the simple tier" in result.message
-    right = hw07.evaluate("q3", lambda X_train, y_train, X_test, seed: y_val)
+    right = hw07.evaluate("q3", pipeline_answering(y_val))
     assert right.score == TIERS[-1].points and "tier boss" in right.message
-    short = hw07.evaluate("q3", lambda X_train, y_train, X_test, seed: y_val[:10])
-    assert short.score == 0 and "expected 360 predictions" in short.message
