@@ -196,8 +196,8 @@ def _write_edition(
     code = said.language.code
     page_body = search.search_page_body(found, strings, code, prefix)
     bodies["search.html"] = BeautifulSoup(page_body, "html.parser")
-    index = search.index_script(said.language, subfolder, found, synonyms)
-    (folder / "search-index.js").write_text(index, encoding="utf-8")
+    index_js = search.index_script(said.language, subfolder, found, synonyms)
+    (folder / "search-index.js").write_text(index_js, encoding="utf-8")
     written = []
     for index, page in enumerate(pages):
         soup = bodies[page.file]
