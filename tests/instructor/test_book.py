@@ -188,18 +188,18 @@ def test_search_index_holds_every_section_whole_without_code(instructor_book, so
             }
             indexed = " ".join(t for (p, _), t in text.items() if p == page)
             assert code and not [line for line in code if line in indexed], page
-            for heading in main.find_all("h2", id=True):
-                # the section's last paragraph (outside code cells) is in its record
-                last = None
-                for sibling in heading.find_all_next(["p", "h2"]):
-                    if sibling.name == "h2" or sibling.find_parent("main") is None:
-                        break
-                    if not sibling.find_parent(class_="code_cell") and sibling.get_text(strip=True):
-                        last = sibling
-                if last is not None:  # compared without spaces: the index joins inline text
-                    words = "".join(last.get_text().split())
-                    record = "".join(text[(page, heading["id"])].split())
-                    assert words[-20:] in record, (folder, page, heading["id"])
+            last = {}  # each section's last paragraph outside code cells, in one pass
+            heading = None
+            for element in main.find_all(["p", "h2"]):
+                if element.name == "h2":
+                    heading = element.get("id")
+                elif heading and element.find_parent(class_="code_cell") is None:
+                    last[heading] = element if element.get_text(strip=True) else last.get(heading)
+            for anchor, paragraph in last.items():  # compared without spaces, as indexed
+                if paragraph is None:
+                    continue
+                words = "".join(paragraph.get_text().split())
+                assert words[-20:] in "".join(text[(page, anchor)].split()), (folder, page, anchor)
     assert longest > 4000, "sections longer than the old index's cut are whole"
 
 
