@@ -54,7 +54,13 @@ def book_command(args: argparse.Namespace) -> int:
     root = find_root()
     out = args.out if args.out is not None else root / "_build" / "book"
     start = time.perf_counter()
-    pages = build_book(root, out, solutions=args.solutions, execute=args.execute)
+    pages = build_book(
+        root,
+        out,
+        solutions=args.solutions,
+        execute=args.execute,
+        progress=lambda page: print(f"  {page}", flush=True),
+    )
     seconds = time.perf_counter() - start
     print(f"built {len(pages)} pages in {seconds:.1f} s: open {out / 'index.html'}")
     return 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -34,6 +35,8 @@ from course_tools.course import course_of
 COURSE_TITLE = "Deep-learning fundamentals"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 TITLE_CALL = re.compile(r"""(?:set_title|suptitle|\btitle\s*=)\s*\(?\s*f?(["'])(.+?)\1""")
+#: A code span, or a Python dunder name outside one (``__len__``, which Markdown would embolden).
+CODE_OR_DUNDER = re.compile(r"(`+)(?:.|\n)*?\1|(?<![\w`])(__\w+?__)(?![\w`])")
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,12 @@ def plan_pages(root: Path, solutions: bool = False, lang: str | None = None) -> 
 
 
 def build_book(
-    root: Path, out: Path, *, solutions: bool = False, execute: bool = False
+    root: Path,
+    out: Path,
+    *,
+    solutions: bool = False,
+    execute: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Write the book of the course at ``root`` into ``out`` (emptied first): the English
     edition in ``out``, the Chinese edition (when ``notebooks/zh`` exists) in ``out/zh``.
@@ -101,6 +109,8 @@ def build_book(
         out: the output folder; its previous content is removed.
         solutions: include the executed homework solutions (the instructor's edition).
         execute: re-execute lectures and solutions before exporting them.
+        progress: called with each page's path below ``out`` (``zh/01_backprop.html``) as
+            soon as the page is read.
 
     Returns:
         The paths of the pages written, English edition first, each in reading order.
@@ -127,8 +137,14 @@ def build_book(
             if code != lang
         ]
         said = words(root, lang)
-        written += _write_edition(said, pages, folder, out, other, execute, course.lectures)
+        written += _write_edition(
+            said, pages, folder, out, other, execute, course.lectures, progress or _quiet
+        )
     return written
+
+
+def _quiet(page: str) -> None:
+    """The default progress report: none."""
 
 
 def _folder(code: str, source) -> str:
@@ -137,11 +153,15 @@ def _folder(code: str, source) -> str:
     return "" if code == source.code else f"{code}/"
 
 
-def _write_edition(said: Words, pages, folder, out, other, execute, lectures) -> list[Path]:
+def _write_edition(
+    said: Words, pages, folder, out, other, execute, lectures, progress
+) -> list[Path]:
     prefix = "" if folder == out else "../"
+    subfolder = "" if folder == out else f"{said.language.code}/"
+    titles = {lecture.number: said.lecture_title(lecture) for lecture in lectures}
     links = {page.source.stem: page.file for page in pages if page.kind in ("lecture", "homework")}
     links.update(glossary="glossary.html", notation="notation.html")
-    bodies, found = {}, []
+    bodies, found, synonyms = {}, [], []
     for page in pages:
         if page.kind in ("index", "search"):
             continue
@@ -151,17 +171,33 @@ def _write_edition(said: Words, pages, folder, out, other, execute, lectures) ->
         if page.kind == "lecture" or page.kind == "homework" or page.kind == "solution":
             _describe_figures(soup, said.text("Figure"))
         bodies[page.file] = soup
-        found += search.sections(page.file, page.title, soup)
+        where = page.title
+        if page.kind == "lecture":
+            where = said.text("lecture-label").format(
+                number=page.lecture, title=titles[page.lecture]
+            )
+        if page.kind == "glossary":
+            found += search.table_entries(page.file, where, soup)
+        else:
+            found += search.sections(page.file, where, soup)
+        if page.source is not None and page.source.stem == "glossary":
+            synonyms = search.synonyms(soup)
+        progress(subfolder + page.file)
     front = layout.front_page(pages, said, lectures, prefix)
     bodies["index.html"] = BeautifulSoup(front, "html.parser")
     strings = {
         "title": said.text("Search the book"),
         "button": said.text("Search"),
         "none": said.text("no-results"),
+        "results": said.text("results"),
+        "other": said.text("other-edition"),
         "noscript": said.text("noscript"),
     }
-    bodies["search.html"] = BeautifulSoup(search.search_page_body(found, strings), "html.parser")
-    (folder / "search-index.js").write_text(search.index_script(found), encoding="utf-8")
+    code = said.language.code
+    page_body = search.search_page_body(found, strings, code, prefix)
+    bodies["search.html"] = BeautifulSoup(page_body, "html.parser")
+    index_js = search.index_script(said.language, subfolder, found, synonyms)
+    (folder / "search-index.js").write_text(index_js, encoding="utf-8")
     written = []
     for index, page in enumerate(pages):
         soup = bodies[page.file]
@@ -175,7 +211,7 @@ def _write_edition(said: Words, pages, folder, out, other, execute, lectures) ->
 def _page_body(page: Page, execute: bool, out: Path, prefix: str, note: str) -> BeautifulSoup:
     assert page.source is not None
     if page.kind == "glossary":
-        markdown = markdown2html_mistune(page.source.read_text(encoding="utf-8"))
+        markdown = markdown2html_mistune(dunders_as_code(page.source.read_text(encoding="utf-8")))
         soup = BeautifulSoup(f'<div class="rendered_html glossary">{markdown}</div>', "html.parser")
         render_math(soup)
         return soup
@@ -191,6 +227,12 @@ def _page_body(page: Page, execute: bool, out: Path, prefix: str, note: str) -> 
             (out / name).parent.mkdir(parents=True, exist_ok=True)
             (out / name).write_bytes(data)
     return soup
+
+
+def dunders_as_code(markdown: str) -> str:
+    """``markdown`` with every Python dunder name outside a code span set as code
+    (``__len__`` -> `` `__len__` ``), so that Markdown does not read its underscores as bold."""
+    return CODE_OR_DUNDER.sub(lambda m: f"`{m[2]}`" if m[2] else m[0], markdown)
 
 
 def notebook_html(

@@ -55,7 +55,7 @@ def front_page(pages, said: Words, lectures, prefix: str) -> str:
         cards.append(
             f'<li class="lecture-card"><span class="number">{lecture.number}</span>'
             f"<h2>{title}</h2><p>{html.escape(said.lecture_summary(lecture))}</p>"
-            f'<p class="card-links">{links} · '
+            f'<p class="card-links">{links} · {said.text("notebook")} '
             f"<code>{folder}{lecture.notebook}.ipynb</code></p></li>"
         )
     extra = "".join(
@@ -111,12 +111,16 @@ def shell(page, pages, index, soup, said: Words, prefix, other) -> str:
         f'<link rel="stylesheet" href="{prefix}style.css">\n</head>\n<body>\n{top}\n'
         f'<div class="layout">\n<main class="{page.kind}">\n<!--BODY-->\n</main>\n'
         f"{_sidebar(page, pages, soup, said)}\n</div>\n{bottom}\n"
-        + (
-            f'<script src="search-index.js"></script>\n<script src="{prefix}search.js"></script>\n'
-            if page.kind == "search"
-            else ""
-        )
+        + (_search_scripts(prefix, other) if page.kind == "search" else "")
         + "</body>\n</html>\n"
+    )
+
+
+def _search_scripts(prefix, other) -> str:
+    """The search page's scripts: every edition's index, this one's first, then the search."""
+    indexes = ["search-index.js"] + [f"{prefix}{folder}search-index.js" for _, _, folder in other]
+    return "".join(f'<script src="{src}"></script>\n' for src in indexes) + (
+        f'<script src="{prefix}search.js"></script>\n'
     )
 
 

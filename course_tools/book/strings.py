@@ -48,7 +48,10 @@ ENGLISH: dict[str, str] = {
     ),
     "glossary-line": 'Key terms in English and Chinese: <a href="glossary.html">the glossary</a>.',
     "notation-line": 'The symbols every lecture uses: <a href="notation.html">notation</a>.',
-    "no-results": "No results.",
+    "no-results": "No results in this edition.",
+    "results": "{count} sections match “{query}”.",
+    "other-edition": "In the other edition ({name})",
+    "lecture-label": "Lecture {number}: {title}",
     "noscript": (
         "Search needs JavaScript. Without scripts, browse with the contents on the left; every "
         "section of the book is listed below."
