@@ -15,7 +15,7 @@
 # |---|---|---|
 # | Q1 | `DigitsDataset(X, y)`：一个 `torch.utils.data.Dataset` | 2 |
 # | Q2 | `make_loaders(X_train, y_train, X_val, y_val, batch_size, seed)`：两个 `DataLoader` | 2 |
-# | Q3 | `run_pipeline(X_train, y_train, X_test, seed)`：比赛 | 8 |
+# | Q3 | `run_pipeline(X_train, y_train, X_test, seed)`：一条带早停的管线，按比赛的方式评分 | 8 |
 #
 # Q3 像 Kaggle 比赛一样评分，分公开排行榜和私有排行榜（第 07 讲第 5 节）：你的 check 显示的是一个*验证*分数，评分程序则在隐藏的测试数字上打分；课程训练的几个模型划出四个档次，由你达到的档次决定得分。
 #
@@ -47,6 +47,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from course_lib.homework.hw07 import check, split
 from course_lib.plots import color, use_style
+from course_lib.project.dataset import shift
+from course_lib.project.model import DigitsCNN
 
 torch.manual_seed(0)
 torch.set_num_threads(1)
@@ -129,27 +131,52 @@ def make_loaders(X_train, y_train, X_val, y_val, batch_size, seed):
 check("q2", make_loaders)
 
 # %% [markdown]
-# ## Q3（8 分）：比赛
+# ## Q3（8 分）：一条管线，按比赛的方式评分
 #
-# 编写 `run_pipeline(X_train, y_train, X_test, seed)`：在带标签的数字上训练一个你自选的模型，返回它对 `X_test` 的预测标签，即形状为 (M,) 的整数。所有随机性都由 `seed` 设定种子；在笔记本电脑的 CPU 上，一次调用的用时必须远少于一分钟。
+# 编写 `run_pipeline(X_train, y_train, X_test, seed)`：第 07 讲（第 3、5、6 节）的管线，使用你自己的 `DigitsDataset` 和 `make_loaders`：
 #
-# - *公开排行榜*（你的 check）：在你训练池的前 1077 个数字上训练 `run_pipeline`，再在其余 360 个数字上打分；这些数字的标签就在你的训练池里，所以这是一个验证分数。
-# - *私有排行榜*（评分程序）：在训练池数字的另外 1437 个变形副本上训练 `run_pipeline`，再在 360 个隐藏的测试数字上打分。只有这个分数算数。
+# 1. 从 `X_train` 中留出一部分行作为验证集（设定种子；最好按数字分层）；
+# 2. 只在*训练*行上拟合标准化的统计量；
+# 3. 训练，每个轮次之后在验证行上评估，用 `torch.save` 把最好的 `state_dict` 存到文件里，若干个轮次没有进步就提前停止；
+# 4. 把存下的 `state_dict` 载入模型，在 eval 模式下预测。
+#
+# 返回一个 dict：`"predict"`（数字 (n, 64) → 预测标签 (n,)，用重新载入的模型）、`"model"`（这个模型；它输出 logits）、`"normalise"`（数字 (n, 64) → 模型的输入）、`"checkpoint"`（你保存的文件）以及 `"val_rows"`（你从 `X_train` 中留出的行）。所有随机性都由 `seed` 设定种子；一次调用的用时必须远少于一分钟。
+#
+# check 会指出它看到的错误：同样的数字换一个批次大小或顺序预测结果就变；同一个种子跑两次结果不同（它会跑两次小规模的运行）；预测不是来自你的检查点；把概率送进 `CrossEntropyLoss`；标准化的统计量用到了训练行以外的数据。被指出的错误不得分。
+
+# %% [markdown]
+# 得分取决于准确率，就像 Kaggle 排行榜一样（第 07 讲第 5 节）：
+#
+# - *公开排行榜*（你的 check）：在你训练池中的 1077 个数字上训练，再在其余 360 个数字上打分（每个数字各 36 个）；这些数字的标签就在你的训练池里，所以这是一个验证分数。
+# - *私有排行榜*（评分程序）：在训练池数字的另外 1437 个变形副本上训练，再在 360 个隐藏的测试数字上打分。只有这个分数算数。
 #
 # | 档次 | 划定该档的模型 | 验证 | 测试 | 分值 |
 # |---|---|---|---|---|
-# | 简单（simple） | 逻辑回归，10 个轮次 | 0.72 | 0.78 | 2 |
-# | 中等（medium） | 一个 MLP，一个含 64 个单元的隐藏层，30 个轮次 | 0.79 | 0.86 | 4 |
-# | 强（strong） | 一个 MLP，两个含 256 个单元的隐藏层，dropout，权重衰减，60 个轮次 | 0.85 | 0.92 | 6 |
-# | Boss（boss） | 一个小型 CNN：两个 3 × 3 卷积层，分别有 32 和 64 个通道，最大池化，20 个轮次 | 0.91 | 0.965 | 8 |
+# | 简单（simple） | 逻辑回归，5 个轮次 | 0.695 | 0.745 | 2 |
+# | 中等（medium） | 一个 MLP，一个含 64 个单元的隐藏层，10 个轮次 | 0.755 | 0.830 | 4 |
+# | 强（strong） | 一个 MLP，两个含 256 个单元的隐藏层，dropout，权重衰减，8 个轮次 | 0.855 | 0.890 | 6 |
+# | Boss（boss） | 第 07 讲带 `BatchNorm2d` 的小型 CNN，数字平移一个像素，20 个轮次 | 0.940 | 0.945 | 8 |
 #
-# 这四个模型都在给定的全部数据行上训练，使用 AdamW，并配合预热和余弦学习率调度（第 04 讲）。每个阈值都比对应模型的准确率低一段余量，同时高于下一档模型的准确率。验证阈值要低一些：check 用更少的数字训练，而它那 360 个数字恰好比较难。
-#
-# 用验证分数来做选择，而且要少做选择：每看一次它、并因此改变一个决定，它就会变得更乐观一些（见第 07 讲第 5 节关于公开排行榜的讨论）。
+# 这些档次模型都在给定的全部数据行上训练，使用 AdamW，并配合预热和余弦学习率调度（第 04 讲）；Boss 模型是 `course_lib.project.model` 中的 `DigitsCNN`，加上第 07 讲第 9 节的一像素平移（`course_lib.project.dataset.shift`），这些你都可以使用。每个阈值都比对应模型在三个种子上的准确率低一段余量，同时高于下一档模型的准确率，所以每个档次模型在两个排行榜上都落在自己的档次里。用验证分数来做选择，而且要少做选择：每看一次它、并因此改变一个决定，它就会变得更乐观一些。
+
+# %%
+MAX_EPOCHS, PATIENCE = 20, 4  # 提前停止：最多 20 个轮次，连续 4 个轮次没有进步就停止
+
+
+def moved(images, generator):
+    """把 (B, 64) 中的每张图像在每个方向上平移一个像素或不平移（第 07 讲第 9 节）。"""
+    moves = torch.randint(-1, 2, (len(images), 2), generator=generator)
+    squares, out = images.reshape(-1, 8, 8), torch.empty(len(images), 8, 8)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            rows = (moves[:, 0] == dy) & (moves[:, 1] == dx)
+            out[rows] = shift(squares[rows], dy, dx)
+    return out.reshape(-1, 64)
+
 
 # %% nbgrader={"grade": false, "grade_id": "hw07-answer-3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def run_pipeline(X_train, y_train, X_test, seed):
-    """在 (X_train, y_train) 上训练并预测 X_test。
+    """留出验证集，带提前停止地训练，重新载入最好的检查点，再做预测。
 
     参数：
         X_train：像素，形状 (N, 64)；y_train：标签，形状 (N,)。
@@ -157,13 +184,13 @@ def run_pipeline(X_train, y_train, X_test, seed):
         seed：所有随机性所用的种子。
 
     返回：
-        X_test 的预测标签，形状为 (M,) 的整数。
+        一个 dict，含 "predict"、"model"、"normalise"、"checkpoint" 和 "val_rows"。
     """
     # YOUR CODE HERE
     raise NotImplementedError
 
 
-history = []  # 每个轮次的训练损失，由 run_pipeline 填入（可选，用于画图）
+history = []  # 每个轮次的验证损失，由 run_pipeline 填入（可选，用于画图）
 
 # %% tags=["nbval-ignore-output"]
 check("q3", run_pipeline)
@@ -172,18 +199,22 @@ check("q3", run_pipeline)
 # 预测结果写入一个 CSV 文件，每个测试数字一行，就像比赛所要求的那样。
 
 # %% tags=["raises-exception"]
-predictions = run_pipeline(X_train, y_train, X_test, seed=0)
+run = run_pipeline(X_train, y_train, X_test, seed=0)
+predictions = run["predict"](X_test)
 path = Path(tempfile.mkdtemp()) / "predictions.csv"
 np.savetxt(path, np.column_stack([np.arange(len(predictions)), predictions]), fmt="%d",
            delimiter=",", header="id,label", comments="")
 print(path.read_text().splitlines()[0], f"and {len(predictions)} rows")
 
-# %%
+# %% tags=["raises-exception"]
 fig, ax = plt.subplots(figsize=(5, 3))
-ax.plot(np.arange(1, len(history) + 1), history, marker="o", color=color("train"), label="train")
+epochs = np.arange(1, len(history) + 1)
+ax.plot(epochs, history, marker="o", color=color("validation"), label="validation rows")
+if history:  # run_pipeline 运行之前它是空的
+    ax.axvline(epochs[np.argmin(history)], color=color("reference"), linestyle=":", label="best epoch (kept)")
 ax.set_xlabel("epoch")
-ax.set_ylabel("mean training loss")
-ax.set_title("the final training run, on the whole pool")
+ax.set_ylabel("validation loss")
+ax.set_title("early stopping in the final run")
 ax.legend()
 plt.show()
 
