@@ -286,7 +286,9 @@ def _score_job(
     set_language(language)
     spec = load_assignment(name)
     result = _read_report(ran["report"])
-    limits = Limits(submission_timeout=ran["submission_timeout"], memory=ran["memory"])
+    limits = Limits(
+        timeout=ran["timeout"], submission_timeout=ran["submission_timeout"], memory=ran["memory"]
+    )
     run = sandbox.JobRun(
         ran["returncode"], ran["timed_out"], b"", ran["memory_exhausted"], ran["stderr"]
     )
@@ -329,6 +331,7 @@ def _score(spec: Assignment, job: Path, cases, ran, cells, limits) -> tuple[list
     details = {
         "returncode": ran.returncode,
         "timed_out": ran.timed_out,
+        "timeout": limits.timeout,
         "submission_timeout": limits.submission_timeout,
         "memory_exhausted": ran.memory_exhausted,
         "memory": limits.memory,

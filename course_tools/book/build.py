@@ -165,7 +165,7 @@ def _write_edition(
     for page in pages:
         if page.kind in ("index", "search"):
             continue
-        soup = _page_body(page, execute, out, prefix, said.text("widget-note"))
+        soup = _page_body(page, execute, folder, prefix, said.text("widget-note"))
         _link_pages(soup, links)
         layout.link_section_list(soup)
         if page.kind == "lecture" or page.kind == "homework" or page.kind == "solution":
@@ -208,7 +208,7 @@ def _write_edition(
     return written
 
 
-def _page_body(page: Page, execute: bool, out: Path, prefix: str, note: str) -> BeautifulSoup:
+def _page_body(page: Page, execute: bool, folder: Path, prefix: str, note: str) -> BeautifulSoup:
     assert page.source is not None
     if page.kind == "glossary":
         markdown = markdown2html_mistune(dunders_as_code(page.source.read_text(encoding="utf-8")))
@@ -219,13 +219,14 @@ def _page_body(page: Page, execute: bool, out: Path, prefix: str, note: str) -> 
     soup, figures = notebook_html(
         page.source,
         execute=execute and page.kind not in ("homework",) and not prefix,
-        figures=f"{prefix}figures/{stem}",
+        figures=f"figures/{stem}",
         widget_note=note,
     )
-    if not prefix:  # a translated edition shows the same figures: its outputs are the source's
-        for name, data in figures.items():
-            (out / name).parent.mkdir(parents=True, exist_ok=True)
-            (out / name).write_bytes(data)
+    # Each edition keeps its own figures (a translated edition draws its labels in its
+    # language: course_lib.figures), beside its pages.
+    for name, data in figures.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
     return soup
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import os
 from pathlib import Path
 
 import nbformat
@@ -115,9 +116,15 @@ def draw(
             pass  # the stored notebook has other cells: draw again
     if not execute:
         return translated
+    from course_tools.course import find_root
     from course_tools.timing import run
 
-    executed = run(copy.deepcopy(translated), folder, environment={ENVIRONMENT_VARIABLE: lang})
+    # The kernel imports the course_lib of the checkout being built (its manifest, its
+    # catalogues), not whichever one this interpreter has installed.
+    library = str(find_root(folder))
+    path = os.pathsep.join(p for p in (library, os.environ.get("PYTHONPATH", "")) if p)
+    environment = {ENVIRONMENT_VARIABLE: lang, "PYTHONPATH": path}
+    executed = run(copy.deepcopy(translated), folder, environment=environment)
     _transplant(translated, executed)
     edition[STAMP] = current
     return translated

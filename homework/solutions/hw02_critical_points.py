@@ -316,6 +316,7 @@ check("q6", find_critical_points)
 
 # %%
 loss, grad, hess = tanh_net(tanh_net_data(seed=0))
+points, kinds = np.empty((0, 2)), []  # none to draw until Q2 and Q6 are answered
 w_test = np.array([0.7, -1.2])
 err = rel_error(hess(w_test), np.asarray(autograd_hessian(loss, torch.tensor(w_test))))
 print(f"closed-form Hessian vs your autograd_hessian: {format_bound(err, 1e-12)}")

@@ -15,6 +15,7 @@ from course_lib.homework import hw07
 from course_lib.homework.assignment import load_assignment
 from course_tools.grading import hidden, hw07_digits, instructor
 from tests.instructor.stroke_digits import stroke_digits
+from tests.instructor.test_hw07_competition import observed_run
 
 THRESHOLDS = {"simple": 0.3, "medium": 0.4, "strong": 0.5, "boss": 0.6}
 
@@ -67,12 +68,14 @@ def test_the_grader_scores_the_instructors_digits_against_their_thresholds(tmp_p
     assert sorted(order) == list(range(200)) and np.array_equal(labels, y[order])
     assert thresholds == THRESHOLDS and board == "test"
 
-    perfect, message = question.judge(case, labels)
-    assert perfect == 1.0 and "tier boss (needs 0.60)" in message
+    n_train = len(case.args[0])
+    perfect, message = question.judge(case, observed_run(labels, n_train))
+    assert perfect == 1.0 and "tier boss (needs 0.600)" in message
     wrong = labels.copy()
     wrong[:110] = (wrong[:110] + 1) % 10  # accuracy 0.45: medium (0.40), not strong (0.50)
-    score, message = question.judge(case, wrong)
-    assert score == 4 / 8 and "tier medium (needs 0.40)" in message and "strong at 0.50" in message
+    score, message = question.judge(case, observed_run(wrong, n_train))
+    assert score == 4 / 8 and "tier medium (needs 0.400)" in message
+    assert "strong at 0.500" in message
 
 
 def test_without_measured_thresholds_the_grader_refuses(tmp_path):
