@@ -22,10 +22,10 @@ _named = functools.partial(assert_named, HW03)
 
 # q1 minibatches
 def batches_one_order(X, y, batch_size, rng, _orders={}):  # noqa: B006 - the bug: cached order
-    key = id(rng)
-    if key not in _orders:
-        _orders[key] = rng.permutation(len(X))
-    order = _orders[key]
+    key = id(rng)  # the generator is kept with its order, so its id is never reused
+    if key not in _orders or _orders[key][0] is not rng:
+        _orders[key] = (rng, rng.permutation(len(X)))
+    order = _orders[key][1]
     for i in range(0, len(X), batch_size):
         yield X[order[i : i + batch_size]], y[order[i : i + batch_size]]
 
