@@ -360,7 +360,7 @@ plt.show()
 # larger $B$ barely changes the time of an update, so an epoch takes about a quarter as
 # long. At large $B$ the arithmetic shows: the time per update grows, and the time per
 # epoch falls ever more slowly towards a floor, the arithmetic of $N$ examples that every
-# epoch must do. The wide MLP gets there at a smaller $B$. There two threads on two cores
+# epoch must do. The wide MLP gets there at a smaller $B$. At the largest $B$ two threads
 # share the arithmetic and cut the time; at $B = 1$ there is nothing to split. (On one
 # core, or on a busy machine, two threads cannot help; the cell then skips them.) The counts
 # behind this are the same on every machine:
